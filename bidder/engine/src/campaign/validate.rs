@@ -1,0 +1,334 @@
+//! Rules a campaign must satisfy before it may bid. One set of rules serves every
+//! source (file, DynamoDB, control plane), and every error names campaign and field.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use super::{Campaign, Creative};
+use crate::money::{Currency, to_micros};
+
+/// Longest id accepted for campaigns and creatives.
+const MAX_ID_BYTES: usize = 128;
+
+/// A campaign that cannot be used, with the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignError {
+    /// The campaign's id, or its position in a file when it has no usable id.
+    pub campaign: String,
+    /// Path of the field at fault, e.g. `bidding.max_cpm` or `creatives[1].banner.w`.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for CampaignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "campaign `{}`: field `{}`: {}",
+            self.campaign, self.field, self.reason
+        )
+    }
+}
+
+impl std::error::Error for CampaignError {}
+
+impl Campaign {
+    /// Checks every rule; the first broken one is returned.
+    pub fn validate(&self) -> Result<(), CampaignError> {
+        let fail = |field: &str, reason: &str| CampaignError {
+            campaign: self.id.clone(),
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        };
+        check_id(&self.id).map_err(|r| fail("id", r))?;
+        if !is_domain(&self.advertiser_domain) {
+            return Err(fail(
+                "advertiser_domain",
+                "must be a lower-case domain like `example.com`",
+            ));
+        }
+        for (i, cat) in self.categories.iter().enumerate() {
+            if cat.is_empty() {
+                return Err(fail(&format!("categories[{i}]"), "must not be empty"));
+            }
+        }
+        if self.app_bundle.as_deref() == Some("") {
+            return Err(fail("app_bundle", "must not be empty when set"));
+        }
+        if self.creatives.is_empty() {
+            return Err(fail("creatives", "needs at least one creative"));
+        }
+        let mut ids = HashSet::new();
+        for (i, creative) in self.creatives.iter().enumerate() {
+            validate_creative(creative)
+                .map_err(|(field, reason)| fail(&format!("creatives[{i}].{field}"), reason))?;
+            if !ids.insert(creative.id.as_str()) {
+                return Err(fail(&format!("creatives[{i}].id"), "duplicate creative id"));
+            }
+        }
+        self.validate_targeting().map_err(|(f, r)| fail(f, r))?;
+        self.validate_money().map_err(|(f, r)| fail(f, r))?;
+        if let Some(cap) = &self.frequency_cap {
+            if cap.max_impressions == 0 {
+                return Err(fail("frequency_cap.max_impressions", "must be at least 1"));
+            }
+            if cap.window_secs == 0 {
+                return Err(fail("frequency_cap.window_secs", "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_targeting(&self) -> Result<(), (&'static str, &'static str)> {
+        let t = &self.targeting;
+        if !t
+            .countries
+            .iter()
+            .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err((
+                "targeting.countries",
+                "must be ISO-3166-1 alpha-3 codes like `USA`",
+            ));
+        }
+        if !t
+            .regions
+            .iter()
+            .all(|r| r.len() >= 4 && r.as_bytes().get(2) == Some(&b'-'))
+        {
+            return Err(("targeting.regions", "must be ISO-3166-2 codes like `US-CA`"));
+        }
+        if !t.device_types.iter().all(|d| (1..=7).contains(d)) {
+            return Err((
+                "targeting.device_types",
+                "must be OpenRTB device types 1 to 7",
+            ));
+        }
+        if !t.hours_utc.iter().all(|h| *h < 24) {
+            return Err(("targeting.hours_utc", "must be hours 0 to 23"));
+        }
+        let lists = [
+            ("targeting.os", &t.os),
+            ("targeting.categories_include", &t.categories_include),
+            ("targeting.categories_exclude", &t.categories_exclude),
+            ("targeting.publishers_allow", &t.publishers_allow),
+            ("targeting.publishers_deny", &t.publishers_deny),
+            ("targeting.deal_ids", &t.deal_ids),
+        ];
+        for (field, list) in lists {
+            if list.iter().any(String::is_empty) {
+                return Err((field, "must not hold empty strings"));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_money(&self) -> Result<(), (&'static str, &'static str)> {
+        let b = &self.bidding;
+        if Currency::parse(&b.currency).is_none() {
+            return Err(("bidding.currency", "must be a three-letter ISO-4217 code"));
+        }
+        match to_micros(b.max_cpm) {
+            Some(m) if m > 0 => {}
+            _ => return Err(("bidding.max_cpm", "must be a positive number")),
+        }
+        match to_micros(b.base_bid) {
+            Some(m) if m > 0 => {}
+            _ => return Err(("bidding.base_bid", "must be a positive number")),
+        }
+        if b.base_bid > b.max_cpm {
+            return Err(("bidding.base_bid", "must not exceed bidding.max_cpm"));
+        }
+        for (field, amount) in [
+            ("budget.daily", self.budget.daily),
+            ("budget.total", self.budget.total),
+        ] {
+            if let Some(amount) = amount {
+                match to_micros(amount) {
+                    Some(m) if m > 0 => {}
+                    _ => return Err((field, "must be a positive number")),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err("must be 1 to 128 bytes");
+    }
+    if id.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Err("must not contain spaces or control characters");
+    }
+    Ok(())
+}
+
+fn is_domain(domain: &str) -> bool {
+    domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+}
+
+fn validate_creative(c: &Creative) -> Result<(), (&'static str, &'static str)> {
+    check_id(&c.id).map_err(|r| ("id", r))?;
+    let kinds = [c.banner.is_some(), c.video.is_some(), c.native.is_some()];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        return Err((
+            "banner",
+            "exactly one of banner, video and native must be set",
+        ));
+    }
+    if let Some(banner) = &c.banner {
+        if banner.w == 0 || banner.h == 0 {
+            return Err(("banner", "w and h must be positive"));
+        }
+    }
+    if let Some(video) = &c.video {
+        if !video.mime.contains('/') {
+            return Err(("video.mime", "must be a MIME type like `video/mp4`"));
+        }
+        if video.duration_secs == 0 {
+            return Err(("video.duration_secs", "must be positive"));
+        }
+        if video.protocol == 0 {
+            return Err(("video.protocol", "must be an OpenRTB protocol (list 5.8)"));
+        }
+    }
+    match (&c.adm, &c.nurl) {
+        (None, None) => return Err(("adm", "one of adm and nurl must be set")),
+        (Some(adm), _) if adm.is_empty() => return Err(("adm", "must not be empty")),
+        (_, Some(nurl)) if !(nurl.starts_with("https://") || nurl.starts_with("http://")) => {
+            return Err(("nurl", "must be an http(s) URL"));
+        }
+        (_, Some(nurl)) if c.secure && nurl.starts_with("http://") => {
+            return Err(("nurl", "a secure creative needs an https URL"));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::{BannerSpec, Bidding, Budget, FrequencyCap, Targeting};
+
+    pub(crate) fn campaign() -> Campaign {
+        Campaign {
+            id: "c1".into(),
+            version: 1,
+            status: Default::default(),
+            advertiser_domain: "shoes.example".into(),
+            categories: vec!["IAB18".into()],
+            app_bundle: None,
+            creatives: vec![Creative {
+                id: "cr1".into(),
+                banner: Some(BannerSpec { w: 300, h: 250 }),
+                video: None,
+                native: None,
+                adm: Some("<div>ad</div>".into()),
+                nurl: None,
+                secure: true,
+            }],
+            targeting: Targeting::default(),
+            bidding: Bidding {
+                max_cpm: 5.0,
+                base_bid: 2.0,
+                currency: "USD".into(),
+            },
+            budget: Budget::default(),
+            frequency_cap: None,
+        }
+    }
+
+    fn field_of(c: Campaign) -> String {
+        c.validate().unwrap_err().field
+    }
+
+    #[test]
+    fn a_complete_campaign_is_valid() {
+        campaign().validate().unwrap();
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let mut c = campaign();
+        c.id = String::new();
+        assert_eq!(field_of(c), "id");
+
+        let mut c = campaign();
+        c.advertiser_domain = "Shoes".into();
+        assert_eq!(field_of(c), "advertiser_domain");
+
+        let mut c = campaign();
+        c.creatives.clear();
+        assert_eq!(field_of(c), "creatives");
+
+        let mut c = campaign();
+        c.creatives[0].banner = Some(BannerSpec { w: 0, h: 250 });
+        assert_eq!(field_of(c), "creatives[0].banner");
+
+        let mut c = campaign();
+        c.creatives[0].adm = None;
+        assert_eq!(field_of(c), "creatives[0].adm");
+
+        let mut c = campaign();
+        c.creatives[0].adm = None;
+        c.creatives[0].nurl = Some("http://insecure.example/win".into());
+        assert_eq!(field_of(c), "creatives[0].nurl");
+
+        let mut c = campaign();
+        c.creatives.push(c.creatives[0].clone());
+        assert_eq!(field_of(c), "creatives[1].id");
+
+        let mut c = campaign();
+        c.targeting.countries = vec!["US".into()];
+        assert_eq!(field_of(c), "targeting.countries");
+
+        let mut c = campaign();
+        c.targeting.device_types = vec![9];
+        assert_eq!(field_of(c), "targeting.device_types");
+
+        let mut c = campaign();
+        c.targeting.hours_utc = vec![24];
+        assert_eq!(field_of(c), "targeting.hours_utc");
+
+        let mut c = campaign();
+        c.bidding.base_bid = 6.0;
+        assert_eq!(field_of(c), "bidding.base_bid");
+
+        let mut c = campaign();
+        c.bidding.max_cpm = -1.0;
+        assert_eq!(field_of(c), "bidding.max_cpm");
+
+        let mut c = campaign();
+        c.bidding.currency = "dollars".into();
+        assert_eq!(field_of(c), "bidding.currency");
+
+        let mut c = campaign();
+        c.budget.daily = Some(0.0);
+        assert_eq!(field_of(c), "budget.daily");
+
+        let mut c = campaign();
+        c.frequency_cap = Some(FrequencyCap {
+            max_impressions: 0,
+            window_secs: 60,
+        });
+        assert_eq!(field_of(c), "frequency_cap.max_impressions");
+    }
+
+    #[test]
+    fn error_text_names_campaign_and_field() {
+        let mut c = campaign();
+        c.bidding.max_cpm = f64::NAN;
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "campaign `c1`: field `bidding.max_cpm`: must be a positive number"
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! The bid decision: for each impression, the best-paying campaign and creative
+//! that may bid on it, or the reason nobody may.
+//!
+//! Order of checks per candidate, cheapest first: targeting, block lists, creative
+//! fit, deal terms, price against the floor, budget. A request that gets no bid is
+//! labelled with the furthest check any candidate reached, which tells an operator
+//! what to loosen.
+
+use crate::money::to_micros;
+use crate::money::{Currency, FxTable, Micros};
+use crate::openrtb::request::{BidRequest, Deal, Imp};
+use crate::snapshot::{CompiledCampaign, Snapshot};
+
+/// Why a request got no bid. Bounded, so it can label a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoBidReason {
+    /// No campaign targets this audience and inventory.
+    NoMatch,
+    /// Candidates were blocked by `bcat`, `badv` or `bapp`.
+    Blocked,
+    /// No candidate has a creative that fits the slot.
+    NoCreative,
+    /// Private auction without one of our deals, or a deal-only campaign without its deal.
+    Deal,
+    /// The floor is above every candidate's maximum price.
+    BelowFloor,
+    /// Every candidate that could pay the price is out of budget.
+    Budget,
+    /// None of the request's currencies is in the FX table.
+    Currency,
+    /// `wseat`/`bseat` exclude our seat.
+    Seat,
+    /// Too little of `tmax` was left to answer in time.
+    Deadline,
+}
+
+impl NoBidReason {
+    /// Every reason, for metric registration.
+    pub const ALL: [NoBidReason; 9] = [
+        NoBidReason::NoMatch,
+        NoBidReason::Blocked,
+        NoBidReason::NoCreative,
+        NoBidReason::Deal,
+        NoBidReason::BelowFloor,
+        NoBidReason::Budget,
+        NoBidReason::Currency,
+        NoBidReason::Seat,
+        NoBidReason::Deadline,
+    ];
+
+    /// Metric label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoBidReason::NoMatch => "no_match",
+            NoBidReason::Blocked => "blocked",
+            NoBidReason::NoCreative => "no_creative",
+            NoBidReason::Deal => "deal",
+            NoBidReason::BelowFloor => "below_floor",
+            NoBidReason::Budget => "budget",
+            NoBidReason::Currency => "currency",
+            NoBidReason::Seat => "seat",
+            NoBidReason::Deadline => "deadline",
+        }
+    }
+}
+
+/// What the engine needs besides the snapshot and the request.
+#[derive(Debug, Clone, Copy)]
+pub struct BidContext<'c> {
+    /// Our buyer seat id, checked against `wseat`/`bseat` and sent in `seatbid.seat`.
+    pub seat: &'c str,
+    /// Wall-clock time, seconds since the Unix epoch (for hours and budget days).
+    pub now_unix_s: u64,
+}
+
+/// The winning bid for one impression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImpBid {
+    /// Position of the impression in `imp[]`.
+    pub imp: usize,
+    /// Position of the campaign in the snapshot.
+    pub campaign: u32,
+    /// Position of the creative in the campaign.
+    pub creative: usize,
+    /// Position of the deal in `imp.pmp.deals[]`, when bidding through one.
+    pub deal: Option<usize>,
+    /// CPM price in micros of the response currency.
+    pub price: Micros,
+    /// Width to report.
+    pub w: Option<u32>,
+    /// Height to report.
+    pub h: Option<u32>,
+}
+
+/// The outcome of one decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// At least one impression got a bid; prices are in this currency.
+    Bid(Currency),
+    /// Nothing to bid, and why.
+    NoBid(NoBidReason),
+}
+
+/// Decides the bids for `req`, writing one [`ImpBid`] per won impression into `bids`
+/// (cleared first, so one vector can be reused across requests).
+pub fn decide(
+    snapshot: &Snapshot,
+    req: &BidRequest<'_>,
+    ctx: &BidContext<'_>,
+    bids: &mut Vec<ImpBid>,
+) -> Decision {
+    bids.clear();
+    if (!req.wseat.is_empty() && !req.wseat.iter().any(|s| s == ctx.seat))
+        || req.bseat.iter().any(|s| s == ctx.seat)
+    {
+        return Decision::NoBid(NoBidReason::Seat);
+    }
+    let Some(currency) = response_currency(req, snapshot.fx()) else {
+        return Decision::NoBid(NoBidReason::Currency);
+    };
+    let hour = ((ctx.now_unix_s / 3600) % 24) as u32;
+    let day = ctx.now_unix_s / 86_400;
+    let mut furthest = NoBidReason::NoMatch;
+    for (imp_pos, imp) in req.imp.iter().enumerate() {
+        let pricing = Pricing {
+            fx: snapshot.fx(),
+            currency,
+            day,
+        };
+        let mut best: Option<ImpBid> = None;
+        let candidates = snapshot.index.candidates(req, imp);
+        if candidates.iter().all(|list| list.is_empty()) && is_private(imp) {
+            // None of the deals on offer belongs to any campaign.
+            furthest = furthest.max(NoBidReason::Deal);
+        }
+        for list in candidates {
+            for &position in list {
+                let campaign = &snapshot.campaigns()[position as usize];
+                match evaluate(campaign, req, imp, ctx, hour, &pricing) {
+                    Ok(mut bid) => {
+                        if best.is_none_or(|b| bid.price > b.price) {
+                            bid.imp = imp_pos;
+                            bid.campaign = position;
+                            best = Some(bid);
+                        }
+                    }
+                    Err(reason) => furthest = furthest.max(reason),
+                }
+            }
+        }
+        bids.extend(best);
+    }
+    if bids.is_empty() {
+        Decision::NoBid(furthest)
+    } else {
+        Decision::Bid(currency)
+    }
+}
+
+/// The first currency the exchange accepts that we can price in; USD when unstated.
+fn response_currency(req: &BidRequest<'_>, fx: &FxTable) -> Option<Currency> {
+    if req.cur.is_empty() {
+        return Some(Currency::USD);
+    }
+    req.cur
+        .iter()
+        .filter_map(|c| Currency::parse(c))
+        .find(|c| fx.knows(*c))
+}
+
+struct Pricing<'f> {
+    fx: &'f FxTable,
+    currency: Currency,
+    day: u64,
+}
+
+/// Checks one candidate for one impression; on success returns its bid (with the
+/// impression and campaign positions left for the caller to fill).
+fn evaluate(
+    campaign: &CompiledCampaign,
+    req: &BidRequest<'_>,
+    imp: &Imp<'_>,
+    ctx: &BidContext<'_>,
+    hour: u32,
+    pricing: &Pricing<'_>,
+) -> Result<ImpBid, NoBidReason> {
+    if !campaign.targets(req, hour) {
+        return Err(NoBidReason::NoMatch);
+    }
+    if campaign.is_blocked(req) {
+        return Err(NoBidReason::Blocked);
+    }
+    let (creative, (w, h)) = campaign
+        .creatives
+        .iter()
+        .enumerate()
+        .find_map(|(i, c)| c.fits(imp).map(|size| (i, size)))
+        .ok_or(NoBidReason::NoCreative)?;
+    let deal = choose_deal(campaign, imp, ctx.seat)?;
+    let price = price(campaign, imp, deal.map(|(_, d)| d), pricing)?;
+    Ok(ImpBid {
+        imp: 0,
+        campaign: 0,
+        creative,
+        deal: deal.map(|(i, _)| i),
+        price,
+        w,
+        h,
+    })
+}
+
+/// The deal a campaign bids through on `imp`, if any. Open-market campaigns cannot
+/// bid in private auctions; deal-only campaigns need one of their deals.
+fn choose_deal<'i, 'a>(
+    campaign: &CompiledCampaign,
+    imp: &'i Imp<'a>,
+    seat: &str,
+) -> Result<Option<(usize, &'i Deal<'a>)>, NoBidReason> {
+    if !campaign.is_deal_only() {
+        return if is_private(imp) {
+            Err(NoBidReason::Deal)
+        } else {
+            Ok(None)
+        };
+    }
+    imp.pmp
+        .iter()
+        .flat_map(|p| p.deals.iter().enumerate())
+        .find(|(_, deal)| {
+            campaign.targets_deal(&deal.id)
+                && (deal.wseat.is_empty() || deal.wseat.iter().any(|s| s == seat))
+        })
+        .map(Some)
+        .ok_or(NoBidReason::Deal)
+}
+
+/// Whether only deal bids are accepted for `imp`.
+fn is_private(imp: &Imp<'_>) -> bool {
+    imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1)
+}
+
+/// The price to bid: the base bid, raised to the floor when the floor is higher,
+/// never above the campaign's maximum, and only when the budget can pay for it.
+fn price(
+    campaign: &CompiledCampaign,
+    imp: &Imp<'_>,
+    deal: Option<&Deal<'_>>,
+    pricing: &Pricing<'_>,
+) -> Result<Micros, NoBidReason> {
+    let fx = pricing.fx;
+    let to = pricing.currency;
+    let (floor, floor_cur) = match deal {
+        Some(d) if d.bidfloor > 0.0 => (d.bidfloor, d.bidfloorcur.as_deref()),
+        _ => (imp.bidfloor, imp.bidfloorcur.as_deref()),
+    };
+    let floor_cur = match floor_cur {
+        None => Currency::USD,
+        Some(code) => Currency::parse(code).ok_or(NoBidReason::Currency)?,
+    };
+    let floor = to_micros(floor)
+        .and_then(|f| fx.convert_up(f, floor_cur, to))
+        .ok_or(NoBidReason::Currency)?;
+    let base = fx
+        .convert_down(campaign.base_bid, campaign.currency, to)
+        .ok_or(NoBidReason::Currency)?;
+    let max = fx
+        .convert_down(campaign.max_cpm, campaign.currency, to)
+        .ok_or(NoBidReason::Currency)?;
+    let price = base.max(floor);
+    if price > max || price == 0 {
+        return Err(NoBidReason::BelowFloor);
+    }
+    let cost = fx
+        .convert_up(price, to, campaign.currency)
+        .ok_or(NoBidReason::Currency)?
+        .div_ceil(1000);
+    if !campaign.spend.allows(cost, &campaign.budget, pricing.day) {
+        return Err(NoBidReason::Budget);
+    }
+    Ok(price)
+}
+
+#[cfg(test)]
+mod tests;

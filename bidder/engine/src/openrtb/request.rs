@@ -1,0 +1,531 @@
+//! OpenRTB 2.6 `BidRequest`, borrowed from the request buffer.
+//!
+//! Strings are [`Str`]: they point into the body the
+//! exchange sent and only allocate when the JSON string holds escapes. Fields the
+//! bidder does not use are ignored; `ext` objects are kept as lazy, unparsed JSON.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use sonic_rs::LazyValue;
+
+/// Longest request or impression id accepted; ids travel inside billing tokens.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// A string field borrowed from the request body; owned only when the JSON text
+/// held escapes. Unlike a bare `Cow<str>`, it borrows inside `Vec` and `Option` too.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Str<'a>(Cow<'a, str>);
+
+impl<'a> Str<'a> {
+    /// Whether the text points into the request body (no copy was made).
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.0, Cow::Borrowed(_))
+    }
+}
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Str<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Str<'_> {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Str<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl std::fmt::Debug for Str<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> serde::de::Visitor<'de> for StrVisitor {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+/// The top-level bid request (OpenRTB 2.6 §3.2.1).
+#[derive(Debug, Deserialize)]
+pub struct BidRequest<'a> {
+    /// Auction id, echoed in the response.
+    #[serde(borrow)]
+    pub id: Str<'a>,
+    /// Impressions offered; at least one is required.
+    #[serde(borrow, default)]
+    pub imp: Vec<Imp<'a>>,
+    /// The website, when the ad shows on a site.
+    #[serde(borrow)]
+    pub site: Option<Site<'a>>,
+    /// The app, when the ad shows in an app.
+    #[serde(borrow)]
+    pub app: Option<App<'a>>,
+    /// The user's device.
+    #[serde(borrow)]
+    pub device: Option<Device<'a>>,
+    /// The user.
+    #[serde(borrow)]
+    pub user: Option<User<'a>>,
+    /// 1 when this is a test request that will not be billed.
+    #[serde(default)]
+    pub test: u8,
+    /// Milliseconds the exchange waits for our answer, including the network.
+    pub tmax: Option<u64>,
+    /// Buyer seats allowed to bid; absent means all.
+    #[serde(borrow, default)]
+    pub wseat: Vec<Str<'a>>,
+    /// Buyer seats blocked from bidding.
+    #[serde(borrow, default)]
+    pub bseat: Vec<Str<'a>>,
+    /// Currencies the exchange accepts for bids (ISO-4217); absent means USD.
+    #[serde(borrow, default)]
+    pub cur: Vec<Str<'a>>,
+    /// Blocked advertiser content categories.
+    #[serde(borrow, default)]
+    pub bcat: Vec<Str<'a>>,
+    /// Blocked advertiser domains.
+    #[serde(borrow, default)]
+    pub badv: Vec<Str<'a>>,
+    /// Blocked advertised applications (store ids / bundles).
+    #[serde(borrow, default)]
+    pub bapp: Vec<Str<'a>>,
+    /// Regulations in force for this request.
+    pub regs: Option<Regs>,
+    /// Where the request came from (supply chain).
+    #[serde(borrow)]
+    pub source: Option<Source<'a>>,
+    /// Exchange-specific extensions, left unparsed.
+    #[serde(borrow)]
+    pub ext: Option<LazyValue<'a>>,
+}
+
+/// One impression on offer (§3.2.4).
+#[derive(Debug, Deserialize)]
+pub struct Imp<'a> {
+    /// Impression id, unique within the request; bids refer to it.
+    #[serde(borrow)]
+    pub id: Str<'a>,
+    /// Present when a banner (display) ad may fill the slot.
+    #[serde(borrow)]
+    pub banner: Option<Banner<'a>>,
+    /// Present when a video ad may fill the slot.
+    #[serde(borrow)]
+    pub video: Option<Video<'a>>,
+    /// Present when a native ad may fill the slot; its request string is not read.
+    #[serde(borrow)]
+    pub native: Option<Native<'a>>,
+    /// Private marketplace terms.
+    #[serde(borrow)]
+    pub pmp: Option<Pmp<'a>>,
+    /// Placement or ad tag id at the publisher.
+    #[serde(borrow)]
+    pub tagid: Option<Str<'a>>,
+    /// Minimum bid, in CPM of `bidfloorcur`.
+    #[serde(default)]
+    pub bidfloor: f64,
+    /// Currency of `bidfloor` (ISO-4217); USD when absent.
+    #[serde(borrow)]
+    pub bidfloorcur: Option<Str<'a>>,
+    /// 1 when the creative must be served over HTTPS.
+    pub secure: Option<u8>,
+    /// Exchange-specific extensions, left unparsed.
+    #[serde(borrow)]
+    pub ext: Option<LazyValue<'a>>,
+}
+
+/// A width and height pair the slot accepts (§3.2.10).
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+pub struct Format {
+    /// Width in device-independent pixels.
+    #[serde(default)]
+    pub w: u32,
+    /// Height in device-independent pixels.
+    #[serde(default)]
+    pub h: u32,
+}
+
+/// Banner slot (§3.2.6).
+#[derive(Debug, Deserialize)]
+pub struct Banner<'a> {
+    /// Exact width, when the slot has one size.
+    pub w: Option<u32>,
+    /// Exact height, when the slot has one size.
+    pub h: Option<u32>,
+    /// Every size the slot accepts.
+    #[serde(default)]
+    pub format: Vec<Format>,
+    /// Exchange-specific extensions, left unparsed.
+    #[serde(borrow)]
+    pub ext: Option<LazyValue<'a>>,
+}
+
+/// Video slot (§3.2.7).
+#[derive(Debug, Deserialize)]
+pub struct Video<'a> {
+    /// Accepted MIME types, e.g. `video/mp4`.
+    #[serde(borrow, default)]
+    pub mimes: Vec<Str<'a>>,
+    /// Minimum ad duration in seconds.
+    pub minduration: Option<u32>,
+    /// Maximum ad duration in seconds.
+    pub maxduration: Option<u32>,
+    /// Accepted video protocols (VAST versions), OpenRTB list 5.8.
+    #[serde(default)]
+    pub protocols: Vec<u8>,
+    /// Player width.
+    pub w: Option<u32>,
+    /// Player height.
+    pub h: Option<u32>,
+}
+
+/// Native slot (§3.2.9); only its presence matters to matching.
+#[derive(Debug, Deserialize)]
+pub struct Native<'a> {
+    /// The native request document, as a string; not parsed.
+    #[serde(borrow)]
+    pub request: Option<Str<'a>>,
+}
+
+/// Private marketplace (§3.2.11).
+#[derive(Debug, Deserialize)]
+pub struct Pmp<'a> {
+    /// 1 when only bids on the listed deals are allowed.
+    #[serde(default)]
+    pub private_auction: u8,
+    /// The deals on offer.
+    #[serde(borrow, default)]
+    pub deals: Vec<Deal<'a>>,
+}
+
+/// One deal (§3.2.12).
+#[derive(Debug, Deserialize)]
+pub struct Deal<'a> {
+    /// Deal id agreed with the seller.
+    #[serde(borrow)]
+    pub id: Str<'a>,
+    /// Minimum bid for this deal, in CPM of `bidfloorcur`.
+    #[serde(default)]
+    pub bidfloor: f64,
+    /// Currency of `bidfloor`; USD when absent.
+    #[serde(borrow)]
+    pub bidfloorcur: Option<Str<'a>>,
+    /// Buyer seats allowed on this deal; absent means all.
+    #[serde(borrow, default)]
+    pub wseat: Vec<Str<'a>>,
+}
+
+/// Publisher of a site or app (§3.2.15).
+#[derive(Debug, Deserialize)]
+pub struct Publisher<'a> {
+    /// Exchange-specific publisher id.
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+}
+
+/// Website (§3.2.13).
+#[derive(Debug, Deserialize)]
+pub struct Site<'a> {
+    /// Exchange-specific site id.
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+    /// Site domain.
+    #[serde(borrow)]
+    pub domain: Option<Str<'a>>,
+    /// Content categories of the site.
+    #[serde(borrow, default)]
+    pub cat: Vec<Str<'a>>,
+    /// Content categories of the current section.
+    #[serde(borrow, default)]
+    pub sectioncat: Vec<Str<'a>>,
+    /// Content categories of the current page.
+    #[serde(borrow, default)]
+    pub pagecat: Vec<Str<'a>>,
+    /// The site's publisher.
+    #[serde(borrow)]
+    pub publisher: Option<Publisher<'a>>,
+}
+
+/// Application (§3.2.14).
+#[derive(Debug, Deserialize)]
+pub struct App<'a> {
+    /// Exchange-specific app id.
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+    /// Store id or bundle name, e.g. `com.example.game`.
+    #[serde(borrow)]
+    pub bundle: Option<Str<'a>>,
+    /// App domain.
+    #[serde(borrow)]
+    pub domain: Option<Str<'a>>,
+    /// Content categories of the app.
+    #[serde(borrow, default)]
+    pub cat: Vec<Str<'a>>,
+    /// Content categories of the current section.
+    #[serde(borrow, default)]
+    pub sectioncat: Vec<Str<'a>>,
+    /// Content categories of the current page or view.
+    #[serde(borrow, default)]
+    pub pagecat: Vec<Str<'a>>,
+    /// The app's publisher.
+    #[serde(borrow)]
+    pub publisher: Option<Publisher<'a>>,
+}
+
+/// Location (§3.2.19).
+#[derive(Debug, Deserialize)]
+pub struct Geo<'a> {
+    /// Country, ISO-3166-1 alpha-3.
+    #[serde(borrow)]
+    pub country: Option<Str<'a>>,
+    /// Region, ISO-3166-2 subdivision code.
+    #[serde(borrow)]
+    pub region: Option<Str<'a>>,
+}
+
+/// Device (§3.2.18).
+#[derive(Debug, Deserialize)]
+pub struct Device<'a> {
+    /// Browser user agent.
+    #[serde(borrow)]
+    pub ua: Option<Str<'a>>,
+    /// IPv4 address.
+    #[serde(borrow)]
+    pub ip: Option<Str<'a>>,
+    /// Device location.
+    #[serde(borrow)]
+    pub geo: Option<Geo<'a>>,
+    /// Device type, OpenRTB list 5.21 (1 mobile/tablet, 2 PC, 3 CTV, 4 phone, ...).
+    pub devicetype: Option<u8>,
+    /// Operating system, e.g. `iOS`, `Android`.
+    #[serde(borrow)]
+    pub os: Option<Str<'a>>,
+    /// Advertising id.
+    #[serde(borrow)]
+    pub ifa: Option<Str<'a>>,
+}
+
+/// User (§3.2.20).
+#[derive(Debug, Deserialize)]
+pub struct User<'a> {
+    /// Exchange-specific user id.
+    #[serde(borrow)]
+    pub id: Option<Str<'a>>,
+    /// Our own user id for this user, as mapped by the exchange.
+    #[serde(borrow)]
+    pub buyeruid: Option<Str<'a>>,
+}
+
+/// Regulations (§3.2.3).
+#[derive(Debug, Deserialize)]
+pub struct Regs {
+    /// 1 when the request falls under COPPA.
+    #[serde(default)]
+    pub coppa: u8,
+    /// 1 when the request falls under GDPR (2.6 moved it here from `ext`).
+    pub gdpr: Option<u8>,
+}
+
+/// Supply chain source (§3.2.2).
+#[derive(Debug, Deserialize)]
+pub struct Source<'a> {
+    /// Transaction id shared by every exchange in the chain.
+    #[serde(borrow)]
+    pub tid: Option<Str<'a>>,
+    /// The supply chain object; only its presence is read.
+    #[serde(borrow)]
+    pub schain: Option<LazyValue<'a>>,
+}
+
+impl<'a> BidRequest<'a> {
+    /// Parses a request body; the returned request borrows from `body`.
+    pub fn parse(body: &'a [u8]) -> Result<Self, RequestError> {
+        let request: BidRequest<'a> =
+            sonic_rs::from_slice(body).map_err(|e| RequestError::Json(e.to_string()))?;
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// Checks what the spec requires beyond JSON shape.
+    fn validate(&self) -> Result<(), RequestError> {
+        if self.id.is_empty() {
+            return Err(RequestError::Invalid("request id is empty"));
+        }
+        if self.id.len() > MAX_ID_BYTES {
+            return Err(RequestError::Invalid("request id is longer than 256 bytes"));
+        }
+        if self.imp.is_empty() {
+            return Err(RequestError::Invalid("request has no imp"));
+        }
+        for imp in &self.imp {
+            if imp.id.is_empty() {
+                return Err(RequestError::Invalid("imp id is empty"));
+            }
+            if imp.id.len() > MAX_ID_BYTES {
+                return Err(RequestError::Invalid("imp id is longer than 256 bytes"));
+            }
+            if !imp.bidfloor.is_finite() || imp.bidfloor < 0.0 {
+                return Err(RequestError::Invalid("imp bidfloor is negative"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The publisher id, from the site or else the app.
+    pub fn publisher_id(&self) -> Option<&str> {
+        let publisher = match (&self.site, &self.app) {
+            (Some(site), _) => site.publisher.as_ref(),
+            (None, Some(app)) => app.publisher.as_ref(),
+            (None, None) => None,
+        };
+        publisher.and_then(|p| p.id.as_deref())
+    }
+
+    /// Every content category the site or app declares (site, section and page).
+    pub fn content_categories(&self) -> impl Iterator<Item = &str> {
+        let (cat, section, page): (&[Str<'a>], &[Str<'a>], &[Str<'a>]) =
+            match (&self.site, &self.app) {
+                (Some(s), _) => (&s.cat, &s.sectioncat, &s.pagecat),
+                (None, Some(a)) => (&a.cat, &a.sectioncat, &a.pagecat),
+                (None, None) => (&[], &[], &[]),
+            };
+        cat.iter().chain(section).chain(page).map(|c| &**c)
+    }
+
+    /// The device's country, ISO-3166-1 alpha-3.
+    pub fn country(&self) -> Option<&str> {
+        self.geo()?.country.as_deref()
+    }
+
+    /// The device's region, ISO-3166-2.
+    pub fn region(&self) -> Option<&str> {
+        self.geo()?.region.as_deref()
+    }
+
+    fn geo(&self) -> Option<&Geo<'a>> {
+        self.device.as_ref()?.geo.as_ref()
+    }
+
+    /// The device type (OpenRTB list 5.21).
+    pub fn device_type(&self) -> Option<u8> {
+        self.device.as_ref()?.devicetype
+    }
+
+    /// The device operating system.
+    pub fn os(&self) -> Option<&str> {
+        self.device.as_ref()?.os.as_deref()
+    }
+}
+
+/// Why a body is not an acceptable bid request; the text goes back in a 400.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RequestError {
+    /// The body is not JSON of the BidRequest shape.
+    #[error("malformed bid request: {0}")]
+    Json(String),
+    /// The JSON is well-formed but breaks a rule of the spec.
+    #[error("invalid bid request: {0}")]
+    Invalid(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrows_plain_strings_and_ignores_unknown_fields() {
+        let body = br#"{"id":"a1","imp":[{"id":"1","banner":{"w":300,"h":250},"zz":[1,2]}],
+            "site":{"publisher":{"id":"pub-1"},"cat":["IAB1"]},"future":{"x":1},"ext":{"k":"v"}}"#;
+        let req = BidRequest::parse(body).unwrap();
+        assert_eq!(req.id, "a1");
+        assert!(req.id.is_borrowed());
+        let publisher = req.site.as_ref().unwrap().publisher.as_ref().unwrap();
+        assert!(publisher.id.as_ref().unwrap().is_borrowed());
+        assert!(
+            req.site.as_ref().unwrap().cat[0].is_borrowed(),
+            "borrowed inside a Vec too"
+        );
+        assert_eq!(req.publisher_id(), Some("pub-1"));
+        assert_eq!(req.content_categories().collect::<Vec<_>>(), ["IAB1"]);
+        assert_eq!(req.ext.unwrap().as_raw_str(), r#"{"k":"v"}"#);
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped() {
+        let req = BidRequest::parse(br#"{"id":"a\"1","imp":[{"id":"1"}]}"#).unwrap();
+        assert_eq!(req.id, "a\"1");
+        assert!(!req.id.is_borrowed());
+    }
+
+    #[test]
+    fn rejects_missing_imp_and_empty_ids() {
+        assert_eq!(
+            BidRequest::parse(br#"{"id":"a"}"#).unwrap_err(),
+            RequestError::Invalid("request has no imp")
+        );
+        assert_eq!(
+            BidRequest::parse(br#"{"id":"a","imp":[{"id":""}]}"#).unwrap_err(),
+            RequestError::Invalid("imp id is empty")
+        );
+        assert!(matches!(
+            BidRequest::parse(br#"{"imp":[{"id":"1"}]}"#).unwrap_err(),
+            RequestError::Json(_)
+        ));
+        assert!(matches!(
+            BidRequest::parse(b"{\"id\":").unwrap_err(),
+            RequestError::Json(_)
+        ));
+    }
+
+    #[test]
+    fn reads_app_device_and_deals() {
+        let body = br#"{"id":"r","imp":[{"id":"1","video":{"mimes":["video/mp4"],"protocols":[2,3]},
+            "pmp":{"private_auction":1,"deals":[{"id":"d1","bidfloor":4.5,"bidfloorcur":"EUR"}]}}],
+            "app":{"bundle":"com.x","publisher":{"id":"p9"}},
+            "device":{"geo":{"country":"USA","region":"US-CA"},"devicetype":4,"os":"iOS"},
+            "regs":{"coppa":1,"gdpr":0},"source":{"schain":{"ver":"1.0"}},"tmax":120,"cur":["EUR"]}"#;
+        let req = BidRequest::parse(body).unwrap();
+        assert_eq!(req.publisher_id(), Some("p9"));
+        assert_eq!(req.country(), Some("USA"));
+        assert_eq!(req.region(), Some("US-CA"));
+        assert_eq!(req.device_type(), Some(4));
+        assert_eq!(req.os(), Some("iOS"));
+        assert_eq!(req.tmax, Some(120));
+        let pmp = req.imp[0].pmp.as_ref().unwrap();
+        assert_eq!(pmp.private_auction, 1);
+        assert_eq!(pmp.deals[0].bidfloorcur.as_deref(), Some("EUR"));
+        assert!(req.source.unwrap().schain.is_some());
+        assert_eq!(req.regs.unwrap().coppa, 1);
+    }
+}

@@ -1,0 +1,147 @@
+//! OpenRTB 2.6 `BidResponse`, written straight into the output buffer.
+//!
+//! The response is assembled from the request (borrowed), the decision and the
+//! snapshot without building an intermediate document: every byte goes once into a
+//! reused `Vec<u8>`. Strings are escaped by `sonic-rs`.
+
+use crate::decision::ImpBid;
+use crate::money::{Currency, write_decimal};
+use crate::notice::{Notice, NoticeSigner};
+use crate::openrtb::request::BidRequest;
+use crate::snapshot::Snapshot;
+
+/// Where billing notices go: `{base_url}/notice/imp?t=<token>&p=${AUCTION_PRICE}`.
+#[derive(Debug, Clone, Copy)]
+pub struct BillingUrl<'a> {
+    /// Scheme, host and port of the bidder as exchanges reach it, without a trailing slash.
+    pub base_url: &'a str,
+    /// Signs the notice token.
+    pub signer: &'a NoticeSigner,
+}
+
+/// Path of the billing notice endpoint on the bid listener.
+pub const NOTICE_PATH: &str = "/notice/imp";
+
+/// Everything a response is written from.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseParts<'r, 'a> {
+    /// The request being answered.
+    pub request: &'r BidRequest<'a>,
+    /// The snapshot the bids were decided on.
+    pub snapshot: &'r Snapshot,
+    /// The winning bids.
+    pub bids: &'r [ImpBid],
+    /// Currency of every price.
+    pub currency: Currency,
+    /// Our seat id.
+    pub seat: &'r str,
+    /// Billing notice target; `None` omits `burl`.
+    pub billing: Option<BillingUrl<'r>>,
+    /// Now, seconds since the Unix epoch (stamped into notice tokens).
+    pub now_unix_s: u64,
+}
+
+/// Appends the JSON `BidResponse` to `out`.
+pub fn write_bid_response(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>) {
+    let req = parts.request;
+    out.extend_from_slice(b"{\"id\":");
+    write_str(out, &req.id);
+    out.extend_from_slice(b",\"cur\":\"");
+    out.extend_from_slice(parts.currency.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"seatbid\":[{\"seat\":");
+    write_str(out, parts.seat);
+    out.extend_from_slice(b",\"bid\":[");
+    for (n, bid) in parts.bids.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_bid(out, parts, bid);
+    }
+    out.extend_from_slice(b"]}]}");
+}
+
+fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
+    let imp = &parts.request.imp[bid.imp];
+    let campaign = &parts.snapshot.campaigns()[bid.campaign as usize];
+    let creative = &campaign.creatives[bid.creative];
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(b"{\"id\":\"");
+    out.extend_from_slice(num.format(bid.imp + 1).as_bytes());
+    out.extend_from_slice(b"\",\"impid\":");
+    write_str(out, &imp.id);
+    out.extend_from_slice(b",\"price\":");
+    write_decimal(out, bid.price);
+    out.extend_from_slice(b",\"adid\":");
+    write_str(out, &creative.id);
+    out.extend_from_slice(b",\"crid\":");
+    write_str(out, &creative.id);
+    out.extend_from_slice(b",\"cid\":");
+    write_str(out, &campaign.id);
+    out.extend_from_slice(b",\"adomain\":[");
+    write_str(out, &campaign.advertiser_domain);
+    out.push(b']');
+    if !campaign.categories.is_empty() {
+        out.extend_from_slice(b",\"cat\":[");
+        for (n, cat) in campaign.categories.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_str(out, cat);
+        }
+        out.push(b']');
+    }
+    if let Some(bundle) = &campaign.app_bundle {
+        out.extend_from_slice(b",\"bundle\":");
+        write_str(out, bundle);
+    }
+    if let Some(w) = bid.w {
+        out.extend_from_slice(b",\"w\":");
+        out.extend_from_slice(num.format(w).as_bytes());
+    }
+    if let Some(h) = bid.h {
+        out.extend_from_slice(b",\"h\":");
+        out.extend_from_slice(num.format(h).as_bytes());
+    }
+    let deal = bid.deal.and_then(|d| imp.pmp.as_ref()?.deals.get(d));
+    if let Some(deal) = deal {
+        out.extend_from_slice(b",\"dealid\":");
+        write_str(out, &deal.id);
+    }
+    if let Some(adm) = &creative.adm {
+        out.extend_from_slice(b",\"adm\":");
+        write_str(out, adm);
+    }
+    if let Some(nurl) = &creative.nurl {
+        out.extend_from_slice(b",\"nurl\":");
+        write_str(out, nurl);
+    }
+    if let Some(billing) = parts.billing {
+        let notice = Notice {
+            request_id: &parts.request.id,
+            imp_id: &imp.id,
+            campaign_id: &campaign.id,
+            creative_id: &creative.id,
+            price: bid.price,
+            currency: parts.currency,
+            issued_at_s: parts.now_unix_s,
+        };
+        let start = out.len();
+        out.extend_from_slice(b",\"burl\":");
+        // The base URL is checked at start-up to need no escaping.
+        out.push(b'"');
+        out.extend_from_slice(billing.base_url.as_bytes());
+        out.extend_from_slice(NOTICE_PATH.as_bytes());
+        out.extend_from_slice(b"?t=");
+        if billing.signer.append_token(&notice, out) {
+            out.extend_from_slice(b"&p=${AUCTION_PRICE}\"");
+        } else {
+            out.truncate(start);
+        }
+    }
+    out.push(b'}');
+}
+
+/// Appends `text` as a JSON string, escaped.
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    sonic_rs::to_writer(&mut *out, text).expect("writing a string into a Vec cannot fail");
+}

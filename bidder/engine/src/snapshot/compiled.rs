@@ -1,0 +1,364 @@
+//! A campaign in the form the bid path reads: prices in micros, sets hashed, text
+//! normalized, and its spend counter attached.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
+use crate::budget::{BudgetLimits, SpendCounter};
+use crate::campaign::{Campaign, CampaignError, FrequencyCap};
+use crate::money::{Currency, FxTable, Micros, to_micros};
+use crate::openrtb::request::{BidRequest, Imp};
+
+/// What kind of slot a creative fills, with what it needs to fit.
+#[derive(Debug, Clone)]
+pub enum CreativeKind {
+    /// Fixed-size display ad.
+    Banner {
+        /// Width in pixels.
+        w: u32,
+        /// Height in pixels.
+        h: u32,
+    },
+    /// Video ad.
+    Video {
+        /// Media MIME type, lower case.
+        mime: String,
+        /// Duration in seconds.
+        duration_secs: u32,
+        /// OpenRTB protocol (list 5.8).
+        protocol: u8,
+        /// Width sent in the bid, when known.
+        w: Option<u32>,
+        /// Height sent in the bid, when known.
+        h: Option<u32>,
+    },
+    /// Native ad.
+    Native,
+}
+
+/// A creative ready to bid.
+#[derive(Debug, Clone)]
+pub struct CompiledCreative {
+    /// Creative id (`crid`).
+    pub id: String,
+    /// Slot kind and fit data.
+    pub kind: CreativeKind,
+    /// Inline markup.
+    pub adm: Option<String>,
+    /// Win notice URL.
+    pub nurl: Option<String>,
+    /// Serves over HTTPS.
+    pub secure: bool,
+}
+
+impl CompiledCreative {
+    /// Whether the creative can fill `imp`; returns the size to report in the bid.
+    pub fn fits(&self, imp: &Imp<'_>) -> Option<(Option<u32>, Option<u32>)> {
+        if imp.secure == Some(1) && !self.secure {
+            return None;
+        }
+        match &self.kind {
+            CreativeKind::Banner { w, h } => {
+                let banner = imp.banner.as_ref()?;
+                let exact = banner.w == Some(*w) && banner.h == Some(*h);
+                let listed = banner.format.iter().any(|f| f.w == *w && f.h == *h);
+                (exact || listed).then_some((Some(*w), Some(*h)))
+            }
+            CreativeKind::Video {
+                mime,
+                duration_secs,
+                protocol,
+                w,
+                h,
+            } => {
+                let video = imp.video.as_ref()?;
+                let mime_ok = video.mimes.iter().any(|m| m.eq_ignore_ascii_case(mime));
+                let min_ok = video.minduration.is_none_or(|min| *duration_secs >= min);
+                let max_ok = video.maxduration.is_none_or(|max| *duration_secs <= max);
+                let protocol_ok = video.protocols.is_empty() || video.protocols.contains(protocol);
+                (mime_ok && min_ok && max_ok && protocol_ok).then_some((*w, *h))
+            }
+            CreativeKind::Native => imp.native.as_ref().map(|_| (None, None)),
+        }
+    }
+}
+
+/// A campaign ready to bid.
+#[derive(Debug)]
+pub struct CompiledCampaign {
+    /// Campaign id (`cid`).
+    pub id: String,
+    /// Version of the source record.
+    pub version: u64,
+    /// Advertiser domain (`adomain`).
+    pub advertiser_domain: String,
+    /// Ad content categories (`cat`).
+    pub categories: Vec<String>,
+    /// Advertised app store id.
+    pub app_bundle: Option<String>,
+    /// The ads.
+    pub creatives: Vec<CompiledCreative>,
+    /// Currency of prices and budget.
+    pub currency: Currency,
+    /// Highest bid, CPM micros in `currency`.
+    pub max_cpm: Micros,
+    /// Normal bid, CPM micros in `currency`.
+    pub base_bid: Micros,
+    /// Spend limits in micros of `currency`.
+    pub budget: BudgetLimits,
+    /// Spend so far; shared with every other snapshot.
+    pub spend: Arc<SpendCounter>,
+    /// Frequency cap, enforced outside the engine.
+    pub frequency_cap: Option<FrequencyCap>,
+    pub(crate) targeting: CompiledTargeting,
+}
+
+/// Targeting sets in lookup-ready form. Empty sets mean "any".
+#[derive(Debug, Default)]
+pub(crate) struct CompiledTargeting {
+    pub(crate) countries: Vec<[u8; 3]>,
+    pub(crate) regions: FxHashSet<String>,
+    pub(crate) device_types: Vec<u8>,
+    /// Lower case.
+    pub(crate) os: Vec<String>,
+    pub(crate) categories_include: Vec<String>,
+    pub(crate) categories_exclude: Vec<String>,
+    pub(crate) publishers_allow: FxHashSet<String>,
+    pub(crate) publishers_deny: FxHashSet<String>,
+    pub(crate) deal_ids: Vec<String>,
+    /// Bit `h` set when the campaign bids in UTC hour `h`.
+    pub(crate) hours_mask: u32,
+}
+
+impl CompiledCampaign {
+    /// Compiles a validated campaign. Fails only when its currency is not in `fx`.
+    pub fn compile(
+        campaign: &Campaign,
+        fx: &FxTable,
+        spend: Arc<SpendCounter>,
+    ) -> Result<CompiledCampaign, CampaignError> {
+        let fail = |field: &str, reason: &str| CampaignError {
+            campaign: campaign.id.clone(),
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let currency = Currency::parse(&campaign.bidding.currency)
+            .filter(|c| fx.knows(*c))
+            .ok_or_else(|| fail("bidding.currency", "not in the bidder's FX table"))?;
+        let micros = |field: &str, amount: f64| {
+            to_micros(amount).ok_or_else(|| fail(field, "must be a positive number"))
+        };
+        let budget = BudgetLimits {
+            daily: campaign
+                .budget
+                .daily
+                .map(|d| micros("budget.daily", d))
+                .transpose()?,
+            total: campaign
+                .budget
+                .total
+                .map(|t| micros("budget.total", t))
+                .transpose()?,
+        };
+        let t = &campaign.targeting;
+        let hours_mask = if t.hours_utc.is_empty() {
+            u32::MAX
+        } else {
+            t.hours_utc.iter().fold(0, |mask, h| mask | 1 << h)
+        };
+        Ok(CompiledCampaign {
+            id: campaign.id.clone(),
+            version: campaign.version,
+            advertiser_domain: campaign.advertiser_domain.clone(),
+            categories: campaign.categories.clone(),
+            app_bundle: campaign.app_bundle.clone(),
+            creatives: campaign.creatives.iter().map(compile_creative).collect(),
+            currency,
+            max_cpm: micros("bidding.max_cpm", campaign.bidding.max_cpm)?,
+            base_bid: micros("bidding.base_bid", campaign.bidding.base_bid)?,
+            budget,
+            spend,
+            frequency_cap: campaign.frequency_cap,
+            targeting: CompiledTargeting {
+                countries: t.countries.iter().filter_map(|c| country_key(c)).collect(),
+                regions: t.regions.iter().map(|r| r.to_ascii_uppercase()).collect(),
+                device_types: t.device_types.clone(),
+                os: t.os.iter().map(|o| o.to_ascii_lowercase()).collect(),
+                categories_include: t.categories_include.clone(),
+                categories_exclude: t.categories_exclude.clone(),
+                publishers_allow: t.publishers_allow.iter().cloned().collect(),
+                publishers_deny: t.publishers_deny.iter().cloned().collect(),
+                deal_ids: t.deal_ids.clone(),
+                hours_mask,
+            },
+        })
+    }
+
+    /// Whether the request's audience and inventory fit the campaign's targeting
+    /// (everything but deals, which are per impression).
+    pub(crate) fn targets(&self, req: &BidRequest<'_>, hour_utc: u32) -> bool {
+        let t = &self.targeting;
+        if t.hours_mask & (1 << hour_utc) == 0 {
+            return false;
+        }
+        if !t.countries.is_empty()
+            && !req
+                .country()
+                .and_then(country_key)
+                .is_some_and(|c| t.countries.contains(&c))
+        {
+            return false;
+        }
+        if !t.regions.is_empty()
+            && !req
+                .region()
+                .is_some_and(|r| contains_ignore_case(&t.regions, r))
+        {
+            return false;
+        }
+        if !t.device_types.is_empty()
+            && !req
+                .device_type()
+                .is_some_and(|d| t.device_types.contains(&d))
+        {
+            return false;
+        }
+        if !t.os.is_empty()
+            && !req
+                .os()
+                .is_some_and(|os| t.os.iter().any(|o| o.eq_ignore_ascii_case(os)))
+        {
+            return false;
+        }
+        let publisher = req.publisher_id();
+        if !t.publishers_allow.is_empty()
+            && !publisher.is_some_and(|p| t.publishers_allow.contains(p))
+        {
+            return false;
+        }
+        if publisher.is_some_and(|p| t.publishers_deny.contains(p)) {
+            return false;
+        }
+        if !t.categories_include.is_empty()
+            && !req.content_categories().any(|cat| {
+                t.categories_include
+                    .iter()
+                    .any(|rule| category_matches(rule, cat))
+            })
+        {
+            return false;
+        }
+        if !t.categories_exclude.is_empty()
+            && req.content_categories().any(|cat| {
+                t.categories_exclude
+                    .iter()
+                    .any(|rule| category_matches(rule, cat))
+            })
+        {
+            return false;
+        }
+        true
+    }
+
+    /// Whether the request's block lists (`bcat`, `badv`, `bapp`) exclude the campaign.
+    pub(crate) fn is_blocked(&self, req: &BidRequest<'_>) -> bool {
+        let cat_blocked = req.bcat.iter().any(|blocked| {
+            self.categories
+                .iter()
+                .any(|cat| category_matches(blocked, cat))
+        });
+        let adv_blocked = req
+            .badv
+            .iter()
+            .any(|blocked| domain_within(&self.advertiser_domain, blocked));
+        let app_blocked = self
+            .app_bundle
+            .as_deref()
+            .is_some_and(|bundle| req.bapp.iter().any(|b| b == bundle));
+        cat_blocked || adv_blocked || app_blocked
+    }
+
+    /// Whether the campaign may bid through deals only.
+    pub fn is_deal_only(&self) -> bool {
+        !self.targeting.deal_ids.is_empty()
+    }
+
+    /// Whether the campaign targets `deal_id`.
+    pub(crate) fn targets_deal(&self, deal_id: &str) -> bool {
+        self.targeting.deal_ids.iter().any(|d| d == deal_id)
+    }
+}
+
+fn compile_creative(c: &crate::campaign::Creative) -> CompiledCreative {
+    let kind = match (&c.banner, &c.video) {
+        (Some(b), _) => CreativeKind::Banner { w: b.w, h: b.h },
+        (None, Some(v)) => CreativeKind::Video {
+            mime: v.mime.to_ascii_lowercase(),
+            duration_secs: v.duration_secs,
+            protocol: v.protocol,
+            w: v.w,
+            h: v.h,
+        },
+        (None, None) => CreativeKind::Native,
+    };
+    CompiledCreative {
+        id: c.id.clone(),
+        kind,
+        adm: c.adm.clone(),
+        nurl: c.nurl.clone(),
+        secure: c.secure,
+    }
+}
+
+/// A country code as an index key: three upper-case ASCII letters.
+pub(crate) fn country_key(code: &str) -> Option<[u8; 3]> {
+    let bytes: [u8; 3] = code.as_bytes().try_into().ok()?;
+    Some(bytes.map(|b| b.to_ascii_uppercase()))
+}
+
+fn contains_ignore_case(set: &FxHashSet<String>, value: &str) -> bool {
+    if value.bytes().all(|b| !b.is_ascii_lowercase()) {
+        return set.contains(value);
+    }
+    set.iter().any(|v| v.eq_ignore_ascii_case(value))
+}
+
+/// IAB category rule: `IAB1` matches `IAB1` and its subcategories `IAB1-*`.
+pub(crate) fn category_matches(rule: &str, category: &str) -> bool {
+    match category.strip_prefix(rule) {
+        Some("") => true,
+        Some(rest) => rest.starts_with('-'),
+        None => false,
+    }
+}
+
+/// Whether `domain` is `blocked` or one of its subdomains, ignoring case.
+fn domain_within(domain: &str, blocked: &str) -> bool {
+    if domain.len() < blocked.len() {
+        return false;
+    }
+    let (head, tail) = domain.split_at(domain.len() - blocked.len());
+    tail.eq_ignore_ascii_case(blocked) && (head.is_empty() || head.ends_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_match_themselves_and_subcategories() {
+        assert!(category_matches("IAB1", "IAB1"));
+        assert!(category_matches("IAB1", "IAB1-5"));
+        assert!(!category_matches("IAB1", "IAB12"));
+        assert!(!category_matches("IAB1-5", "IAB1"));
+    }
+
+    #[test]
+    fn domains_block_their_subdomains_only() {
+        assert!(domain_within("shoes.example", "shoes.example"));
+        assert!(domain_within("eu.shoes.example", "Shoes.Example"));
+        assert!(!domain_within("myshoes.example", "shoes.example"));
+        assert!(!domain_within("example", "shoes.example"));
+    }
+}
