@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Runs the AMI's provisioner scripts into a throwaway root directory, as far as
+# they can run without EC2, and checks what they leave behind:
+#   - install, run twice (idempotent: second run changes no file), refuse wrong
+#     artifacts (x86 ELF, junk, source build off Graviton);
+#   - systemd-analyze verify on the installed units, failing on ANY output;
+#   - the CPU affinity generator, the host tuning script (fake sysfs/procfs), the
+#     drain-aware ExecStop, the CloudWatch agent renderer;
+#   - sysctl keys exist in this kernel; the agent config selects every metric the
+#     bidder exports.
+# Usage: packer/tests/provisioners.sh   (no root needed except for systemd-sysusers
+# writing into the throwaway root, which works as any user owning it).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+packer_dir="$(cd "${here}/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tern-packer-test.XXXXXX")"
+trap 'rm -rf "${work}"' EXIT
+
+passed=0
+failed=0
+ok() {
+  passed=$(( passed + 1 ))
+  printf '  ok   %s\n' "$*"
+}
+fail() {
+  failed=$(( failed + 1 ))
+  printf '  FAIL %s\n' "$*"
+}
+check() {
+  local what="$1"
+  shift
+  if "$@"; then ok "${what}"; else fail "${what}"; fi
+}
+
+root="${work}/root"
+mkdir -p "${root}"
+
+# A minimal aarch64 ELF header (e_machine = 0xb7 at offset 18) stands in for the
+# release binary, which cannot be built for arm64 here.
+fake_elf="${work}/bidder-aarch64"
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\267\000' >"${fake_elf}"
+head -c 64 /dev/zero >>"${fake_elf}"
+
+run_all() {
+  local s
+  for s in 10-packages 20-user 30-bidder 40-tuning 50-cloudwatch-agent 90-cleanup; do
+    TERN_ROOT="${root}" TERN_IMAGE_DIR="${packer_dir}" TERN_BIDDER_ARTIFACT="${fake_elf}" \
+      bash "${packer_dir}/scripts/${s}.sh" || return 1
+  done
+}
+
+tree_sum() {
+  (cd "${root}" && find . -path ./usr/lib/systemd -prune -o -print0 | sort -z \
+    | xargs -0 stat -c '%n %a %s %Y' | sha256sum)
+}
+
+echo "== provisioner scripts into ${root}"
+check "first run of every provisioner script" run_all >"${work}/run1.log" 2>&1 \
+  || cat "${work}/run1.log"
+for f in /usr/local/bin/bidder /etc/tern/bidder.toml /etc/tern/host.env \
+  /etc/sysctl.d/90-tern-latency.conf /etc/systemd/system/bidder.service \
+  /etc/systemd/system/tern-host-tuning.service \
+  /etc/systemd/system-generators/tern-cpu-affinity-generator \
+  /usr/local/lib/tern/tern-host-tuning /usr/local/lib/tern/tern-drain-stop \
+  /usr/local/lib/tern/tern-configure-cloudwatch-agent \
+  /opt/tern/cloudwatch/cloudwatch-agent.json.tmpl /opt/tern/cloudwatch/prometheus.yaml.tmpl; do
+  check "installed ${f}" test -f "${root}${f}"
+done
+check "bidder binary is executable" test -x "${root}/usr/local/bin/bidder"
+check "system user tern exists, no login shell" \
+  grep -q '^tern:x:[0-9]*:[0-9]*:[^:]*:/var/lib/tern:/usr/sbin/nologin$' "${root}/etc/passwd"
+check "bidder.service enabled" test -L "${root}/etc/systemd/system/multi-user.target.wants/bidder.service"
+check "tern-host-tuning.service enabled" \
+  test -L "${root}/etc/systemd/system/multi-user.target.wants/tern-host-tuning.service"
+check "irqbalance masked" test "$(readlink "${root}/etc/systemd/system/irqbalance.service")" = /dev/null
+
+before="$(tree_sum)"
+sleep 1
+run_all >"${work}/run2.log" 2>&1 || true
+check "second run succeeds and changes nothing (idempotent)" test "${before}" = "$(tree_sum)"
+check "second run reports every file unchanged" bash -c "! grep -q '\] installed ' '${work}/run2.log'"
+
+echo "== artifact checks"
+refuses() {
+  local artifact="$1" pattern="$2" out
+  if out="$(TERN_ROOT="${work}/reject-root" TERN_IMAGE_DIR="${packer_dir}" TERN_BIDDER_ARTIFACT="${artifact}" \
+    bash "${packer_dir}/scripts/30-bidder.sh" 2>&1)"; then
+    return 1
+  fi
+  grep -q "${pattern}" <<<"${out}"
+}
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000' >"${work}/x86.elf"
+head -c 64 /dev/zero >>"${work}/x86.elf"
+check "refuses an x86_64 ELF" refuses "${work}/x86.elf" "not AArch64"
+printf 'not a binary\n' >"${work}/junk"
+check "refuses an artifact that is neither ELF nor tarball" refuses "${work}/junk" "neither an ELF"
+check "refuses a missing artifact" refuses "${work}/missing" "not found"
+if [[ "$(uname -m)" != aarch64 ]]; then
+  mkdir -p "${work}/src"
+  touch "${work}/src/Cargo.toml"
+  tar -czf "${work}/src.tar.gz" -C "${work}/src" .
+  check "source tarball is built only on Graviton" refuses "${work}/src.tar.gz" "Graviton build instance"
+fi
+
+echo "== systemd-analyze verify (any output fails)"
+# The units' dependencies (multi-user.target, ...) come from this host's systemd.
+mkdir -p "${root}/usr/lib/systemd"
+for d in /usr/lib/systemd/system /lib/systemd/system; do
+  if [[ -d "${d}" ]]; then
+    cp -r "${d}" "${root}/usr/lib/systemd/"
+    break
+  fi
+done
+verify_units() {
+  local out
+  out="$(systemd-analyze verify --root="${root}" "$@" 2>&1)" || { printf '%s\n' "${out}"; return 1; }
+  [[ -z "${out}" ]] || { printf '%s\n' "${out}"; return 1; }
+}
+check "bidder.service and tern-host-tuning.service verify clean" \
+  verify_units /etc/systemd/system/bidder.service /etc/systemd/system/tern-host-tuning.service
+# The verifier must be able to fail: a misspelt key is only a warning for systemd.
+cp "${root}/etc/systemd/system/bidder.service" "${work}/bidder.service.orig"
+printf 'LimitNOFIEL=1\n' >>"${root}/etc/systemd/system/bidder.service"
+verify_fails() {
+  ! verify_units "$@" >/dev/null
+}
+check "verify catches an unknown key (self-test)" verify_fails /etc/systemd/system/bidder.service
+cp "${work}/bidder.service.orig" "${root}/etc/systemd/system/bidder.service"
+
+echo "== unit invariants"
+unit="${root}/etc/systemd/system/bidder.service"
+# shellcheck disable=SC2016 # $MAINPID is literal text in the unit
+for key in '^User=tern$' '^ExecStart=/usr/local/bin/bidder --config /etc/tern/bidder.toml$' \
+  '^ExecStop=/usr/local/lib/tern/tern-drain-stop \$MAINPID$' '^CPUAffinity=' '^LimitNOFILE=' \
+  '^LimitMEMLOCK=infinity$' '^Restart=always$' '^NoNewPrivileges=yes$' '^ProtectSystem=strict$' \
+  '^EnvironmentFile=-/etc/tern/bidder.env$' 'io_uring_setup io_uring_enter io_uring_register'; do
+  check "bidder.service has ${key}" grep -Eq "${key}" "${unit}"
+done
+stop_s="$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "${unit}")"
+drain_ms="$(sed -n 's/^drain_timeout_ms = \([0-9]*\)$/\1/p' "${root}/etc/tern/bidder.toml")"
+check "TimeoutStopSec (${stop_s}s) exceeds the default drain (${drain_ms}ms)" \
+  test $(( stop_s * 1000 )) -gt "${drain_ms}"
+
+echo "== CPU affinity generator"
+gen="${root}/etc/systemd/system-generators/tern-cpu-affinity-generator"
+affinity_for() {
+  local online="$1" housekeeping="$2" out="${work}/gen.$RANDOM"
+  printf '%s\n' "${online}" >"${work}/online"
+  printf 'TERN_HOUSEKEEPING_CPUS=%s\n' "${housekeeping}" >"${work}/host.env"
+  TERN_CPU_ONLINE_FILE="${work}/online" TERN_HOST_ENV="${work}/host.env" "${gen}" "${out}" "${out}.early" "${out}.late"
+  sed -n 's/^CPUAffinity=\(.\+\)$/\1/p' "${out}/bidder.service.d/50-cpu-affinity.conf"
+}
+check "c7g.2xlarge (0-7), 1 housekeeping -> 1-7" test "$(affinity_for 0-7 1)" = "1-7"
+check "c8g.48xlarge (0-191), 2 housekeeping -> 2-191" test "$(affinity_for 0-191 2)" = "2-191"
+check "c7g.medium (0), 1 housekeeping -> shares CPU 0" test "$(affinity_for 0 1)" = "0-0"
+# The generated drop-in must verify too.
+mkdir -p "${root}/etc/systemd/system/bidder.service.d"
+printf '0-7\n' >"${work}/online"
+TERN_CPU_ONLINE_FILE="${work}/online" TERN_HOST_ENV="${root}/etc/tern/host.env" "${gen}" "${work}/gen-final"
+cp "${work}/gen-final/bidder.service.d/50-cpu-affinity.conf" "${root}/etc/systemd/system/bidder.service.d/"
+check "bidder.service with the generated drop-in verifies clean" verify_units /etc/systemd/system/bidder.service
+rm -r "${root}/etc/systemd/system/bidder.service.d"
+
+echo "== host tuning (fake sysfs/procfs)"
+sys="${work}/sys"
+proc="${work}/proc"
+mkdir -p "${sys}/devices/system/cpu/cpu0/cpufreq" "${sys}/bus/pci/drivers/ena" "${sys}/bus/pci/drivers/virtio" \
+  "${sys}/kernel/mm/transparent_hugepage" "${sys}/devices/ens5/msi_irqs" "${sys}/devices/eth9/msi_irqs" "${sys}/class/net"
+printf '0-3\n' >"${sys}/devices/system/cpu/online"
+printf 'ondemand\n' >"${sys}/devices/system/cpu/cpu0/cpufreq/scaling_governor"
+printf 'ondemand performance\n' >"${sys}/devices/system/cpu/cpu0/cpufreq/scaling_available_governors"
+printf 'always\n' >"${sys}/kernel/mm/transparent_hugepage/enabled"
+printf 'always\n' >"${sys}/kernel/mm/transparent_hugepage/defrag"
+ln -s "${sys}/bus/pci/drivers/ena" "${sys}/devices/ens5/driver"
+ln -s "${sys}/bus/pci/drivers/virtio" "${sys}/devices/eth9/driver"
+mkdir -p "${sys}/class/net/ens5" "${sys}/class/net/eth9" "${sys}/class/net/lo"
+ln -s "${sys}/devices/ens5" "${sys}/class/net/ens5/device"
+ln -s "${sys}/devices/eth9" "${sys}/class/net/eth9/device"
+for irq in 40 41 42 50; do
+  mkdir -p "${proc}/irq/${irq}"
+  printf '0-3\n' >"${proc}/irq/${irq}/smp_affinity_list"
+done
+touch "${sys}/devices/ens5/msi_irqs/40" "${sys}/devices/ens5/msi_irqs/41" "${sys}/devices/ens5/msi_irqs/42" \
+  "${sys}/devices/eth9/msi_irqs/50"
+tune() {
+  TERN_SYSFS="${sys}" TERN_PROCFS="${proc}" TERN_HOUSEKEEPING_CPUS="$1" \
+    "${root}/usr/local/lib/tern/tern-host-tuning" >"${work}/tune.log" 2>&1
+}
+check "host tuning runs" tune 1
+check "ENA IRQs 40-42 pinned to housekeeping CPU 0" \
+  test "$(cat "${proc}"/irq/4[012]/smp_affinity_list | sort -u)" = "0-0"
+check "non-ENA IRQ 50 left alone" test "$(cat "${proc}/irq/50/smp_affinity_list")" = "0-3"
+check "governor set to performance" test "$(cat "${sys}/devices/system/cpu/cpu0/cpufreq/scaling_governor")" = performance
+check "THP enabled=madvise" test "$(cat "${sys}/kernel/mm/transparent_hugepage/enabled")" = madvise
+check "THP defrag=defer+madvise" test "$(cat "${sys}/kernel/mm/transparent_hugepage/defrag")" = defer+madvise
+check "host tuning rerun is stable" tune 1
+check "two housekeeping CPUs -> IRQs on 0-1" bash -c "$(declare -f tune); sys='${sys}' proc='${proc}' root='${root}' work='${work}'; tune 2 && test \"\$(cat '${proc}/irq/40/smp_affinity_list')\" = 0-1"
+check "bad TERN_HOUSEKEEPING_CPUS is refused" bash -c "! TERN_SYSFS='${sys}' TERN_PROCFS='${proc}' TERN_HOUSEKEEPING_CPUS=zero '${root}/usr/local/lib/tern/tern-host-tuning' >/dev/null 2>&1"
+
+echo "== drain-aware ExecStop"
+stop="${root}/usr/local/lib/tern/tern-drain-stop"
+# A stand-in bidder that drains for 300 ms after SIGTERM, then exits 0.
+bash -c 'trap "sleep 0.3; exit 0" TERM; while :; do sleep 0.05; done' &
+draining=$!
+sleep 0.2
+start_ns="$(date +%s%N)"
+TERN_SHUTDOWN__DRAIN_TIMEOUT_MS=5000 "${stop}" "${draining}" >"${work}/stop.log"
+elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+check "ExecStop waits for the drain (${elapsed_ms} ms >= 250)" test "${elapsed_ms}" -ge 250
+check "bidder gone when ExecStop returns" bash -c "! kill -0 ${draining} 2>/dev/null"
+wait "${draining}" 2>/dev/null || true
+# A stand-in that ignores SIGTERM: ExecStop gives up at drain + grace.
+bash -c 'trap "" TERM; while :; do sleep 0.05; done' &
+stuck=$!
+sleep 0.2
+start_ns="$(date +%s%N)"
+TERN_SHUTDOWN__DRAIN_TIMEOUT_MS=300 TERN_STOP_GRACE_MS=100 "${stop}" "${stuck}" >"${work}/stop2.log"
+elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+check "ExecStop gives up after drain+grace (${elapsed_ms} ms in 400..3000)" \
+  test "${elapsed_ms}" -ge 400 -a "${elapsed_ms}" -le 3000
+check "ExecStop reports the stuck bidder" grep -q "still running" "${work}/stop2.log"
+kill -KILL "${stuck}" 2>/dev/null || true
+wait "${stuck}" 2>/dev/null || true
+check "ExecStop without a MAINPID exits 0" "${stop}" ""
+
+echo "== CloudWatch agent config"
+conf="${root}/usr/local/lib/tern/tern-configure-cloudwatch-agent"
+check "renders for fleet tern-dev" bash -c "TERN_ROOT='${root}' '${conf}' tern-dev /tern/dev/bidder/metrics >/dev/null"
+rendered="${root}/opt/aws/amazon-cloudwatch-agent/etc"
+check "agent JSON is valid JSON" python3 -m json.tool "${rendered}/tern-cloudwatch-agent.json" /dev/null
+check "agent JSON has namespace Tern/Bidder" grep -q '"metric_namespace": "Tern/Bidder"' "${rendered}/tern-cloudwatch-agent.json"
+check "agent JSON has the log group" grep -q '"log_group_name": "/tern/dev/bidder/metrics"' "${rendered}/tern-cloudwatch-agent.json"
+check "no placeholder left" bash -c "! grep -q '@[A-Z_]*@' '${rendered}/tern-cloudwatch-agent.json' '${rendered}/tern-prometheus.yaml'"
+check "scrapes 127.0.0.1:9090" grep -q '127.0.0.1:9090' "${rendered}/tern-prometheus.yaml"
+check "labels the fleet" grep -q 'Fleet: "tern-dev"' "${rendered}/tern-prometheus.yaml"
+check "refuses an unsafe fleet name" bash -c "! TERN_ROOT='${root}' '${conf}' 'a|b' /x >/dev/null 2>&1"
+# Every metric the bidder exports (its contract) must be picked by a selector.
+select_re="$(python3 -c 'import json,sys
+c=json.load(open(sys.argv[1]))
+d=c["logs"]["metrics_collected"]["prometheus"]["emf_processor"]["metric_declaration"]
+print("|".join("(%s)" % s for x in d for s in x["metric_selectors"]))' "${rendered}/tern-cloudwatch-agent.json")"
+for metric in tern_requests_total tern_responses_total tern_bids_total tern_nobids_total \
+  tern_request_duration_p50_seconds tern_request_duration_p99_seconds tern_request_duration_p999_seconds \
+  tern_ready tern_sync_lag_seconds tern_campaigns_budget_exhausted tern_events_dropped_total; do
+  check "agent exports ${metric}" grep -Eq "${select_re}" <<<"${metric}"
+done
+
+echo "== sysctl keys exist in this kernel"
+while IFS= read -r line; do
+  [[ -z "${line}" || "${line}" == \#* || "${line}" == -* ]] && continue
+  key="${line%%=*}"
+  key="${key// /}"
+  check "sysctl ${key}" test -e "/proc/sys/${key//.//}"
+done <"${root}/etc/sysctl.d/90-tern-latency.conf"
+
+printf 'packer provisioners: %d passed, %d failed\n' "${passed}" "${failed}"
+(( failed == 0 ))
