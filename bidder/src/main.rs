@@ -1,1 +1,103 @@
-fn main() {}
+//! The `bidder` binary: parse flags, load config, start, wait for SIGTERM/SIGINT,
+//! drain, exit 0.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use bidder::config::{Config, Overrides};
+use bidder::{Bidder, bid_api::BID_PATH};
+use clap::Parser;
+use signal_hook::consts::{SIGINT, SIGTERM};
+
+/// Tern: an OpenRTB 2.6 bidder that answers in microseconds.
+#[derive(Debug, Parser)]
+#[command(name = "bidder", version, about)]
+struct Cli {
+    /// TOML config file (every option: bidder/bidder.example.toml).
+    #[arg(long, env = "TERN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Bid listener address (server.bid_addr).
+    #[arg(long)]
+    bid_addr: Option<std::net::SocketAddr>,
+    /// Admin listener address (server.admin_addr).
+    #[arg(long)]
+    admin_addr: Option<std::net::SocketAddr>,
+    /// Worker threads, 0 for one per core (server.workers).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Campaigns file to serve and watch (campaigns.path); default: bundled examples.
+    #[arg(long)]
+    campaigns: Option<PathBuf>,
+    /// Check the config and campaigns, print a summary, and exit.
+    #[arg(long)]
+    check: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        bid_addr: cli.bid_addr,
+        admin_addr: cli.admin_addr,
+        workers: cli.workers,
+        campaigns: cli.campaigns.clone(),
+    };
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    init_logging(&config);
+    if cli.check {
+        return check(&config);
+    }
+
+    // Block the signals before any thread starts, so only the waiter below sees them.
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
+        .context("installing signal handlers")?;
+    let bidder = Bidder::start(&config)?;
+    let (workers, on_uring) = bidder.workers();
+    let driver = match on_uring {
+        0 => "epoll",
+        n if n == workers => "io_uring",
+        _ => "io_uring+epoll",
+    };
+    println!(
+        "tern bidder ready: bid=http://{}{BID_PATH} admin=http://{} workers={workers} driver={driver} campaigns={}",
+        bidder.bid_addr(),
+        bidder.admin_addr(),
+        bidder.campaigns_at_start(),
+    );
+    let signal = signals.forever().next().unwrap_or(SIGTERM);
+    tracing::info!(
+        signal,
+        "shutting down: not ready, draining in-flight requests"
+    );
+    let report = bidder.shutdown();
+    if report.clean {
+        tracing::info!(took_ms = report.took.as_millis() as u64, "drained; exiting");
+    } else {
+        tracing::warn!("drain timeout reached with connections still open; exiting");
+    }
+    Ok(())
+}
+
+fn check(config: &Config) -> anyhow::Result<()> {
+    let state = bidder::state::BidderState::new(config.fx_table()?);
+    let source = match &config.campaigns.path {
+        Some(path) => bidder::state::CampaignSource::File(path.clone()),
+        None => bidder::state::CampaignSource::Bundled,
+    };
+    let count = source.load_into(&state).map_err(anyhow::Error::msg)?;
+    println!(
+        "config ok; {count} campaigns ok; {} workers",
+        config.worker_count()
+    );
+    Ok(())
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    use std::io::IsTerminal as _;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}

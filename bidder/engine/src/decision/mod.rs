@@ -190,12 +190,7 @@ fn evaluate(
     if campaign.is_blocked(req) {
         return Err(NoBidReason::Blocked);
     }
-    let (creative, (w, h)) = campaign
-        .creatives
-        .iter()
-        .enumerate()
-        .find_map(|(i, c)| c.fits(imp).map(|size| (i, size)))
-        .ok_or(NoBidReason::NoCreative)?;
+    let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;
     let deal = choose_deal(campaign, imp, ctx.seat)?;
     let price = price(campaign, imp, deal.map(|(_, d)| d), pricing)?;
     Ok(ImpBid {
@@ -207,6 +202,26 @@ fn evaluate(
         w,
         h,
     })
+}
+
+/// The campaign's creative for `imp`: one of the slot's main size when there is
+/// one, else the first that fits. Returns its position and the size to report.
+fn choose_creative(
+    campaign: &CompiledCampaign,
+    imp: &Imp<'_>,
+) -> Option<(usize, (Option<u32>, Option<u32>))> {
+    let primary = imp.banner.as_ref().map(|b| (b.w, b.h));
+    let mut first = None;
+    for (i, creative) in campaign.creatives.iter().enumerate() {
+        let Some(size) = creative.fits(imp) else {
+            continue;
+        };
+        if primary.is_some_and(|p| p == size) {
+            return Some((i, size));
+        }
+        first = first.or(Some((i, size)));
+    }
+    first
 }
 
 /// The deal a campaign bids through on `imp`, if any. Open-market campaigns cannot

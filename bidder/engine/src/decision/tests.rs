@@ -117,6 +117,27 @@ fn banner_fits_by_exact_size_or_format_list() {
 }
 
 #[test]
+fn the_slot_main_size_is_preferred_over_other_listed_sizes() {
+    let mut c = campaign("c", 1.0, 2.0);
+    c.creatives = vec![banner("small", 320, 50), banner("mrec", 300, 250)];
+    let snap = build(&[c]);
+    let req =
+        r#"{"id":"r","imp":[{"id":"1","banner":{"w":300,"h":250,"format":[{"w":320,"h":50}]}}]}"#;
+    let (_, bids) = run(&snap, req);
+    assert_eq!(
+        (bids[0].creative, bids[0].w, bids[0].h),
+        (1, Some(300), Some(250))
+    );
+    let only_list =
+        r#"{"id":"r","imp":[{"id":"1","banner":{"format":[{"w":320,"h":50},{"w":300,"h":250}]}}]}"#;
+    assert_eq!(
+        run(&snap, only_list).1[0].creative,
+        0,
+        "no main size: first that fits"
+    );
+}
+
+#[test]
 fn video_fits_by_mime_duration_and_protocol() {
     let mut c = campaign("v", 5.0, 9.0);
     c.creatives = vec![Creative {

@@ -23,15 +23,23 @@ use crate::money::FxTable;
 #[derive(Debug)]
 pub struct Snapshot {
     campaigns: Vec<CompiledCampaign>,
-    by_id: FxHashMap<String, u32>,
+    paused: Vec<CompiledCampaign>,
+    by_id: FxHashMap<String, Position>,
     pub(crate) index: Index,
-    paused: usize,
     fx: Arc<FxTable>,
+}
+
+/// Where a campaign sits in a snapshot.
+#[derive(Debug, Clone, Copy)]
+enum Position {
+    Active(u32),
+    Paused(u32),
 }
 
 impl Snapshot {
     /// Compiles `campaigns` (validated already) into a snapshot. Paused campaigns are
-    /// counted but not indexed. Fails, naming the campaign, when one cannot be priced.
+    /// kept (billing notices for their past wins still debit them) but not indexed.
+    /// Fails, naming the campaign, when one cannot be priced.
     pub fn build(
         campaigns: &[Campaign],
         fx: Arc<FxTable>,
@@ -39,19 +47,30 @@ impl Snapshot {
     ) -> Result<Snapshot, CampaignError> {
         let mut snapshot = Snapshot::empty(Arc::clone(&fx));
         for campaign in campaigns {
-            if campaign.status == CampaignStatus::Paused {
-                snapshot.paused += 1;
-                continue;
-            }
             let compiled = CompiledCampaign::compile(campaign, &fx, ledger.counter(&campaign.id))?;
-            let position = u32::try_from(snapshot.campaigns.len()).map_err(|_| CampaignError {
+            let paused = campaign.status == CampaignStatus::Paused;
+            let list = if paused {
+                &snapshot.paused
+            } else {
+                &snapshot.campaigns
+            };
+            let at = u32::try_from(list.len()).map_err(|_| CampaignError {
                 campaign: campaign.id.clone(),
                 field: "id".to_owned(),
                 reason: "more than 4 billion campaigns".to_owned(),
             })?;
-            snapshot.index.add(position, &compiled);
-            snapshot.by_id.insert(compiled.id.clone(), position);
-            snapshot.campaigns.push(compiled);
+            if paused {
+                snapshot
+                    .by_id
+                    .insert(compiled.id.clone(), Position::Paused(at));
+                snapshot.paused.push(compiled);
+            } else {
+                snapshot.index.add(at, &compiled);
+                snapshot
+                    .by_id
+                    .insert(compiled.id.clone(), Position::Active(at));
+                snapshot.campaigns.push(compiled);
+            }
         }
         Ok(snapshot)
     }
@@ -60,9 +79,9 @@ impl Snapshot {
     pub fn empty(fx: Arc<FxTable>) -> Snapshot {
         Snapshot {
             campaigns: Vec::new(),
+            paused: Vec::new(),
             by_id: FxHashMap::default(),
             index: Index::default(),
-            paused: 0,
             fx,
         }
     }
@@ -72,14 +91,17 @@ impl Snapshot {
         &self.campaigns
     }
 
-    /// An active campaign by id.
+    /// A campaign by id, active or paused.
     pub fn campaign(&self, id: &str) -> Option<&CompiledCampaign> {
-        self.by_id.get(id).map(|&p| &self.campaigns[p as usize])
+        match *self.by_id.get(id)? {
+            Position::Active(at) => self.campaigns.get(at as usize),
+            Position::Paused(at) => self.paused.get(at as usize),
+        }
     }
 
     /// How many campaigns are paused.
     pub fn paused(&self) -> usize {
-        self.paused
+        self.paused.len()
     }
 
     /// The exchange-rate table prices are converted with.

@@ -1,0 +1,211 @@
+//! Wiring: from a [`Config`] to a running bidder (state, campaign source, bid and
+//! admin listeners), and its orderly shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::admin::AdminRouter;
+use crate::bid_api::{BidApi, BidRouter};
+use crate::config::Config;
+use crate::metrics::{MetricsRegistry, WorkerMetrics};
+use crate::server::{ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
+use crate::state::{BidderState, CampaignSource, FileWatcher};
+
+/// Connections the admin listener holds at once.
+const ADMIN_MAX_CONNECTIONS: usize = 256;
+/// How long start-up waits for workers to report their I/O driver.
+const WORKER_START_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the admin listener gets to finish after the bid listener drained.
+const ADMIN_DRAIN: Duration = Duration::from_millis(500);
+
+/// Why the bidder could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The initial campaigns are invalid (the message names campaign and field).
+    #[error("{0}")]
+    Campaigns(String),
+    /// A listener could not bind.
+    #[error("cannot listen on {addr} ({listener}): {source}")]
+    Bind {
+        /// `bid` or `admin`.
+        listener: &'static str,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Workers exited at start (e.g. `io_driver = "io_uring"` without io_uring).
+    #[error("bid workers failed to start; see the log above")]
+    Workers,
+}
+
+/// A running bidder.
+pub struct Bidder {
+    bid: RunningListener,
+    admin: RunningListener,
+    state: Arc<BidderState>,
+    watcher: Option<FileWatcher>,
+    workers: usize,
+    campaigns: usize,
+    drain_timeout: Duration,
+    unready_delay: Duration,
+}
+
+/// How a shutdown went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Every connection finished before the drain timeout.
+    pub clean: bool,
+    /// Time from the start of the shutdown to its end.
+    pub took: Duration,
+}
+
+impl Bidder {
+    /// Loads campaigns, binds both listeners and starts every worker.
+    pub fn start(config: &Config) -> Result<Bidder, StartError> {
+        let state = Arc::new(BidderState::new(config.fx_table()?));
+        let source = match &config.campaigns.path {
+            Some(path) => CampaignSource::File(path.clone()),
+            None => CampaignSource::Bundled,
+        };
+        let campaigns = source.load_into(&state).map_err(StartError::Campaigns)?;
+        let watcher = match source {
+            CampaignSource::File(path) => Some(FileWatcher::start(
+                path,
+                Duration::from_millis(config.campaigns.reload_interval_ms),
+                Arc::clone(&state),
+            )),
+            CampaignSource::Bundled => None,
+        };
+
+        let workers = config.worker_count();
+        let api = Arc::new(BidApi::new(config, Arc::clone(&state)));
+        let worker_metrics: Vec<Arc<WorkerMetrics>> = (0..workers)
+            .map(|_| Arc::new(WorkerMetrics::default()))
+            .collect();
+        let registry = Arc::new(MetricsRegistry {
+            workers: worker_metrics.clone(),
+        });
+        let limits = ConnectionLimits::from_config(&config.limits);
+
+        let bid_routers: RouterFactory<BidRouter> = Arc::new(move |index| {
+            let api = Arc::clone(&api);
+            let metrics = Arc::clone(&worker_metrics[index]);
+            let for_router = Arc::clone(&metrics);
+            (
+                Box::new(move || BidRouter::new(api, for_router)),
+                Some(metrics),
+            )
+        });
+        let bid = RunningListener::start(ListenerPlan {
+            name: "bid",
+            addr: config.server.bid_addr,
+            workers,
+            pin: config.server.pin_workers,
+            backlog: config.server.listen_backlog,
+            driver: config.server.io_driver,
+            limits: limits.clone(),
+            max_connections: config.server.max_connections_per_worker,
+            routers: bid_routers,
+        })
+        .map_err(|source| StartError::Bind {
+            listener: "bid",
+            addr: config.server.bid_addr,
+            source,
+        })?;
+
+        let admin_state = Arc::clone(&state);
+        let drivers = AdminRouter::drivers_of(&bid);
+        let admin_routers: RouterFactory<AdminRouter> = Arc::new(move |_| {
+            let router = AdminRouter {
+                state: Arc::clone(&admin_state),
+                registry: Arc::clone(&registry),
+                drivers: Arc::clone(&drivers),
+            };
+            (Box::new(move || router), None)
+        });
+        let admin = RunningListener::start(ListenerPlan {
+            name: "admin",
+            addr: config.server.admin_addr,
+            workers: 1,
+            pin: false,
+            backlog: 128,
+            driver: config.server.io_driver,
+            limits,
+            max_connections: ADMIN_MAX_CONNECTIONS,
+            routers: admin_routers,
+        })
+        .map_err(|source| StartError::Bind {
+            listener: "admin",
+            addr: config.server.admin_addr,
+            source,
+        })?;
+
+        let started = Instant::now();
+        loop {
+            let (uring, epoll) = bid.shared().drivers();
+            if uring + epoll == workers {
+                break;
+            }
+            if bid.all_stopped() || started.elapsed() > WORKER_START_TIMEOUT {
+                return Err(StartError::Workers);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+
+        Ok(Bidder {
+            bid,
+            admin,
+            state,
+            watcher,
+            workers,
+            campaigns,
+            drain_timeout: Duration::from_millis(config.shutdown.drain_timeout_ms),
+            unready_delay: Duration::from_millis(config.shutdown.unready_delay_ms),
+        })
+    }
+
+    /// Where bids are served (the real port when 0 was configured).
+    pub fn bid_addr(&self) -> SocketAddr {
+        self.bid.addr()
+    }
+
+    /// Where admin endpoints are served.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.addr()
+    }
+
+    /// The shared state (snapshot, spend, readiness).
+    pub fn state(&self) -> &Arc<BidderState> {
+        &self.state
+    }
+
+    /// Bid workers, and how many run on io_uring (the rest on epoll).
+    pub fn workers(&self) -> (usize, usize) {
+        (self.workers, self.bid.shared().drivers().0)
+    }
+
+    /// Campaigns loaded at start.
+    pub fn campaigns_at_start(&self) -> usize {
+        self.campaigns
+    }
+
+    /// Reports not-ready, waits `unready_delay`, then stops accepting and lets
+    /// in-flight requests finish within the drain timeout.
+    pub fn shutdown(self) -> ShutdownReport {
+        let started = Instant::now();
+        self.state.begin_drain();
+        std::thread::sleep(self.unready_delay);
+        let clean = self.bid.drain(Instant::now() + self.drain_timeout);
+        drop(self.watcher);
+        self.admin.drain(Instant::now() + ADMIN_DRAIN);
+        ShutdownReport {
+            clean,
+            took: started.elapsed(),
+        }
+    }
+}

@@ -1,0 +1,567 @@
+//! The bidder's configuration: one TOML file, then `TERN_<SECTION>__<KEY>` environment
+//! variables, then command-line flags, each overriding the one before.
+//!
+//! Every option has its default here, in the `Default` impls, and is documented in
+//! `bidder/bidder.example.toml` (a test keeps the two equal). Unknown keys and bad
+//! values stop the bidder at start with a message naming the key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use tern_engine::money::{Currency, FxTable};
+
+/// Prefix of environment overrides: `TERN_LIMITS__BODY_BYTES=65536`.
+pub const ENV_PREFIX: &str = "TERN_";
+
+/// All settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Listeners and threads.
+    pub server: ServerConfig,
+    /// Limits on what a client may send and how slowly.
+    pub limits: LimitsConfig,
+    /// Bidding behaviour shared by all campaigns.
+    pub bidding: BiddingConfig,
+    /// Where campaigns come from.
+    pub campaigns: CampaignsConfig,
+    /// Billing notices (`burl`).
+    pub notice: NoticeConfig,
+    /// Graceful shutdown.
+    pub shutdown: ShutdownConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// Listeners and threads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address of the bid listener (`POST /openrtb2/bid`, `GET /notice/imp`).
+    pub bid_addr: SocketAddr,
+    /// Address of the admin listener (`/metrics`, `/health`, `/ready`, `/state`).
+    pub admin_addr: SocketAddr,
+    /// Worker threads, one executor and listener each; 0 means one per CPU core.
+    pub workers: usize,
+    /// Pin each worker to its own core.
+    pub pin_workers: bool,
+    /// Open connections one worker holds; further connections are closed at once.
+    pub max_connections_per_worker: usize,
+    /// Listen backlog of each worker's socket.
+    pub listen_backlog: u32,
+    /// Base URL exchanges use to reach this bidder, for billing notices (no trailing `/`).
+    pub public_url: String,
+    /// I/O backend: `auto` (io_uring, else epoll), `io_uring`, or `epoll`.
+    pub io_driver: IoDriver,
+}
+
+/// Which I/O backend the executors use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IoDriver {
+    /// io_uring where the kernel allows it, epoll otherwise.
+    #[default]
+    Auto,
+    /// io_uring only; workers fail to start without it.
+    IoUring,
+    /// epoll only.
+    Epoll,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bid_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_addr: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            workers: 0,
+            pin_workers: true,
+            max_connections_per_worker: 16_384,
+            listen_backlog: 4096,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            io_driver: IoDriver::Auto,
+        }
+    }
+}
+
+/// Limits on clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request head (request line and headers), bytes; larger gets 431.
+    pub header_bytes: usize,
+    /// Most header fields in one request; more gets 431.
+    pub max_headers: usize,
+    /// Largest request body as sent, bytes; larger gets 413.
+    pub body_bytes: usize,
+    /// Largest body after gzip inflation, bytes; larger gets 413.
+    pub inflated_body_bytes: usize,
+    /// Time allowed from a request's first byte to the end of its head; then 408.
+    pub header_read_timeout_ms: u64,
+    /// Time allowed to receive a body once the head is in; then 408.
+    pub body_read_timeout_ms: u64,
+    /// An idle keep-alive connection is closed after this long.
+    pub idle_timeout_ms: u64,
+    /// Time allowed to write a response to a slow reader before the connection is cut.
+    pub write_timeout_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            header_bytes: 8 * 1024,
+            max_headers: 64,
+            body_bytes: 256 * 1024,
+            inflated_body_bytes: 1024 * 1024,
+            header_read_timeout_ms: 2_000,
+            body_read_timeout_ms: 2_000,
+            idle_timeout_ms: 60_000,
+            write_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// Bidding behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BiddingConfig {
+    /// Our buyer seat id: sent in `seatbid.seat`, checked against `wseat`/`bseat`.
+    pub seat: String,
+    /// Deadline used when a request carries no `tmax`, milliseconds.
+    pub default_tmax_ms: u64,
+    /// Part of `tmax` kept for the network: past `tmax - margin` the answer is 204.
+    pub tmax_margin_ms: u64,
+    /// Exchange rates: units of each currency per one US dollar (USD is always 1).
+    pub fx: BTreeMap<String, f64>,
+}
+
+impl Default for BiddingConfig {
+    fn default() -> Self {
+        BiddingConfig {
+            seat: "tern".to_owned(),
+            default_tmax_ms: 100,
+            tmax_margin_ms: 10,
+            fx: [("EUR", 0.92), ("GBP", 0.79), ("JPY", 150.0)]
+                .into_iter()
+                .map(|(c, r)| (c.to_owned(), r))
+                .collect(),
+        }
+    }
+}
+
+/// Campaign source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CampaignsConfig {
+    /// Campaigns file (`.toml` or `.json`), re-read when it changes. Empty: the bundled
+    /// example campaigns, compiled into the binary.
+    pub path: Option<PathBuf>,
+    /// How often the file is checked for changes, milliseconds.
+    pub reload_interval_ms: u64,
+}
+
+impl Default for CampaignsConfig {
+    fn default() -> Self {
+        CampaignsConfig {
+            path: None,
+            reload_interval_ms: 1_000,
+        }
+    }
+}
+
+/// Billing notices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoticeConfig {
+    /// HMAC key shared by the fleet (at least 16 bytes). Empty: a random key per
+    /// process, so notices only verify on the bidder that bid.
+    pub secret: String,
+    /// Notices older than this are refused, seconds; also how long repeats are remembered.
+    pub max_age_s: u64,
+}
+
+impl Default for NoticeConfig {
+    fn default() -> Self {
+        NoticeConfig {
+            secret: String::new(),
+            max_age_s: 3_600,
+        }
+    }
+}
+
+/// Graceful shutdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// After SIGTERM, time to finish in-flight requests before exiting, milliseconds.
+    pub drain_timeout_ms: u64,
+    /// After SIGTERM, time spent reporting not-ready while still serving, so a load
+    /// balancer stops sending first, milliseconds.
+    pub unready_delay_ms: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            drain_timeout_ms: 10_000,
+            unready_delay_ms: 0,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info` or `bidder=debug`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// A configuration that cannot be used, naming the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config key `{key}`: {reason}")]
+pub struct ConfigError {
+    /// Dotted key, e.g. `limits.body_bytes`.
+    pub key: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn bad(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Values given on the command line, each overriding its key.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `server.bid_addr`.
+    pub bid_addr: Option<SocketAddr>,
+    /// `server.admin_addr`.
+    pub admin_addr: Option<SocketAddr>,
+    /// `server.workers`.
+    pub workers: Option<usize>,
+    /// `campaigns.path`.
+    pub campaigns: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the file (if any), then environment overrides, then `overrides`, and
+    /// validates the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Config::load_with_env(file, overrides, Env::prefixed(ENV_PREFIX).split("__"))
+    }
+
+    fn load_with_env(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: Env,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(bad("--config", format!("no such file: {}", path.display())));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(env);
+        let o = overrides;
+        if let Some(v) = o.bid_addr {
+            figment = figment.merge(Serialized::default("server.bid_addr", v));
+        }
+        if let Some(v) = o.admin_addr {
+            figment = figment.merge(Serialized::default("server.admin_addr", v));
+        }
+        if let Some(v) = o.workers {
+            figment = figment.merge(Serialized::default("server.workers", v));
+        }
+        if let Some(v) = &o.campaigns {
+            figment = figment.merge(Serialized::default("campaigns.path", v));
+        }
+        let config: Config = figment.extract().map_err(from_figment)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses TOML text alone (no environment), then validates it.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(from_figment)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value that its type alone does not constrain.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        if s.workers > 1024 {
+            return Err(bad("server.workers", "at most 1024 (0 means one per core)"));
+        }
+        if s.max_connections_per_worker == 0 {
+            return Err(bad(
+                "server.max_connections_per_worker",
+                "must be at least 1",
+            ));
+        }
+        if s.listen_backlog == 0 || s.listen_backlog > i32::MAX as u32 {
+            return Err(bad("server.listen_backlog", "must be at least 1"));
+        }
+        if s.bid_addr == s.admin_addr && s.bid_addr.port() != 0 {
+            return Err(bad("server.admin_addr", "must differ from server.bid_addr"));
+        }
+        let url = &s.public_url;
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.ends_with('/')
+            || url
+                .bytes()
+                .any(|b| b <= b' ' || b == b'"' || b == b'\\' || b == 0x7f)
+        {
+            return Err(bad(
+                "server.public_url",
+                "must be an http(s) URL without a trailing slash, spaces or quotes",
+            ));
+        }
+        let l = &self.limits;
+        if !(1024..=1024 * 1024).contains(&l.header_bytes) {
+            return Err(bad(
+                "limits.header_bytes",
+                "must be between 1024 and 1048576",
+            ));
+        }
+        if !(8..=1024).contains(&l.max_headers) {
+            return Err(bad("limits.max_headers", "must be between 8 and 1024"));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&l.body_bytes) {
+            return Err(bad(
+                "limits.body_bytes",
+                "must be between 1024 and 67108864",
+            ));
+        }
+        if l.inflated_body_bytes < l.body_bytes || l.inflated_body_bytes > 256 * 1024 * 1024 {
+            return Err(bad(
+                "limits.inflated_body_bytes",
+                "must be at least limits.body_bytes and at most 268435456",
+            ));
+        }
+        for (key, ms) in [
+            ("limits.header_read_timeout_ms", l.header_read_timeout_ms),
+            ("limits.body_read_timeout_ms", l.body_read_timeout_ms),
+            ("limits.idle_timeout_ms", l.idle_timeout_ms),
+            ("limits.write_timeout_ms", l.write_timeout_ms),
+            (
+                "campaigns.reload_interval_ms",
+                self.campaigns.reload_interval_ms,
+            ),
+            ("shutdown.drain_timeout_ms", self.shutdown.drain_timeout_ms),
+            ("bidding.default_tmax_ms", self.bidding.default_tmax_ms),
+        ] {
+            if ms == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
+        let b = &self.bidding;
+        if b.seat.is_empty() {
+            return Err(bad("bidding.seat", "must not be empty"));
+        }
+        if b.tmax_margin_ms >= b.default_tmax_ms {
+            return Err(bad(
+                "bidding.tmax_margin_ms",
+                "must be below bidding.default_tmax_ms",
+            ));
+        }
+        self.fx_table()?;
+        if !self.notice.secret.is_empty() && self.notice.secret.len() < 16 {
+            return Err(bad("notice.secret", "must be at least 16 bytes (or empty)"));
+        }
+        if self.notice.max_age_s == 0 {
+            return Err(bad("notice.max_age_s", "must be at least 1"));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(bad("log.level", e.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The exchange-rate table from `bidding.fx`.
+    pub fn fx_table(&self) -> Result<FxTable, ConfigError> {
+        let mut rates = Vec::new();
+        for (code, rate) in &self.bidding.fx {
+            let key = format!("bidding.fx.{code}");
+            let currency = Currency::parse(code)
+                .ok_or_else(|| bad(&key, "must be a three-letter currency code"))?;
+            rates.push((currency, *rate));
+        }
+        FxTable::new(rates).map_err(|e| {
+            let tern_engine::money::FxError::BadRate(c) = e;
+            bad(&format!("bidding.fx.{c}"), e.to_string())
+        })
+    }
+
+    /// Number of workers to run: `server.workers`, or one per available core.
+    pub fn worker_count(&self) -> usize {
+        match self.server.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+/// Turns figment's error into one naming the dotted key.
+fn from_figment(e: figment::Error) -> ConfigError {
+    // Figment's path already ends with the offending key, unknown ones included.
+    let path = &e.path;
+    let reason = match &e.kind {
+        figment::error::Kind::UnknownField(..) => "unknown key".to_owned(),
+        kind => kind.to_string(),
+    };
+    let key = if path.is_empty() {
+        "(file)".to_owned()
+    } else {
+        path.join(".")
+    };
+    let source = e.metadata.as_ref().map(|m| m.name.to_string());
+    match source {
+        Some(source) => ConfigError {
+            key,
+            reason: format!("{reason} (from {source})"),
+        },
+        None => ConfigError { key, reason },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(toml: &str) -> String {
+        Config::from_toml(toml).unwrap_err().key
+    }
+
+    #[test]
+    fn the_example_file_documents_exactly_the_defaults() {
+        let example = include_str!("../bidder.example.toml");
+        assert_eq!(Config::from_toml(example).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        assert_eq!(
+            key_of("[server]\nbid_adr = \"127.0.0.1:1\""),
+            "server.bid_adr"
+        );
+        assert_eq!(key_of("[servr]\n"), "servr");
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        assert_eq!(
+            key_of("[limits]\nbody_bytes = \"big\""),
+            "limits.body_bytes"
+        );
+        assert_eq!(
+            key_of("[server]\nbid_addr = \"localhost\""),
+            "server.bid_addr"
+        );
+    }
+
+    #[test]
+    fn each_rejected_value_names_its_key() {
+        let cases = [
+            ("[server]\nworkers = 5000", "server.workers"),
+            (
+                "[server]\nmax_connections_per_worker = 0",
+                "server.max_connections_per_worker",
+            ),
+            ("[server]\nlisten_backlog = 0", "server.listen_backlog"),
+            (
+                "[server]\nadmin_addr = \"127.0.0.1:8080\"",
+                "server.admin_addr",
+            ),
+            ("[server]\npublic_url = \"ftp://x\"", "server.public_url"),
+            ("[server]\npublic_url = \"http://x/\"", "server.public_url"),
+            ("[server]\nio_driver = \"kqueue\"", "server.io_driver"),
+            ("[limits]\nheader_bytes = 10", "limits.header_bytes"),
+            ("[limits]\nmax_headers = 2", "limits.max_headers"),
+            ("[limits]\nbody_bytes = 10", "limits.body_bytes"),
+            (
+                "[limits]\ninflated_body_bytes = 2048",
+                "limits.inflated_body_bytes",
+            ),
+            (
+                "[limits]\nheader_read_timeout_ms = 0",
+                "limits.header_read_timeout_ms",
+            ),
+            (
+                "[limits]\nbody_read_timeout_ms = 0",
+                "limits.body_read_timeout_ms",
+            ),
+            ("[limits]\nidle_timeout_ms = 0", "limits.idle_timeout_ms"),
+            ("[limits]\nwrite_timeout_ms = 0", "limits.write_timeout_ms"),
+            (
+                "[campaigns]\nreload_interval_ms = 0",
+                "campaigns.reload_interval_ms",
+            ),
+            (
+                "[shutdown]\ndrain_timeout_ms = 0",
+                "shutdown.drain_timeout_ms",
+            ),
+            ("[bidding]\ndefault_tmax_ms = 0", "bidding.default_tmax_ms"),
+            ("[bidding]\nseat = \"\"", "bidding.seat"),
+            ("[bidding]\ntmax_margin_ms = 100", "bidding.tmax_margin_ms"),
+            ("[bidding.fx]\nEURO = 1.0", "bidding.fx.EURO"),
+            ("[bidding.fx]\nCHF = -1.0", "bidding.fx.CHF"),
+            ("[notice]\nsecret = \"short\"", "notice.secret"),
+            ("[notice]\nmax_age_s = 0", "notice.max_age_s"),
+            ("[log]\nlevel = \"=[\"", "log.level"),
+        ];
+        for (toml, key) in cases {
+            assert_eq!(key_of(toml), key, "for {toml:?}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_flags_override_both() {
+        let dir = std::env::temp_dir().join(format!("tern-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bidder.toml");
+        std::fs::write(
+            &file,
+            "[limits]\nbody_bytes = 4096\n[server]\nworkers = 3\n",
+        )
+        .unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TERN_LIMITS__BODY_BYTES", "8192");
+            jail.set_env("TERN_SERVER__WORKERS", "5");
+            let env = Env::prefixed(ENV_PREFIX).split("__");
+            let overrides = Overrides {
+                workers: Some(2),
+                ..Overrides::default()
+            };
+            let config = Config::load_with_env(Some(&file), &overrides, env).unwrap();
+            assert_eq!(config.limits.body_bytes, 8192);
+            assert_eq!(config.server.workers, 2);
+            jail.set_env("TERN_LIMITS__BODY_BYTEZ", "1");
+            let env = Env::prefixed(ENV_PREFIX).split("__");
+            let err = Config::load_with_env(None, &Overrides::default(), env).unwrap_err();
+            assert_eq!(err.key, "limits.body_bytez");
+            Ok(())
+        });
+        let missing = Config::load(Some(&dir.join("nope.toml")), &Overrides::default());
+        assert_eq!(missing.unwrap_err().key, "--config");
+    }
+}

@@ -1,0 +1,23 @@
+//! # bidder
+//!
+//! Tern's OpenRTB 2.6 bidder: one io_uring executor per core (monoio), each pinned
+//! and with its own `SO_REUSEPORT` listener; requests parsed, decided and answered
+//! by [`tern_engine`] against an in-memory campaign snapshot; metrics and health on
+//! a separate admin port.
+//!
+//! Read in this order: [`app`] (how the parts are wired), [`server`] (threads,
+//! listeners, the connection loop), [`http`] (framing), [`bid_api`] (the
+//! endpoints), [`state`] (snapshot swaps and the campaign file). The black-box
+//! tests in `tests/` start the real binary; `tests/support/mod.rs` is the harness.
+
+pub mod admin;
+pub mod app;
+pub mod bid_api;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod server;
+pub mod state;
+
+pub use app::{Bidder, ShutdownReport, StartError};
+pub use config::Config;

@@ -1,0 +1,47 @@
+//! Every metric name the bidder exports, defined once. Dashboards, alarms and the
+//! CloudWatch agent config in `packer/` refer to these names.
+
+/// Counter: HTTP requests answered on the bid listener.
+pub const REQUESTS_TOTAL: &str = "tern_requests_total";
+/// Counter by `status`: responses written on the bid listener.
+pub const RESPONSES_TOTAL: &str = "tern_responses_total";
+/// Counter: bids placed (one per won impression).
+pub const BIDS_TOTAL: &str = "tern_bids_total";
+/// Counter by `reason`: bid requests answered with no bid.
+pub const NOBIDS_TOTAL: &str = "tern_nobids_total";
+/// Counter by `outcome`: billing notices received.
+pub const NOTICES_TOTAL: &str = "tern_notices_total";
+/// Counter: spend debited by billing notices, micros of campaign currency.
+pub const SPEND_MICROS_TOTAL: &str = "tern_spend_micros_total";
+/// Histogram: time from a request's first byte to its response, seconds.
+pub const REQUEST_DURATION_SECONDS: &str = "tern_request_duration_seconds";
+/// Gauge: median request duration over the last one to two minutes, seconds.
+pub const REQUEST_DURATION_P50: &str = "tern_request_duration_p50_seconds";
+/// Gauge: 99th percentile request duration over the last one to two minutes, seconds.
+pub const REQUEST_DURATION_P99: &str = "tern_request_duration_p99_seconds";
+/// Gauge: 99.9th percentile request duration over the last one to two minutes, seconds.
+pub const REQUEST_DURATION_P999: &str = "tern_request_duration_p999_seconds";
+/// Gauge: open connections on the bid listener.
+pub const CONNECTIONS_OPEN: &str = "tern_connections_open";
+/// Counter: connections accepted on the bid listener.
+pub const CONNECTIONS_ACCEPTED_TOTAL: &str = "tern_connections_accepted_total";
+/// Counter: connections closed at once because a worker was full.
+pub const CONNECTIONS_REJECTED_TOTAL: &str = "tern_connections_rejected_total";
+/// Counter: requests whose handling panicked (answered 500).
+pub const PANICS_TOTAL: &str = "tern_panics_total";
+/// Gauge: 1 when the bidder wants traffic (state loaded, not draining).
+pub const READY: &str = "tern_ready";
+/// Gauge: campaigns able to bid in the current snapshot.
+pub const CAMPAIGNS_ACTIVE: &str = "tern_campaigns_active";
+/// Gauge: paused campaigns in the current snapshot.
+pub const CAMPAIGNS_PAUSED: &str = "tern_campaigns_paused";
+/// Gauge: active campaigns whose daily or total budget is spent.
+pub const CAMPAIGNS_BUDGET_EXHAUSTED: &str = "tern_campaigns_budget_exhausted";
+/// Counter: campaign state updates applied.
+pub const STATE_UPDATES_TOTAL: &str = "tern_state_updates_total";
+/// Counter: campaign state updates rejected (the last good state kept serving).
+pub const STATE_REJECTS_TOTAL: &str = "tern_state_rejects_total";
+/// Gauge: seconds since the campaign state was last loaded successfully.
+pub const STATE_AGE_SECONDS: &str = "tern_state_age_seconds";
+/// Gauge: worker threads.
+pub const WORKERS: &str = "tern_workers";

@@ -1,0 +1,251 @@
+//! Prometheus text exposition (format 0.0.4) of the merged metrics.
+
+use std::fmt::Write;
+
+use super::MergedMetrics;
+use super::names::*;
+
+/// Histogram bucket bounds, seconds.
+const BUCKETS_S: [f64; 14] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0,
+];
+
+/// Process-wide values shown beside the per-worker sums.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StateGauges {
+    pub(crate) ready: bool,
+    pub(crate) campaigns_active: usize,
+    pub(crate) campaigns_paused: usize,
+    pub(crate) budget_exhausted: usize,
+    pub(crate) state_updates: u64,
+    pub(crate) state_rejects: u64,
+    pub(crate) state_age_s: f64,
+    pub(crate) workers: usize,
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+/// Appends every metric to `out`.
+pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
+    single(
+        out,
+        REQUESTS_TOTAL,
+        "counter",
+        "HTTP requests answered on the bid listener.",
+        m.requests,
+    );
+    header(
+        out,
+        RESPONSES_TOTAL,
+        "counter",
+        "Responses on the bid listener by status.",
+    );
+    for (status, count) in &m.responses {
+        match status {
+            Some(code) => writeln!(out, "{RESPONSES_TOTAL}{{status=\"{code}\"}} {count}"),
+            None => writeln!(out, "{RESPONSES_TOTAL}{{status=\"other\"}} {count}"),
+        }
+        .ok();
+    }
+    single(
+        out,
+        BIDS_TOTAL,
+        "counter",
+        "Bids placed, one per won impression.",
+        m.bids,
+    );
+    header(
+        out,
+        NOBIDS_TOTAL,
+        "counter",
+        "Bid requests answered with no bid, by reason.",
+    );
+    for (reason, count) in &m.nobids {
+        let _ = writeln!(
+            out,
+            "{NOBIDS_TOTAL}{{reason=\"{}\"}} {count}",
+            reason.as_str()
+        );
+    }
+    header(
+        out,
+        NOTICES_TOTAL,
+        "counter",
+        "Billing notices received, by outcome.",
+    );
+    for (outcome, count) in &m.notices {
+        let _ = writeln!(
+            out,
+            "{NOTICES_TOTAL}{{outcome=\"{}\"}} {count}",
+            outcome.as_str()
+        );
+    }
+    single(
+        out,
+        SPEND_MICROS_TOTAL,
+        "counter",
+        "Spend debited by billing notices, micros of campaign currency.",
+        m.spend_micros,
+    );
+
+    header(
+        out,
+        REQUEST_DURATION_SECONDS,
+        "histogram",
+        "Time from a request's first byte to its response.",
+    );
+    let total = &m.latency_total;
+    for bound in BUCKETS_S {
+        let bound_us = (bound * 1e6) as u64;
+        let count = total.count_between(0, bound_us);
+        let _ = writeln!(
+            out,
+            "{REQUEST_DURATION_SECONDS}_bucket{{le=\"{bound}\"}} {count}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{REQUEST_DURATION_SECONDS}_bucket{{le=\"+Inf\"}} {}",
+        total.len()
+    );
+    // HDR histograms keep no exact sum; the mean of the recorded values stands in.
+    let sum_s = total.mean() * total.len() as f64 / 1e6;
+    let _ = writeln!(out, "{REQUEST_DURATION_SECONDS}_sum {sum_s}");
+    let _ = writeln!(out, "{REQUEST_DURATION_SECONDS}_count {}", total.len());
+    let window = &m.latency_window;
+    for (name, q, label) in [
+        (REQUEST_DURATION_P50, 0.5, "Median"),
+        (REQUEST_DURATION_P99, 0.99, "99th percentile"),
+        (REQUEST_DURATION_P999, 0.999, "99.9th percentile"),
+    ] {
+        let help = format!("{label} request duration over the last one to two minutes.");
+        single(
+            out,
+            name,
+            "gauge",
+            &help,
+            window.value_at_quantile(q) as f64 / 1e6,
+        );
+    }
+
+    single(
+        out,
+        CONNECTIONS_OPEN,
+        "gauge",
+        "Open bid connections.",
+        m.connections_open,
+    );
+    single(
+        out,
+        CONNECTIONS_ACCEPTED_TOTAL,
+        "counter",
+        "Bid connections accepted.",
+        m.connections_accepted,
+    );
+    single(
+        out,
+        CONNECTIONS_REJECTED_TOTAL,
+        "counter",
+        "Bid connections closed at once because a worker was full.",
+        m.connections_rejected,
+    );
+    single(
+        out,
+        PANICS_TOTAL,
+        "counter",
+        "Requests whose handling panicked.",
+        m.panics,
+    );
+    single(
+        out,
+        READY,
+        "gauge",
+        "1 when the bidder wants traffic.",
+        u8::from(g.ready),
+    );
+    single(
+        out,
+        CAMPAIGNS_ACTIVE,
+        "gauge",
+        "Campaigns able to bid.",
+        g.campaigns_active,
+    );
+    single(
+        out,
+        CAMPAIGNS_PAUSED,
+        "gauge",
+        "Paused campaigns.",
+        g.campaigns_paused,
+    );
+    single(
+        out,
+        CAMPAIGNS_BUDGET_EXHAUSTED,
+        "gauge",
+        "Active campaigns whose daily or total budget is spent.",
+        g.budget_exhausted,
+    );
+    single(
+        out,
+        STATE_UPDATES_TOTAL,
+        "counter",
+        "Campaign state updates applied.",
+        g.state_updates,
+    );
+    single(
+        out,
+        STATE_REJECTS_TOTAL,
+        "counter",
+        "Campaign state updates rejected; the last good state kept serving.",
+        g.state_rejects,
+    );
+    single(
+        out,
+        STATE_AGE_SECONDS,
+        "gauge",
+        "Seconds since campaign state was last loaded.",
+        g.state_age_s,
+    );
+    single(out, WORKERS, "gauge", "Worker threads.", g.workers);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::metrics::{MetricsRegistry, WorkerMetrics};
+
+    #[test]
+    fn renders_buckets_cumulatively_and_every_family_once() {
+        let w = Arc::new(WorkerMetrics::default());
+        for us in [40, 90, 400, 2_000_000] {
+            w.record_response(200, us, 0);
+        }
+        let merged = MetricsRegistry { workers: vec![w] }.merge(0);
+        let mut out = String::new();
+        render(&mut out, &merged, &StateGauges::default());
+        assert!(
+            out.contains("tern_request_duration_seconds_bucket{le=\"0.00005\"} 1\n"),
+            "{out}"
+        );
+        assert!(out.contains("tern_request_duration_seconds_bucket{le=\"0.0001\"} 2\n"));
+        assert!(out.contains("tern_request_duration_seconds_bucket{le=\"1\"} 3\n"));
+        assert!(out.contains("tern_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"));
+        assert!(out.contains("tern_responses_total{status=\"200\"} 4\n"));
+        let types = out.lines().filter(|l| l.starts_with("# TYPE")).count();
+        let helps = out.lines().filter(|l| l.starts_with("# HELP")).count();
+        assert_eq!(types, helps);
+        for line in out.lines().filter(|l| !l.starts_with('#')) {
+            let value = line.rsplit(' ').next().unwrap();
+            assert!(value.parse::<f64>().is_ok(), "bad sample line {line}");
+        }
+    }
+}

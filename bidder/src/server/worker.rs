@@ -1,0 +1,172 @@
+//! One worker: a thread pinned to a core, running its own monoio executor with its
+//! own `SO_REUSEPORT` listener. Connections it accepts live and die on it.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use monoio::io::{CancelHandle, Canceller};
+use monoio::net::TcpListener;
+
+use super::ServerShared;
+use super::connection::{ConnectionLimits, serve};
+use crate::config::IoDriver;
+use crate::http::Router;
+use crate::metrics::WorkerMetrics;
+
+/// How often a worker looks at the process-wide drain flag.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+/// How long a worker waits after an accept error (e.g. out of file descriptors).
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(10);
+
+/// State shared by the tasks of one worker (single-threaded, so `Cell`s).
+pub(crate) struct WorkerLocal {
+    draining: Cell<bool>,
+    canceller: RefCell<Canceller>,
+    open: Cell<usize>,
+}
+
+impl WorkerLocal {
+    fn new() -> WorkerLocal {
+        WorkerLocal {
+            draining: Cell::new(false),
+            canceller: RefCell::new(Canceller::new()),
+            open: Cell::new(0),
+        }
+    }
+
+    /// Whether the worker is shutting down: answer what is in flight, then close.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.get()
+    }
+
+    /// A handle whose operations (accept, idle reads) are cancelled by the drain.
+    pub(crate) fn cancel_handle(&self) -> CancelHandle {
+        self.canceller.borrow().handle()
+    }
+
+    fn begin_drain(&self) {
+        self.draining.set(true);
+        let canceller = std::mem::take(&mut *self.canceller.borrow_mut());
+        // Cancels the accept and every idle keep-alive read; handles taken from the
+        // old canceller stay cancelled.
+        drop(canceller.cancel());
+    }
+}
+
+/// What a worker needs; moved onto its thread.
+pub(crate) struct WorkerSetup<R> {
+    pub(crate) listener: std::net::TcpListener,
+    pub(crate) core: Option<core_affinity::CoreId>,
+    pub(crate) driver: IoDriver,
+    pub(crate) limits: ConnectionLimits,
+    pub(crate) max_connections: usize,
+    pub(crate) metrics: Option<Arc<WorkerMetrics>>,
+    pub(crate) make_router: Box<dyn FnOnce() -> R + Send>,
+    pub(crate) shared: Arc<ServerShared>,
+}
+
+/// Runs a worker to completion: serve until the drain, then until its connections close.
+pub(crate) fn run<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Result<()> {
+    if let Some(core) = setup.core {
+        if !core_affinity::set_for_current(core) {
+            tracing::warn!(core = core.id, "could not pin worker to its core");
+        }
+    }
+    match setup.driver {
+        IoDriver::Auto => monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+            .enable_timer()
+            .build()?
+            .block_on(worker_main(setup)),
+        IoDriver::IoUring => monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+            .enable_timer()
+            .build()?
+            .block_on(worker_main(setup)),
+        IoDriver::Epoll => monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+            .enable_timer()
+            .build()?
+            .block_on(worker_main(setup)),
+    }
+}
+
+async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Result<()> {
+    let WorkerSetup {
+        listener,
+        limits,
+        max_connections,
+        metrics,
+        make_router,
+        shared,
+        ..
+    } = setup;
+    let listener = TcpListener::from_std(listener)?;
+    let router = Rc::new(make_router());
+    let limits = Rc::new(limits);
+    let local = Rc::new(WorkerLocal::new());
+    shared.note_driver(monoio::utils::is_legacy());
+
+    let watcher_local = Rc::clone(&local);
+    let watcher_shared = Arc::clone(&shared);
+    monoio::spawn(async move {
+        while !watcher_shared.draining.load(Ordering::Acquire) {
+            monoio::time::sleep(DRAIN_POLL).await;
+        }
+        watcher_local.begin_drain();
+    });
+
+    while !local.is_draining() {
+        let (stream, _peer) = match listener.cancelable_accept(local.cancel_handle()).await {
+            Ok(accepted) => accepted,
+            Err(_) if local.is_draining() => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                monoio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+                continue;
+            }
+        };
+        if local.open.get() >= max_connections {
+            if let Some(m) = &metrics {
+                m.connections_rejected.inc();
+            }
+            drop(stream);
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        local.open.set(local.open.get() + 1);
+        if let Some(m) = &metrics {
+            m.connections_accepted.inc();
+            m.connections_open.fetch_add(1, Ordering::Relaxed);
+        }
+        let connection = serve(
+            stream,
+            Rc::clone(&router),
+            Rc::clone(&limits),
+            Rc::clone(&local),
+        );
+        let task_local = Rc::clone(&local);
+        let task_metrics = metrics.clone();
+        let task_router = Rc::clone(&router);
+        monoio::spawn(async move {
+            // A panic in one connection ends that connection only.
+            if std::panic::AssertUnwindSafe(connection)
+                .catch_unwind()
+                .await
+                .is_err()
+            {
+                task_router.on_panic();
+            }
+            task_local.open.set(task_local.open.get() - 1);
+            if let Some(m) = task_metrics {
+                m.connections_open.fetch_sub(1, Ordering::Relaxed);
+            }
+        });
+    }
+    drop(listener);
+    while local.open.get() > 0 {
+        monoio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The bidder's hot state: the current campaign snapshot, the spend ledger that
+//! outlives snapshots, and readiness.
+//!
+//! Workers read the snapshot through `arc-swap` (no lock, no reference-count
+//! traffic on the fast path). Sources of campaigns (the file watcher here, DynamoDB
+//! later) build a new snapshot off the hot path and swap it in whole.
+
+mod file_source;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use tern_engine::budget::BudgetLedger;
+use tern_engine::campaign::{Campaign, CampaignError};
+use tern_engine::money::FxTable;
+use tern_engine::snapshot::Snapshot;
+
+pub use file_source::{CampaignSource, FileWatcher};
+
+/// Campaign snapshot, spend, and readiness, shared by every thread.
+#[derive(Debug)]
+pub struct BidderState {
+    snapshot: ArcSwap<Snapshot>,
+    ledger: BudgetLedger,
+    fx: Arc<FxTable>,
+    loaded: AtomicBool,
+    draining: AtomicBool,
+    updates: AtomicU64,
+    rejects: AtomicU64,
+    last_update_ms: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+/// A point-in-time description of the state, for `/state` and metrics.
+#[derive(Debug, Clone)]
+pub struct StateSummary {
+    /// Campaigns able to bid.
+    pub campaigns_active: usize,
+    /// Paused campaigns.
+    pub campaigns_paused: usize,
+    /// Active campaigns whose budget is spent.
+    pub budget_exhausted: usize,
+    /// Updates applied since start.
+    pub updates: u64,
+    /// Updates rejected since start.
+    pub rejects: u64,
+    /// Seconds since the last applied update (0 before the first).
+    pub age_s: f64,
+    /// The last rejection's message, if any.
+    pub last_error: Option<String>,
+    /// Ready for traffic.
+    pub ready: bool,
+    /// Shutting down.
+    pub draining: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl BidderState {
+    /// Empty state: bids nothing and is not ready until campaigns are applied.
+    pub fn new(fx: FxTable) -> BidderState {
+        let fx = Arc::new(fx);
+        BidderState {
+            snapshot: ArcSwap::from_pointee(Snapshot::empty(Arc::clone(&fx))),
+            ledger: BudgetLedger::default(),
+            fx,
+            loaded: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            updates: AtomicU64::new(0),
+            rejects: AtomicU64::new(0),
+            last_update_ms: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// The current snapshot; cheap, lock-free, and safe to hold for one request.
+    pub fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.snapshot.load()
+    }
+
+    /// Replaces every campaign. On error the current snapshot keeps serving and the
+    /// rejection is counted.
+    pub fn replace_campaigns(&self, campaigns: &[Campaign]) -> Result<(), CampaignError> {
+        match Snapshot::build(campaigns, Arc::clone(&self.fx), &self.ledger) {
+            Ok(snapshot) => {
+                self.snapshot.store(Arc::new(snapshot));
+                self.updates.fetch_add(1, Ordering::Relaxed);
+                self.last_update_ms.store(now_ms(), Ordering::Relaxed);
+                self.loaded.store(true, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => {
+                self.record_reject(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Counts an update that was refused before it reached the snapshot.
+    pub fn record_reject(&self, message: String) {
+        self.rejects.fetch_add(1, Ordering::Relaxed);
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+    }
+
+    /// Spend counters by campaign.
+    pub fn ledger(&self) -> &BudgetLedger {
+        &self.ledger
+    }
+
+    /// Whether the bidder wants traffic: campaigns loaded and not shutting down.
+    pub fn is_ready(&self) -> bool {
+        self.loaded.load(Ordering::Acquire) && !self.draining.load(Ordering::Acquire)
+    }
+
+    /// Starts shutting down: readiness turns false for good.
+    pub fn begin_drain(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+
+    /// A summary of the state now.
+    pub fn summary(&self, now_unix_s: u64) -> StateSummary {
+        let snapshot = self.snapshot();
+        let day = now_unix_s / 86_400;
+        let budget_exhausted = snapshot
+            .campaigns()
+            .iter()
+            .filter(|c| !c.spend.allows(1, &c.budget, day))
+            .count();
+        let last = self.last_update_ms.load(Ordering::Relaxed);
+        StateSummary {
+            campaigns_active: snapshot.campaigns().len(),
+            campaigns_paused: snapshot.paused(),
+            budget_exhausted,
+            updates: self.updates.load(Ordering::Relaxed),
+            rejects: self.rejects.load(Ordering::Relaxed),
+            age_s: if last == 0 {
+                0.0
+            } else {
+                now_ms().saturating_sub(last) as f64 / 1e3
+            },
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+            ready: self.is_ready(),
+            draining: self.is_draining(),
+        }
+    }
+}
