@@ -9,7 +9,7 @@ use crate::admin::AdminRouter;
 use crate::bid_api::{BidApi, BidRouter};
 use crate::config::Config;
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
-use crate::server::{ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
+use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
 use crate::state::{BidderState, CampaignSource, FileWatcher};
 
 /// Connections the admin listener holds at once.
@@ -38,9 +38,12 @@ pub enum StartError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// Worker threads could not be started.
+    #[error("cannot start worker threads: {0}")]
+    Workers(std::io::Error),
     /// Workers exited at start (e.g. `io_driver = "io_uring"` without io_uring).
     #[error("bid workers failed to start; see the log above")]
-    Workers,
+    WorkersExited,
 }
 
 /// A running bidder.
@@ -83,7 +86,25 @@ impl Bidder {
         };
 
         let workers = config.worker_count();
-        let api = Arc::new(BidApi::new(config, Arc::clone(&state)));
+        let bind = |listener, addr, count, backlog| {
+            BoundSockets::bind(addr, count, backlog).map_err(|source| StartError::Bind {
+                listener,
+                addr,
+                source,
+            })
+        };
+        let bid_sockets = bind(
+            "bid",
+            config.server.bid_addr,
+            workers,
+            config.server.listen_backlog,
+        )?;
+        let admin_sockets = bind("admin", config.server.admin_addr, 1, 128)?;
+        let public_url = match config.server.public_url.as_str() {
+            "" => format!("http://{}", bid_sockets.addr()),
+            url => url.to_owned(),
+        };
+        let api = Arc::new(BidApi::new(config, public_url, Arc::clone(&state)));
         let worker_metrics: Vec<Arc<WorkerMetrics>> = (0..workers)
             .map(|_| Arc::new(WorkerMetrics::default()))
             .collect();
@@ -103,20 +124,14 @@ impl Bidder {
         });
         let bid = RunningListener::start(ListenerPlan {
             name: "bid",
-            addr: config.server.bid_addr,
-            workers,
+            sockets: bid_sockets,
             pin: config.server.pin_workers,
-            backlog: config.server.listen_backlog,
             driver: config.server.io_driver,
             limits: limits.clone(),
             max_connections: config.server.max_connections_per_worker,
             routers: bid_routers,
         })
-        .map_err(|source| StartError::Bind {
-            listener: "bid",
-            addr: config.server.bid_addr,
-            source,
-        })?;
+        .map_err(StartError::Workers)?;
 
         let admin_state = Arc::clone(&state);
         let drivers = AdminRouter::drivers_of(&bid);
@@ -130,20 +145,14 @@ impl Bidder {
         });
         let admin = RunningListener::start(ListenerPlan {
             name: "admin",
-            addr: config.server.admin_addr,
-            workers: 1,
+            sockets: admin_sockets,
             pin: false,
-            backlog: 128,
             driver: config.server.io_driver,
             limits,
             max_connections: ADMIN_MAX_CONNECTIONS,
             routers: admin_routers,
         })
-        .map_err(|source| StartError::Bind {
-            listener: "admin",
-            addr: config.server.admin_addr,
-            source,
-        })?;
+        .map_err(StartError::Workers)?;
 
         let started = Instant::now();
         loop {
@@ -152,7 +161,7 @@ impl Bidder {
                 break;
             }
             if bid.all_stopped() || started.elapsed() > WORKER_START_TIMEOUT {
-                return Err(StartError::Workers);
+                return Err(StartError::WorkersExited);
             }
             std::thread::sleep(Duration::from_millis(2));
         }

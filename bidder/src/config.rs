@@ -53,7 +53,8 @@ pub struct ServerConfig {
     pub max_connections_per_worker: usize,
     /// Listen backlog of each worker's socket.
     pub listen_backlog: u32,
-    /// Base URL exchanges use to reach this bidder, for billing notices (no trailing `/`).
+    /// Base URL exchanges use to reach this bidder, for billing notices (no trailing
+    /// `/`). Empty: `http://` and the bid listener's bound address.
     pub public_url: String,
     /// I/O backend: `auto` (io_uring, else epoll), `io_uring`, or `epoll`.
     pub io_driver: IoDriver,
@@ -81,7 +82,7 @@ impl Default for ServerConfig {
             pin_workers: true,
             max_connections_per_worker: 16_384,
             listen_backlog: 4096,
-            public_url: "http://127.0.0.1:8080".to_owned(),
+            public_url: String::new(),
             io_driver: IoDriver::Auto,
         }
     }
@@ -325,12 +326,12 @@ impl Config {
             return Err(bad("server.admin_addr", "must differ from server.bid_addr"));
         }
         let url = &s.public_url;
-        if !(url.starts_with("http://") || url.starts_with("https://"))
-            || url.ends_with('/')
-            || url
+        let http = url.starts_with("http://") || url.starts_with("https://");
+        let clean = !url.ends_with('/')
+            && !url
                 .bytes()
-                .any(|b| b <= b' ' || b == b'"' || b == b'\\' || b == 0x7f)
-        {
+                .any(|b| b <= b' ' || b == b'"' || b == b'\\' || b == 0x7f);
+        if !url.is_empty() && !(http && clean) {
             return Err(bad(
                 "server.public_url",
                 "must be an http(s) URL without a trailing slash, spaces or quotes",

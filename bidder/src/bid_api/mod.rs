@@ -37,8 +37,9 @@ pub struct BidApi {
 }
 
 impl BidApi {
-    /// Builds the endpoints' settings. An empty `notice.secret` gets a random key.
-    pub fn new(config: &Config, state: Arc<BidderState>) -> BidApi {
+    /// Builds the endpoints' settings. `public_url` is where billing notices point;
+    /// an empty `notice.secret` gets a random key.
+    pub fn new(config: &Config, public_url: String, state: Arc<BidderState>) -> BidApi {
         let secret = if config.notice.secret.is_empty() {
             random_key().to_vec()
         } else {
@@ -49,7 +50,7 @@ impl BidApi {
             seat: config.bidding.seat.clone(),
             default_tmax: Duration::from_millis(config.bidding.default_tmax_ms),
             tmax_margin: Duration::from_millis(config.bidding.tmax_margin_ms),
-            public_url: config.server.public_url.clone(),
+            public_url,
             signer: NoticeSigner::new(&secret),
             dedup: NoticeDedup::new(config.notice.max_age_s),
             notice_max_age_s: config.notice.max_age_s,

@@ -36,7 +36,7 @@ impl BidRouter {
         let api = &*self.api;
         let now = unix_now_s();
         let mut scratch = self.token_scratch.borrow_mut();
-        let (notice, id) = match api
+        let notice = match api
             .signer
             .verify(token, now, api.notice_max_age_s, &mut scratch)
         {
@@ -61,7 +61,7 @@ impl BidRouter {
                 None => return malformed(body, "price is not a number"),
             },
         };
-        if !api.dedup.first_time(&id, notice.issued_at_s) {
+        if !api.dedup.first_time(&notice.id(), notice.issued_at_s) {
             return (NoticeOutcome::Duplicate, text(body, 200, "already counted"));
         }
         let debited = self.debit(notice.campaign_id, price, notice.currency, now);

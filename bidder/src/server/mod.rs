@@ -58,10 +58,8 @@ pub(crate) type RouterFactory<R> =
 /// How to run one listener.
 pub(crate) struct ListenerPlan<R> {
     pub(crate) name: &'static str,
-    pub(crate) addr: SocketAddr,
-    pub(crate) workers: usize,
+    pub(crate) sockets: BoundSockets,
     pub(crate) pin: bool,
-    pub(crate) backlog: u32,
     pub(crate) driver: IoDriver,
     pub(crate) limits: ConnectionLimits,
     pub(crate) max_connections: usize,
@@ -76,46 +74,56 @@ pub(crate) struct RunningListener {
     threads: Vec<JoinHandle<()>>,
 }
 
-/// Binds `count` sockets to `addr` with `SO_REUSEPORT`; port 0 is resolved once so
-/// every socket shares the same port.
-fn bind_reuseport(
+/// Listening sockets bound before any worker starts, so bind errors stop the
+/// bidder at start and the real address is known before routers are built.
+#[derive(Debug)]
+pub(crate) struct BoundSockets {
+    sockets: Vec<std::net::TcpListener>,
     addr: SocketAddr,
-    count: usize,
-    backlog: u32,
-) -> std::io::Result<Vec<std::net::TcpListener>> {
-    let mut addr = addr;
-    let mut listeners = Vec::with_capacity(count);
-    for _ in 0..count {
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::STREAM,
-            Some(socket2::Protocol::TCP),
-        )?;
-        socket.set_reuse_address(true)?;
-        socket.set_reuse_port(true)?;
-        socket.set_nonblocking(true)?;
-        socket.set_nodelay(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(backlog.min(i32::MAX as u32) as i32)?;
-        let listener: std::net::TcpListener = socket.into();
-        addr = listener.local_addr()?;
-        listeners.push(listener);
+}
+
+impl BoundSockets {
+    /// Binds `count` sockets to `addr` with `SO_REUSEPORT`; port 0 is resolved once so
+    /// every socket shares the same port.
+    pub(crate) fn bind(addr: SocketAddr, count: usize, backlog: u32) -> std::io::Result<Self> {
+        let mut addr = addr;
+        let mut sockets = Vec::with_capacity(count);
+        for _ in 0..count.max(1) {
+            let socket = socket2::Socket::new(
+                socket2::Domain::for_address(addr),
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )?;
+            socket.set_reuse_address(true)?;
+            socket.set_reuse_port(true)?;
+            socket.set_nonblocking(true)?;
+            socket.set_nodelay(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(backlog.min(i32::MAX as u32) as i32)?;
+            let listener: std::net::TcpListener = socket.into();
+            addr = listener.local_addr()?;
+            sockets.push(listener);
+        }
+        Ok(BoundSockets { sockets, addr })
     }
-    Ok(listeners)
+
+    /// The bound address (with the real port when 0 was asked for).
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }
 
 impl RunningListener {
-    /// Binds the sockets (errors here stop the bidder at start) and starts the workers.
+    /// Starts one worker per bound socket.
     pub(crate) fn start<R: Router + 'static>(plan: ListenerPlan<R>) -> std::io::Result<Self> {
-        let sockets = bind_reuseport(plan.addr, plan.workers, plan.backlog)?;
-        let addr = sockets[0].local_addr()?;
+        let BoundSockets { sockets, addr } = plan.sockets;
         let cores = if plan.pin {
             core_affinity::get_core_ids().unwrap_or_default()
         } else {
             Vec::new()
         };
         let shared = Arc::new(ServerShared::default());
-        let mut threads = Vec::with_capacity(plan.workers);
+        let mut threads = Vec::with_capacity(sockets.len());
         for (index, listener) in sockets.into_iter().enumerate() {
             let (make_router, metrics) = (plan.routers)(index);
             let setup = WorkerSetup {

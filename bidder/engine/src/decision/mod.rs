@@ -1,8 +1,8 @@
 //! The bid decision: for each impression, the best-paying campaign and creative
 //! that may bid on it, or the reason nobody may.
 //!
-//! Order of checks per candidate, cheapest first: targeting, block lists, creative
-//! fit, deal terms, price against the floor, budget. A request that gets no bid is
+//! Order of checks per candidate, cheapest first: targeting, deal terms, block
+//! lists, creative fit, price against the floor, budget. A request that gets no bid is
 //! labelled with the furthest check any candidate reached, which tells an operator
 //! what to loosen.
 
@@ -16,12 +16,12 @@ use crate::snapshot::{CompiledCampaign, Snapshot};
 pub enum NoBidReason {
     /// No campaign targets this audience and inventory.
     NoMatch,
+    /// Private auction without one of our deals, or our deal closed to our seat.
+    Deal,
     /// Candidates were blocked by `bcat`, `badv` or `bapp`.
     Blocked,
     /// No candidate has a creative that fits the slot.
     NoCreative,
-    /// Private auction without one of our deals, or a deal-only campaign without its deal.
-    Deal,
     /// The floor is above every candidate's maximum price.
     BelowFloor,
     /// Every candidate that could pay the price is out of budget.
@@ -38,9 +38,9 @@ impl NoBidReason {
     /// Every reason, for metric registration.
     pub const ALL: [NoBidReason; 9] = [
         NoBidReason::NoMatch,
+        NoBidReason::Deal,
         NoBidReason::Blocked,
         NoBidReason::NoCreative,
-        NoBidReason::Deal,
         NoBidReason::BelowFloor,
         NoBidReason::Budget,
         NoBidReason::Currency,
@@ -187,11 +187,11 @@ fn evaluate(
     if !campaign.targets(req, hour) {
         return Err(NoBidReason::NoMatch);
     }
+    let deal = choose_deal(campaign, imp, ctx.seat)?;
     if campaign.is_blocked(req) {
         return Err(NoBidReason::Blocked);
     }
     let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;
-    let deal = choose_deal(campaign, imp, ctx.seat)?;
     let price = price(campaign, imp, deal.map(|(_, d)| d), pricing)?;
     Ok(ImpBid {
         imp: 0,
@@ -225,7 +225,8 @@ fn choose_creative(
 }
 
 /// The deal a campaign bids through on `imp`, if any. Open-market campaigns cannot
-/// bid in private auctions; deal-only campaigns need one of their deals.
+/// bid in private auctions (`Deal`); deal-only campaigns are not targeted where none
+/// of their deals is offered (`NoMatch`), and cannot use a deal closed to our seat.
 fn choose_deal<'i, 'a>(
     campaign: &CompiledCampaign,
     imp: &'i Imp<'a>,
@@ -238,13 +239,17 @@ fn choose_deal<'i, 'a>(
             Ok(None)
         };
     }
-    imp.pmp
+    let mut offered = imp
+        .pmp
         .iter()
         .flat_map(|p| p.deals.iter().enumerate())
-        .find(|(_, deal)| {
-            campaign.targets_deal(&deal.id)
-                && (deal.wseat.is_empty() || deal.wseat.iter().any(|s| s == seat))
-        })
+        .filter(|(_, deal)| campaign.targets_deal(&deal.id))
+        .peekable();
+    if offered.peek().is_none() {
+        return Err(NoBidReason::NoMatch);
+    }
+    offered
+        .find(|(_, deal)| deal.wseat.is_empty() || deal.wseat.iter().any(|s| s == seat))
         .map(Some)
         .ok_or(NoBidReason::Deal)
 }

@@ -44,8 +44,24 @@ pub struct Notice<'a> {
     pub issued_at_s: u64,
 }
 
-/// The identity of a verified notice, for counting it once.
-pub type NoticeId = [u8; TAG_BYTES];
+/// The identity of a notice for counting it once: a digest of its auction and
+/// impression ids, so every notice for one impression of one auction counts once.
+pub type NoticeId = [u8; 16];
+
+impl Notice<'_> {
+    /// This notice's identity: the same for every notice about this impression.
+    pub fn id(&self) -> NoticeId {
+        use sha2::Digest as _;
+        let mut digest = Sha256::new();
+        digest.update((self.request_id.len() as u64).to_le_bytes());
+        digest.update(self.request_id.as_bytes());
+        digest.update(self.imp_id.as_bytes());
+        let full = digest.finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&full[..16]);
+        id
+    }
+}
 
 /// Why a notice token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -107,7 +123,7 @@ impl NoticeSigner {
         now_unix_s: u64,
         max_age_s: u64,
         scratch: &'s mut Vec<u8>,
-    ) -> Result<(Notice<'s>, NoticeId), TokenError> {
+    ) -> Result<Notice<'s>, TokenError> {
         scratch.clear();
         if token.len() > (MAX_PAYLOAD + TAG_BYTES) * 4 / 3 + 4 {
             return Err(TokenError::Malformed);
@@ -123,14 +139,13 @@ impl NoticeSigner {
         mac.update(payload);
         mac.verify_truncated_left(tag)
             .map_err(|_| TokenError::Forged)?;
-        let id: NoticeId = tag.try_into().expect("tag length checked");
         let notice = decode(payload).ok_or(TokenError::Malformed)?;
         let too_old = notice.issued_at_s.saturating_add(max_age_s) < now_unix_s;
         let from_future = notice.issued_at_s > now_unix_s + CLOCK_SKEW_S;
         if too_old || from_future {
             return Err(TokenError::Expired);
         }
-        Ok((notice, id))
+        Ok(notice)
     }
 }
 
@@ -218,8 +233,47 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
         let mut scratch = Vec::new();
-        let (n, _) = signer.verify(&t, 1_000_010, 3600, &mut scratch).unwrap();
+        let n = signer.verify(&t, 1_000_010, 3600, &mut scratch).unwrap();
         assert_eq!(n, notice());
+    }
+
+    #[test]
+    fn identity_is_per_auction_and_impression() {
+        let first = notice();
+        let later = Notice {
+            issued_at_s: first.issued_at_s + 90,
+            price: 1,
+            ..first
+        };
+        assert_eq!(first.id(), later.id());
+        assert_ne!(
+            first.id(),
+            Notice {
+                imp_id: "2",
+                ..first
+            }
+            .id()
+        );
+        assert_ne!(
+            first.id(),
+            Notice {
+                request_id: "auction-2",
+                ..first
+            }
+            .id()
+        );
+        // Length-prefixed: ("ab", "c") and ("a", "bc") differ.
+        let ab_c = Notice {
+            request_id: "ab",
+            imp_id: "c",
+            ..first
+        };
+        let a_bc = Notice {
+            request_id: "a",
+            imp_id: "bc",
+            ..first
+        };
+        assert_ne!(ab_c.id(), a_bc.id());
     }
 
     #[test]

@@ -1,0 +1,382 @@
+//! The black-box test harness: starts the real `bidder` binary on free ports and
+//! talks to it over real sockets, with `ureq` for well-formed HTTP and raw TCP for
+//! everything a well-behaved client would never send.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+/// How long the bidder may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Options for one bidder process.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Worker threads.
+    pub workers: usize,
+    /// Campaigns file; `None` serves the bundled examples.
+    pub campaigns: Option<PathBuf>,
+    /// Extra TOML appended to the generated config file.
+    pub config: String,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            workers: 2,
+            campaigns: None,
+            config: String::new(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A running bidder process, killed on drop.
+pub struct Bidder {
+    child: Child,
+    /// Bid listener.
+    pub bid: SocketAddr,
+    /// Admin listener.
+    pub admin: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+    agent: ureq::Agent,
+    _dir: tempfile::TempDir,
+}
+
+/// A response as the tests see it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Header fields, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Path of a file under the bidder crate.
+pub fn crate_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// A bundled sample request body.
+pub fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(crate_file(&format!("samples/{name}.json"))).expect("sample request")
+}
+
+impl Bidder {
+    /// Starts the bidder with the bundled campaigns and two workers.
+    pub fn start() -> Bidder {
+        Bidder::start_with(Options::default())
+    }
+
+    /// Starts the bidder; panics with its stderr if it does not come up.
+    pub fn start_with(options: Options) -> Bidder {
+        match Bidder::try_start(options) {
+            Ok(bidder) => bidder,
+            Err(output) => panic!("bidder did not start:\n{output}"),
+        }
+    }
+
+    /// Starts the bidder, or returns its stderr when it exits instead.
+    pub fn try_start(options: Options) -> Result<Bidder, String> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("bidder.toml");
+        let text = format!(
+            "[server]\nbid_addr = \"127.0.0.1:0\"\nadmin_addr = \"127.0.0.1:0\"\nworkers = {}\n{}\n",
+            options.workers, options.config
+        );
+        std::fs::write(&config, text).expect("write config");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bidder"));
+        command.arg("--config").arg(&config);
+        if let Some(campaigns) = &options.campaigns {
+            command.arg("--campaigns").arg(campaigns);
+        }
+        command
+            .env("RUST_LOG", "info")
+            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("spawn bidder");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let mut err = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left.min(Duration::from_millis(50))) {
+                Ok(line) if line.starts_with("tern bidder ready:") => {
+                    let bid = field(&line, "bid=http://")
+                        .split('/')
+                        .next()
+                        .unwrap()
+                        .parse();
+                    let admin = field(&line, "admin=http://").parse();
+                    let agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(10)))
+                        .build()
+                        .into();
+                    return Ok(Bidder {
+                        child,
+                        bid: bid.expect("bid address"),
+                        admin: admin.expect("admin address"),
+                        stderr,
+                        agent,
+                        _dir: dir,
+                    });
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        std::thread::sleep(Duration::from_millis(100));
+                        let log = stderr.lock().unwrap().clone();
+                        return Err(format!("exited with {status}:\n{log}"));
+                    }
+                    if Instant::now() >= deadline {
+                        let _ = child.kill();
+                        return Err(format!("timed out:\n{}", stderr.lock().unwrap()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// URL of `path` on the bid listener.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.bid)
+    }
+
+    /// POSTs a JSON body to the bid listener.
+    pub fn post_json(&self, path: &str, body: &[u8]) -> Reply {
+        let response = self
+            .agent
+            .post(&self.url(path))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .expect("POST");
+        to_reply(response)
+    }
+
+    /// POSTs a bid request.
+    pub fn bid(&self, body: &[u8]) -> Reply {
+        self.post_json("/openrtb2/bid", body)
+    }
+
+    /// GETs any URL.
+    pub fn get(&self, url: &str) -> Reply {
+        to_reply(self.agent.get(url).call().expect("GET"))
+    }
+
+    /// GETs a path on the admin listener.
+    pub fn admin(&self, path: &str) -> Reply {
+        self.get(&format!("http://{}{path}", self.admin))
+    }
+
+    /// The value of one sample line of `/metrics`, e.g. `tern_nobids_total{reason="deadline"}`.
+    pub fn metric(&self, sample: &str) -> f64 {
+        let text = self.admin("/metrics").text();
+        text.lines()
+            .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no metric {sample} in\n{text}"))
+            .parse()
+            .expect("metric value")
+    }
+
+    /// The `/state` document.
+    pub fn state(&self) -> serde_json::Value {
+        self.admin("/state").json()
+    }
+
+    /// A raw connection to the bid listener.
+    pub fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.bid).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        stream
+    }
+
+    /// Sends a signal to the process.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+        let rc = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(rc, 0, "kill failed");
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "bidder did not exit in {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Everything the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Bidder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn field<'a>(line: &'a str, prefix: &str) -> &'a str {
+    let start = line.find(prefix).expect("field in ready line") + prefix.len();
+    line[start..].split_whitespace().next().unwrap()
+}
+
+fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_ascii_lowercase(),
+                v.to_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let body = response.body_mut().read_to_vec().expect("body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Reads one HTTP/1.1 response from a raw stream (Content-Length bodies; none for 1xx/204).
+/// `None` when the server closed the connection before a byte of it.
+pub fn read_response(stream: &mut TcpStream) -> Option<Reply> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(0) | Err(_) if buf.is_empty() => return None,
+            Ok(0) => panic!("connection closed inside a response head: {buf:?}"),
+            Ok(_) => buf.push(byte[0]),
+            Err(e) => panic!("read failed inside a response head: {e}"),
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    response.parse(&buf).expect("valid response head");
+    let status = response.code.expect("status");
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().expect("content-length"));
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).expect("complete body");
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Writes `bytes` to `stream`.
+pub fn send(stream: &mut TcpStream, bytes: &[u8]) {
+    stream.write_all(bytes).expect("write");
+}
+
+/// A POST of `body` to the bid endpoint, as raw bytes.
+pub fn raw_bid(body: &[u8], extra_headers: &str) -> Vec<u8> {
+    let mut request = format!(
+        "POST /openrtb2/bid HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n{extra_headers}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+/// Polls `check` until it holds or `timeout` passes.
+pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    check()
+}
+
+/// The bundled example campaigns, parsed by the same code the bidder uses.
+pub fn example_campaigns() -> Vec<tern_engine::campaign::Campaign> {
+    let text = std::fs::read_to_string(crate_file("campaigns/example.toml")).unwrap();
+    tern_engine::campaign::parse_campaigns(&text, tern_engine::campaign::FileFormat::Toml).unwrap()
+}
