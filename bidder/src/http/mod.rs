@@ -59,3 +59,6 @@ pub(crate) trait Router {
     /// Called when routing panicked; the connection answers 500 and closes.
     fn on_panic(&self) {}
 }
+
+#[cfg(test)]
+mod robustness;

@@ -193,12 +193,14 @@ mod tests {
 
     #[test]
     fn reuseport_sockets_share_one_resolved_port() {
-        let sockets = bind_reuseport("127.0.0.1:0".parse().unwrap(), 3, 16).unwrap();
-        let ports: Vec<u16> = sockets
+        let bound = BoundSockets::bind("127.0.0.1:0".parse().unwrap(), 3, 16).unwrap();
+        let ports: Vec<u16> = bound
+            .sockets
             .iter()
             .map(|s| s.local_addr().unwrap().port())
             .collect();
         assert_ne!(ports[0], 0);
+        assert_eq!(ports[0], bound.addr().port());
         assert!(ports.iter().all(|p| *p == ports[0]), "{ports:?}");
     }
 }

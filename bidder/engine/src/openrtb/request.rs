@@ -371,6 +371,11 @@ pub struct Source<'a> {
 impl<'a> BidRequest<'a> {
     /// Parses a request body; the returned request borrows from `body`.
     pub fn parse(body: &'a [u8]) -> Result<Self, RequestError> {
+        // sonic-rs checks UTF-8 in the strings it decodes but not in the values it
+        // keeps lazy (`ext`), so the whole body is checked first.
+        if simdutf8::basic::from_utf8(body).is_err() {
+            return Err(RequestError::Invalid("body is not UTF-8"));
+        }
         let request: BidRequest<'a> =
             sonic_rs::from_slice(body).map_err(|e| RequestError::Json(e.to_string()))?;
         request.validate()?;
@@ -506,6 +511,18 @@ mod tests {
             BidRequest::parse(b"{\"id\":").unwrap_err(),
             RequestError::Json(_)
         ));
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_even_inside_lazy_ext() {
+        let mut body = br#"{"id":"a","imp":[{"id":"1","ext":{"k":"XX"}}]}"#.to_vec();
+        let at = body.windows(2).position(|w| w == b"XX").unwrap();
+        body[at] = 0xff;
+        body[at + 1] = 0xfe;
+        assert_eq!(
+            BidRequest::parse(&body).unwrap_err(),
+            RequestError::Invalid("body is not UTF-8")
+        );
     }
 
     #[test]
