@@ -4,7 +4,8 @@
 #   tern-host-tuning.service at boot: ENA IRQs to housekeeping cores, CPU governor,
 #     transparent huge pages policy (settings in /etc/tern/host.env);
 #   a systemd generator that gives bidder.service CPUAffinity = the other cores;
-#   bidder.service (hardened, drains on stop) enabled; irqbalance masked.
+#   bidder.service (hardened, drains on stop) installed but not enabled: user data
+#     enables it after writing the deployment's config; irqbalance masked.
 set -euo pipefail
 # Packer uploads each script on its own; lib.sh comes with the scripts/ upload.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -20,5 +21,5 @@ install_file "${TERN_FILES}/tern-host-tuning.service" /etc/systemd/system/tern-h
 install_file "${TERN_FILES}/bidder.service" /etc/systemd/system/bidder.service 0644
 
 systemctl_root mask irqbalance.service
-systemctl_root enable tern-host-tuning.service bidder.service
+systemctl_root enable tern-host-tuning.service
 log "tuning and units installed"

@@ -70,7 +70,7 @@ done
 check "bidder binary is executable" test -x "${root}/usr/local/bin/bidder"
 check "system user tern exists, no login shell" \
   grep -q '^tern:x:[0-9]*:[0-9]*:[^:]*:/var/lib/tern:/usr/sbin/nologin$' "${root}/etc/passwd"
-check "bidder.service enabled" test -L "${root}/etc/systemd/system/multi-user.target.wants/bidder.service"
+check "bidder.service left for user data to enable" test ! -e "${root}/etc/systemd/system/multi-user.target.wants/bidder.service"
 check "tern-host-tuning.service enabled" \
   test -L "${root}/etc/systemd/system/multi-user.target.wants/tern-host-tuning.service"
 check "irqbalance masked" test "$(readlink "${root}/etc/systemd/system/irqbalance.service")" = /dev/null
@@ -215,7 +215,7 @@ bash -c 'trap "" TERM; while :; do sleep 0.05; done' &
 stuck=$!
 sleep 0.2
 start_ns="$(date +%s%N)"
-TERN_SHUTDOWN__DRAIN_TIMEOUT_MS=300 TERN_STOP_GRACE_MS=100 "${stop}" "${stuck}" >"${work}/stop2.log"
+TERN_SHUTDOWN__DRAIN_TIMEOUT_MS=300 STOP_GRACE_MS=100 "${stop}" "${stuck}" >"${work}/stop2.log"
 elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 check "ExecStop gives up after drain+grace (${elapsed_ms} ms in 400..3000)" \
   test "${elapsed_ms}" -ge 400 -a "${elapsed_ms}" -le 3000
@@ -253,6 +253,32 @@ while IFS= read -r line; do
   key="${key// /}"
   check "sysctl ${key}" test -e "/proc/sys/${key//.//}"
 done <"${root}/etc/sysctl.d/90-tern-latency.conf"
+
+echo "== config keys exist in the bidder's config (bidder/bidder.example.toml)"
+repo="$(cd "${packer_dir}/.." && pwd)"
+example="${repo}/bidder/bidder.example.toml"
+if [[ -f "${example}" ]]; then
+  # Every key the image's bidder.toml sets and every TERN_<SECTION>__<KEY> that the
+  # fleet's user data writes must be a key of the bidder's config (it refuses
+  # unknown keys at start).
+  keys_ok() {
+    python3 - "${example}" "${root}/etc/tern/bidder.toml" "${repo}/terraform/modules/bidder_fleet/main.tf" <<'PY'
+import re, sys, tomllib
+example = tomllib.load(open(sys.argv[1], "rb"))
+ours = tomllib.load(open(sys.argv[2], "rb"))
+wanted = {f"{s}.{k}" for s, t in ours.items() for k in t}
+fleet = open(sys.argv[3]).read()
+wanted |= {f"{s.lower()}.{k.lower()}" for s, k in re.findall(r"\bTERN_([A-Z0-9_]+?)__([A-Z0-9_]+)\b", fleet)}
+missing = sorted(k for k in wanted if k.split(".")[1] not in example.get(k.split(".")[0], {}))
+for k in sorted(wanted):
+    print(("missing " if k in missing else "known   ") + k)
+sys.exit(1 if missing else 0)
+PY
+  }
+  check "bidder.toml and fleet env overrides use known config keys" keys_ok
+else
+  echo "  (bidder/bidder.example.toml not present: skipped)"
+fi
 
 printf 'packer provisioners: %d passed, %d failed\n' "${passed}" "${failed}"
 (( failed == 0 ))

@@ -1,0 +1,105 @@
+# Dev: the whole stack at small size, no deletion protection, one NAT gateway,
+# buckets that can be destroyed. Composes modules only.
+
+locals {
+  tags = {
+    Application = "tern"
+    Environment = "dev"
+    ManagedBy   = "terraform"
+  }
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name             = var.name
+  cidr_block       = "10.40.0.0/16"
+  azs              = [for s in ["a", "b", "c"] : "${var.region}${s}"]
+  nat_gateway_mode = "single"
+  tags             = local.tags
+}
+
+module "observability" {
+  source = "../../modules/observability"
+
+  name                    = var.name
+  fleet_name              = module.bidder_fleet.fleet_name
+  autoscaling_group_name  = module.bidder_fleet.autoscaling_group_name
+  nlb_arn_suffix          = module.bidder_fleet.nlb_arn_suffix
+  target_group_arn_suffix = module.bidder_fleet.target_group_arn_suffix
+  alarm_emails            = var.alarm_emails
+  tags                    = local.tags
+}
+
+module "state" {
+  source = "../../modules/state"
+
+  name                            = var.name
+  vpc_id                          = module.network.vpc_id
+  private_subnet_ids              = module.network.private_subnet_ids
+  redis_client_security_group_ids = [module.bidder_fleet.security_group_id]
+  enable_redis                    = var.enable_redis
+  redis_node_type                 = "cache.t4g.medium"
+  redis_shards                    = 1
+  redis_replicas_per_shard        = 1
+  table_deletion_protection       = false
+  recovery_window_days            = 0
+  tags                            = local.tags
+}
+
+module "analytics" {
+  source = "../../modules/analytics"
+
+  name                    = var.name
+  stream_mode             = "PROVISIONED"
+  stream_shard_count      = 1
+  firehose_buffer_seconds = 60
+  force_destroy           = true
+  tags                    = local.tags
+}
+
+module "bidder_fleet" {
+  source = "../../modules/bidder_fleet"
+
+  name                         = var.name
+  vpc_id                       = module.network.vpc_id
+  vpc_cidr_block               = module.network.vpc_cidr_block
+  private_subnet_ids           = module.network.private_subnet_ids
+  nlb_subnet_ids               = module.network.public_subnet_ids
+  partner_cidrs                = var.partner_cidrs
+  ami_id                       = var.ami_id
+  instance_types               = ["c7g.large", "c7g.xlarge"]
+  min_size                     = 1
+  max_size                     = 3
+  desired_capacity             = 1
+  drain_timeout_ms             = var.drain_timeout_ms
+  deregistration_delay_seconds = ceil(var.drain_timeout_ms / 1000) + 5
+  bidder_env                   = var.bidder_env
+  dynamodb_table_arns          = [module.state.campaigns_table_arn]
+  kinesis_stream_arns          = [module.analytics.kinesis_stream_arn]
+  secret_arns                  = [module.state.redis_auth_secret_arn]
+  kms_key_arns                 = [module.state.kms_key_arn, module.analytics.kms_key_arn]
+  logs_kms_key_arn             = module.observability.kms_key_arn
+  deletion_protection          = false
+  wait_for_capacity_timeout    = "5m"
+  tags                         = local.tags
+}
+
+module "control_plane" {
+  source = "../../modules/control_plane"
+
+  name                      = var.name
+  vpc_id                    = module.network.vpc_id
+  alb_subnet_ids            = module.network.public_subnet_ids
+  private_subnet_ids        = module.network.private_subnet_ids
+  allowed_cidrs             = var.operator_cidrs
+  ami_id                    = coalesce(var.control_plane_ami_id, var.ami_id)
+  min_size                  = 1
+  max_size                  = 2
+  dynamodb_table_arns       = [module.state.campaigns_table_arn]
+  kms_key_arns              = [module.state.kms_key_arn]
+  logs_kms_key_arn          = module.observability.kms_key_arn
+  deletion_protection       = false
+  wait_for_capacity_timeout = "5m"
+  tags                      = local.tags
+}

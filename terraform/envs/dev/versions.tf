@@ -1,0 +1,12 @@
+terraform {
+  required_version = ">= 1.9.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.70.0, < 6.0.0"
+    }
+  }
+
+  # Dev keeps local state; copy prod's backend block to share it.
+}

@@ -1,0 +1,245 @@
+variable "name" {
+  type        = string
+  description = "Name prefix, e.g. \"tern-prod\"."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name))
+    error_message = "name must be 3-24 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "VPC of the control plane."
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must be a VPC id (vpc-...)."
+  }
+}
+
+variable "alb_subnet_ids" {
+  type        = list(string)
+  description = "Subnets of the ALB (public for internet-facing, private for internal)."
+
+  validation {
+    condition     = length(var.alb_subnet_ids) >= 2
+    error_message = "An ALB needs at least two subnets in different AZs."
+  }
+}
+
+variable "private_subnet_ids" {
+  type        = list(string)
+  description = "Private subnets of the control-plane instances."
+
+  validation {
+    condition     = length(var.private_subnet_ids) >= 2
+    error_message = "At least two private subnets are required."
+  }
+}
+
+variable "internal" {
+  type        = bool
+  description = "Internal ALB (reached over VPN/peering) instead of internet-facing."
+  default     = false
+}
+
+variable "allowed_cidrs" {
+  type        = list(string)
+  description = "Operator/tooling CIDRs admitted to the control-plane ALB."
+
+  validation {
+    condition     = length(var.allowed_cidrs) > 0 && alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0)) && tonumber(split("/", c)[1]) >= 8])
+    error_message = "allowed_cidrs must be a non-empty list of IPv4 CIDRs no wider than /8."
+  }
+}
+
+variable "certificate_arn" {
+  type        = string
+  description = "ACM certificate for HTTPS. With it, port 80 only redirects to 443; without it (dev), port 80 serves HTTP."
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN or null."
+  }
+}
+
+variable "tls_policy" {
+  type        = string
+  description = "ALB TLS security policy."
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+  validation {
+    condition     = can(regex("^ELBSecurityPolicy-TLS13-1-[23]-", var.tls_policy))
+    error_message = "tls_policy must be a TLS 1.3 policy allowing at least TLS 1.2."
+  }
+}
+
+variable "service_port" {
+  type        = number
+  description = "Port the control-plane service listens on."
+  default     = 8081
+
+  validation {
+    condition     = var.service_port >= 1024 && var.service_port <= 65535
+    error_message = "service_port must be an unprivileged port."
+  }
+}
+
+variable "health_check_path" {
+  type        = string
+  description = "Health path of the control-plane service."
+  default     = "/health"
+
+  validation {
+    condition     = startswith(var.health_check_path, "/")
+    error_message = "health_check_path must start with /."
+  }
+}
+
+variable "ami_id" {
+  type        = string
+  description = "AMI of the control-plane instances (arm64)."
+
+  validation {
+    condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
+    error_message = "ami_id must be an AMI id (ami-...)."
+  }
+}
+
+variable "instance_type" {
+  type        = string
+  description = "Graviton instance type of the control plane."
+  default     = "t4g.small"
+
+  validation {
+    condition     = can(regex("^[cmrt][678]g[dn]*\\.(nano|micro|small|medium|large|[0-9]*xlarge)$", var.instance_type)) || can(regex("^t4g\\.", var.instance_type))
+    error_message = "instance_type must be a Graviton (arm64) type such as t4g.small or c7g.large."
+  }
+}
+
+variable "min_size" {
+  type        = number
+  description = "Minimum control-plane instances."
+  default     = 2
+
+  validation {
+    condition     = var.min_size >= 0 && var.min_size <= 20
+    error_message = "min_size must be between 0 and 20."
+  }
+}
+
+variable "max_size" {
+  type        = number
+  description = "Maximum control-plane instances."
+  default     = 4
+
+  validation {
+    condition     = var.max_size >= var.min_size && var.max_size <= 20
+    error_message = "max_size must be at least min_size and at most 20."
+  }
+}
+
+variable "waf_rate_limit" {
+  type        = number
+  description = "WAF rate-based rule: requests per source IP per 5 minutes before blocking."
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit >= 100 && var.waf_rate_limit <= 2000000000
+    error_message = "waf_rate_limit must be between 100 and 2e9."
+  }
+}
+
+variable "waf_managed_rule_groups" {
+  type        = list(string)
+  description = "AWS managed rule groups applied before the rate rule, in priority order."
+  default     = ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]
+
+  validation {
+    condition     = contains(var.waf_managed_rule_groups, "AWSManagedRulesKnownBadInputsRuleSet") && alltrue([for g in var.waf_managed_rule_groups : can(regex("^AWSManagedRules[A-Za-z0-9]+$", g))])
+    error_message = "waf_managed_rule_groups must be AWSManagedRules* names and keep AWSManagedRulesKnownBadInputsRuleSet (Log4j and similar exploits)."
+  }
+}
+
+variable "dynamodb_table_arns" {
+  type        = list(string)
+  description = "Tables the control plane manages (campaigns)."
+
+  validation {
+    condition     = alltrue([for a in var.dynamodb_table_arns : can(regex("^arn:aws[a-z-]*:dynamodb:", a))])
+    error_message = "dynamodb_table_arns must be DynamoDB table ARNs."
+  }
+}
+
+variable "kms_key_arns" {
+  type        = list(string)
+  description = "KMS keys of those tables."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:", a))])
+    error_message = "kms_key_arns must be KMS key ARNs."
+  }
+}
+
+variable "logs_kms_key_arn" {
+  type        = string
+  description = "KMS key for the WAF log group (its policy must admit CloudWatch Logs)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.logs_kms_key_arn))
+    error_message = "logs_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the WAF log group."
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value."
+  }
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "ALB deletion protection."
+  default     = true
+}
+
+variable "wait_for_capacity_timeout" {
+  type        = string
+  description = "How long terraform apply waits for min_size healthy instances (\"0\" disables waiting)."
+  default     = "10m"
+
+  validation {
+    condition     = can(regex("^[0-9]+[smh]?$", var.wait_for_capacity_timeout))
+    error_message = "wait_for_capacity_timeout must be a duration like 10m or 0."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource."
+  default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 40 && alltrue([for k, v in var.tags : length(k) > 0 && length(k) <= 128 && length(v) <= 256])
+    error_message = "At most 40 tags, keys 1-128 and values up to 256 characters."
+  }
+}
+
+variable "user_data" {
+  type        = string
+  description = "Cloud-init user data for the control-plane instances (plain text; encoded here). The control-plane image and its bootstrap come with the control-plane service."
+  default     = ""
+
+  validation {
+    condition     = length(var.user_data) <= 12000
+    error_message = "user_data must stay under the 16 KiB EC2 limit once base64-encoded (12000 characters)."
+  }
+}
