@@ -77,6 +77,12 @@ variable "ec2_endpoint" {
   default     = ""
 }
 
+variable "manifest_path" {
+  type        = string
+  description = "Where the manifest post-processor records the AMI id (read by terraform/README.md's steps)."
+  default     = "manifest.json"
+}
+
 variable "tags" {
   type        = map(string)
   description = "Extra tags for the AMI and its snapshots."
@@ -199,7 +205,7 @@ build {
   }
 
   post-processor "manifest" {
-    output     = "${path.root}/manifest.json"
+    output     = var.manifest_path
     strip_path = true
   }
 }

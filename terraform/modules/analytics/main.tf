@@ -20,23 +20,21 @@ locals {
   buckets = {
     events = {
       bucket = "${var.name}-events-${local.account_id}"
-      rules = [{
+      rule = {
         id              = "events-tiering"
-        prefix          = ""
         ia_days         = var.events_ia_days
         glacier_days    = var.events_glacier_days
         expiration_days = var.events_expiration_days
-      }]
+      }
     }
     athena_results = {
       bucket = "${var.name}-athena-results-${local.account_id}"
-      rules = [{
+      rule = {
         id              = "results-expiry"
-        prefix          = ""
         ia_days         = null
         glacier_days    = null
         expiration_days = var.athena_results_expiration_days
-      }]
+      }
     }
   }
 }
@@ -96,6 +94,9 @@ resource "aws_kinesis_stream" "this" {
 # --- S3: events and Athena results ---------------------------------------------
 
 resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18:Server access logs belong in the account's central log-archive bucket, outside this stack; CloudTrail data events cover audit.
+  #checkov:skip=CKV_AWS_144:Events and query results are analytics data (re-derivable, versioned); cross-region replication is not worth its cost here.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: Athena finds new data through partition projection.
   for_each = local.buckets
 
   bucket        = each.value.bucket
@@ -153,43 +154,40 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
   bucket = aws_s3_bucket.this[each.key].id
 
-  dynamic "rule" {
-    for_each = each.value.rules
-    content {
-      id     = rule.value.id
-      status = "Enabled"
+  rule {
+    id     = each.value.rule.id
+    status = "Enabled"
 
-      filter {
-        prefix = rule.value.prefix
-      }
+    filter {
+      prefix = ""
+    }
 
-      dynamic "transition" {
-        for_each = rule.value.ia_days == null ? [] : [rule.value.ia_days]
-        content {
-          days          = transition.value
-          storage_class = "STANDARD_IA"
-        }
+    dynamic "transition" {
+      for_each = each.value.rule.ia_days == null ? [] : [each.value.rule.ia_days]
+      content {
+        days          = transition.value
+        storage_class = "STANDARD_IA"
       }
+    }
 
-      dynamic "transition" {
-        for_each = rule.value.glacier_days == null ? [] : [rule.value.glacier_days]
-        content {
-          days          = transition.value
-          storage_class = "GLACIER_IR"
-        }
+    dynamic "transition" {
+      for_each = each.value.rule.glacier_days == null ? [] : [each.value.rule.glacier_days]
+      content {
+        days          = transition.value
+        storage_class = "GLACIER_IR"
       }
+    }
 
-      expiration {
-        days = rule.value.expiration_days
-      }
+    expiration {
+      days = each.value.rule.expiration_days
+    }
 
-      noncurrent_version_expiration {
-        noncurrent_days = 7
-      }
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
 
-      abort_incomplete_multipart_upload {
-        days_after_initiation = 1
-      }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
     }
   }
 

@@ -360,6 +360,8 @@ resource "aws_autoscaling_policy" "cpu" {
 # --- NLB ----------------------------------------------------------------------
 
 resource "aws_lb" "this" {
+  #checkov:skip=CKV_AWS_91:Access logs are opt-in through var.access_logs_bucket (an SSE-S3 bucket with the ELB log-delivery policy, usually the account's log archive).
+  #checkov:skip=CKV2_AWS_20:A network load balancer with TCP/TLS listeners: there is no HTTP to redirect.
   name                             = "${var.name}-bid"
   load_balancer_type               = "network"
   internal                         = var.nlb_internal
@@ -368,6 +370,15 @@ resource "aws_lb" "this" {
   enable_cross_zone_load_balancing = true
   enable_deletion_protection       = var.deletion_protection
 
+
+  dynamic "access_logs" {
+    for_each = var.access_logs_bucket == null ? [] : [var.access_logs_bucket]
+    content {
+      bucket  = access_logs.value
+      prefix  = var.name
+      enabled = true
+    }
+  }
   tags = var.tags
 }
 

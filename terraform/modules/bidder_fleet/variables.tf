@@ -431,6 +431,17 @@ variable "wait_for_capacity_timeout" {
   }
 }
 
+variable "access_logs_bucket" {
+  type        = string
+  description = "S3 bucket (SSE-S3, with the ELB log-delivery bucket policy) for load balancer access logs; null disables them."
+  default     = null
+
+  validation {
+    condition     = var.access_logs_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_logs_bucket))
+    error_message = "access_logs_bucket must be an S3 bucket name or null."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource (and propagated to instances)."

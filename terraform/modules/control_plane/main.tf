@@ -192,6 +192,9 @@ resource "aws_autoscaling_group" "this" {
 # --- ALB ----------------------------------------------------------------------
 
 resource "aws_lb" "this" {
+  #checkov:skip=CKV_AWS_91:Access logs are opt-in through var.access_logs_bucket (an SSE-S3 bucket with the ELB log-delivery policy, usually the account's log archive).
+  #checkov:skip=CKV2_AWS_20:Conditional redirect (see aws_lb_listener.http).
+  #checkov:skip=CKV2_AWS_76:The Log4j AMR (KnownBadInputs) is always on; the check also demands AnonymousIpList, which would block operators' VPN/hosted-CI egress (opt in via waf_managed_rule_groups).
   name                       = "${var.name}-cp"
   load_balancer_type         = "application"
   internal                   = var.internal
@@ -200,11 +203,20 @@ resource "aws_lb" "this" {
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
 
+
+  dynamic "access_logs" {
+    for_each = var.access_logs_bucket == null ? [] : [var.access_logs_bucket]
+    content {
+      bucket  = access_logs.value
+      prefix  = var.name
+      enabled = true
+    }
+  }
   tags = var.tags
 }
 
-#checkov:skip=CKV_AWS_378:TLS ends at the ALB; the target is a private instance reached only from the ALB security group.
 resource "aws_lb_target_group" "this" {
+  #checkov:skip=CKV_AWS_378:TLS ends at the ALB; the target is a private instance reached only from the ALB's security group.
   name                 = "${var.name}-cp"
   port                 = var.service_port
   protocol             = "HTTP"
@@ -243,6 +255,8 @@ resource "aws_lb_listener" "https" {
 }
 
 resource "aws_lb_listener" "http" {
+  #checkov:skip=CKV_AWS_2:Port 80 redirects to HTTPS whenever certificate_arn is set (prod requires it); only dev without a certificate forwards HTTP, to operator CIDRs.
+  #checkov:skip=CKV2_AWS_20:Same: the redirect to HTTPS is conditional on certificate_arn, which checkov cannot evaluate.
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "HTTP"
@@ -276,11 +290,34 @@ resource "aws_wafv2_web_acl" "this" {
     allow {}
   }
 
+  # Always on: known bad inputs (Log4j/Log4Shell, Java deserialization, ...).
+  rule {
+    name     = "AWSManagedRulesKnownBadInputsRuleSet"
+    priority = 1
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesKnownBadInputsRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
   dynamic "rule" {
     for_each = var.waf_managed_rule_groups
     content {
       name     = rule.value
-      priority = rule.key + 1
+      priority = rule.key + 10
 
       override_action {
         none {}
@@ -303,7 +340,7 @@ resource "aws_wafv2_web_acl" "this" {
 
   rule {
     name     = "rate-limit-per-ip"
-    priority = length(var.waf_managed_rule_groups) + 1
+    priority = 100
 
     action {
       block {}

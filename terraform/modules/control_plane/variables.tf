@@ -154,12 +154,12 @@ variable "waf_rate_limit" {
 
 variable "waf_managed_rule_groups" {
   type        = list(string)
-  description = "AWS managed rule groups applied before the rate rule, in priority order."
-  default     = ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]
+  description = "AWS managed rule groups applied after AWSManagedRulesKnownBadInputsRuleSet (always on) and before the rate rule, in priority order (at most 80)."
+  default     = ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet"]
 
   validation {
-    condition     = contains(var.waf_managed_rule_groups, "AWSManagedRulesKnownBadInputsRuleSet") && alltrue([for g in var.waf_managed_rule_groups : can(regex("^AWSManagedRules[A-Za-z0-9]+$", g))])
-    error_message = "waf_managed_rule_groups must be AWSManagedRules* names and keep AWSManagedRulesKnownBadInputsRuleSet (Log4j and similar exploits)."
+    condition     = length(var.waf_managed_rule_groups) <= 80 && alltrue([for g in var.waf_managed_rule_groups : can(regex("^AWSManagedRules[A-Za-z0-9]+$", g) && g != "AWSManagedRulesKnownBadInputsRuleSet")])
+    error_message = "waf_managed_rule_groups must be at most 80 AWSManagedRules* names, without AWSManagedRulesKnownBadInputsRuleSet (already always on)."
   }
 }
 
@@ -219,6 +219,17 @@ variable "wait_for_capacity_timeout" {
   validation {
     condition     = can(regex("^[0-9]+[smh]?$", var.wait_for_capacity_timeout))
     error_message = "wait_for_capacity_timeout must be a duration like 10m or 0."
+  }
+}
+
+variable "access_logs_bucket" {
+  type        = string
+  description = "S3 bucket (SSE-S3, with the ELB log-delivery bucket policy) for load balancer access logs; null disables them."
+  default     = null
+
+  validation {
+    condition     = var.access_logs_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_logs_bucket))
+    error_message = "access_logs_bucket must be an S3 bucket name or null."
   }
 }
 

@@ -1,0 +1,100 @@
+# Production: NAT per AZ, deletion protection on, three Redis shards with replicas,
+# a bidder fleet of at least one instance per AZ, HTTPS on the control plane.
+# Composes modules only.
+
+locals {
+  tags = {
+    Application = "tern"
+    Environment = "prod"
+    ManagedBy   = "terraform"
+  }
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name             = var.name
+  cidr_block       = "10.50.0.0/16"
+  azs              = [for s in ["a", "b", "c"] : "${var.region}${s}"]
+  nat_gateway_mode = "per_az"
+  tags             = local.tags
+}
+
+module "observability" {
+  source = "../../modules/observability"
+
+  name                    = var.name
+  fleet_name              = module.bidder_fleet.fleet_name
+  autoscaling_group_name  = module.bidder_fleet.autoscaling_group_name
+  nlb_arn_suffix          = module.bidder_fleet.nlb_arn_suffix
+  target_group_arn_suffix = module.bidder_fleet.target_group_arn_suffix
+  alarm_emails            = var.alarm_emails
+  tags                    = local.tags
+}
+
+module "state" {
+  source = "../../modules/state"
+
+  name                            = var.name
+  vpc_id                          = module.network.vpc_id
+  private_subnet_ids              = module.network.private_subnet_ids
+  redis_client_security_group_ids = [module.bidder_fleet.security_group_id]
+  redis_node_type                 = "cache.r7g.large"
+  redis_shards                    = 3
+  redis_replicas_per_shard        = 1
+  redis_snapshot_retention_days   = 7
+  table_deletion_protection       = true
+  tags                            = local.tags
+}
+
+module "analytics" {
+  source = "../../modules/analytics"
+
+  name        = var.name
+  stream_mode = "ON_DEMAND"
+  tags        = local.tags
+}
+
+module "bidder_fleet" {
+  source = "../../modules/bidder_fleet"
+
+  name                         = var.name
+  vpc_id                       = module.network.vpc_id
+  vpc_cidr_block               = module.network.vpc_cidr_block
+  private_subnet_ids           = module.network.private_subnet_ids
+  nlb_subnet_ids               = module.network.public_subnet_ids
+  partner_cidrs                = var.partner_cidrs
+  ami_id                       = var.ami_id
+  instance_types               = ["c7gn.2xlarge", "c7g.2xlarge", "c8g.2xlarge"]
+  min_size                     = var.bidder_min_size
+  max_size                     = var.bidder_max_size
+  desired_capacity             = var.bidder_min_size
+  drain_timeout_ms             = var.drain_timeout_ms
+  deregistration_delay_seconds = ceil(var.drain_timeout_ms / 1000) + 20
+  tls_certificate_arn          = var.bid_tls_certificate_arn
+  bidder_env                   = var.bidder_env
+  dynamodb_table_arns          = [module.state.campaigns_table_arn]
+  kinesis_stream_arns          = [module.analytics.kinesis_stream_arn]
+  secret_arns                  = [module.state.redis_auth_secret_arn]
+  kms_key_arns                 = [module.state.kms_key_arn, module.analytics.kms_key_arn]
+  logs_kms_key_arn             = module.observability.kms_key_arn
+  deletion_protection          = true
+  tags                         = local.tags
+}
+
+module "control_plane" {
+  source = "../../modules/control_plane"
+
+  name                = var.name
+  vpc_id              = module.network.vpc_id
+  alb_subnet_ids      = module.network.public_subnet_ids
+  private_subnet_ids  = module.network.private_subnet_ids
+  allowed_cidrs       = var.operator_cidrs
+  certificate_arn     = var.control_plane_certificate_arn
+  ami_id              = coalesce(var.control_plane_ami_id, var.ami_id)
+  dynamodb_table_arns = [module.state.campaigns_table_arn]
+  kms_key_arns        = [module.state.kms_key_arn]
+  logs_kms_key_arn    = module.observability.kms_key_arn
+  deletion_protection = true
+  tags                = local.tags
+}

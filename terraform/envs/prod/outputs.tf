@@ -1,0 +1,49 @@
+output "bid_endpoint" {
+  description = "Where partners send bids: http://<this>/openrtb2/bid."
+  value       = module.bidder_fleet.nlb_dns_name
+}
+
+output "control_plane_endpoint" {
+  description = "Control-plane ALB DNS name."
+  value       = module.control_plane.alb_dns_name
+}
+
+output "campaigns_table_name" {
+  description = "DynamoDB campaigns table."
+  value       = module.state.campaigns_table_name
+}
+
+output "campaigns_stream_arn" {
+  description = "Campaigns table stream (the bidders' sync source)."
+  value       = module.state.campaigns_stream_arn
+}
+
+output "events_stream_name" {
+  description = "Kinesis stream the bidders ship events to."
+  value       = module.analytics.kinesis_stream_name
+}
+
+output "redis_configuration_endpoint" {
+  description = "Redis cluster configuration endpoint (null without Redis)."
+  value       = module.state.redis_configuration_endpoint
+}
+
+output "redis_auth_secret_arn" {
+  description = "Secrets Manager secret with the Redis AUTH token."
+  value       = module.state.redis_auth_secret_arn
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup for event queries."
+  value       = module.analytics.athena_workgroup_name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of all alarms."
+  value       = module.observability.alarm_topic_arn
+}
+
+output "bidder_autoscaling_group" {
+  description = "Bidder auto scaling group."
+  value       = module.bidder_fleet.autoscaling_group_name
+}

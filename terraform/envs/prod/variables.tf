@@ -1,0 +1,137 @@
+variable "region" {
+  type        = string
+  description = "AWS region."
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must look like us-east-1."
+  }
+}
+
+variable "name" {
+  type        = string
+  description = "Environment name prefix."
+  default     = "tern-prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name))
+    error_message = "name must be 3-24 characters of lowercase letters, digits and hyphens."
+  }
+}
+
+variable "ami_id" {
+  type        = string
+  description = "Bidder AMI from `packer build` (packer/manifest.json)."
+
+  validation {
+    condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
+    error_message = "ami_id must be an AMI id (ami-...)."
+  }
+}
+
+variable "control_plane_ami_id" {
+  type        = string
+  description = "AMI of the control-plane instances; null reuses ami_id."
+  default     = null
+
+  validation {
+    condition     = var.control_plane_ami_id == null || can(regex("^ami-[0-9a-f]{8,17}$", var.control_plane_ami_id))
+    error_message = "control_plane_ami_id must be an AMI id or null."
+  }
+}
+
+variable "partner_cidrs" {
+  type        = list(string)
+  description = "Exchanges' source CIDRs admitted to the bid listener."
+
+  validation {
+    condition     = length(var.partner_cidrs) > 0 && alltrue([for c in var.partner_cidrs : can(cidrhost(c, 0)) && tonumber(split("/", c)[1]) >= 8])
+    error_message = "partner_cidrs must be a non-empty list of CIDRs no wider than /8."
+  }
+}
+
+variable "operator_cidrs" {
+  type        = list(string)
+  description = "Operators' CIDRs admitted to the control-plane ALB."
+
+  validation {
+    condition     = length(var.operator_cidrs) > 0 && alltrue([for c in var.operator_cidrs : can(cidrhost(c, 0)) && tonumber(split("/", c)[1]) >= 8])
+    error_message = "operator_cidrs must be a non-empty list of CIDRs no wider than /8."
+  }
+}
+
+variable "bid_tls_certificate_arn" {
+  type        = string
+  description = "ACM certificate for the bid NLB's TLS listener (443); null serves plain TCP only."
+  default     = null
+
+  validation {
+    condition     = var.bid_tls_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:", var.bid_tls_certificate_arn))
+    error_message = "bid_tls_certificate_arn must be an ACM certificate ARN or null."
+  }
+}
+
+variable "control_plane_certificate_arn" {
+  type        = string
+  description = "ACM certificate of the control-plane ALB (HTTPS is required in production)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:acm:", var.control_plane_certificate_arn))
+    error_message = "control_plane_certificate_arn must be an ACM certificate ARN."
+  }
+}
+
+variable "bidder_min_size" {
+  type        = number
+  description = "Minimum bidder instances (at least one per AZ)."
+  default     = 3
+
+  validation {
+    condition     = var.bidder_min_size >= 3
+    error_message = "bidder_min_size must be at least 3 (one per AZ)."
+  }
+}
+
+variable "bidder_max_size" {
+  type        = number
+  description = "Maximum bidder instances."
+  default     = 60
+
+  validation {
+    condition     = var.bidder_max_size >= var.bidder_min_size
+    error_message = "bidder_max_size must be at least bidder_min_size."
+  }
+}
+
+variable "drain_timeout_ms" {
+  type        = number
+  description = "Bidder drain time after SIGTERM."
+  default     = 10000
+
+  validation {
+    condition     = var.drain_timeout_ms >= 1000 && var.drain_timeout_ms <= 300000
+    error_message = "drain_timeout_ms must be between 1000 and 300000."
+  }
+}
+
+variable "bidder_env" {
+  type        = map(string)
+  description = "Extra TERN_<SECTION>__<KEY> overrides for the bidders."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.bidder_env : can(regex("^TERN_[A-Z0-9_]+__[A-Z0-9_]+$", k))])
+    error_message = "bidder_env keys must be TERN_<SECTION>__<KEY>."
+  }
+}
+
+variable "alarm_emails" {
+  type        = list(string)
+  description = "Alarm e-mail recipients (at least one in production)."
+
+  validation {
+    condition     = length(var.alarm_emails) > 0 && alltrue([for e in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alarm_emails must list at least one e-mail address."
+  }
+}
