@@ -331,7 +331,8 @@ impl Config {
             && !url
                 .bytes()
                 .any(|b| b <= b' ' || b == b'"' || b == b'\\' || b == 0x7f);
-        if !url.is_empty() && !(http && clean) {
+        let acceptable = url.is_empty() || (http && clean);
+        if !acceptable {
             return Err(bad(
                 "server.public_url",
                 "must be an http(s) URL without a trailing slash, spaces or quotes",
@@ -545,6 +546,7 @@ mod tests {
             "[limits]\nbody_bytes = 4096\n[server]\nworkers = 3\n",
         )
         .unwrap();
+        #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
         figment::Jail::expect_with(|jail| {
             jail.set_env("TERN_LIMITS__BODY_BYTES", "8192");
             jail.set_env("TERN_SERVER__WORKERS", "5");

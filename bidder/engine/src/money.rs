@@ -32,7 +32,7 @@ pub fn write_decimal(out: &mut Vec<u8>, micros: Micros) {
         return;
     }
     let mut digits = 6;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }

@@ -71,10 +71,10 @@ pub(crate) struct WorkerSetup<R> {
 
 /// Runs a worker to completion: serve until the drain, then until its connections close.
 pub(crate) fn run<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Result<()> {
-    if let Some(core) = setup.core {
-        if !core_affinity::set_for_current(core) {
-            tracing::warn!(core = core.id, "could not pin worker to its core");
-        }
+    if let Some(core) = setup.core
+        && !core_affinity::set_for_current(core)
+    {
+        tracing::warn!(core = core.id, "could not pin worker to its core");
     }
     match setup.driver {
         IoDriver::Auto => monoio::RuntimeBuilder::<monoio::FusionDriver>::new()

@@ -183,10 +183,10 @@ fn validate_creative(c: &Creative) -> Result<(), (&'static str, &'static str)> {
             "exactly one of banner, video and native must be set",
         ));
     }
-    if let Some(banner) = &c.banner {
-        if banner.w == 0 || banner.h == 0 {
-            return Err(("banner", "w and h must be positive"));
-        }
+    if let Some(banner) = &c.banner
+        && (banner.w == 0 || banner.h == 0)
+    {
+        return Err(("banner", "w and h must be positive"));
     }
     if let Some(video) = &c.video {
         if !video.mime.contains('/') {

@@ -9,7 +9,7 @@
 use crate::money::to_micros;
 use crate::money::{Currency, FxTable, Micros};
 use crate::openrtb::request::{BidRequest, Deal, Imp};
-use crate::snapshot::{CompiledCampaign, Snapshot};
+use crate::snapshot::{BidSize, CompiledCampaign, Snapshot};
 
 /// Why a request got no bid. Bounded, so it can label a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -206,10 +206,7 @@ fn evaluate(
 
 /// The campaign's creative for `imp`: one of the slot's main size when there is
 /// one, else the first that fits. Returns its position and the size to report.
-fn choose_creative(
-    campaign: &CompiledCampaign,
-    imp: &Imp<'_>,
-) -> Option<(usize, (Option<u32>, Option<u32>))> {
+fn choose_creative(campaign: &CompiledCampaign, imp: &Imp<'_>) -> Option<(usize, BidSize)> {
     let primary = imp.banner.as_ref().map(|b| (b.w, b.h));
     let mut first = None;
     for (i, creative) in campaign.creatives.iter().enumerate() {

@@ -10,8 +10,8 @@ use crate::campaign::{
 };
 use crate::money::FxTable;
 
-/// Noon UTC on a Monday.
-const NOON: u64 = 1_700_006_400 + 12 * 3600 - (1_700_006_400 % 86_400);
+/// Noon UTC (1_700_006_400 is a midnight).
+const NOON: u64 = 1_700_006_400 + 12 * 3600;
 
 fn banner(id: &str, w: u32, h: u32) -> Creative {
     Creative {

@@ -37,6 +37,9 @@ pub enum CreativeKind {
     Native,
 }
 
+/// Width and height a bid reports, where known.
+pub type BidSize = (Option<u32>, Option<u32>);
+
 /// A creative ready to bid.
 #[derive(Debug, Clone)]
 pub struct CompiledCreative {
@@ -54,7 +57,7 @@ pub struct CompiledCreative {
 
 impl CompiledCreative {
     /// Whether the creative can fill `imp`; returns the size to report in the bid.
-    pub fn fits(&self, imp: &Imp<'_>) -> Option<(Option<u32>, Option<u32>)> {
+    pub fn fits(&self, imp: &Imp<'_>) -> Option<BidSize> {
         if imp.secure == Some(1) && !self.secure {
             return None;
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-pub use compiled::{CompiledCampaign, CompiledCreative, CreativeKind};
+pub use compiled::{BidSize, CompiledCampaign, CompiledCreative, CreativeKind};
 pub(crate) use index::Index;
 
 use crate::budget::BudgetLedger;

@@ -1,0 +1,153 @@
+//! Campaign files reloaded while serving, broken files and bad configs refused with
+//! messages that name what is wrong.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Bidder, Options, crate_file, sample};
+
+fn example_text() -> String {
+    std::fs::read_to_string(crate_file("campaigns/example.toml")).unwrap()
+}
+
+/// The price the banner sample wins at.
+fn banner_price(bidder: &Bidder) -> Option<f64> {
+    let reply = bidder.bid(&sample("banner"));
+    (reply.status == 200).then(|| {
+        reply.json()["seatbid"][0]["bid"][0]["price"]
+            .as_f64()
+            .unwrap()
+    })
+}
+
+/// Replaces the file atomically, as editors and deploy tools do.
+fn replace(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+#[test]
+fn a_changed_campaigns_file_is_served_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("campaigns.toml");
+    std::fs::write(&file, example_text()).unwrap();
+    let bidder = Bidder::start_with(Options {
+        campaigns: Some(file.clone()),
+        config: "[campaigns]\nreload_interval_ms = 100\n".into(),
+        ..Options::default()
+    });
+    assert_eq!(banner_price(&bidder), Some(2.8));
+
+    // Raise the puzzle campaign's base bid in place (written directly, not renamed).
+    std::fs::write(
+        &file,
+        example_text().replace("base_bid = 2.80", "base_bid = 3.35"),
+    )
+    .unwrap();
+    assert!(
+        support::eventually(Duration::from_secs(5), || banner_price(&bidder)
+            == Some(3.35)),
+        "new price not served"
+    );
+
+    // Pause every campaign that can win the banner: no bid.
+    let paused = example_text().replace("version = 1\n", "version = 2\nstatus = \"paused\"\n");
+    replace(&file, &paused);
+    assert!(support::eventually(Duration::from_secs(5), || {
+        banner_price(&bidder).is_none()
+    }));
+    assert_eq!(bidder.state()["campaigns_paused"], 6);
+    assert!(bidder.metric("tern_state_updates_total") >= 3.0);
+}
+
+#[test]
+fn a_broken_campaigns_file_keeps_the_last_good_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("campaigns.toml");
+    std::fs::write(&file, example_text()).unwrap();
+    let bidder = Bidder::start_with(Options {
+        campaigns: Some(file.clone()),
+        config: "[campaigns]\nreload_interval_ms = 100\n".into(),
+        ..Options::default()
+    });
+    let broken = example_text().replace("max_cpm = 6.00", "max_cpm = -6.00");
+    replace(&file, &broken);
+    assert!(support::eventually(Duration::from_secs(5), || {
+        bidder.metric("tern_state_rejects_total") >= 1.0
+    }));
+    let error = bidder.state()["last_error"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("campaign `puzzle-app-install`") && error.contains("`bidding.max_cpm`"),
+        "{error}"
+    );
+    assert_eq!(
+        banner_price(&bidder),
+        Some(2.8),
+        "the old campaigns keep serving"
+    );
+    assert_eq!(bidder.admin("/ready").status, 200);
+
+    replace(&file, "this is [not toml");
+    assert!(support::eventually(Duration::from_secs(5), || {
+        bidder.metric("tern_state_rejects_total") >= 2.0
+    }));
+    assert_eq!(banner_price(&bidder), Some(2.8));
+
+    replace(
+        &file,
+        &example_text().replace("base_bid = 2.80", "base_bid = 2.90"),
+    );
+    assert!(support::eventually(
+        Duration::from_secs(5),
+        || banner_price(&bidder) == Some(2.9)
+    ));
+}
+
+#[test]
+fn a_broken_campaigns_file_stops_the_start_naming_campaign_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("campaigns.json");
+    std::fs::write(
+        &file,
+        r#"{"campaigns":[{"id":"c9","advertiser_domain":"x.example","creatives":[],
+            "bidding":{"max_cpm":1,"base_bid":1}}]}"#,
+    )
+    .unwrap();
+    let err = Bidder::try_start(Options {
+        campaigns: Some(file),
+        ..Options::default()
+    })
+    .err()
+    .expect("start refused");
+    assert!(err.contains("campaign `c9`: field `creatives`"), "{err}");
+}
+
+#[test]
+fn bad_config_stops_the_start_naming_the_key() {
+    let unknown = Bidder::try_start(Options {
+        config: "[limits]\nbody_bytez = 5\n".into(),
+        ..Options::default()
+    });
+    let err = unknown.err().expect("start refused");
+    assert!(err.contains("limits.body_bytez"), "{err}");
+
+    let bad_env = Bidder::try_start(Options {
+        env: vec![("TERN_BIDDING__TMAX_MARGIN_MS".into(), "1000".into())],
+        ..Options::default()
+    });
+    let err = bad_env.err().expect("start refused");
+    assert!(err.contains("bidding.tmax_margin_ms"), "{err}");
+}
+
+#[test]
+fn the_check_flag_validates_without_serving() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bidder"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("6 campaigns ok"), "{stdout}");
+}

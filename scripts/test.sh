@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every check and test in the repository on a fresh machine: formatting, lints,
+# the Rust test suites (unit, property and black-box tests against the real bidder),
+# doc tests, and the infrastructure checks (which install their own tools).
+#
+# Usage: scripts/test.sh            everything
+#        scripts/test.sh --rust     only the Rust checks and tests
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+only_rust=false
+if [ "${1:-}" = "--rust" ]; then
+  only_rust=true
+fi
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  echo "cargo-nextest not found; using cargo test"
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+step "doc tests"
+cargo test --workspace --doc --locked
+
+if [ "$only_rust" = true ]; then
+  exit 0
+fi
+
+if [ -x scripts/check-infra.sh ]; then
+  step "infrastructure (packer, terraform, scripts)"
+  scripts/check-infra.sh
+fi
+
+step "all checks passed"
