@@ -158,7 +158,7 @@ variable "waf_managed_rule_groups" {
   default     = ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet"]
 
   validation {
-    condition     = length(var.waf_managed_rule_groups) <= 80 && alltrue([for g in var.waf_managed_rule_groups : can(regex("^AWSManagedRules[A-Za-z0-9]+$", g) && g != "AWSManagedRulesKnownBadInputsRuleSet")])
+    condition     = length(var.waf_managed_rule_groups) <= 80 && alltrue([for g in var.waf_managed_rule_groups : can(regex("^AWSManagedRules[A-Za-z0-9]+$", g)) && g != "AWSManagedRulesKnownBadInputsRuleSet"])
     error_message = "waf_managed_rule_groups must be at most 80 AWSManagedRules* names, without AWSManagedRulesKnownBadInputsRuleSet (already always on)."
   }
 }

@@ -36,9 +36,10 @@ resource "aws_default_security_group" "this" {
 resource "aws_subnet" "private" {
   count = 3
 
-  vpc_id            = aws_vpc.this.id
-  availability_zone = var.azs[count.index]
-  cidr_block        = cidrsubnet(var.cidr_block, local.newbits, count.index)
+  vpc_id                  = aws_vpc.this.id
+  availability_zone       = var.azs[count.index]
+  cidr_block              = cidrsubnet(var.cidr_block, local.newbits, count.index)
+  map_public_ip_on_launch = false
 
   tags = merge(var.tags, { Name = "${var.name}-private-${var.azs[count.index]}", Tier = "private" })
 }

@@ -1,0 +1,240 @@
+# bidder_fleet: IMDSv2 only, encrypted EBS, Graviton only, NLB health check on the
+# admin /ready, deregistration delay and systemd stop timeout longer than the drain,
+# bid port open to partner CIDRs only, least-privilege instance role.
+
+mock_provider "aws" {
+  source = "../../tests/mocks"
+}
+
+variables {
+  name                = "tern-test"
+  vpc_id              = "vpc-0123456789abcdef0"
+  vpc_cidr_block      = "10.40.0.0/16"
+  private_subnet_ids  = ["subnet-0a", "subnet-0b", "subnet-0c"]
+  nlb_subnet_ids      = ["subnet-1a", "subnet-1b", "subnet-1c"]
+  partner_cidrs       = ["198.51.100.0/24", "203.0.113.0/24"]
+  ami_id              = "ami-0123456789abcdef0"
+  logs_kms_key_arn    = "arn:aws:kms:us-east-1:123456789012:key/logs"
+  dynamodb_table_arns = ["arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-campaigns"]
+  kinesis_stream_arns = ["arn:aws:kinesis:us-east-1:123456789012:stream/tern-test-events"]
+  secret_arns         = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/redis-auth-token-AbCdEf"]
+  kms_key_arns        = ["arn:aws:kms:us-east-1:123456789012:key/state"]
+}
+
+run "fleet_invariants" {
+  command = apply
+
+  # Launch template: IMDSv2 required, encrypted root volume, arm64 types.
+  assert {
+    condition     = aws_launch_template.this.metadata_options[0].http_tokens == "required" && aws_launch_template.this.metadata_options[0].http_put_response_hop_limit == 1
+    error_message = "IMDSv2 must be required, with a hop limit of 1."
+  }
+
+  assert {
+    condition     = alltrue([for b in aws_launch_template.this.block_device_mappings : b.ebs[0].encrypted == "true"])
+    error_message = "Every EBS volume must be encrypted."
+  }
+
+  assert {
+    condition     = toset([for o in aws_autoscaling_group.this.mixed_instances_policy[0].launch_template[0].override : o.instance_type]) == toset(var.instance_types)
+    error_message = "The ASG must offer exactly the configured Graviton instance types."
+  }
+
+  # NLB and target group.
+  assert {
+    condition     = aws_lb.this.load_balancer_type == "network" && aws_lb.this.enable_cross_zone_load_balancing
+    error_message = "The bid load balancer is a cross-zone NLB."
+  }
+
+  assert {
+    condition = (
+      aws_lb_target_group.this.health_check[0].path == "/ready" &&
+      aws_lb_target_group.this.health_check[0].port == "9090" &&
+      aws_lb_target_group.this.health_check[0].protocol == "HTTP" &&
+      aws_lb_target_group.this.health_check[0].matcher == "200"
+    )
+    error_message = "The health check must be HTTP GET /ready on the admin port 9090 expecting 200."
+  }
+
+  assert {
+    condition     = aws_lb_target_group.this.port == 8080 && aws_lb_target_group.this.protocol == "TCP"
+    error_message = "Bids go to TCP 8080."
+  }
+
+  assert {
+    condition     = tonumber(aws_lb_target_group.this.deregistration_delay) * 1000 > var.drain_timeout_ms
+    error_message = "The deregistration delay must exceed the bidder's drain time."
+  }
+
+  assert {
+    condition     = output.stop_timeout_seconds * 1000 > var.drain_timeout_ms + output.unready_delay_ms
+    error_message = "systemd TimeoutStopSec must exceed unready delay + drain."
+  }
+
+  assert {
+    condition     = output.unready_delay_ms >= var.health_check_interval_seconds * 2 * 1000
+    error_message = "The bidder must stay up, not-ready, until the NLB has seen two failed checks."
+  }
+
+  assert {
+    condition     = length(aws_lb_listener.tls) == 0 && aws_lb_listener.tcp.protocol == "TCP" && aws_lb_listener.tcp.port == 80
+    error_message = "Without a certificate: one TCP listener on 80, no TLS listener."
+  }
+
+  # Security groups: partners only on the bid listener; instances only from the NLB.
+  assert {
+    condition     = toset([for r in aws_vpc_security_group_ingress_rule.nlb_partners : r.cidr_ipv4]) == toset(var.partner_cidrs)
+    error_message = "The NLB must admit exactly the partner CIDRs."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.nlb_partners : r.cidr_ipv4 != "0.0.0.0/0" && r.from_port == 80 && r.to_port == 80])
+    error_message = "No 0.0.0.0/0 and no port other than the listener on the NLB."
+  }
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.bid_from_nlb.referenced_security_group_id == aws_security_group.nlb.id &&
+      aws_vpc_security_group_ingress_rule.bid_from_nlb.cidr_ipv4 == null &&
+      aws_vpc_security_group_ingress_rule.admin_from_nlb.referenced_security_group_id == aws_security_group.nlb.id &&
+      aws_vpc_security_group_ingress_rule.admin_from_nlb.from_port == 9090
+    )
+    error_message = "Instances admit the bid and admin ports from the NLB's security group only."
+  }
+
+  # ASG behaviour.
+  assert {
+    condition     = aws_autoscaling_group.this.health_check_type == "ELB" && aws_autoscaling_group.this.instance_refresh[0].strategy == "Rolling"
+    error_message = "ELB health checks and rolling instance refresh."
+  }
+
+  assert {
+    condition     = aws_autoscaling_policy.cpu.policy_type == "TargetTrackingScaling" && aws_autoscaling_policy.cpu.target_tracking_configuration[0].target_value == var.target_cpu_utilization
+    error_message = "Target tracking on CPU."
+  }
+
+  # User data: drain time, addresses, stop timeout, agent.
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SHUTDOWN__DRAIN_TIMEOUT_MS=\"10000\"")
+    error_message = "The drain time must reach the bidder."
+  }
+
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SERVER__ADMIN_ADDR=\"0.0.0.0:9090\"") && strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SERVER__BID_ADDR=\"0.0.0.0:8080\"")
+    error_message = "Both listeners must bind 0.0.0.0 (the bidder defaults to 127.0.0.1)."
+  }
+
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "TimeoutStopSec=${output.stop_timeout_seconds}\n")
+    error_message = "The unit's stop timeout must be written to the drop-in."
+  }
+
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "tern-configure-cloudwatch-agent 'tern-test' '/tern/tern-test/bidder/metrics' '9090'")
+    error_message = "The CloudWatch agent must be configured for this fleet's dimension and log group."
+  }
+
+  assert {
+    condition     = output.bidder_env["TERN_SERVER__PUBLIC_URL"] == "http://${aws_lb.this.dns_name}"
+    error_message = "Billing notices must point at the NLB."
+  }
+
+  # IAM: no wildcard actions, nothing that writes campaigns.
+  assert {
+    condition = alltrue(flatten([
+      for st in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      [for a in st.Action : a != "*" && !endswith(a, ":*")]
+    ]))
+    error_message = "The bidder role must not use wildcard actions."
+  }
+
+  assert {
+    condition = !anytrue(flatten([
+      for st in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      [for a in st.Action : contains(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], a)]
+    ]))
+    error_message = "Bidders read campaigns; they never write them."
+  }
+
+  assert {
+    condition = alltrue([
+      for st in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      st.Resource != ["*"] || contains(["ListStreams", "HostMetrics", "AgentDimensions"], st.Sid)
+    ])
+    error_message = "Only list/metrics/describe-tags statements may use Resource *."
+  }
+}
+
+run "tls_listener_when_certificate_given" {
+  command = apply
+
+  variables {
+    tls_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = length(aws_lb_listener.tls) == 1 && aws_lb_listener.tls[0].protocol == "TLS" && startswith(aws_lb_listener.tls[0].ssl_policy, "ELBSecurityPolicy-TLS13-")
+    error_message = "A certificate adds a TLS listener with a TLS 1.3 policy."
+  }
+
+  assert {
+    condition     = toset([for r in aws_vpc_security_group_ingress_rule.nlb_partners : r.from_port]) == toset([80, 443])
+    error_message = "Partners are admitted on both listener ports."
+  }
+
+  assert {
+    condition     = startswith(output.bidder_env["TERN_SERVER__PUBLIC_URL"], "https://")
+    error_message = "With TLS, notices use https."
+  }
+}
+
+run "rejects_the_internet_on_the_bid_port" {
+  command = plan
+
+  variables {
+    partner_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [var.partner_cidrs]
+}
+
+run "rejects_deregistration_shorter_than_drain" {
+  command = plan
+
+  variables {
+    drain_timeout_ms             = 30000
+    deregistration_delay_seconds = 30
+  }
+
+  expect_failures = [var.deregistration_delay_seconds]
+}
+
+run "rejects_x86_instance_types" {
+  command = plan
+
+  variables {
+    instance_types = ["c7g.large", "c7i.large"]
+  }
+
+  expect_failures = [var.instance_types]
+}
+
+run "rejects_liveness_as_health_check" {
+  command = plan
+
+  variables {
+    health_check_path = "/health"
+  }
+
+  expect_failures = [var.health_check_path]
+}
+
+run "rejects_env_that_is_not_bidder_config" {
+  command = plan
+
+  variables {
+    bidder_env = { RUST_LOG = "debug" }
+  }
+
+  expect_failures = [var.bidder_env]
+}

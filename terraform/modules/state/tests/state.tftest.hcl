@@ -1,0 +1,120 @@
+# state: the campaigns table the bidders sync from (key, streams with both images,
+# PITR, KMS) and Redis in cluster mode with TLS and an auth token from Secrets
+# Manager; the Redis toggle used by the moto apply.
+
+mock_provider "aws" {
+  source = "../../tests/mocks"
+}
+
+variables {
+  name                            = "tern-test"
+  vpc_id                          = "vpc-0123456789abcdef0"
+  private_subnet_ids              = ["subnet-0a", "subnet-0b", "subnet-0c"]
+  redis_client_security_group_ids = ["sg-0aaaaaaaaaaaaaaaa"]
+}
+
+run "campaigns_table_and_redis" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_dynamodb_table.campaigns.hash_key == "campaign_id" &&
+      one([for a in aws_dynamodb_table.campaigns.attribute : a.type if a.name == "campaign_id"]) == "S" &&
+      length(aws_dynamodb_table.campaigns.attribute) == 1 &&
+      aws_dynamodb_table.campaigns.range_key == null
+    )
+    error_message = "Partition key campaign_id (S) and nothing else declared."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.campaigns.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The campaigns table is on-demand."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.campaigns.stream_enabled && aws_dynamodb_table.campaigns.stream_view_type == "NEW_AND_OLD_IMAGES"
+    error_message = "Streams with NEW_AND_OLD_IMAGES feed the bidders' sync."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.campaigns.point_in_time_recovery[0].enabled
+    error_message = "PITR must be on."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.campaigns.server_side_encryption[0].enabled && aws_dynamodb_table.campaigns.server_side_encryption[0].kms_key_arn == aws_kms_key.this.arn
+    error_message = "The table is encrypted with the module's customer-managed key."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.campaigns.deletion_protection_enabled
+    error_message = "Deletion protection is on by default."
+  }
+
+  assert {
+    condition     = length(aws_elasticache_replication_group.this) == 1
+    error_message = "Redis exists by default."
+  }
+
+  assert {
+    condition = (
+      aws_elasticache_replication_group.this[0].transit_encryption_enabled &&
+      aws_elasticache_replication_group.this[0].at_rest_encryption_enabled &&
+      aws_elasticache_replication_group.this[0].kms_key_id == aws_kms_key.this.arn
+    )
+    error_message = "Redis must encrypt in transit (TLS) and at rest with the CMK."
+  }
+
+  assert {
+    condition     = aws_elasticache_replication_group.this[0].auth_token == aws_secretsmanager_secret_version.redis_auth.secret_string && aws_secretsmanager_secret.redis_auth.kms_key_id == aws_kms_key.this.arn
+    error_message = "The AUTH token is the KMS-encrypted Secrets Manager value."
+  }
+
+  assert {
+    condition = (
+      endswith(aws_elasticache_replication_group.this[0].parameter_group_name, ".cluster.on") &&
+      aws_elasticache_replication_group.this[0].num_node_groups == var.redis_shards &&
+      aws_elasticache_replication_group.this[0].automatic_failover_enabled &&
+      aws_elasticache_replication_group.this[0].multi_az_enabled
+    )
+    error_message = "Redis runs in cluster mode, Multi-AZ with automatic failover."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.redis_clients[0].referenced_security_group_id == "sg-0aaaaaaaaaaaaaaaa" && aws_vpc_security_group_ingress_rule.redis_clients[0].from_port == 6379
+    error_message = "Only the client security groups reach 6379."
+  }
+
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation
+    error_message = "KMS key rotation must be on."
+  }
+}
+
+run "redis_toggle_off_keeps_the_rest" {
+  command = plan
+
+  variables {
+    enable_redis = false
+  }
+
+  assert {
+    condition     = length(aws_elasticache_replication_group.this) == 0 && length(aws_elasticache_subnet_group.this) == 0
+    error_message = "enable_redis = false creates no ElastiCache resources."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.campaigns.stream_view_type == "NEW_AND_OLD_IMAGES" && aws_secretsmanager_secret.redis_auth.name == "tern-test/redis-auth-token"
+    error_message = "The table and the token secret stay."
+  }
+}
+
+run "rejects_redis_without_replicas" {
+  command = plan
+
+  variables {
+    redis_replicas_per_shard = 0
+  }
+
+  expect_failures = [var.redis_replicas_per_shard]
+}
