@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use sonic_rs::LazyValue;
+
+pub use super::raw_json::RawJson;
 
 /// Longest request or impression id accepted; ids travel inside billing tokens.
 pub const MAX_ID_BYTES: usize = 256;
@@ -128,7 +129,7 @@ pub struct BidRequest<'a> {
     pub source: Option<Source<'a>>,
     /// Exchange-specific extensions, left unparsed.
     #[serde(borrow)]
-    pub ext: Option<LazyValue<'a>>,
+    pub ext: Option<RawJson<'a>>,
 }
 
 /// One impression on offer (§3.2.4).
@@ -162,7 +163,7 @@ pub struct Imp<'a> {
     pub secure: Option<u8>,
     /// Exchange-specific extensions, left unparsed.
     #[serde(borrow)]
-    pub ext: Option<LazyValue<'a>>,
+    pub ext: Option<RawJson<'a>>,
 }
 
 /// A width and height pair the slot accepts (§3.2.10).
@@ -188,7 +189,7 @@ pub struct Banner<'a> {
     pub format: Vec<Format>,
     /// Exchange-specific extensions, left unparsed.
     #[serde(borrow)]
-    pub ext: Option<LazyValue<'a>>,
+    pub ext: Option<RawJson<'a>>,
 }
 
 /// Video slot (§3.2.7).
@@ -365,7 +366,7 @@ pub struct Source<'a> {
     pub tid: Option<Str<'a>>,
     /// The supply chain object; only its presence is read.
     #[serde(borrow)]
-    pub schain: Option<LazyValue<'a>>,
+    pub schain: Option<RawJson<'a>>,
 }
 
 impl<'a> BidRequest<'a> {
@@ -382,8 +383,9 @@ impl<'a> BidRequest<'a> {
         Ok(request)
     }
 
-    /// Checks what the spec requires beyond JSON shape.
-    fn validate(&self) -> Result<(), RequestError> {
+    /// Checks what the spec requires beyond JSON shape; [`BidRequest::parse`] calls
+    /// it, and so must anyone who deserializes the type by other means.
+    pub fn validate(&self) -> Result<(), RequestError> {
         if self.id.is_empty() {
             return Err(RequestError::Invalid("request id is empty"));
         }

@@ -1,0 +1,105 @@
+//! JSON values kept unparsed (`ext`, `schain`): the text as it appeared in the
+//! request, borrowed from the body.
+//!
+//! Works with both JSON libraries the project runs the engine types through:
+//! `sonic-rs` (the bidder) hands the raw text to its lazy-value hook, and any other
+//! deserializer, such as `serde_json` in the benchmark baseline, goes through
+//! `serde_json::value::RawValue`.
+
+use std::borrow::Cow;
+
+use serde::de::{Deserialize, Deserializer, Visitor};
+
+/// The newtype name sonic-rs answers with a value's raw text (its `LazyValue`'s).
+/// A unit test below fails if a sonic-rs upgrade changes it.
+const SONIC_RAW_TOKEN: &str = "$sonic_rs::LazyValue";
+
+/// A JSON value's text, unparsed; borrowed from the body unless the parser had to
+/// copy it (sonic-rs copies values that hold string escapes).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawJson<'a>(Cow<'a, str>);
+
+impl RawJson<'_> {
+    /// The value's JSON text, e.g. `{"k":"v"}`.
+    pub fn as_raw_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the text points into the request body (no copy was made).
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.0, Cow::Borrowed(_))
+    }
+}
+
+impl std::fmt::Debug for RawJson<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_newtype_struct(SONIC_RAW_TOKEN, RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawJson<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, raw: &'de str) -> Result<RawJson<'de>, E> {
+        Ok(RawJson(Cow::Borrowed(raw)))
+    }
+
+    fn visit_str<E>(self, raw: &str) -> Result<RawJson<'de>, E> {
+        Ok(RawJson(Cow::Owned(raw.to_owned())))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<RawJson<'de>, D::Error> {
+        // Not sonic-rs: take serde_json's raw value.
+        let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
+        Ok(RawJson(Cow::Borrowed(raw.get())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Holder<'a> {
+        #[serde(borrow)]
+        ext: RawJson<'a>,
+    }
+
+    const BODY: &str = r#"{"ext": {"k":[1,"v"]} }"#;
+
+    #[test]
+    fn sonic_rs_borrows_the_raw_text() {
+        let held: Holder<'_> = sonic_rs::from_str(BODY).unwrap();
+        assert_eq!(held.ext.as_raw_str(), r#"{"k":[1,"v"]}"#);
+        assert!(held.ext.is_borrowed());
+    }
+
+    #[test]
+    fn serde_json_borrows_the_raw_text() {
+        let held: Holder<'_> = serde_json::from_str(BODY).unwrap();
+        assert_eq!(held.ext.as_raw_str(), r#"{"k":[1,"v"]}"#);
+        assert!(held.ext.is_borrowed());
+    }
+
+    #[test]
+    fn escapes_are_kept_verbatim() {
+        let body = r#"{"ext":{"u":"a\/b"}}"#;
+        let held: Holder<'_> = sonic_rs::from_str(body).unwrap();
+        assert_eq!(held.ext.as_raw_str(), r#"{"u":"a\/b"}"#);
+    }
+}
