@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Runs Tern's benchmarks end to end and rewrites benches/RESULTS.md and
+# benches/latency.svg with what this machine measured:
+#   1. release build of the bidder, the comparison servers and the tools;
+#   2. the engine alone (engine-probe: throughput, latency, allocations) and the
+#      criterion micro-benchmarks, pinned to one core;
+#   3. every server over loopback HTTP, pinned to CPU $SERVER_CPU with loadgen on
+#      CPU $LOADGEN_CPU: saturation rounds first (alternating servers), then fixed
+#      rates at 50% and 80% of the load generator's limit (alternating again);
+#   4. instructions per request (perf stat where the CPU counters are exposed,
+#      else valgrind's callgrind) and a CPU profile of the bidder (perf record);
+#   5. the report.
+#
+# Usage: benches/run.sh
+# Knobs (environment): ROUNDS=3 PHASE_S=5 WARMUP_S=1 CONNECTIONS=32 SERVER_CPU=0
+#   LOADGEN_CPU=1 CRITERION=1 CALLGRIND=1 PROFILE=1
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+PHASE_S=${PHASE_S:-5}
+WARMUP_S=${WARMUP_S:-1}
+CONNECTIONS=${CONNECTIONS:-32}
+SERVER_CPU=${SERVER_CPU:-0}
+LOADGEN_CPU=${LOADGEN_CPU:-1}
+CRITERION=${CRITERION:-1}
+CALLGRIND=${CALLGRIND:-1}
+PROFILE=${PROFILE:-1}
+SERVERS=(noop-monoio noop-glommio bidder tokio-bidder)
+
+out=target/bench-results
+bin=target/release
+started=$(date +%s)
+
+step() { printf '\n==> [%3ds] %s\n' "$(($(date +%s) - started))" "$*"; }
+
+rm -rf "$out"
+mkdir -p "$out/http" "$out/logs"
+
+step "release build"
+cargo build --release --locked -p bidder -p tern-benches --bins
+
+step "corpus"
+"$bin/tern-corpus" --out "$out/corpus" --requests 200 --campaigns 1000
+
+step "machine"
+{
+  echo "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) ($(nproc) CPUs online)"
+  echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel:  $(uname -sr)"
+  echo "rustc:   $(rustc --version)"
+  echo "governor: $(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo 'not exposed (VM)')"
+  echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "pinning: servers on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU (taskset)"
+} >"$out/machine.txt"
+date -u '+%Y-%m-%d %H:%M UTC' >"$out/when.txt"
+cat "$out/machine.txt"
+
+step "engine alone (engine-probe, CPU $SERVER_CPU)"
+taskset -c "$SERVER_CPU" "$bin/engine-probe" --seconds 2 --json "$out/engine-probe.json"
+
+if [ "$CRITERION" = 1 ]; then
+  step "criterion micro-benchmarks (release profile, CPU $SERVER_CPU)"
+  rm -rf target/criterion
+  taskset -c "$SERVER_CPU" cargo bench --profile release --locked -p tern-benches \
+    -- --noplot 2>&1 | grep -E '^(parse|decide|engine)/|time:' || true
+fi
+
+# --- servers -------------------------------------------------------------------
+
+server_pid=""
+server_url=""
+
+# start_server NAME: starts NAME on CPU $SERVER_CPU on a free port; sets
+# server_pid and server_url once it printed its ready line.
+start_server() {
+  local name=$1 log="$out/logs/$1.out"
+  case "$name" in
+    bidder)
+      RUST_LOG=warn TERN_SERVER__PIN_WORKERS=false taskset -c "$SERVER_CPU" "$bin/bidder" \
+        --bid-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --workers 1 \
+        --campaigns "$out/corpus/campaigns.json" >"$log" 2>>"$out/logs/$name.err" &
+      ;;
+    tokio-bidder)
+      taskset -c "$SERVER_CPU" "$bin/tokio-bidder" --addr 127.0.0.1:0 \
+        --campaigns "$out/corpus/campaigns.json" >"$log" 2>>"$out/logs/$name.err" &
+      ;;
+    *)
+      taskset -c "$SERVER_CPU" "$bin/$name" --addr 127.0.0.1:0 >"$log" 2>>"$out/logs/$name.err" &
+      ;;
+  esac
+  server_pid=$!
+  server_url=""
+  local addr
+  for _ in $(seq 1 200); do
+    addr=$(sed -n 's/.* ready: \(bid\|addr\)=\(http:\/\/\)\{0,1\}\([0-9.:]*\).*/\3/p' "$log")
+    if [ -n "$addr" ]; then
+      server_url="http://$addr/openrtb2/bid"
+      return 0
+    fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "$name did not start; see $out/logs/$name.err" >&2
+  return 1
+}
+
+stop_server() {
+  kill -TERM "$server_pid" 2>/dev/null || true
+  # glommio's executor does not handle SIGTERM: give it a moment, then insist.
+  for _ in $(seq 1 40); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+}
+
+# load NAME PHASE ROUND [RATE]
+load() {
+  local name=$1 phase=$2 round=$3 rate=${4:-}
+  local file="$out/http/$name.$phase.r$round"
+  local args=(--url "$server_url" --bodies "$out/corpus/bodies" --connections "$CONNECTIONS"
+    --warmup-s "$WARMUP_S" --duration-s "$PHASE_S" --server-pid "$server_pid"
+    --json "$file.json" --hgrm "$file.hgrm" --label "$name")
+  if [ -n "$rate" ]; then
+    args+=(--rate "$rate")
+  fi
+  taskset -c "$LOADGEN_CPU" "$bin/loadgen" "${args[@]}" | tee "$file.txt" | sed "s/^/  [$name $phase r$round] /"
+}
+
+# Servers in a different order each round, so drift on the machine spreads evenly.
+order() {
+  local round=$1 i n=${#SERVERS[@]}
+  for ((i = 0; i < n; i++)); do
+    echo "${SERVERS[$(((i + round) % n))]}"
+  done
+}
+
+json_number() { sed -n "s/.*\"$2\": \([0-9.e+-]*\).*/\1/p" "$1" | head -1; }
+
+step "saturation (closed loop, $CONNECTIONS connections), $ROUNDS rounds"
+for round in $(seq 1 "$ROUNDS"); do
+  for name in $(order "$round"); do
+    start_server "$name"
+    load "$name" saturation "$round"
+    stop_server
+  done
+done
+
+# The load generator's limit: the best saturation throughput any server allowed
+# (the no-op ceiling's, in practice), as the median over rounds.
+limit=0
+for name in "${SERVERS[@]}"; do
+  median=$(for f in "$out/http/$name.saturation".r*.json; do json_number "$f" throughput_rps; done |
+    sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  limit=$(awk -v a="$limit" -v b="$median" 'BEGIN { print (b > a) ? b : a }')
+done
+rate50=$(awk -v l="$limit" 'BEGIN { printf "%.0f", l * 0.5 }')
+rate80=$(awk -v l="$limit" 'BEGIN { printf "%.0f", l * 0.8 }')
+echo "load generator limit: $limit requests/s; fixed rates $rate50 and $rate80"
+
+step "fixed rates ($rate50/s and $rate80/s, open loop), $ROUNDS rounds"
+for round in $(seq 1 "$ROUNDS"); do
+  for name in $(order "$round"); do
+    start_server "$name"
+    load "$name" rate50 "$round" "$rate50"
+    load "$name" rate80 "$round" "$rate80"
+    stop_server
+  done
+done
+
+{
+  echo "**Method.** Each server ran alone on CPU $SERVER_CPU (one thread or one worker: the bidder"
+  echo "with \`--workers 1\`, tokio with a current-thread runtime); \`loadgen\` ran on CPU $LOADGEN_CPU with"
+  echo "$CONNECTIONS keep-alive connections over the $(find "$out/corpus/bodies" -name "*.json" | wc -l) generated request bodies"
+  echo "(mean $(json_number "$out/engine-probe.json" corpus_mean_bytes) bytes) and 1,000 generated campaigns"
+  echo "(the bidder and the tokio baseline load the same file). $ROUNDS rounds, servers"
+  echo "alternating, each phase ${WARMUP_S} s warm-up + ${PHASE_S} s measured. The load generator's limit"
+  echo "(best saturation throughput) was $(printf '%.0f' "$limit") requests/s, so the fixed rates were"
+  echo "$rate50/s (50%) and $rate80/s (80%)."
+} >"$out/method.md"
+
+# --- instructions per request ----------------------------------------------------
+
+if perf stat -e instructions -- true 2>&1 | grep -q 'not supported'; then
+  echo "perf stat: hardware counters are not exposed on this machine" >"$out/logs/perf-stat.txt"
+  if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
+    step "instructions per request with callgrind (perf stat has no hardware counters here)"
+    perf/callgrind.sh "$out" | tee "$out/logs/callgrind.txt"
+  fi
+else
+  step "instructions per request with perf stat"
+  for name in bidder noop-monoio tokio-bidder; do
+    start_server "$name"
+    perf/stat.sh --pid "$server_pid" --url "$server_url" --bodies "$out/corpus/bodies" \
+      --rate "$rate50" --seconds 5 --json "$out/perf-stat-$name.json" | sed "s/^/  [$name] /"
+    stop_server
+  done
+fi
+
+# --- profile -------------------------------------------------------------------
+
+if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+  step "CPU profile of the bidder at $rate80/s (perf record + inferno)"
+  start_server bidder
+  if perf/flamegraph.sh --pid "$server_pid" --url "$server_url" --bodies "$out/corpus/bodies" \
+    --rate "$rate80" --seconds 5 --out "$out/profile" >"$out/logs/flamegraph.txt" 2>&1; then
+    cp "$out/profile/flamegraph.svg" benches/flamegraph-bidder.svg
+    {
+      echo "\`perf record\` (cpu-clock sampling at 999 Hz) of the bidder at $rate80 requests/s; the"
+      echo "flame graph is [flamegraph-bidder.svg](flamegraph-bidder.svg). Share of the bidder's samples"
+      echo "by the frame they were taken in (self time), top entries:"
+      echo
+      echo '```'
+      head -25 "$out/profile/top-self.txt"
+      echo '```'
+      echo
+      echo "Share of samples under frames that matter (inclusive):"
+      echo
+      echo '```'
+      cat "$out/profile/inclusive.txt"
+      echo '```'
+    } >"$out/profile.md"
+  else
+    echo "  (profiling failed; see $out/logs/flamegraph.txt)"
+  fi
+  stop_server
+fi
+
+# --- report ----------------------------------------------------------------------
+
+if [ -f benches/NOTES.md ]; then
+  cp benches/NOTES.md "$out/notes.md"
+fi
+step "report"
+"$bin/bench-report" --results "$out" --criterion target/criterion \
+  --out benches/RESULTS.md --plot benches/latency.svg --command "benches/run.sh"
+step "done in $(($(date +%s) - started)) s"

@@ -1,0 +1,143 @@
+//! The engine path a bid takes inside a server, without the server: bytes in, bytes
+//! out. The same steps as the bidder's `POST /openrtb2/bid` handler (parse, decide,
+//! write the response with a signed billing URL), so the micro-benchmarks, the
+//! allocation count and the tokio baseline all measure the code the bidder runs.
+
+use std::sync::Arc;
+
+use tern_engine::budget::BudgetLedger;
+use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
+use tern_engine::decision::{BidContext, Decision, ImpBid, decide};
+use tern_engine::money::{Currency, FxTable};
+use tern_engine::notice::NoticeSigner;
+use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::snapshot::Snapshot;
+
+/// Noon UTC on a fixed day, so budgets and hours never depend on the wall clock.
+pub const BENCH_NOW_UNIX_S: u64 = 1_700_006_400 + 12 * 3600;
+
+/// Which JSON library parses the request (the response writer is the engine's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parser {
+    /// `sonic-rs`, as the bidder does ([`BidRequest::parse`]).
+    Sonic,
+    /// `serde_json::from_slice` into the same borrowed types.
+    SerdeJson,
+}
+
+/// What one request came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `200`: a response body was written.
+    Bid,
+    /// `204`: nothing to bid.
+    NoBid,
+    /// `400`: the body is not an acceptable bid request.
+    Invalid,
+}
+
+/// A snapshot and the settings a bid handler holds.
+#[derive(Debug)]
+pub struct Engine {
+    snapshot: Snapshot,
+    signer: NoticeSigner,
+    seat: String,
+    base_url: String,
+}
+
+/// The FX table the benchmarks use (the bidder's defaults).
+pub fn fx_table() -> FxTable {
+    let rates = [("EUR", 0.92), ("GBP", 0.79), ("JPY", 150.0)];
+    FxTable::new(
+        rates
+            .iter()
+            .map(|(code, rate)| (Currency::parse(code).expect("valid code"), *rate)),
+    )
+    .expect("valid rates")
+}
+
+impl Engine {
+    /// An engine over `campaigns` (validated already).
+    pub fn new(campaigns: &[Campaign]) -> Engine {
+        let snapshot = Snapshot::build(campaigns, Arc::new(fx_table()), &BudgetLedger::default())
+            .expect("benchmark campaigns compile");
+        Engine {
+            snapshot,
+            signer: NoticeSigner::new(b"tern-benchmarks-notice-secret-32b"),
+            seat: "tern".to_owned(),
+            base_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+
+    /// An engine over a campaigns document (TOML or JSON, as the bidder reads it).
+    pub fn from_document(text: &str, format: FileFormat) -> anyhow::Result<Engine> {
+        let campaigns = parse_campaigns(text, format).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Engine::new(&campaigns))
+    }
+
+    /// The campaigns' snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Answers one request body: parses it with `parser`, decides, and on a bid
+    /// appends the JSON response to `out` (which the caller clears). `bids` is
+    /// scratch space reused across calls, as the bidder reuses it per core.
+    pub fn handle(
+        &self,
+        parser: Parser,
+        body: &[u8],
+        now_unix_s: u64,
+        bids: &mut Vec<ImpBid>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
+        let request = match parser {
+            Parser::Sonic => BidRequest::parse(body).ok(),
+            Parser::SerdeJson => parse_serde_json(body),
+        };
+        let Some(request) = request else {
+            return Outcome::Invalid;
+        };
+        self.answer(&request, now_unix_s, bids, out)
+    }
+
+    /// Decides and writes the answer for a parsed request.
+    pub fn answer(
+        &self,
+        request: &BidRequest<'_>,
+        now_unix_s: u64,
+        bids: &mut Vec<ImpBid>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
+        let ctx = BidContext {
+            seat: &self.seat,
+            now_unix_s,
+        };
+        let currency = match decide(&self.snapshot, request, &ctx, bids) {
+            Decision::NoBid(_) => return Outcome::NoBid,
+            Decision::Bid(currency) => currency,
+        };
+        let parts = ResponseParts {
+            request,
+            snapshot: &self.snapshot,
+            bids,
+            currency,
+            seat: &self.seat,
+            billing: Some(BillingUrl {
+                base_url: &self.base_url,
+                signer: &self.signer,
+            }),
+            now_unix_s,
+        };
+        write_bid_response(out, &parts);
+        Outcome::Bid
+    }
+}
+
+/// Parses with `serde_json` into the engine's types and applies the same checks as
+/// [`BidRequest::parse`], as a serde_json-based server would.
+pub fn parse_serde_json(body: &[u8]) -> Option<BidRequest<'_>> {
+    let request: BidRequest<'_> = serde_json::from_slice(body).ok()?;
+    request.validate().ok()?;
+    Some(request)
+}
