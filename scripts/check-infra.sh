@@ -5,13 +5,17 @@
 #   2. AMI provisioner scripts run into a throwaway root (packer/tests/provisioners.sh,
 #      which includes `systemd-analyze verify` on the units, failing on any output)
 #   3. packer fmt -check and packer validate (Debian's packer 1.6.6 is enough)
-#   4. terraform fmt -check -recursive; init (offline, provider mirror) + validate of
-#      every module and root; terraform test (mock_provider) in each of them
+#   4. terraform fmt -check -recursive; init (offline, provider mirror) of every
+#      module and root, validate of every root; terraform test (mock_provider) in
+#      each module and root
 #   5. against a local moto server started here on a free 127.0.0.1 port:
 #      the amazon-ebs build of the AMI (communicator none), then apply of the dev
 #      root with that AMI, plan -detailed-exitcode (must be 0: no drift), shellcheck
 #      of the rendered user data, destroy (state must end empty)
-#   6. checkov over terraform/ in its own virtualenv (runs while step 5 waits on moto)
+#   6. checkov over terraform/ in its own virtualenv
+# Steps 5 and 6 mostly wait (on moto and the provider's pollers, on the network-free
+# scanner), so they run in the background while step 4 uses the CPU; their output
+# is printed, and their verdict enforced, at the end.
 #
 # Installs what is missing: shellcheck and packer (apt), moto[server] (pip, only if
 # moto_server is absent), checkov (pip, into a venv under XDG_CACHE_HOME).
@@ -27,15 +31,25 @@ checkov_version="3.3.30"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tern-check-infra.XXXXXX")"
 moto_pid=""
 checkov_pid=""
+pipeline_pid=""
 started_at="$(date +%s)"
 
 cleanup() {
   local rc=$?
+  if [[ -n "${pipeline_pid}" ]]; then
+    pkill -TERM -P "${pipeline_pid}" 2>/dev/null || true
+    kill "${pipeline_pid}" 2>/dev/null || true
+    wait "${pipeline_pid}" 2>/dev/null || true
+  fi
   if [[ -n "${checkov_pid}" ]]; then
     kill "${checkov_pid}" 2>/dev/null || true
     wait "${checkov_pid}" 2>/dev/null || true
   fi
   if [[ -n "${moto_pid}" ]]; then
+    if (( rc != 0 )) && [[ -f "${work}/moto.log" ]]; then
+      kill -0 "${moto_pid}" 2>/dev/null || echo "moto_server (pid ${moto_pid}) had exited; its log ends:" >&2
+      grep -v '" 200 -$' "${work}/moto.log" | tail -n 20 >&2
+    fi
     kill "${moto_pid}" 2>/dev/null || true
     wait "${moto_pid}" 2>/dev/null || true
   fi
@@ -51,7 +65,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() {
-  printf '\n==== %s ====\n' "$*"
+  printf '\n==== %s  [t+%ss] ====\n' "$*" "$(( $(date +%s) - started_at ))"
 }
 
 have() {
@@ -79,14 +93,19 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# tf DIR ARGS...: terraform in DIR, without the CLI-config warning noise when the
-# environment names a missing TF_CLI_CONFIG_FILE.
+# tf DIR ARGS...: terraform in DIR.
 tf() {
   local dir="$1"
   shift
-  (cd "${dir}" && terraform "$@" 2> >(grep -v -e 'Unable to open CLI configuration file' \
-    -e 'problems with the CLI configuration' -e 'CLI configuration file at' -e '^[╷│╵]\s*$' >&2))
+  (cd "${dir}" && terraform "$@")
 }
+
+# A TF_CLI_CONFIG_FILE that names a missing file only makes terraform warn on every
+# call: point it at an empty config for this run instead.
+if [[ -n "${TF_CLI_CONFIG_FILE:-}" && ! -f "${TF_CLI_CONFIG_FILE}" ]]; then
+  : >"${work}/terraformrc"
+  export TF_CLI_CONFIG_FILE="${work}/terraformrc"
+fi
 
 # ---------------------------------------------------------------------------
 step "tools"
@@ -115,10 +134,10 @@ elif ! have terraform; then
   exit 1
 fi
 printf 'shellcheck %s, %s, moto %s, checkov %s\n' \
-  "$(shellcheck --version | sed -n 's/^version: //p')" "$(packer version | head -n 1)" \
+  "$(shellcheck --version | sed -n 's/^version: //p')" "$(packer version | sed -n 1p)" \
   "$(python3 -c 'import moto; print(moto.__version__)')" "$("${checkov_venv}/bin/checkov" --version)"
 if (( terraform_enabled )); then
-  terraform version | head -n 1
+  terraform version | sed -n 1p
 else
   echo "terraform provider mirror ${plugin_dir} absent: terraform steps will be SKIPPED"
 fi
@@ -143,50 +162,23 @@ printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\267\000'
 (cd "${repo}/packer" && packer validate -var "bidder_artifact=${fake_artifact}" bidder.pkr.hcl && echo "packer validate: ok")
 
 # ---------------------------------------------------------------------------
-tf_copy="${work}/terraform"
-tf_dirs=()
-if (( terraform_enabled )); then
-  step "terraform fmt -check -recursive"
-  tf "${repo}/terraform" fmt -check -recursive -diff .
-  echo "terraform fmt: clean"
-
-  # Work on a copy: no .terraform/ or state in the source tree, and the moto
-  # overrides never touch it.
-  mkdir -p "${tf_copy}"
-  (cd "${repo}/terraform" && tar --exclude='.terraform' --exclude='*.tfstate*' \
-    --exclude='.terraform.lock.hcl' -cf - .) | tar -xf - -C "${tf_copy}"
-  mapfile -t tf_dirs < <(cd "${tf_copy}" && find modules envs -mindepth 1 -maxdepth 1 -type d | sort)
-
-  step "terraform init (offline, ${plugin_dir}) + validate, every module and root"
-  for d in "${tf_dirs[@]}"; do
-    tf "${tf_copy}/${d}" init -backend=false -input=false -no-color -plugin-dir="${plugin_dir}" >"${work}/init.log" \
-      || { cat "${work}/init.log"; exit 1; }
-    tf "${tf_copy}/${d}" validate -no-color | sed "s|^|  ${d}: |"
-  done
-
-  step "terraform test (mock_provider), every module and root"
-  for d in "${tf_dirs[@]}"; do
-    if compgen -G "${tf_copy}/${d}/tests/*.tftest.hcl" >/dev/null; then
-      echo "-- ${d}"
-      tf "${tf_copy}/${d}" test -no-color
-    else
-      echo "${d} has no tests/*.tftest.hcl" >&2
-      exit 1
-    fi
-  done
-else
-  step "terraform (SKIPPED: provider mirror ${plugin_dir} not found)"
-fi
-
-# ---------------------------------------------------------------------------
 step "checkov over terraform/ (background, own venv)"
 (
   cd "${repo}"
-  "${checkov_venv}/bin/checkov" -d terraform --framework terraform --quiet --compact \
+  "${checkov_venv}/bin/checkov" -d terraform --framework terraform --quiet --compact --skip-download \
     --skip-path '\.terraform' --skip-path 'tests/moto' -o cli
 ) >"${work}/checkov.log" 2>&1 &
 checkov_pid=$!
 echo "started (pid ${checkov_pid})"
+
+# Two copies of terraform/: one for validate/test, one for the moto apply (whose
+# override files must not leak into the tests). No .terraform/ or state ever lands
+# in the source tree.
+copy_terraform() {
+  mkdir -p "$1"
+  (cd "${repo}/terraform" && tar --exclude='.terraform' --exclude='*.tfstate*' \
+    --exclude='.terraform.lock.hcl' -cf - .) | tar -xf - -C "$1"
+}
 
 # ---------------------------------------------------------------------------
 step "moto server"
@@ -195,8 +187,8 @@ endpoint="http://127.0.0.1:${port}"
 # Managed policies (AmazonSSMManagedInstanceCore) exist only when moto loads them.
 MOTO_IAM_LOAD_MANAGED_POLICIES=true moto_server -H 127.0.0.1 -p "${port}" >"${work}/moto.log" 2>&1 &
 moto_pid=$!
-for _ in $(seq 1 100); do
-  if python3 -c "import urllib.request,sys; urllib.request.urlopen('${endpoint}/moto-api/', timeout=1)" 2>/dev/null; then
+for _ in $(seq 1 150); do
+  if python3 -c "import urllib.request; urllib.request.urlopen('${endpoint}/moto-api/', timeout=1)" 2>/dev/null; then
     break
   fi
   kill -0 "${moto_pid}" 2>/dev/null || { cat "${work}/moto.log"; exit 1; }
@@ -206,39 +198,49 @@ echo "moto_server pid ${moto_pid} on ${endpoint}"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 
-# ---------------------------------------------------------------------------
-step "packer build (amazon-ebs, communicator none) against moto"
-# moto ships an arm64 Amazon Linux image (al2022); AL2023 is what AWS serves.
-(
-  cd "${repo}/packer"
-  PACKER_CACHE_DIR="${work}/packer_cache" packer build -color=false -only=amazon-ebs.moto \
-    -var "ec2_endpoint=${endpoint}" \
-    -var "source_ami_name_filter=al2022-ami-*-arm64" \
-    -var "bidder_artifact=${fake_artifact}" \
-    -var "manifest_path=${work}/manifest.json" \
-    bidder.pkr.hcl
-) >"${work}/packer-build.log" 2>&1 || { cat "${work}/packer-build.log"; exit 1; }
-grep -E '^(==>|-->)|AMI:' "${work}/packer-build.log" | tail -n 8
-ami_id="$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["builds"][-1]["artifact_id"].split(":")[1])' "${work}/manifest.json")"
-[[ "${ami_id}" =~ ^ami-[0-9a-f]+$ ]] || { echo "no AMI id in the Packer manifest" >&2; exit 1; }
-echo "AMI registered in moto: ${ami_id}"
+# The moto pipeline: Packer's EC2 half registers the AMI, the dev root is applied
+# with it, re-planned (must be empty), its rendered user data shellchecked, and
+# destroyed. It waits on moto and the provider's pollers most of the time, so it
+# runs in the background while the terraform tests use the CPU.
+moto_pipeline() {
+  echo "-- packer build (amazon-ebs, communicator none) against moto"
+  # moto ships an arm64 Amazon Linux image (al2022); AWS serves AL2023.
+  (
+    cd "${repo}/packer"
+    PACKER_CACHE_DIR="${work}/packer_cache" packer build -color=false -only=amazon-ebs.moto \
+      -var "ec2_endpoint=${endpoint}" \
+      -var "source_ami_name_filter=al2022-ami-*-arm64" \
+      -var "bidder_artifact=${fake_artifact}" \
+      -var "manifest_path=${work}/manifest.json" \
+      bidder.pkr.hcl
+  ) >"${work}/packer-build.log" 2>&1 || { cat "${work}/packer-build.log"; return 1; }
+  grep -E '^==> amazon-ebs.moto: (Found Image|Launching|Stopping|Creating AMI|Waiting for AMI|Terminating)|AMI: ' \
+    "${work}/packer-build.log" || true
+  ami_id="$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["builds"][-1]["artifact_id"].split(":")[1])' "${work}/manifest.json")"
+  [[ "${ami_id}" =~ ^ami-[0-9a-f]+$ ]] || { echo "no AMI id in the Packer manifest"; return 1; }
+  echo "AMI registered in moto: ${ami_id}"
 
-# ---------------------------------------------------------------------------
-if (( terraform_enabled )); then
-  step "terraform apply / plan (no drift) / destroy of envs/dev against moto"
-  dev="${tf_copy}/envs/dev"
-  sed "s|MOTO_ENDPOINT|${endpoint}|g" "${tf_copy}/tests/moto/provider_override.tf" >"${dev}/moto_override.tf"
-  for m in "${tf_copy}"/tests/moto/overrides/*.tf; do
-    cp "${m}" "${tf_copy}/modules/$(basename "${m}" .tf)/moto_override.tf"
+  (( terraform_enabled )) || { echo "-- terraform apply against moto SKIPPED: provider mirror ${plugin_dir} not found"; return 0; }
+
+  echo "-- terraform apply / plan (no drift) / destroy of envs/dev against moto"
+  local copy="${work}/terraform-moto" dev t0 plan_rc left
+  copy_terraform "${copy}"
+  dev="${copy}/envs/dev"
+  sed "s|MOTO_ENDPOINT|${endpoint}|g" "${copy}/tests/moto/provider_override.tf" >"${dev}/moto_override.tf"
+  for m in "${copy}"/tests/moto/overrides/*.tf; do
+    cp "${m}" "${copy}/modules/$(basename "${m}" .tf)/moto_override.tf"
   done
-  vars=(-var-file="${tf_copy}/tests/moto/moto.tfvars" -var "ami_id=${ami_id}")
+  local vars=(-var-file="${copy}/tests/moto/moto.tfvars" -var "ami_id=${ami_id}")
   tf "${dev}" init -backend=false -input=false -no-color -plugin-dir="${plugin_dir}" >/dev/null
 
   t0="$(date +%s)"
-  tf "${dev}" apply -auto-approve -input=false -no-color -compact-warnings "${vars[@]}" >"${work}/apply.log" 2>&1 \
-    || { grep -v '^\s*$' "${work}/apply.log" | tail -n 60; echo "apply failed; destroying" >&2;
-      tf "${dev}" destroy -auto-approve -input=false -no-color "${vars[@]}" >/dev/null 2>&1 || true; exit 1; }
-  grep -E '^Apply complete' "${work}/apply.log"
+  if ! tf "${dev}" apply -auto-approve -input=false -no-color -compact-warnings "${vars[@]}" >"${work}/apply.log" 2>&1; then
+    grep -v '^\s*$' "${work}/apply.log" | tail -n 60
+    echo "apply failed; destroying what was created"
+    tf "${dev}" destroy -auto-approve -input=false -no-color "${vars[@]}" >/dev/null 2>&1 || true
+    return 1
+  fi
+  grep -E '^Apply complete' "${work}/apply.log" || true
   echo "apply took $(( $(date +%s) - t0 ))s; resources in state: $(tf "${dev}" state list | wc -l)"
 
   # The rendered user data is a shell script too.
@@ -253,32 +255,80 @@ for r in walk(state["values"]["root_module"]):
     if r["address"] == "module.bidder_fleet.aws_launch_template.this":
         sys.stdout.write(base64.b64decode(r["values"]["user_data"]).decode())
 ' >"${work}/user-data.sh"
-  [[ -s "${work}/user-data.sh" ]] || { echo "no user data in state" >&2; exit 1; }
-  shellcheck -s bash "${work}/user-data.sh"
+  [[ -s "${work}/user-data.sh" ]] || { echo "no user data in state"; return 1; }
+  shellcheck -s bash "${work}/user-data.sh" || return 1
   echo "rendered bidder user data: shellcheck clean"
 
-  set +e
-  tf "${dev}" plan -detailed-exitcode -input=false -no-color "${vars[@]}" >"${work}/plan.log" 2>&1
-  plan_rc=$?
-  set -e
+  plan_rc=0
+  tf "${dev}" plan -detailed-exitcode -input=false -no-color "${vars[@]}" >"${work}/plan.log" 2>&1 || plan_rc=$?
   if (( plan_rc != 0 )); then
-    grep -E '^\s+[~+-]|will be|must be' "${work}/plan.log" | head -n 80
-    echo "re-plan after apply is not empty (exit ${plan_rc})" >&2
+    grep -E '^\s+[~+-]|will be|must be|Error' "${work}/plan.log" | head -n 80
+    echo "re-plan after apply is not empty (exit ${plan_rc})"
     tf "${dev}" destroy -auto-approve -input=false -no-color "${vars[@]}" >/dev/null 2>&1 || true
-    exit 1
+    return 1
   fi
   echo "plan -detailed-exitcode: 0 (no drift)"
 
   t0="$(date +%s)"
   tf "${dev}" destroy -auto-approve -input=false -no-color "${vars[@]}" >"${work}/destroy.log" 2>&1 \
-    || { tail -n 40 "${work}/destroy.log"; exit 1; }
-  grep -E '^Destroy complete' "${work}/destroy.log"
+    || { tail -n 40 "${work}/destroy.log"; return 1; }
+  grep -E '^Destroy complete' "${work}/destroy.log" || true
   left="$(tf "${dev}" state list | wc -l)"
-  (( left == 0 )) || { echo "${left} resources left in state after destroy" >&2; exit 1; }
+  (( left == 0 )) || { echo "${left} resources left in state after destroy"; return 1; }
   echo "destroy took $(( $(date +%s) - t0 ))s; state empty"
+}
+
+step "moto pipeline (background): packer build, terraform apply/plan/destroy"
+moto_pipeline >"${work}/moto-pipeline.log" 2>&1 &
+pipeline_pid=$!
+echo "started (pid ${pipeline_pid})"
+
+# ---------------------------------------------------------------------------
+if (( terraform_enabled )); then
+  step "terraform fmt -check -recursive"
+  tf "${repo}/terraform" fmt -check -recursive -diff .
+  echo "terraform fmt: clean"
+
+  tf_copy="${work}/terraform"
+  copy_terraform "${tf_copy}"
+  mapfile -t tf_dirs < <(cd "${tf_copy}" && find modules envs -mindepth 1 -maxdepth 1 -type d | sort)
+
+  step "terraform init (offline, ${plugin_dir}) of every module and root; validate of every root"
+  # Modules are validated by their own terraform test runs below (a test run
+  # validates the configuration first); roots get an explicit validate.
+  for d in "${tf_dirs[@]}"; do
+    tf "${tf_copy}/${d}" init -backend=false -input=false -no-color -plugin-dir="${plugin_dir}" >"${work}/init.log" \
+      || { cat "${work}/init.log"; exit 1; }
+    if [[ "${d}" == envs/* ]]; then
+      tf "${tf_copy}/${d}" validate -no-color | sed "s|^|  ${d}: |"
+    else
+      echo "  ${d}: initialised"
+    fi
+  done
+
+  step "terraform test (mock_provider), every module and root"
+  for d in "${tf_dirs[@]}"; do
+    compgen -G "${tf_copy}/${d}/tests/*.tftest.hcl" >/dev/null \
+      || { echo "${d} has no tests/*.tftest.hcl" >&2; exit 1; }
+    echo "-- ${d}"
+    if ! tf "${tf_copy}/${d}" test -no-color >"${work}/test.log" 2>&1; then
+      cat "${work}/test.log"
+      echo "terraform test failed in ${d}" >&2
+      exit 1
+    fi
+    grep -E '^\s+run |^(Success|Failure)!' "${work}/test.log" || true
+  done
 else
-  step "terraform apply against moto (SKIPPED: provider mirror ${plugin_dir} not found)"
+  step "terraform (SKIPPED: provider mirror ${plugin_dir} not found)"
 fi
+
+# ---------------------------------------------------------------------------
+step "moto pipeline results"
+pipeline_rc=0
+wait "${pipeline_pid}" || pipeline_rc=$?
+pipeline_pid=""
+cat "${work}/moto-pipeline.log"
+(( pipeline_rc == 0 )) || { echo "moto pipeline failed" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------
 step "checkov results"
