@@ -47,7 +47,11 @@ cleanup() {
   fi
   if [[ -n "${moto_pid}" ]]; then
     if (( rc != 0 )) && [[ -f "${work}/moto.log" ]]; then
-      kill -0 "${moto_pid}" 2>/dev/null || echo "moto_server (pid ${moto_pid}) had exited; its log ends:" >&2
+      if ! kill -0 "${moto_pid}" 2>/dev/null; then
+        local moto_rc=0
+        wait "${moto_pid}" 2>/dev/null || moto_rc=$?
+        echo "moto_server (pid ${moto_pid}) had exited with status ${moto_rc} (>128: killed by signal $(( moto_rc > 128 ? moto_rc - 128 : 0 ))); its log ends:" >&2
+      fi
       grep -v '" 200 -$' "${work}/moto.log" | tail -n 20 >&2
     fi
     kill "${moto_pid}" 2>/dev/null || true

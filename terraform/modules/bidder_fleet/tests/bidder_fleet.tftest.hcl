@@ -238,3 +238,26 @@ run "rejects_env_that_is_not_bidder_config" {
 
   expect_failures = [var.bidder_env]
 }
+
+run "custom_public_url" {
+  command = plan
+
+  variables {
+    public_url = "https://bid.example.com"
+  }
+
+  assert {
+    condition     = output.bidder_env["TERN_SERVER__PUBLIC_URL"] == "https://bid.example.com"
+    error_message = "An explicit public_url wins over the NLB name."
+  }
+}
+
+run "rejects_public_url_with_trailing_slash" {
+  command = plan
+
+  variables {
+    public_url = "https://bid.example.com/"
+  }
+
+  expect_failures = [var.public_url]
+}
