@@ -16,6 +16,14 @@ if [ "${1:-}" = "--rust" ]; then
   only_rust=true
 fi
 
+# The black-box tests start real servers they find on PATH.
+step "test services"
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "installing moto[server] (AWS emulator) from PyPI"
+  python3 -m pip install --quiet 'moto[server]>=5,<6'
+fi
+moto_server --version 2>/dev/null || python3 -c 'import moto; print("moto", moto.__version__)'
+
 step "rustfmt"
 cargo fmt --all -- --check
 

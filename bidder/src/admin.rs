@@ -17,6 +17,8 @@ pub(crate) struct AdminRouter {
     pub(crate) state: Arc<BidderState>,
     pub(crate) registry: Arc<MetricsRegistry>,
     pub(crate) drivers: Arc<dyn Fn() -> (usize, usize) + Send + Sync>,
+    /// Whether a remote source feeds the state (sync figures are shown then).
+    pub(crate) remote_source: bool,
 }
 
 /// The `/state` document.
@@ -36,6 +38,18 @@ struct StateDocument<'a> {
     epoll_workers: usize,
     /// Connections accepted by each bid worker, in worker order.
     worker_connections_accepted: Vec<u64>,
+    /// The remote source's figures, when campaigns come from DynamoDB.
+    sync: Option<SyncDocument>,
+}
+
+/// The `sync` part of `/state`.
+#[derive(Serialize)]
+struct SyncDocument {
+    lag_s: f64,
+    last_poll_age_s: f64,
+    records_applied: u64,
+    records_rejected: u64,
+    bootstraps: u64,
 }
 
 impl AdminRouter {
@@ -60,6 +74,7 @@ impl AdminRouter {
             state_rejects: summary.rejects,
             state_age_s: summary.age_s,
             workers: self.registry.workers.len(),
+            sync: self.remote_source.then(|| self.state.sync().report()),
         };
         let mut text = String::with_capacity(8192);
         render(&mut text, &merged, &gauges);
@@ -89,6 +104,16 @@ impl AdminRouter {
                 .iter()
                 .map(|w| w.connections_accepted.get())
                 .collect(),
+            sync: self.remote_source.then(|| {
+                let report = self.state.sync().report();
+                SyncDocument {
+                    lag_s: report.lag_s,
+                    last_poll_age_s: report.last_poll_age_s,
+                    records_applied: report.applied,
+                    records_rejected: report.rejected,
+                    bootstraps: report.bootstraps,
+                }
+            }),
         };
         serde_json::to_writer(&mut *body, &document).expect("serializing to a Vec");
         body.push(b'\n');

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::admin::AdminRouter;
 use crate::bid_api::{BidApi, BidRouter};
-use crate::config::Config;
+use crate::config::{Config, SourceKind};
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
 use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
+use crate::state::dynamodb::DynamoDbSource;
 use crate::state::{BidderState, CampaignSource, FileWatcher};
 
 /// Connections the admin listener holds at once.
@@ -46,14 +47,44 @@ pub enum StartError {
     WorkersExited,
 }
 
+/// The campaign source feeding the state; stops when dropped.
+#[expect(
+    dead_code,
+    reason = "the sources are held only to be stopped when dropped"
+)]
+enum RunningSource {
+    /// The file watcher (none for the bundled campaigns).
+    File(Option<FileWatcher>),
+    /// The DynamoDB sync thread.
+    DynamoDb(DynamoDbSource),
+}
+
+/// What was loaded at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CampaignCount {
+    /// This many campaigns from a file or the bundled examples.
+    Loaded(usize),
+    /// Campaigns arrive from this DynamoDB table after start.
+    Table(String),
+}
+
+impl std::fmt::Display for CampaignCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CampaignCount::Loaded(n) => write!(f, "{n}"),
+            CampaignCount::Table(table) => write!(f, "dynamodb:{table}"),
+        }
+    }
+}
+
 /// A running bidder.
 pub struct Bidder {
     bid: RunningListener,
     admin: RunningListener,
     state: Arc<BidderState>,
-    watcher: Option<FileWatcher>,
+    source: RunningSource,
     workers: usize,
-    campaigns: usize,
+    campaigns: CampaignCount,
     drain_timeout: Duration,
     unready_delay: Duration,
 }
@@ -71,19 +102,34 @@ impl Bidder {
     /// Loads campaigns, binds both listeners and starts every worker.
     pub fn start(config: &Config) -> Result<Bidder, StartError> {
         let state = Arc::new(BidderState::new(config.fx_table()?));
-        let source = match &config.campaigns.path {
-            Some(path) => CampaignSource::File(path.clone()),
-            None => CampaignSource::Bundled,
+        let (source, campaigns) = match config.campaigns.source {
+            SourceKind::File => {
+                let file = match &config.campaigns.path {
+                    Some(path) => CampaignSource::File(path.clone()),
+                    None => CampaignSource::Bundled,
+                };
+                let count = file.load_into(&state).map_err(StartError::Campaigns)?;
+                let watcher = match file {
+                    CampaignSource::File(path) => Some(FileWatcher::start(
+                        path,
+                        Duration::from_millis(config.campaigns.reload_interval_ms),
+                        Arc::clone(&state),
+                    )),
+                    CampaignSource::Bundled => None,
+                };
+                (RunningSource::File(watcher), CampaignCount::Loaded(count))
+            }
+            SourceKind::Dynamodb => {
+                let dynamodb = &config.campaigns.dynamodb;
+                let source = DynamoDbSource::start(dynamodb.clone(), Arc::clone(&state))
+                    .map_err(StartError::Workers)?;
+                (
+                    RunningSource::DynamoDb(source),
+                    CampaignCount::Table(dynamodb.table.clone()),
+                )
+            }
         };
-        let campaigns = source.load_into(&state).map_err(StartError::Campaigns)?;
-        let watcher = match source {
-            CampaignSource::File(path) => Some(FileWatcher::start(
-                path,
-                Duration::from_millis(config.campaigns.reload_interval_ms),
-                Arc::clone(&state),
-            )),
-            CampaignSource::Bundled => None,
-        };
+        let remote_source = matches!(source, RunningSource::DynamoDb(_));
 
         let workers = config.worker_count();
         let bind = |listener, addr, count, backlog| {
@@ -140,6 +186,7 @@ impl Bidder {
                 state: Arc::clone(&admin_state),
                 registry: Arc::clone(&registry),
                 drivers: Arc::clone(&drivers),
+                remote_source,
             };
             (Box::new(move || router), None)
         });
@@ -170,7 +217,7 @@ impl Bidder {
             bid,
             admin,
             state,
-            watcher,
+            source,
             workers,
             campaigns,
             drain_timeout: Duration::from_millis(config.shutdown.drain_timeout_ms),
@@ -198,9 +245,9 @@ impl Bidder {
         (self.workers, self.bid.shared().drivers().0)
     }
 
-    /// Campaigns loaded at start.
-    pub fn campaigns_at_start(&self) -> usize {
-        self.campaigns
+    /// Campaigns loaded at start, or the table they come from.
+    pub fn campaigns_at_start(&self) -> &CampaignCount {
+        &self.campaigns
     }
 
     /// Reports not-ready, waits `unready_delay`, then stops accepting and lets
@@ -210,7 +257,7 @@ impl Bidder {
         self.state.begin_drain();
         std::thread::sleep(self.unready_delay);
         let clean = self.bid.drain(Instant::now() + self.drain_timeout);
-        drop(self.watcher);
+        drop(self.source);
         self.admin.drain(Instant::now() + ADMIN_DRAIN);
         ShutdownReport {
             clean,

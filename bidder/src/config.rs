@@ -157,18 +157,73 @@ impl Default for BiddingConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CampaignsConfig {
+    /// `file` (the embedded default) or `dynamodb`.
+    pub source: SourceKind,
     /// Campaigns file (`.toml` or `.json`), re-read when it changes. Empty: the bundled
     /// example campaigns, compiled into the binary.
     pub path: Option<PathBuf>,
     /// How often the file is checked for changes, milliseconds.
     pub reload_interval_ms: u64,
+    /// The DynamoDB source.
+    pub dynamodb: DynamoDbConfig,
 }
 
 impl Default for CampaignsConfig {
     fn default() -> Self {
         CampaignsConfig {
+            source: SourceKind::File,
             path: None,
             reload_interval_ms: 1_000,
+            dynamodb: DynamoDbConfig::default(),
+        }
+    }
+}
+
+/// Where campaigns come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A local file, or the bundled examples.
+    #[default]
+    File,
+    /// A DynamoDB table, scanned at start and then followed through its stream.
+    Dynamodb,
+}
+
+/// The DynamoDB campaign source. The endpoint, region and credentials come from the
+/// standard AWS configuration (`AWS_ENDPOINT_URL`, `AWS_REGION`, the credentials chain).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DynamoDbConfig {
+    /// Campaigns table (key `campaign_id`, stream with NEW_AND_OLD_IMAGES).
+    pub table: String,
+    /// Parallel segments of the bootstrap scan.
+    pub scan_segments: u32,
+    /// Pause between stream polls when no records came, milliseconds.
+    pub poll_interval_ms: u64,
+    /// How often the shard list is refreshed to find new shards, milliseconds.
+    pub shard_refresh_ms: u64,
+    /// Not ready while the source has not been caught up for this long, milliseconds.
+    pub max_staleness_ms: u64,
+    /// First retry delay after an error, milliseconds; doubles up to `retry_max_ms`.
+    pub retry_initial_ms: u64,
+    /// Longest retry delay, milliseconds.
+    pub retry_max_ms: u64,
+    /// Time allowed for one AWS call, milliseconds.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for DynamoDbConfig {
+    fn default() -> Self {
+        DynamoDbConfig {
+            table: "tern-campaigns".to_owned(),
+            scan_segments: 4,
+            poll_interval_ms: 250,
+            shard_refresh_ms: 10_000,
+            max_staleness_ms: 10_000,
+            retry_initial_ms: 100,
+            retry_max_ms: 5_000,
+            request_timeout_ms: 3_000,
         }
     }
 }
@@ -376,6 +431,47 @@ impl Config {
                 return Err(bad(key, "must be at least 1"));
             }
         }
+        let d = &self.campaigns.dynamodb;
+        if d.table.is_empty() {
+            return Err(bad("campaigns.dynamodb.table", "must not be empty"));
+        }
+        if !(1..=64).contains(&d.scan_segments) {
+            return Err(bad(
+                "campaigns.dynamodb.scan_segments",
+                "must be between 1 and 64",
+            ));
+        }
+        for (key, ms) in [
+            ("campaigns.dynamodb.poll_interval_ms", d.poll_interval_ms),
+            ("campaigns.dynamodb.shard_refresh_ms", d.shard_refresh_ms),
+            ("campaigns.dynamodb.retry_initial_ms", d.retry_initial_ms),
+            (
+                "campaigns.dynamodb.request_timeout_ms",
+                d.request_timeout_ms,
+            ),
+        ] {
+            if ms == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
+        if d.retry_max_ms < d.retry_initial_ms {
+            return Err(bad(
+                "campaigns.dynamodb.retry_max_ms",
+                "must be at least campaigns.dynamodb.retry_initial_ms",
+            ));
+        }
+        if d.max_staleness_ms <= d.poll_interval_ms {
+            return Err(bad(
+                "campaigns.dynamodb.max_staleness_ms",
+                "must be longer than campaigns.dynamodb.poll_interval_ms",
+            ));
+        }
+        if self.campaigns.source == SourceKind::Dynamodb && self.campaigns.path.is_some() {
+            return Err(bad(
+                "campaigns.path",
+                "is for source = \"file\"; unset it for dynamodb",
+            ));
+        }
         let b = &self.bidding;
         if b.seat.is_empty() {
             return Err(bad("bidding.seat", "must not be empty"));
@@ -528,6 +624,43 @@ mod tests {
             ("[bidding.fx]\nEURO = 1.0", "bidding.fx.EURO"),
             ("[bidding.fx]\nCHF = -1.0", "bidding.fx.CHF"),
             ("[notice]\nsecret = \"short\"", "notice.secret"),
+            ("[campaigns]\nsource = \"s3\"", "campaigns.source"),
+            (
+                "[campaigns]\nsource = \"dynamodb\"\npath = \"x.toml\"",
+                "campaigns.path",
+            ),
+            (
+                "[campaigns.dynamodb]\ntable = \"\"",
+                "campaigns.dynamodb.table",
+            ),
+            (
+                "[campaigns.dynamodb]\nscan_segments = 0",
+                "campaigns.dynamodb.scan_segments",
+            ),
+            (
+                "[campaigns.dynamodb]\npoll_interval_ms = 0",
+                "campaigns.dynamodb.poll_interval_ms",
+            ),
+            (
+                "[campaigns.dynamodb]\nshard_refresh_ms = 0",
+                "campaigns.dynamodb.shard_refresh_ms",
+            ),
+            (
+                "[campaigns.dynamodb]\nretry_initial_ms = 0",
+                "campaigns.dynamodb.retry_initial_ms",
+            ),
+            (
+                "[campaigns.dynamodb]\nrequest_timeout_ms = 0",
+                "campaigns.dynamodb.request_timeout_ms",
+            ),
+            (
+                "[campaigns.dynamodb]\nretry_max_ms = 10",
+                "campaigns.dynamodb.retry_max_ms",
+            ),
+            (
+                "[campaigns.dynamodb]\nmax_staleness_ms = 100",
+                "campaigns.dynamodb.max_staleness_ms",
+            ),
             ("[notice]\nmax_age_s = 0", "notice.max_age_s"),
             ("[log]\nlevel = \"=[\"", "log.level"),
         ];

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use bidder::config::{Config, Overrides};
+use bidder::state::dynamodb::{AwsClients, seed};
 use bidder::{Bidder, bid_api::BID_PATH};
 use clap::Parser;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -14,7 +15,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 #[command(name = "bidder", version, about)]
 struct Cli {
     /// TOML config file (every option: bidder/bidder.example.toml).
-    #[arg(long, env = "TERN_CONFIG")]
+    #[arg(long, env = "TERN_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Bid listener address (server.bid_addr).
     #[arg(long)]
@@ -26,11 +27,27 @@ struct Cli {
     #[arg(long)]
     workers: Option<usize>,
     /// Campaigns file to serve and watch (campaigns.path); default: bundled examples.
-    #[arg(long)]
+    #[arg(long, global = true)]
     campaigns: Option<PathBuf>,
     /// Check the config and campaigns, print a summary, and exit.
     #[arg(long)]
     check: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Write campaigns (the bundled examples, or --campaigns) into a DynamoDB table.
+    /// Endpoint, region and credentials come from the standard AWS configuration.
+    Seed {
+        /// Table to write to (default: campaigns.dynamodb.table).
+        #[arg(long)]
+        table: Option<String>,
+        /// Create the table (on-demand, with a NEW_AND_OLD_IMAGES stream) if missing.
+        #[arg(long)]
+        create_table: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,6 +62,14 @@ fn main() -> anyhow::Result<()> {
     init_logging(&config);
     if cli.check {
         return check(&config);
+    }
+    if let Some(Command::Seed {
+        table,
+        create_table,
+    }) = cli.command
+    {
+        let table = table.unwrap_or_else(|| config.campaigns.dynamodb.table.clone());
+        return seed_table(&config, &table, create_table);
     }
 
     // Block the signals before any thread starts, so only the waiter below sees them.
@@ -88,6 +113,37 @@ fn check(config: &Config) -> anyhow::Result<()> {
         "config ok; {count} campaigns ok; {} workers",
         config.worker_count()
     );
+    Ok(())
+}
+
+fn seed_table(config: &Config, table: &str, create: bool) -> anyhow::Result<()> {
+    let campaigns = match &config.campaigns.path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let format = tern_engine::campaign::FileFormat::from_path(path);
+            tern_engine::campaign::parse_campaigns(&text, format)?
+        }
+        None => bidder::state::bundled_campaigns()?,
+    };
+    let timeout = std::time::Duration::from_millis(config.campaigns.dynamodb.request_timeout_ms);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let clients = AwsClients::load(timeout)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        if create {
+            seed::create_table(&clients, table)
+                .await
+                .map_err(anyhow::Error::msg)?;
+        }
+        seed::put_campaigns(&clients, table, &campaigns)
+            .await
+            .map_err(anyhow::Error::msg)
+    })?;
+    println!("seeded {} campaigns into {table}", campaigns.len());
     Ok(())
 }
 

@@ -43,5 +43,15 @@ pub const STATE_UPDATES_TOTAL: &str = "tern_state_updates_total";
 pub const STATE_REJECTS_TOTAL: &str = "tern_state_rejects_total";
 /// Gauge: seconds since the campaign state was last loaded successfully.
 pub const STATE_AGE_SECONDS: &str = "tern_state_age_seconds";
+/// Gauge: seconds since the remote campaign source was last known to be caught up.
+pub const SYNC_LAG_SECONDS: &str = "tern_sync_lag_seconds";
+/// Gauge: seconds since the remote campaign source last answered a poll.
+pub const SYNC_LAST_POLL_AGE_SECONDS: &str = "tern_sync_last_poll_age_seconds";
+/// Counter: source records (scan items and stream records) applied.
+pub const SYNC_RECORDS_APPLIED_TOTAL: &str = "tern_sync_records_applied_total";
+/// Counter: source records rejected as invalid and skipped.
+pub const SYNC_RECORDS_REJECTED_TOTAL: &str = "tern_sync_records_rejected_total";
+/// Counter: full scans of the campaign table.
+pub const SYNC_BOOTSTRAPS_TOTAL: &str = "tern_sync_bootstraps_total";
 /// Gauge: worker threads.
 pub const WORKERS: &str = "tern_workers";

@@ -22,6 +22,7 @@ pub(crate) struct StateGauges {
     pub(crate) state_rejects: u64,
     pub(crate) state_age_s: f64,
     pub(crate) workers: usize,
+    pub(crate) sync: Option<crate::state::SyncReport>,
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -214,6 +215,43 @@ pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
         g.state_age_s,
     );
     single(out, WORKERS, "gauge", "Worker threads.", g.workers);
+    if let Some(sync) = &g.sync {
+        single(
+            out,
+            SYNC_LAG_SECONDS,
+            "gauge",
+            "Seconds since the campaign source was last known to be caught up.",
+            sync.lag_s,
+        );
+        single(
+            out,
+            SYNC_LAST_POLL_AGE_SECONDS,
+            "gauge",
+            "Seconds since the campaign source last answered.",
+            sync.last_poll_age_s,
+        );
+        single(
+            out,
+            SYNC_RECORDS_APPLIED_TOTAL,
+            "counter",
+            "Campaign source records applied.",
+            sync.applied,
+        );
+        single(
+            out,
+            SYNC_RECORDS_REJECTED_TOTAL,
+            "counter",
+            "Campaign source records rejected as invalid.",
+            sync.rejected,
+        );
+        single(
+            out,
+            SYNC_BOOTSTRAPS_TOTAL,
+            "counter",
+            "Full scans of the campaign table.",
+            sync.bootstraps,
+        );
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use tern_engine::campaign::{FileFormat, parse_campaigns};
+use tern_engine::campaign::{CampaignError, FileFormat, parse_campaigns};
 
 use super::BidderState;
 
@@ -23,12 +23,18 @@ pub enum CampaignSource {
     File(PathBuf),
 }
 
+/// The bundled example campaigns, parsed.
+pub fn bundled_campaigns() -> Result<Vec<tern_engine::campaign::Campaign>, CampaignError> {
+    parse_campaigns(BUNDLED, FileFormat::Toml)
+}
+
 impl CampaignSource {
     /// Loads the campaigns once into `state`; the error names the campaign and field.
     pub fn load_into(&self, state: &BidderState) -> Result<usize, String> {
         let campaigns = match self {
-            CampaignSource::Bundled => parse_campaigns(BUNDLED, FileFormat::Toml)
-                .map_err(|e| format!("bundled campaigns: {e}"))?,
+            CampaignSource::Bundled => {
+                bundled_campaigns().map_err(|e| format!("bundled campaigns: {e}"))?
+            }
             CampaignSource::File(path) => read_file(path)?,
         };
         state

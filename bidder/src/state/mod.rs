@@ -5,7 +5,9 @@
 //! traffic on the fast path). Sources of campaigns (the file watcher here, DynamoDB
 //! later) build a new snapshot off the hot path and swap it in whole.
 
+pub mod dynamodb;
 mod file_source;
+mod sync_health;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,7 +19,8 @@ use tern_engine::campaign::{Campaign, CampaignError};
 use tern_engine::money::FxTable;
 use tern_engine::snapshot::Snapshot;
 
-pub use file_source::{CampaignSource, FileWatcher};
+pub use file_source::{CampaignSource, FileWatcher, bundled_campaigns};
+pub use sync_health::{SyncHealth, SyncReport};
 
 /// Campaign snapshot, spend, and readiness, shared by every thread.
 #[derive(Debug)]
@@ -31,6 +34,7 @@ pub struct BidderState {
     rejects: AtomicU64,
     last_update_ms: AtomicU64,
     last_error: Mutex<Option<String>>,
+    sync: SyncHealth,
 }
 
 /// A point-in-time description of the state, for `/state` and metrics.
@@ -56,7 +60,7 @@ pub struct StateSummary {
     pub draining: bool,
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -76,6 +80,7 @@ impl BidderState {
             rejects: AtomicU64::new(0),
             last_update_ms: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            sync: SyncHealth::default(),
         }
     }
 
@@ -86,7 +91,10 @@ impl BidderState {
 
     /// Replaces every campaign. On error the current snapshot keeps serving and the
     /// rejection is counted.
-    pub fn replace_campaigns(&self, campaigns: &[Campaign]) -> Result<(), CampaignError> {
+    pub fn replace_campaigns<'c>(
+        &self,
+        campaigns: impl IntoIterator<Item = &'c Campaign>,
+    ) -> Result<(), CampaignError> {
         match Snapshot::build(campaigns, Arc::clone(&self.fx), &self.ledger) {
             Ok(snapshot) => {
                 self.snapshot.store(Arc::new(snapshot));
@@ -113,9 +121,22 @@ impl BidderState {
         &self.ledger
     }
 
-    /// Whether the bidder wants traffic: campaigns loaded and not shutting down.
+    /// Whether the bidder wants traffic: campaigns loaded, the source not stale, and
+    /// not shutting down.
     pub fn is_ready(&self) -> bool {
-        self.loaded.load(Ordering::Acquire) && !self.draining.load(Ordering::Acquire)
+        self.loaded.load(Ordering::Acquire)
+            && !self.draining.load(Ordering::Acquire)
+            && self.sync.is_fresh()
+    }
+
+    /// Freshness and counters of a remote campaign source.
+    pub fn sync(&self) -> &SyncHealth {
+        &self.sync
+    }
+
+    /// The exchange-rate table campaigns are priced with.
+    pub fn fx(&self) -> &Arc<FxTable> {
+        &self.fx
     }
 
     /// Starts shutting down: readiness turns false for good.

@@ -121,6 +121,7 @@ pub fn decide(
     let hour = ((ctx.now_unix_s / 3600) % 24) as u32;
     let day = ctx.now_unix_s / 86_400;
     let mut furthest = NoBidReason::NoMatch;
+    let bits = snapshot.index.request_bits(req, hour);
     for (imp_pos, imp) in req.imp.iter().enumerate() {
         let pricing = Pricing {
             fx: snapshot.fx(),
@@ -135,6 +136,10 @@ pub fn decide(
         }
         for list in candidates {
             for &position in list {
+                if !snapshot.index.may_target(position, &bits) {
+                    // What `evaluate` would conclude, without reading the campaign.
+                    continue;
+                }
                 let campaign = &snapshot.campaigns()[position as usize];
                 match evaluate(campaign, req, imp, ctx, hour, &pricing) {
                     Ok(mut bid) => {

@@ -7,11 +7,17 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use smallvec::SmallVec;
 
 pub use super::raw_json::RawJson;
 
 /// Longest request or impression id accepted; ids travel inside billing tokens.
 pub const MAX_ID_BYTES: usize = 256;
+
+/// A list from the request, held inline up to `N` items. The lists a bid request
+/// carries are short, so parsing one allocates nothing in the common case; a
+/// longer list spills to the heap. Read it as a slice.
+pub type List<T, const N: usize> = SmallVec<[T; N]>;
 
 /// A string field borrowed from the request body; owned only when the JSON text
 /// held escapes. Unlike a bare `Cow<str>`, it borrows inside `Vec` and `Option` too.
@@ -86,7 +92,7 @@ pub struct BidRequest<'a> {
     pub id: Str<'a>,
     /// Impressions offered; at least one is required.
     #[serde(borrow, default)]
-    pub imp: Vec<Imp<'a>>,
+    pub imp: List<Imp<'a>, 4>,
     /// The website, when the ad shows on a site.
     #[serde(borrow)]
     pub site: Option<Site<'a>>,
@@ -106,22 +112,22 @@ pub struct BidRequest<'a> {
     pub tmax: Option<u64>,
     /// Buyer seats allowed to bid; absent means all.
     #[serde(borrow, default)]
-    pub wseat: Vec<Str<'a>>,
+    pub wseat: List<Str<'a>, 2>,
     /// Buyer seats blocked from bidding.
     #[serde(borrow, default)]
-    pub bseat: Vec<Str<'a>>,
+    pub bseat: List<Str<'a>, 2>,
     /// Currencies the exchange accepts for bids (ISO-4217); absent means USD.
     #[serde(borrow, default)]
-    pub cur: Vec<Str<'a>>,
+    pub cur: List<Str<'a>, 2>,
     /// Blocked advertiser content categories.
     #[serde(borrow, default)]
-    pub bcat: Vec<Str<'a>>,
+    pub bcat: List<Str<'a>, 8>,
     /// Blocked advertiser domains.
     #[serde(borrow, default)]
-    pub badv: Vec<Str<'a>>,
+    pub badv: List<Str<'a>, 4>,
     /// Blocked advertised applications (store ids / bundles).
     #[serde(borrow, default)]
-    pub bapp: Vec<Str<'a>>,
+    pub bapp: List<Str<'a>, 4>,
     /// Regulations in force for this request.
     pub regs: Option<Regs>,
     /// Where the request came from (supply chain).
@@ -186,7 +192,7 @@ pub struct Banner<'a> {
     pub h: Option<u32>,
     /// Every size the slot accepts.
     #[serde(default)]
-    pub format: Vec<Format>,
+    pub format: List<Format, 4>,
     /// Exchange-specific extensions, left unparsed.
     #[serde(borrow)]
     pub ext: Option<RawJson<'a>>,
@@ -197,26 +203,28 @@ pub struct Banner<'a> {
 pub struct Video<'a> {
     /// Accepted MIME types, e.g. `video/mp4`.
     #[serde(borrow, default)]
-    pub mimes: Vec<Str<'a>>,
+    pub mimes: List<Str<'a>, 4>,
     /// Minimum ad duration in seconds.
     pub minduration: Option<u32>,
     /// Maximum ad duration in seconds.
     pub maxduration: Option<u32>,
     /// Accepted video protocols (VAST versions), OpenRTB list 5.8.
     #[serde(default)]
-    pub protocols: Vec<u8>,
+    pub protocols: List<u8, 8>,
     /// Player width.
     pub w: Option<u32>,
     /// Player height.
     pub h: Option<u32>,
 }
 
-/// Native slot (§3.2.9); only its presence matters to matching.
+/// Native slot (§3.2.9); only its presence matters to matching. Its `request`
+/// document is a JSON string full of escapes that the engine never reads, so it is
+/// skipped rather than unescaped into a copy (which would allocate per request).
 #[derive(Debug, Deserialize)]
 pub struct Native<'a> {
-    /// The native request document, as a string; not parsed.
+    /// Version of the Native Ads API the request follows.
     #[serde(borrow)]
-    pub request: Option<Str<'a>>,
+    pub ver: Option<Str<'a>>,
 }
 
 /// Private marketplace (§3.2.11).
@@ -227,7 +235,7 @@ pub struct Pmp<'a> {
     pub private_auction: u8,
     /// The deals on offer.
     #[serde(borrow, default)]
-    pub deals: Vec<Deal<'a>>,
+    pub deals: List<Deal<'a>, 4>,
 }
 
 /// One deal (§3.2.12).
@@ -244,7 +252,7 @@ pub struct Deal<'a> {
     pub bidfloorcur: Option<Str<'a>>,
     /// Buyer seats allowed on this deal; absent means all.
     #[serde(borrow, default)]
-    pub wseat: Vec<Str<'a>>,
+    pub wseat: List<Str<'a>, 2>,
 }
 
 /// Publisher of a site or app (§3.2.15).
@@ -266,13 +274,13 @@ pub struct Site<'a> {
     pub domain: Option<Str<'a>>,
     /// Content categories of the site.
     #[serde(borrow, default)]
-    pub cat: Vec<Str<'a>>,
+    pub cat: List<Str<'a>, 4>,
     /// Content categories of the current section.
     #[serde(borrow, default)]
-    pub sectioncat: Vec<Str<'a>>,
+    pub sectioncat: List<Str<'a>, 4>,
     /// Content categories of the current page.
     #[serde(borrow, default)]
-    pub pagecat: Vec<Str<'a>>,
+    pub pagecat: List<Str<'a>, 4>,
     /// The site's publisher.
     #[serde(borrow)]
     pub publisher: Option<Publisher<'a>>,
@@ -292,13 +300,13 @@ pub struct App<'a> {
     pub domain: Option<Str<'a>>,
     /// Content categories of the app.
     #[serde(borrow, default)]
-    pub cat: Vec<Str<'a>>,
+    pub cat: List<Str<'a>, 4>,
     /// Content categories of the current section.
     #[serde(borrow, default)]
-    pub sectioncat: Vec<Str<'a>>,
+    pub sectioncat: List<Str<'a>, 4>,
     /// Content categories of the current page or view.
     #[serde(borrow, default)]
-    pub pagecat: Vec<Str<'a>>,
+    pub pagecat: List<Str<'a>, 4>,
     /// The app's publisher.
     #[serde(borrow)]
     pub publisher: Option<Publisher<'a>>,

@@ -8,6 +8,8 @@
 //! Each candidate is then checked in full, so the index only has to be complete,
 //! never exact.
 
+mod prefilter;
+
 use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
@@ -15,6 +17,8 @@ use smallvec::SmallVec;
 
 use super::compiled::{CompiledCampaign, CreativeKind, country_key};
 use crate::openrtb::request::{BidRequest, Imp};
+use prefilter::Prefilter;
+pub(crate) use prefilter::RequestBits;
 
 /// Campaign positions in the snapshot.
 pub(crate) type Postings = Vec<u32>;
@@ -80,12 +84,16 @@ pub(crate) struct Index {
     banner_sizes: FxHashMap<(u32, u32), Postings>,
     video: Postings,
     native: Postings,
+    /// Every campaign's hour, country, device and OS targeting as bit masks.
+    prefilter: Prefilter,
 }
 
 impl Index {
     /// Indexes the campaign at `position`.
     pub(crate) fn add(&mut self, position: u32, c: &CompiledCampaign) {
         let t = &c.targeting;
+        debug_assert_eq!(position as usize, self.prefilter.len(), "added in order");
+        self.prefilter.add(t);
         self.countries.add(position, t.countries.iter().copied());
         self.device_types
             .add(position, t.device_types.iter().copied());
@@ -112,6 +120,18 @@ impl Index {
         if native {
             self.native.push(position);
         }
+    }
+
+    /// The request's pre-filter bits; compute once per request.
+    pub(crate) fn request_bits(&self, req: &BidRequest<'_>, hour_utc: u32) -> RequestBits {
+        self.prefilter.request(req, hour_utc)
+    }
+
+    /// False when the campaign at `position` certainly does not target a request
+    /// with these bits (its hours, countries, device types or OS exclude it).
+    #[inline]
+    pub(crate) fn may_target(&self, position: u32, bits: &RequestBits) -> bool {
+        self.prefilter.may_target(position, bits)
     }
 
     /// The shortest set of candidate lists for `imp`, chosen among the dimensions.

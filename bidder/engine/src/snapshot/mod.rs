@@ -40,8 +40,8 @@ impl Snapshot {
     /// Compiles `campaigns` (validated already) into a snapshot. Paused campaigns are
     /// kept (billing notices for their past wins still debit them) but not indexed.
     /// Fails, naming the campaign, when one cannot be priced.
-    pub fn build(
-        campaigns: &[Campaign],
+    pub fn build<'c>(
+        campaigns: impl IntoIterator<Item = &'c Campaign>,
         fx: Arc<FxTable>,
         ledger: &BudgetLedger,
     ) -> Result<Snapshot, CampaignError> {
@@ -73,6 +73,12 @@ impl Snapshot {
             }
         }
         Ok(snapshot)
+    }
+
+    /// Checks that `campaign` (validated already) can be compiled with `fx`, so a
+    /// source can refuse one bad record instead of a whole snapshot.
+    pub fn check(campaign: &Campaign, fx: &FxTable) -> Result<(), CampaignError> {
+        CompiledCampaign::compile(campaign, fx, Arc::default()).map(drop)
     }
 
     /// A snapshot with no campaigns: bids nothing.

@@ -1,0 +1,262 @@
+//! Campaign items: the campaign model stored as native DynamoDB attributes.
+//!
+//! An item is the campaign document with `id` renamed to the table's key
+//! `campaign_id`; numbers are `N`, lists `L`, maps `M`, absent options are left
+//! out. Items are read through `serde_json::Value` into the same deserializer and
+//! validation as a campaigns file, so one model and one set of rules serve both.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue as TableValue;
+use aws_sdk_dynamodbstreams::types::AttributeValue as StreamValue;
+use serde_json::{Map, Number, Value};
+use tern_engine::campaign::{Campaign, CampaignError, parse_campaign};
+
+/// The table's partition key attribute (the campaign id).
+pub const KEY_ATTRIBUTE: &str = "campaign_id";
+/// The version attribute; changes apply only over a lower version.
+pub const VERSION_ATTRIBUTE: &str = "version";
+
+/// A change read from the table or its stream, before validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemDocument {
+    /// Campaign id (the key).
+    pub id: String,
+    /// The item's version.
+    pub version: u64,
+    /// The item as a campaign document (`id` in place of `campaign_id`).
+    pub document: Value,
+}
+
+impl ItemDocument {
+    /// Validates the document as a campaign.
+    pub fn campaign(&self) -> Result<Campaign, CampaignError> {
+        parse_campaign(self.document.clone(), 0)
+    }
+}
+
+/// Why an item cannot be read at all (no usable key or version).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("item {id}: {reason}")]
+pub struct ItemError {
+    /// The key, or `(no key)`.
+    pub id: String,
+    /// What is missing.
+    pub reason: String,
+}
+
+fn number(text: &str) -> Option<Value> {
+    if let Ok(n) = text.parse::<u64>() {
+        return Some(Value::Number(n.into()));
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        return Some(Value::Number(n.into()));
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+}
+
+macro_rules! attribute_to_json {
+    ($name:ident, $ty:ty) => {
+        /// Converts one attribute to JSON; binary attributes have no campaign meaning.
+        fn $name(value: &$ty) -> Result<Value, String> {
+            type V = $ty;
+            Ok(match value {
+                V::S(s) => Value::String(s.clone()),
+                V::N(n) => number(n).ok_or_else(|| format!("`{n}` is not a number"))?,
+                V::Bool(b) => Value::Bool(*b),
+                V::Null(_) => Value::Null,
+                V::L(items) => Value::Array(items.iter().map($name).collect::<Result<_, _>>()?),
+                V::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+                V::Ns(items) => Value::Array(
+                    items
+                        .iter()
+                        .map(|n| number(n).ok_or_else(|| format!("`{n}` is not a number")))
+                        .collect::<Result<_, _>>()?,
+                ),
+                V::M(map) => Value::Object(
+                    map.iter()
+                        .map(|(k, v)| Ok((k.clone(), $name(v)?)))
+                        .collect::<Result<Map<_, _>, String>>()?,
+                ),
+                _ => return Err("binary and unknown attribute types are not supported".into()),
+            })
+        }
+    };
+}
+
+attribute_to_json!(table_value_to_json, TableValue);
+attribute_to_json!(stream_value_to_json, StreamValue);
+
+/// Reads an item from a Scan.
+pub fn from_table_item(item: &HashMap<String, TableValue>) -> Result<ItemDocument, ItemError> {
+    let map = item
+        .iter()
+        .map(|(k, v)| table_value_to_json(v).map(|v| (k.clone(), v)))
+        .collect::<Result<Map<_, _>, String>>();
+    to_document(
+        item_key(item.get(KEY_ATTRIBUTE).and_then(|v| v.as_s().ok())),
+        map,
+    )
+}
+
+/// Reads an item image from a stream record.
+pub fn from_stream_image(item: &HashMap<String, StreamValue>) -> Result<ItemDocument, ItemError> {
+    let map = item
+        .iter()
+        .map(|(k, v)| stream_value_to_json(v).map(|v| (k.clone(), v)))
+        .collect::<Result<Map<_, _>, String>>();
+    to_document(
+        item_key(item.get(KEY_ATTRIBUTE).and_then(|v| v.as_s().ok())),
+        map,
+    )
+}
+
+fn item_key(key: Option<&String>) -> String {
+    key.cloned().unwrap_or_else(|| "(no key)".to_owned())
+}
+
+fn to_document(
+    id: String,
+    map: Result<Map<String, Value>, String>,
+) -> Result<ItemDocument, ItemError> {
+    let fail = |reason: String| ItemError {
+        id: id.clone(),
+        reason,
+    };
+    let mut map = map.map_err(fail)?;
+    if id == "(no key)" {
+        return Err(fail(format!("missing string attribute `{KEY_ATTRIBUTE}`")));
+    }
+    let version = map
+        .get(VERSION_ATTRIBUTE)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| fail(format!("missing numeric attribute `{VERSION_ATTRIBUTE}`")))?;
+    map.remove(KEY_ATTRIBUTE);
+    map.insert("id".to_owned(), Value::String(id.clone()));
+    Ok(ItemDocument {
+        id,
+        version,
+        document: Value::Object(map),
+    })
+}
+
+/// Writes a campaign as a table item.
+pub fn to_table_item(campaign: &Campaign) -> HashMap<String, TableValue> {
+    let document = serde_json::to_value(campaign).expect("campaigns serialize");
+    let Value::Object(mut map) = document else {
+        unreachable!("a campaign is an object")
+    };
+    let id = map
+        .remove("id")
+        .unwrap_or(Value::String(campaign.id.clone()));
+    map.insert(KEY_ATTRIBUTE.to_owned(), id);
+    map.into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k, json_to_table_value(&v)))
+        .collect()
+}
+
+fn json_to_table_value(value: &Value) -> TableValue {
+    match value {
+        Value::Null => TableValue::Null(true),
+        Value::Bool(b) => TableValue::Bool(*b),
+        Value::Number(n) => TableValue::N(n.to_string()),
+        Value::String(s) => TableValue::S(s.clone()),
+        Value::Array(items) => TableValue::L(items.iter().map(json_to_table_value).collect()),
+        Value::Object(map) => TableValue::M(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), json_to_table_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Vec<Campaign> {
+        let text = include_str!("../../../campaigns/example.toml");
+        tern_engine::campaign::parse_campaigns(text, tern_engine::campaign::FileFormat::Toml)
+            .unwrap()
+    }
+
+    #[test]
+    fn every_example_campaign_round_trips_through_an_item() {
+        for campaign in example() {
+            let item = to_table_item(&campaign);
+            assert_eq!(
+                item.get(KEY_ATTRIBUTE).unwrap().as_s().unwrap(),
+                &campaign.id
+            );
+            assert!(!item.contains_key("id"));
+            let read = from_table_item(&item).unwrap();
+            assert_eq!(read.version, campaign.version);
+            assert_eq!(read.campaign().unwrap(), campaign);
+        }
+    }
+
+    #[test]
+    fn stream_images_read_like_table_items() {
+        let image: HashMap<String, StreamValue> = [
+            (KEY_ATTRIBUTE.to_owned(), StreamValue::S("c1".into())),
+            (VERSION_ATTRIBUTE.to_owned(), StreamValue::N("7".into())),
+            (
+                "bidding".to_owned(),
+                StreamValue::M(
+                    [("max_cpm".to_owned(), StreamValue::N("2.5".into()))]
+                        .into_iter()
+                        .collect(),
+                ),
+            ),
+            (
+                "categories".to_owned(),
+                StreamValue::Ss(vec!["IAB1".into()]),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let read = from_stream_image(&image).unwrap();
+        assert_eq!((read.id.as_str(), read.version), ("c1", 7));
+        assert_eq!(read.document["bidding"]["max_cpm"], 2.5);
+        assert_eq!(read.document["categories"][0], "IAB1");
+        let err = read.campaign().unwrap_err();
+        assert_eq!(err.campaign, "c1", "validation names the campaign: {err}");
+    }
+
+    #[test]
+    fn items_without_key_or_version_are_refused() {
+        let no_version: HashMap<String, TableValue> =
+            [(KEY_ATTRIBUTE.to_owned(), TableValue::S("c1".into()))]
+                .into_iter()
+                .collect();
+        assert!(
+            from_table_item(&no_version)
+                .unwrap_err()
+                .reason
+                .contains("version")
+        );
+        let no_key: HashMap<String, TableValue> =
+            [(VERSION_ATTRIBUTE.to_owned(), TableValue::N("1".into()))]
+                .into_iter()
+                .collect();
+        assert!(
+            from_table_item(&no_key)
+                .unwrap_err()
+                .reason
+                .contains(KEY_ATTRIBUTE)
+        );
+        let binary: HashMap<String, TableValue> = [
+            (KEY_ATTRIBUTE.to_owned(), TableValue::S("c1".into())),
+            (VERSION_ATTRIBUTE.to_owned(), TableValue::N("1".into())),
+            ("x".to_owned(), TableValue::B(vec![1u8].into())),
+        ]
+        .into_iter()
+        .collect();
+        assert!(from_table_item(&binary).is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! The DynamoDB campaign source: a full scan to start, then the table's stream.
+//!
+//! Runs on its own thread with a tokio current-thread runtime, so nothing here ever
+//! touches a bid worker. Bootstrap takes stream positions *before* scanning, so a
+//! change made during the scan is read again from the stream; the [`replica`]
+//! applies changes by version, which makes that overlap (and any replay) harmless.
+//! After each poll round that changed something, a new snapshot is built and
+//! swapped in. See `docs/dynamodb.md` for the table design.
+
+pub mod item;
+mod replica;
+pub mod seed;
+mod shards;
+mod stream;
+mod tail;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures_util::future::try_join_all;
+
+use self::replica::{Applied, Change, Replica};
+use self::shards::ShardTracker;
+use self::stream::{AwsStream, ChangeStream, Position};
+use self::tail::{Backoff, RoundOutcome, poll_round};
+use super::{BidderState, now_ms};
+use crate::config::DynamoDbConfig;
+
+/// Consecutive failed calls after which the source checks whether the table's
+/// stream has changed.
+const CHECK_STREAM_AFTER_FAILURES: u32 = 3;
+
+/// The AWS clients the source uses, built from the standard AWS configuration.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    /// DynamoDB (describe, scan, and for seeding: create, put).
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// DynamoDB Streams.
+    pub streams: aws_sdk_dynamodbstreams::Client,
+}
+
+impl AwsClients {
+    /// Loads region, endpoint (`AWS_ENDPOINT_URL`) and credentials the standard way.
+    /// Fails when no region is configured.
+    pub async fn load(request_timeout: Duration) -> Result<AwsClients, String> {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .operation_timeout(request_timeout)
+            .connect_timeout(request_timeout.min(Duration::from_secs(2)))
+            .build();
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .load()
+            .await;
+        if shared.region().is_none() {
+            return Err("no AWS region configured: set AWS_REGION (or a profile's region)".into());
+        }
+        Ok(AwsClients::from_config(&shared))
+    }
+
+    /// Clients for an explicit configuration.
+    pub fn from_config(shared: &aws_config::SdkConfig) -> AwsClients {
+        AwsClients {
+            dynamodb: aws_sdk_dynamodb::Client::new(shared),
+            streams: aws_sdk_dynamodbstreams::Client::new(shared),
+        }
+    }
+}
+
+/// A running DynamoDB source; stops at the end of its current call when dropped.
+#[derive(Debug)]
+pub struct DynamoDbSource {
+    stop: Arc<AtomicBool>,
+}
+
+impl DynamoDbSource {
+    /// Starts the sync thread. The state stays not-ready until the first scan is
+    /// applied and whenever the source falls behind `max_staleness_ms`.
+    pub fn start(config: DynamoDbConfig, state: Arc<BidderState>) -> std::io::Result<Self> {
+        state.sync().set_staleness_limit(config.max_staleness_ms);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("dynamodb-sync".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("building the sync runtime");
+                runtime.block_on(run(config, state, stop_flag));
+            })?;
+        Ok(DynamoDbSource { stop })
+    }
+}
+
+impl Drop for DynamoDbSource {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Bootstraps, tails, and starts over whenever the stream is lost.
+async fn run(config: DynamoDbConfig, state: Arc<BidderState>, stop: Arc<AtomicBool>) {
+    let mut backoff = Backoff::new(config.retry_initial_ms, config.retry_max_ms);
+    let clients = loop {
+        match AwsClients::load(Duration::from_millis(config.request_timeout_ms)).await {
+            Ok(clients) => break clients,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot configure AWS clients");
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let (stream, mut tracker, mut replica) = match bootstrap(&clients, &config, &state).await {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::warn!(error = %e, table = %config.table, "campaign table bootstrap failed; retrying");
+                tokio::time::sleep(backoff.next_delay()).await;
+                continue;
+            }
+        };
+        backoff.reset();
+        tail(&stream, &mut tracker, &mut replica, &config, &state, &stop).await;
+    }
+}
+
+/// Follows the stream until it is lost (then the caller bootstraps again) or stop.
+async fn tail<S: ChangeStream>(
+    stream: &S,
+    tracker: &mut ShardTracker,
+    replica: &mut Replica,
+    config: &DynamoDbConfig,
+    state: &BidderState,
+    stop: &AtomicBool,
+) {
+    let mut backoff = Backoff::new(config.retry_initial_ms, config.retry_max_ms);
+    let refresh = Duration::from_millis(config.shard_refresh_ms);
+    let poll_interval = Duration::from_millis(config.poll_interval_ms);
+    let mut last_refresh = tokio::time::Instant::now();
+    let mut refresh_now = false;
+    let mut failures = 0u32;
+    while !stop.load(Ordering::Relaxed) {
+        if failures >= CHECK_STREAM_AFTER_FAILURES {
+            // Calls keep failing: if the table now has another stream (restored or
+            // re-created), this one will never recover.
+            if let Ok(false) = stream.is_current().await {
+                tracing::warn!("the campaign table has a new stream; scanning again");
+                return;
+            }
+        }
+        if refresh_now || last_refresh.elapsed() >= refresh || tracker.readable().is_empty() {
+            match stream.shards().await {
+                Ok(shards) => {
+                    let added = tracker.discover(&shards);
+                    if added > 0 {
+                        tracing::info!(added, "new stream shards");
+                    }
+                    last_refresh = tokio::time::Instant::now();
+                    refresh_now = false;
+                }
+                Err(stream::StreamError::Gone(e)) => {
+                    tracing::warn!(error = %e, "campaign stream lost; scanning again");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "listing stream shards failed; retrying");
+                    failures += 1;
+                    tokio::time::sleep(backoff.next_delay()).await;
+                    continue;
+                }
+            }
+        }
+        match poll_round(stream, tracker, replica, state.sync(), now_ms()).await {
+            Ok(RoundOutcome {
+                changed,
+                records,
+                fresh_at_ms,
+                shard_finished,
+            }) => {
+                backoff.reset();
+                state.sync().polled();
+                if changed {
+                    publish(replica, state);
+                }
+                if let Some(at) = fresh_at_ms {
+                    state.sync().caught_up(at);
+                }
+                refresh_now |= shard_finished;
+                if records == 0 {
+                    tokio::time::sleep(poll_interval).await;
+                }
+            }
+            Err(stream::StreamError::Gone(e)) => {
+                tracing::warn!(error = %e, "campaign stream data lost; scanning again");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the campaign stream failed; retrying");
+                failures += 1;
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    }
+}
+
+/// Swaps in a snapshot of the replica.
+fn publish(replica: &Replica, state: &BidderState) {
+    if let Err(e) = state.replace_campaigns(replica.campaigns()) {
+        // Each campaign was checked on its way in; this is a bug, not bad data.
+        tracing::error!(error = %e, "snapshot build failed; keeping the last good state");
+    }
+}
+
+/// Takes stream positions, scans the table, and publishes the result.
+async fn bootstrap(
+    clients: &AwsClients,
+    config: &DynamoDbConfig,
+    state: &BidderState,
+) -> Result<(AwsStream, ShardTracker, Replica), String> {
+    let table = clients
+        .dynamodb
+        .describe_table()
+        .table_name(&config.table)
+        .send()
+        .await
+        .map_err(|e| format!("describe table {}: {}", config.table, aws_message(&e)))?;
+    let arn = table
+        .table
+        .and_then(|t| t.latest_stream_arn)
+        .ok_or_else(|| {
+            format!(
+                "table {} has no stream: enable NEW_AND_OLD_IMAGES",
+                config.table
+            )
+        })?;
+    let stream = AwsStream {
+        client: clients.streams.clone(),
+        tables: clients.dynamodb.clone(),
+        table: config.table.clone(),
+        arn,
+    };
+    let shards = stream.shards().await.map_err(|e| e.to_string())?;
+    let mut open = Vec::new();
+    for shard in shards.iter().filter(|s| !s.closed) {
+        let iterator = stream
+            .iterator(&shard.id, &Position::Latest)
+            .await
+            .map_err(|e| e.to_string())?;
+        open.push((shard.id.clone(), iterator));
+    }
+    let tracker = ShardTracker::before_scan(&shards, open);
+
+    let scan_started_ms = now_ms();
+    let segments = config.scan_segments;
+    let pages = try_join_all(
+        (0..segments).map(|segment| scan_segment(clients, &config.table, segment, segments)),
+    )
+    .await?;
+    let mut replica = Replica::new(Arc::clone(state.fx()));
+    let (mut applied, mut rejected) = (0, 0);
+    for item in pages.iter().flatten() {
+        let outcome = match item::from_table_item(item) {
+            Ok(document) => replica.apply(Change::Upsert(document)),
+            Err(e) => Applied::Rejected(e.to_string()),
+        };
+        match outcome {
+            Applied::Changed => applied += 1,
+            Applied::Stale => {}
+            Applied::Rejected(reason) => {
+                rejected += 1;
+                tracing::warn!(%reason, "campaign item rejected");
+                state.record_reject(reason);
+            }
+        }
+    }
+    state.sync().count(applied, rejected);
+    publish(&replica, state);
+    state.sync().bootstrapped();
+    state.sync().polled();
+    state.sync().caught_up(scan_started_ms);
+    tracing::info!(campaigns = replica.len(), rejected, table = %config.table, "campaign table scanned");
+    Ok((stream, tracker, replica))
+}
+
+/// Reads one segment of a parallel scan, page by page.
+async fn scan_segment(
+    clients: &AwsClients,
+    table: &str,
+    segment: u32,
+    total: u32,
+) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, String> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = clients
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .segment(segment as i32)
+            .total_segments(total as i32)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| format!("scan {table} segment {segment}: {}", aws_message(&e)))?;
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// The service's error code and message, or the transport error with its causes.
+pub(crate) fn aws_message<E>(error: &aws_sdk_dynamodb::error::SdkError<E>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            use std::error::Error as _;
+            let mut text = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
