@@ -1,5 +1,5 @@
 //! Bit-mask pre-filter: the targeting every request is checked against (hour,
-//! country, device type, OS), packed per campaign into one small, contiguous
+//! country, region, device type, OS, included content categories), packed per campaign into one small, contiguous
 //! record, so most candidates the indexes return are turned away without touching
 //! the campaign itself (its vectors, strings and counters live elsewhere in memory).
 //!
@@ -71,8 +71,12 @@ impl<K: std::hash::Hash + Eq> BitMap<K> {
 struct Masks {
     hours: u32,
     countries: u64,
+    regions: u64,
     device_types: u64,
     os: u64,
+    /// Top-level categories (`IAB1` of `IAB1-5`) of the include rules: a rule can
+    /// only match a category under its own top level.
+    categories: u64,
 }
 
 /// The request side: one bit per dimension.
@@ -80,8 +84,10 @@ struct Masks {
 pub(crate) struct RequestBits {
     hour: u32,
     country: u64,
+    region: u64,
     device_type: u64,
     os: u64,
+    categories: u64,
 }
 
 /// Packed targeting of every indexed campaign, by position.
@@ -89,7 +95,9 @@ pub(crate) struct RequestBits {
 pub(crate) struct Prefilter {
     masks: Vec<Masks>,
     countries: BitMap<[u8; 3]>,
+    regions: BitMap<String>,
     os: BitMap<String>,
+    categories: BitMap<String>,
 }
 
 impl Prefilter {
@@ -105,9 +113,14 @@ impl Prefilter {
         let masks = Masks {
             hours: t.hours_mask,
             countries: self.countries.campaign_mask(t.countries.iter().copied()),
+            // Compiled regions are upper case, as `request` looks them up.
+            regions: self.regions.campaign_mask(t.regions.iter().cloned()),
             device_types,
             // Compiled OS names are lower case, as `request` looks them up.
             os: self.os.campaign_mask(t.os.iter().cloned()),
+            categories: self
+                .categories
+                .campaign_mask(t.categories_include.iter().map(|r| top_level(r).to_owned())),
         };
         self.masks.push(masks);
     }
@@ -130,8 +143,28 @@ impl Prefilter {
                 }
             }
         };
+        let region = match req.region() {
+            None => NONE_BIT,
+            Some(region) => {
+                let mut buf = [0u8; 32];
+                match ascii_upper(region, &mut buf) {
+                    Some(upper) => self.regions.request_bit(Some(upper)),
+                    None => ANY,
+                }
+            }
+        };
+        // Every top level the request's categories fall under; NONE_BIT so that
+        // campaigns without include rules pass.
+        let categories = req.content_categories().fold(NONE_BIT, |mask, cat| {
+            match self.categories.bits.get(top_level(cat)) {
+                Some(bit) if *bit < BITS => mask | 1 << bit,
+                _ => mask,
+            }
+        });
         RequestBits {
             hour: 1 << hour_utc,
+            region,
+            categories,
             country: self
                 .countries
                 .request_bit(req.country().and_then(country_key).as_ref()),
@@ -150,7 +183,22 @@ impl Prefilter {
             && m.countries & req.country != 0
             && m.device_types & req.device_type != 0
             && m.os & req.os != 0
+            && m.regions & req.region != 0
+            && m.categories & req.categories != 0
     }
+}
+
+/// The top level of an IAB category: `IAB1` for `IAB1-5`.
+fn top_level(category: &str) -> &str {
+    category.split('-').next().unwrap_or(category)
+}
+
+/// Upper-cases short ASCII text into `buf`; `None` when it does not fit.
+fn ascii_upper<'b>(text: &str, buf: &'b mut [u8; 32]) -> Option<&'b str> {
+    let out = buf.get_mut(..text.len())?;
+    out.copy_from_slice(text.as_bytes());
+    out.make_ascii_uppercase();
+    std::str::from_utf8(out).ok()
 }
 
 /// Device types are small numbers (OpenRTB list 5.21): bit `d`, or the none bit.
@@ -245,6 +293,77 @@ mod tests {
                             full,
                             "campaign {position}, request {body}"
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn regions_and_included_categories_reject_only_what_the_full_check_rejects() {
+        let with = |regions: &[&str], include: &[&str]| CompiledTargeting {
+            regions: regions.iter().map(|r| r.to_ascii_uppercase()).collect(),
+            categories_include: include.iter().map(|c| (*c).to_owned()).collect(),
+            hours_mask: u32::MAX,
+            ..CompiledTargeting::default()
+        };
+        let campaigns = [
+            with(&[], &[]),
+            with(&["US-CA", "us-ny"], &[]),
+            with(&[], &["IAB1", "IAB3-5"]),
+            with(&["DE-BY"], &["IAB12"]),
+            with(&[], &["483"]),
+        ];
+        let mut filter = Prefilter::default();
+        for t in &campaigns {
+            filter.add(t);
+        }
+        let regions = [
+            None,
+            Some("US-CA"),
+            Some("us-ny"),
+            Some("DE-BY"),
+            Some("FR-75"),
+        ];
+        let cats: [&[&str]; 7] = [
+            &[],
+            &["IAB1"],
+            &["IAB1-2", "IAB7"],
+            &["IAB3"],
+            &["IAB3-5"],
+            &["IAB12-1", "IAB3-50"],
+            &["483", "IAB9"],
+        ];
+        for region in regions {
+            for cat in cats {
+                let mut req = serde_json::json!({ "id": "r", "imp": [{ "id": "1" }],
+                    "site": { "cat": cat } });
+                if let Some(r) = region {
+                    req["device"] = serde_json::json!({ "geo": { "region": r } });
+                }
+                let body = req.to_string();
+                let req = BidRequest::parse(body.as_bytes()).unwrap();
+                let bits = filter.request(&req, 3);
+                for (position, t) in campaigns.iter().enumerate() {
+                    let region_ok = t.regions.is_empty()
+                        || req
+                            .region()
+                            .is_some_and(|r| t.regions.iter().any(|x| x.eq_ignore_ascii_case(r)));
+                    let include_ok = t.categories_include.is_empty()
+                        || req.content_categories().any(|c| {
+                            t.categories_include
+                                .iter()
+                                .any(|rule| crate::snapshot::compiled::category_matches(rule, c))
+                        });
+                    let passes = filter.may_target(position as u32, &bits);
+                    // The filter is complete; on these dimensions it is also exact for
+                    // regions, and exact for categories up to the top level.
+                    assert!(
+                        passes || !(region_ok && include_ok),
+                        "campaign {position} wrongly rejected for {body}"
+                    );
+                    if !region_ok {
+                        assert!(!passes, "campaign {position} should be rejected for {body}");
                     }
                 }
             }
