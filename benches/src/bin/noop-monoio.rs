@@ -2,7 +2,8 @@
 //! driver choice) that frames each request and answers `204`. Whatever it costs per
 //! request is what the runtime, the kernel and HTTP framing cost before any bidding.
 //!
-//! `noop-monoio [--addr 127.0.0.1:0]`; prints `noop-monoio ready: addr=ADDR driver=D`.
+//! `noop-monoio [--addr 127.0.0.1:0] [--io-driver auto|epoll]`; prints
+//! `noop-monoio ready: addr=ADDR driver=D`.
 
 use std::net::SocketAddr;
 
@@ -18,13 +19,22 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8090")]
     addr: SocketAddr,
+    /// `auto` (io_uring, else epoll, as the bidder's default) or `epoll`.
+    #[arg(long, default_value = "auto")]
+    io_driver: String,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-        .build()?
-        .block_on(serve(cli.addr))
+    match cli.io_driver.as_str() {
+        "auto" => monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+            .build()?
+            .block_on(serve(cli.addr)),
+        "epoll" => monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+            .build()?
+            .block_on(serve(cli.addr)),
+        other => anyhow::bail!("unknown --io-driver {other}: use auto or epoll"),
+    }
 }
 
 async fn serve(addr: SocketAddr) -> anyhow::Result<()> {
