@@ -18,6 +18,17 @@ fi
 
 # The black-box tests start real servers they find on PATH.
 step "test services"
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "installing redis-server from Debian packages"
+  sudo_if_needed=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_if_needed=(sudo)
+  fi
+  "${sudo_if_needed[@]}" apt-get update -qq
+  "${sudo_if_needed[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+redis-server --version
 if ! command -v moto_server >/dev/null 2>&1; then
   echo "installing moto[server] (AWS emulator) from PyPI"
   python3 -m pip install --quiet 'moto[server]>=5,<6'

@@ -128,6 +128,7 @@ impl Engine {
                 signer: &self.signer,
             }),
             now_unix_s,
+            user: tern_engine::user::UserKey::from_request(request),
         };
         write_bid_response(out, &parts);
         Outcome::Bid

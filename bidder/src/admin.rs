@@ -128,7 +128,7 @@ fn text(body: &mut Vec<u8>, status: u16, message: &str) -> Reply {
 }
 
 impl Router for AdminRouter {
-    fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
+    async fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
         if !matches!(req.method, Method::Get | Method::Head) {
             return text(body, 405, "use GET").with_header("Allow", "GET, HEAD");
         }

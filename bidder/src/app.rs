@@ -2,12 +2,16 @@
 //! admin listeners), and its orderly shutdown.
 
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::admin::AdminRouter;
 use crate::bid_api::{BidApi, BidRouter};
-use crate::config::{Config, SourceKind};
+use crate::config::{
+    CapStoreKind, Config, ConfigError, FrequencyCapConfig, RedisConfig, SourceKind,
+};
+use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint};
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
 use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
 use crate::state::dynamodb::DynamoDbSource;
@@ -45,6 +49,43 @@ pub enum StartError {
     /// Workers exited at start (e.g. `io_driver = "io_uring"` without io_uring).
     #[error("bid workers failed to start; see the log above")]
     WorkersExited,
+}
+
+/// What the workers' frequency-cap stores share.
+#[derive(Clone)]
+enum SharedCaps {
+    /// One in-process store for all workers.
+    Local(Arc<LocalCaps>),
+    /// The Redis endpoint; each worker opens its own connections.
+    Redis(Arc<RedisEndpoint>, RedisConfig),
+}
+
+impl SharedCaps {
+    fn start(config: &FrequencyCapConfig) -> Result<SharedCaps, StartError> {
+        Ok(match config.store {
+            CapStoreKind::Local => SharedCaps::Local(Arc::default()),
+            CapStoreKind::Redis => {
+                let endpoint =
+                    RedisEndpoint::start(&config.redis.addr).map_err(|reason| ConfigError {
+                        key: "frequency_cap.redis.addr".to_owned(),
+                        reason,
+                    })?;
+                SharedCaps::Redis(endpoint, config.redis.clone())
+            }
+        })
+    }
+
+    /// The store of one worker (built on that worker's thread).
+    fn for_worker(&self, metrics: Arc<WorkerMetrics>) -> CapStore {
+        match self {
+            SharedCaps::Local(local) => CapStore::Local(Arc::clone(local)),
+            SharedCaps::Redis(endpoint, config) => CapStore::Redis(Rc::new(RedisCaps::new(
+                Arc::clone(endpoint),
+                config.clone(),
+                metrics,
+            ))),
+        }
+    }
 }
 
 /// The campaign source feeding the state; stops when dropped.
@@ -159,12 +200,17 @@ impl Bidder {
         });
         let limits = ConnectionLimits::from_config(&config.limits);
 
+        let caps = SharedCaps::start(&config.frequency_cap)?;
         let bid_routers: RouterFactory<BidRouter> = Arc::new(move |index| {
             let api = Arc::clone(&api);
             let metrics = Arc::clone(&worker_metrics[index]);
             let for_router = Arc::clone(&metrics);
+            let caps = caps.clone();
             (
-                Box::new(move || BidRouter::new(api, for_router)),
+                Box::new(move || {
+                    let store = caps.for_worker(Arc::clone(&for_router));
+                    BidRouter::new(api, for_router, store)
+                }),
                 Some(metrics),
             )
         });

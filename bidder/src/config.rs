@@ -31,6 +31,8 @@ pub struct Config {
     pub campaigns: CampaignsConfig,
     /// Billing notices (`burl`).
     pub notice: NoticeConfig,
+    /// Frequency caps.
+    pub frequency_cap: FrequencyCapConfig,
     /// Graceful shutdown.
     pub shutdown: ShutdownConfig,
     /// Logging.
@@ -224,6 +226,92 @@ impl Default for DynamoDbConfig {
             retry_initial_ms: 100,
             retry_max_ms: 5_000,
             request_timeout_ms: 3_000,
+        }
+    }
+}
+
+/// Frequency caps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FrequencyCapConfig {
+    /// `local` (in this process; the embedded default) or `redis` (shared by the fleet).
+    pub store: CapStoreKind,
+    /// Longest wait for the cap check of one bid request, milliseconds; it is also
+    /// cut short to fit the request's `tmax`.
+    pub timeout_ms: u64,
+    /// What to do when the check cannot be made in time (store down, slow, or busy):
+    /// `skip_capped` (bid only with campaigns without caps) or `ignore_caps`.
+    pub on_unavailable: CapPolicy,
+    /// Longest wait to count one impression from a billing notice, milliseconds.
+    pub record_timeout_ms: u64,
+    /// The Redis store.
+    pub redis: RedisConfig,
+}
+
+impl Default for FrequencyCapConfig {
+    fn default() -> Self {
+        FrequencyCapConfig {
+            store: CapStoreKind::Local,
+            timeout_ms: 5,
+            on_unavailable: CapPolicy::SkipCapped,
+            record_timeout_ms: 500,
+            redis: RedisConfig::default(),
+        }
+    }
+}
+
+/// Where frequency-cap counters live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapStoreKind {
+    /// In this process.
+    #[default]
+    Local,
+    /// In Redis.
+    Redis,
+}
+
+/// What a bid does when its frequency caps cannot be checked in time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapPolicy {
+    /// Campaigns with a cap do not bid; the others do.
+    #[default]
+    SkipCapped,
+    /// Every campaign bids as if under its cap.
+    IgnoreCaps,
+}
+
+/// The Redis connection of each worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `host:port` of Redis (the primary or configuration endpoint in ElastiCache).
+    pub addr: String,
+    /// ACL user name for AUTH; empty for the default user.
+    pub username: String,
+    /// Password (ElastiCache auth token) for AUTH; empty means no AUTH.
+    pub password: String,
+    /// Connections each worker may open.
+    pub connections_per_worker: usize,
+    /// Longest wait for a new connection, milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Pause before trying again after failures, milliseconds; doubles up to `retry_max_ms`.
+    pub retry_initial_ms: u64,
+    /// Longest pause between attempts while Redis is failing, milliseconds.
+    pub retry_max_ms: u64,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            addr: "127.0.0.1:6379".to_owned(),
+            username: String::new(),
+            password: String::new(),
+            connections_per_worker: 16,
+            connect_timeout_ms: 100,
+            retry_initial_ms: 100,
+            retry_max_ms: 2_000,
         }
     }
 }
@@ -472,6 +560,45 @@ impl Config {
                 "is for source = \"file\"; unset it for dynamodb",
             ));
         }
+        let f = &self.frequency_cap;
+        for (key, ms) in [
+            ("frequency_cap.timeout_ms", f.timeout_ms),
+            ("frequency_cap.record_timeout_ms", f.record_timeout_ms),
+            (
+                "frequency_cap.redis.connect_timeout_ms",
+                f.redis.connect_timeout_ms,
+            ),
+            (
+                "frequency_cap.redis.retry_initial_ms",
+                f.redis.retry_initial_ms,
+            ),
+        ] {
+            if ms == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
+        if f.timeout_ms >= self.bidding.default_tmax_ms {
+            return Err(bad(
+                "frequency_cap.timeout_ms",
+                "must be below bidding.default_tmax_ms",
+            ));
+        }
+        if f.redis.retry_max_ms < f.redis.retry_initial_ms {
+            return Err(bad(
+                "frequency_cap.redis.retry_max_ms",
+                "must be at least frequency_cap.redis.retry_initial_ms",
+            ));
+        }
+        if !(1..=1024).contains(&f.redis.connections_per_worker) {
+            return Err(bad(
+                "frequency_cap.redis.connections_per_worker",
+                "must be between 1 and 1024",
+            ));
+        }
+        match f.redis.addr.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {}
+            _ => return Err(bad("frequency_cap.redis.addr", "must be host:port")),
+        }
         let b = &self.bidding;
         if b.seat.is_empty() {
             return Err(bad("bidding.seat", "must not be empty"));
@@ -624,6 +751,50 @@ mod tests {
             ("[bidding.fx]\nEURO = 1.0", "bidding.fx.EURO"),
             ("[bidding.fx]\nCHF = -1.0", "bidding.fx.CHF"),
             ("[notice]\nsecret = \"short\"", "notice.secret"),
+            (
+                "[frequency_cap]\nstore = \"memcached\"",
+                "frequency_cap.store",
+            ),
+            (
+                "[frequency_cap]\non_unavailable = \"panic\"",
+                "frequency_cap.on_unavailable",
+            ),
+            (
+                "[frequency_cap]\ntimeout_ms = 0",
+                "frequency_cap.timeout_ms",
+            ),
+            (
+                "[frequency_cap]\ntimeout_ms = 100",
+                "frequency_cap.timeout_ms",
+            ),
+            (
+                "[frequency_cap]\nrecord_timeout_ms = 0",
+                "frequency_cap.record_timeout_ms",
+            ),
+            (
+                "[frequency_cap.redis]\naddr = \"localhost\"",
+                "frequency_cap.redis.addr",
+            ),
+            (
+                "[frequency_cap.redis]\naddr = \"localhost:0\"",
+                "frequency_cap.redis.addr",
+            ),
+            (
+                "[frequency_cap.redis]\nconnections_per_worker = 0",
+                "frequency_cap.redis.connections_per_worker",
+            ),
+            (
+                "[frequency_cap.redis]\nconnect_timeout_ms = 0",
+                "frequency_cap.redis.connect_timeout_ms",
+            ),
+            (
+                "[frequency_cap.redis]\nretry_initial_ms = 0",
+                "frequency_cap.redis.retry_initial_ms",
+            ),
+            (
+                "[frequency_cap.redis]\nretry_max_ms = 1",
+                "frequency_cap.redis.retry_max_ms",
+            ),
             ("[campaigns]\nsource = \"s3\"", "campaigns.source"),
             (
                 "[campaigns]\nsource = \"dynamodb\"\npath = \"x.toml\"",

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod app;
 pub mod bid_api;
 pub mod config;
+pub mod freq_cap;
 pub mod http;
 pub mod metrics;
 pub mod server;

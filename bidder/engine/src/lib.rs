@@ -21,3 +21,4 @@ pub mod money;
 pub mod notice;
 pub mod openrtb;
 pub mod snapshot;
+pub mod user;

@@ -1,18 +1,40 @@
-//! `POST /openrtb2/bid`: parse, decide, answer — inside the request's deadline.
+//! `POST /openrtb2/bid`: parse, decide, check frequency caps, answer — inside the
+//! request's deadline.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tern_engine::decision::{BidContext, Decision, NoBidReason, decide};
+use smallvec::SmallVec;
+use tern_engine::decision::{BidContext, ImpBid, NoBidReason, decide_eligible, pick_best};
+use tern_engine::money::Currency;
 use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::snapshot::Snapshot;
+use tern_engine::user::UserKey;
 
 use super::{BidRouter, text, unix_now_s};
+use crate::config::CapPolicy;
+use crate::freq_cap::{CapError, CapQuery};
 use crate::http::{Reply, Request};
+use crate::metrics::CapCheck;
 
 /// Longest parse error echoed back to the client.
 const MAX_REASON_BYTES: usize = 200;
 
+/// Campaign positions, for the few capped candidates of one request.
+type Positions = SmallVec<[u32; 8]>;
+
+/// What a bid response is written from.
+struct Answer<'r, 'a> {
+    request: &'r BidRequest<'a>,
+    snapshot: &'r Snapshot,
+    bids: &'r [ImpBid],
+    currency: Currency,
+    user: Option<UserKey>,
+    now_unix_s: u64,
+    deadline: Instant,
+}
+
 impl BidRouter {
-    pub(super) fn bid(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
+    pub(super) async fn bid(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
         if !req.json_content_type {
             return text(body, 415, "content-type must be application/json");
         }
@@ -34,8 +56,8 @@ impl BidRouter {
             Some(ms) if ms > 0 => Duration::from_millis(ms),
             _ => api.default_tmax,
         };
-        let budget = tmax.saturating_sub(api.tmax_margin);
-        if req.received_at.elapsed() >= budget {
+        let deadline = req.received_at + tmax.saturating_sub(api.tmax_margin);
+        if Instant::now() >= deadline {
             return self.no_bid(NoBidReason::Deadline);
         }
         let snapshot = api.state.snapshot();
@@ -44,35 +66,174 @@ impl BidRouter {
             seat: &api.seat,
             now_unix_s,
         };
-        let mut bids = self.bids.borrow_mut();
-        let currency = match decide(&snapshot, &request, &ctx, &mut bids) {
-            Decision::NoBid(reason) => return self.no_bid(reason),
-            Decision::Bid(currency) => currency,
+        let mut eligible = self.take_list();
+        let currency = match decide_eligible(&snapshot, &request, &ctx, &mut eligible) {
+            Ok(currency) => currency,
+            Err(reason) => {
+                self.give_back(eligible);
+                return self.no_bid(reason);
+            }
         };
+        let user = UserKey::from_request(&request);
+        let mut bids = self.take_list();
+        let capped = capped_candidates(&snapshot, &eligible);
+        let reply = if capped.is_empty() {
+            // No frequency caps involved: no wait, nothing to ask.
+            pick_best(&eligible, |_| true, &mut bids);
+            let answer = Answer {
+                request: &request,
+                snapshot: &snapshot,
+                bids: &bids,
+                currency,
+                user,
+                now_unix_s,
+                deadline,
+            };
+            self.answer(&answer, body)
+        } else {
+            // Held as an `Arc` across the wait: a snapshot swap meanwhile must not free
+            // the campaigns the bids point at.
+            let snapshot = arc_swap::Guard::into_inner(snapshot);
+            let out = self
+                .capped_out(&snapshot, capped, user.as_ref(), deadline)
+                .await;
+            pick_best(&eligible, |b| !out.contains(&b.campaign), &mut bids);
+            let answer = Answer {
+                request: &request,
+                snapshot: &snapshot,
+                bids: &bids,
+                currency,
+                user,
+                now_unix_s,
+                deadline,
+            };
+            self.answer(&answer, body)
+        };
+        self.give_back(eligible);
+        self.give_back(bids);
+        reply
+    }
+
+    /// Writes the response, or a no-bid when nothing is left or the deadline passed.
+    fn answer(&self, answer: &Answer<'_, '_>, body: &mut Vec<u8>) -> Reply {
+        if answer.bids.is_empty() {
+            return self.no_bid(NoBidReason::FrequencyCap);
+        }
+        let api = &*self.api;
         let parts = ResponseParts {
-            request: &request,
-            snapshot: &snapshot,
-            bids: &bids,
-            currency,
+            request: answer.request,
+            snapshot: answer.snapshot,
+            bids: answer.bids,
+            currency: answer.currency,
             seat: &api.seat,
             billing: Some(BillingUrl {
                 base_url: &api.public_url,
                 signer: &api.signer,
             }),
-            now_unix_s,
+            now_unix_s: answer.now_unix_s,
+            user: answer.user,
         };
         write_bid_response(body, &parts);
-        if req.received_at.elapsed() >= budget {
+        if Instant::now() >= answer.deadline {
             // Late is worse than silent: the exchange has moved on.
             body.clear();
             return self.no_bid(NoBidReason::Deadline);
         }
-        self.metrics.bids.add(bids.len() as u64);
+        self.metrics.bids.add(answer.bids.len() as u64);
         Reply::new(200, "application/json").with_header("X-OpenRTB-Version", "2.6")
+    }
+
+    /// The capped candidates that may not bid: those whose cap the user reached, or
+    /// all of them when the store cannot answer in time and the policy says so.
+    async fn capped_out(
+        &self,
+        snapshot: &Snapshot,
+        capped: Positions,
+        user: Option<&UserKey>,
+        deadline: Instant,
+    ) -> Positions {
+        let Some(user) = user else {
+            // Nobody to count for: a cap cannot be honoured.
+            self.metrics.record_cap_check(CapCheck::NoUser);
+            return capped;
+        };
+        let queries: SmallVec<[CapQuery<'_>; 8]> = capped
+            .iter()
+            .map(|&position| {
+                let campaign = &snapshot.campaigns()[position as usize];
+                CapQuery {
+                    campaign_id: &campaign.id,
+                    max_impressions: campaign
+                        .frequency_cap
+                        .map_or(u32::MAX, |c| c.max_impressions),
+                }
+            })
+            .collect();
+        let cap_deadline = deadline.min(Instant::now() + self.api.cap_timeout);
+        let mut counts = Vec::with_capacity(queries.len());
+        match self
+            .caps
+            .counts(user, &queries, cap_deadline, &mut counts)
+            .await
+        {
+            Ok(()) => {
+                self.metrics.record_cap_check(CapCheck::Ok);
+                let out: Positions = capped
+                    .iter()
+                    .zip(queries.iter().zip(&counts))
+                    .filter(|(_, (query, count))| **count >= query.max_impressions)
+                    .map(|(position, _)| *position)
+                    .collect();
+                self.metrics.capped.add(out.len() as u64);
+                out
+            }
+            Err(error) => {
+                self.metrics.record_cap_check(match error {
+                    CapError::Timeout => CapCheck::Timeout,
+                    CapError::Unavailable(_) => CapCheck::Unavailable,
+                    CapError::Busy => CapCheck::Busy,
+                });
+                match self.api.cap_policy {
+                    CapPolicy::SkipCapped => {
+                        self.metrics.cap_fallbacks[0].inc();
+                        capped
+                    }
+                    CapPolicy::IgnoreCaps => {
+                        self.metrics.cap_fallbacks[1].inc();
+                        Positions::new()
+                    }
+                }
+            }
+        }
     }
 
     fn no_bid(&self, reason: NoBidReason) -> Reply {
         self.metrics.record_nobid(reason);
         Reply::empty(204).with_header("X-OpenRTB-Version", "2.6")
     }
+}
+
+/// The capped campaigns whose cap can change the outcome, once each: those that
+/// could beat the best uncapped bid on some impression. When an uncapped campaign
+/// wins anyway, the cap store is not asked at all.
+fn capped_candidates(snapshot: &Snapshot, eligible: &[ImpBid]) -> Positions {
+    let has_cap = |b: &ImpBid| {
+        snapshot.campaigns()[b.campaign as usize]
+            .frequency_cap
+            .is_some()
+    };
+    let mut capped = Positions::new();
+    // `eligible` is grouped by impression, in order.
+    for group in eligible.chunk_by(|a, b| a.imp == b.imp) {
+        let best_uncapped = group.iter().filter(|b| !has_cap(b)).map(|b| b.price).max();
+        capped.extend(
+            group
+                .iter()
+                .filter(|b| has_cap(b) && best_uncapped.is_none_or(|best| b.price >= best))
+                .map(|b| b.campaign),
+        );
+    }
+    capped.sort_unstable();
+    capped.dedup();
+    capped
 }

@@ -15,7 +15,8 @@ use tern_engine::decision::ImpBid;
 use tern_engine::notice::{NoticeDedup, NoticeSigner};
 use tern_engine::openrtb::NOTICE_PATH;
 
-use crate::config::Config;
+use crate::config::{CapPolicy, Config};
+use crate::freq_cap::CapStore;
 use crate::http::{Method, Reply, Request, Router};
 use crate::metrics::WorkerMetrics;
 use crate::state::BidderState;
@@ -34,6 +35,9 @@ pub struct BidApi {
     pub(crate) signer: NoticeSigner,
     pub(crate) dedup: NoticeDedup,
     pub(crate) notice_max_age_s: u64,
+    pub(crate) cap_timeout: Duration,
+    pub(crate) cap_record_timeout: Duration,
+    pub(crate) cap_policy: CapPolicy,
 }
 
 impl BidApi {
@@ -54,6 +58,9 @@ impl BidApi {
             signer: NoticeSigner::new(&secret),
             dedup: NoticeDedup::new(config.notice.max_age_s),
             notice_max_age_s: config.notice.max_age_s,
+            cap_timeout: Duration::from_millis(config.frequency_cap.timeout_ms),
+            cap_record_timeout: Duration::from_millis(config.frequency_cap.record_timeout_ms),
+            cap_policy: config.frequency_cap.on_unavailable,
         }
     }
 }
@@ -87,18 +94,33 @@ pub(crate) fn unix_now_s() -> u64 {
 pub(crate) struct BidRouter {
     api: Arc<BidApi>,
     metrics: Arc<WorkerMetrics>,
-    bids: RefCell<Vec<ImpBid>>,
+    caps: CapStore,
+    /// Reusable bid lists. Requests on one worker interleave at await points, so
+    /// each takes its own list from here and gives it back.
+    bid_lists: RefCell<Vec<Vec<ImpBid>>>,
     token_scratch: RefCell<Vec<u8>>,
 }
 
 impl BidRouter {
-    pub(crate) fn new(api: Arc<BidApi>, metrics: Arc<WorkerMetrics>) -> BidRouter {
+    pub(crate) fn new(api: Arc<BidApi>, metrics: Arc<WorkerMetrics>, caps: CapStore) -> BidRouter {
         BidRouter {
             api,
             metrics,
-            bids: RefCell::new(Vec::with_capacity(16)),
+            caps,
+            bid_lists: RefCell::new(Vec::new()),
             token_scratch: RefCell::new(Vec::with_capacity(1024)),
         }
+    }
+
+    /// An empty bid list, reused when one is free.
+    fn take_list(&self) -> Vec<ImpBid> {
+        self.bid_lists.borrow_mut().pop().unwrap_or_default()
+    }
+
+    /// Returns a list for reuse.
+    fn give_back(&self, mut list: Vec<ImpBid>) {
+        list.clear();
+        self.bid_lists.borrow_mut().push(list);
     }
 }
 
@@ -109,11 +131,11 @@ fn text(body: &mut Vec<u8>, status: u16, message: &str) -> Reply {
 }
 
 impl Router for BidRouter {
-    fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
+    async fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
         match (req.path, req.method) {
-            (BID_PATH, Method::Post) => self.bid(req, body),
+            (BID_PATH, Method::Post) => self.bid(req, body).await,
             (BID_PATH, _) => text(body, 405, "use POST").with_header("Allow", "POST"),
-            (NOTICE_PATH, Method::Get) => self.notice(req, body),
+            (NOTICE_PATH, Method::Get) => self.notice(req, body).await,
             (NOTICE_PATH, _) => text(body, 405, "use GET").with_header("Allow", "GET"),
             _ => text(body, 404, "not found"),
         }

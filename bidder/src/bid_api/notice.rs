@@ -1,8 +1,12 @@
 //! `GET /notice/imp?t=<token>&p=<price>`: the billing notice an exchange fires when
-//! our bid won and the impression was billed. Verified, counted once, debited.
+//! our bid won and the impression was billed. Verified, counted once, debited, and
+//! counted against the campaign's frequency cap for the user.
 
-use tern_engine::money::{Micros, to_micros};
+use std::time::Instant;
+
+use tern_engine::money::{Currency, Micros, to_micros};
 use tern_engine::notice::TokenError;
+use tern_engine::user::UserKey;
 
 use super::{BidRouter, text, unix_now_s};
 use crate::http::{Reply, Request};
@@ -11,16 +15,45 @@ use crate::metrics::NoticeOutcome;
 /// The price macro as sent when an exchange did not substitute it.
 const UNSUBSTITUTED: [&str; 2] = ["${AUCTION_PRICE}", "%24%7BAUCTION_PRICE%7D"];
 
+/// An impression to count against a frequency cap.
+struct CapImpression {
+    user: UserKey,
+    campaign_id: String,
+    window_secs: u64,
+}
+
 impl BidRouter {
-    pub(super) fn notice(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
-        let (outcome, reply) = self.settle(req, body);
+    pub(super) async fn notice(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
+        let (outcome, reply, impression) = self.settle(req, body);
         self.metrics.record_notice(outcome);
+        if let Some(impression) = impression {
+            let deadline = Instant::now() + self.api.cap_record_timeout;
+            let recorded = self
+                .caps
+                .record(
+                    &impression.user,
+                    &impression.campaign_id,
+                    impression.window_secs,
+                    deadline,
+                )
+                .await;
+            if let Err(e) = &recorded {
+                tracing::debug!(error = %e, "impression not counted against its cap");
+            }
+            self.metrics.cap_records[usize::from(recorded.is_err())].inc();
+        }
         reply
     }
 
-    fn settle(&self, req: &Request<'_>, body: &mut Vec<u8>) -> (NoticeOutcome, Reply) {
+    /// Verifies, de-duplicates and debits; returns the impression to count against a
+    /// cap, if the campaign has one (counted after, without holding any borrow).
+    fn settle(
+        &self,
+        req: &Request<'_>,
+        body: &mut Vec<u8>,
+    ) -> (NoticeOutcome, Reply, Option<CapImpression>) {
         let malformed =
-            |body: &mut Vec<u8>, why: &str| (NoticeOutcome::Malformed, text(body, 400, why));
+            |body: &mut Vec<u8>, why: &str| (NoticeOutcome::Malformed, text(body, 400, why), None);
         let mut token = None;
         let mut price_param = None;
         for pair in req.query.split('&') {
@@ -42,13 +75,15 @@ impl BidRouter {
         {
             Ok(verified) => verified,
             Err(TokenError::Forged) => {
-                return (
-                    NoticeOutcome::Forged,
-                    text(body, 403, "notice signature does not match"),
-                );
+                let reply = text(body, 403, "notice signature does not match");
+                return (NoticeOutcome::Forged, reply, None);
             }
             Err(TokenError::Expired) => {
-                return (NoticeOutcome::Expired, text(body, 410, "notice expired"));
+                return (
+                    NoticeOutcome::Expired,
+                    text(body, 410, "notice expired"),
+                    None,
+                );
             }
             Err(TokenError::Malformed) => return malformed(body, "malformed notice token"),
         };
@@ -62,31 +97,38 @@ impl BidRouter {
             },
         };
         if !api.dedup.first_time(&notice.id(), notice.issued_at_s) {
-            return (NoticeOutcome::Duplicate, text(body, 200, "already counted"));
+            let reply = text(body, 200, "already counted");
+            return (NoticeOutcome::Duplicate, reply, None);
         }
-        let debited = self.debit(notice.campaign_id, price, notice.currency, now);
+        let snapshot = api.state.snapshot();
+        let campaign = snapshot.campaign(notice.campaign_id);
+        let debited = campaign.map_or(0, |c| debit(snapshot.fx(), c, price, notice.currency, now));
         self.metrics.spend_micros.add(debited);
-        (NoticeOutcome::Accepted, text(body, 200, "ok"))
+        let impression = match (campaign.and_then(|c| c.frequency_cap), notice.user) {
+            (Some(cap), Some(user)) => Some(CapImpression {
+                user,
+                campaign_id: notice.campaign_id.to_owned(),
+                window_secs: cap.window_secs,
+            }),
+            _ => None,
+        };
+        (NoticeOutcome::Accepted, text(body, 200, "ok"), impression)
     }
+}
 
-    /// Debits one impression at `cpm` from the campaign's budget; returns the micros
-    /// debited in the campaign's currency (0 if the campaign is gone).
-    fn debit(
-        &self,
-        campaign_id: &str,
-        cpm: Micros,
-        currency: tern_engine::money::Currency,
-        now_unix_s: u64,
-    ) -> Micros {
-        let snapshot = self.api.state.snapshot();
-        let Some(campaign) = snapshot.campaign(campaign_id) else {
-            return 0;
-        };
-        let Some(cpm) = snapshot.fx().convert_up(cpm, currency, campaign.currency) else {
-            return 0;
-        };
-        let cost = cpm.div_ceil(1000);
-        campaign.spend.record(cost, now_unix_s / 86_400);
-        cost
-    }
+/// Debits one impression at `cpm` from the campaign's budget; returns the micros
+/// debited in the campaign's currency.
+fn debit(
+    fx: &tern_engine::money::FxTable,
+    campaign: &tern_engine::snapshot::CompiledCampaign,
+    cpm: Micros,
+    currency: Currency,
+    now_unix_s: u64,
+) -> Micros {
+    let Some(cpm) = fx.convert_up(cpm, currency, campaign.currency) else {
+        return 0;
+    };
+    let cost = cpm.div_ceil(1000);
+    campaign.spend.record(cost, now_unix_s / 86_400);
+    cost
 }

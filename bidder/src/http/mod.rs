@@ -50,8 +50,9 @@ pub(crate) struct Request<'a> {
 
 /// Answers requests of one listener.
 pub(crate) trait Router {
-    /// Writes the response body for `req` into `body` and returns its status line data.
-    fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply;
+    /// Writes the response body for `req` into `body` and returns its status line
+    /// data. May wait (on a side service) without blocking other connections.
+    async fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply;
 
     /// Called once per response written, including framing errors.
     fn on_response(&self, _status: u16, _received_at: Instant) {}

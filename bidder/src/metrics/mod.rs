@@ -55,6 +55,41 @@ impl NoticeOutcome {
     }
 }
 
+/// The result of one bid request's frequency-cap check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CapCheck {
+    /// Counters read.
+    Ok,
+    /// The store did not answer within the deadline.
+    Timeout,
+    /// The store is down or refused.
+    Unavailable,
+    /// No free connection on this worker.
+    Busy,
+    /// The request names no user, so capped campaigns cannot bid.
+    NoUser,
+}
+
+impl CapCheck {
+    pub(crate) const ALL: [CapCheck; 5] = [
+        CapCheck::Ok,
+        CapCheck::Timeout,
+        CapCheck::Unavailable,
+        CapCheck::Busy,
+        CapCheck::NoUser,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CapCheck::Ok => "ok",
+            CapCheck::Timeout => "timeout",
+            CapCheck::Unavailable => "unavailable",
+            CapCheck::Busy => "busy",
+            CapCheck::NoUser => "no_user",
+        }
+    }
+}
+
 /// A monotonically increasing count.
 #[derive(Debug, Default)]
 pub(crate) struct Counter(AtomicU64);
@@ -104,7 +139,14 @@ pub(crate) struct WorkerMetrics {
     pub(crate) connections_accepted: Counter,
     pub(crate) connections_rejected: Counter,
     pub(crate) panics: Counter,
+    cap_checks: [Counter; CapCheck::ALL.len()],
+    /// Fallbacks by policy: `[skip_capped, ignore_caps]`.
+    pub(crate) cap_fallbacks: [Counter; 2],
+    pub(crate) capped: Counter,
+    /// Impressions counted: `[ok, failed]`.
+    pub(crate) cap_records: [Counter; 2],
     latency: Mutex<Latency>,
+    redis_latency: Mutex<Histogram<u64>>,
 }
 
 impl Default for WorkerMetrics {
@@ -120,6 +162,11 @@ impl Default for WorkerMetrics {
             connections_accepted: Counter::default(),
             connections_rejected: Counter::default(),
             panics: Counter::default(),
+            cap_checks: Default::default(),
+            cap_fallbacks: Default::default(),
+            capped: Counter::default(),
+            cap_records: Default::default(),
+            redis_latency: Mutex::new(histogram()),
             latency: Mutex::new(Latency {
                 total: histogram(),
                 window: [histogram(), histogram()],
@@ -163,6 +210,18 @@ impl WorkerMetrics {
         self.nobids[slot].inc();
     }
 
+    /// Counts a frequency-cap check.
+    pub(crate) fn record_cap_check(&self, check: CapCheck) {
+        let slot = CapCheck::ALL.iter().position(|c| *c == check).unwrap_or(0);
+        self.cap_checks[slot].inc();
+    }
+
+    /// Records one Redis round trip.
+    pub(crate) fn record_redis_latency(&self, micros: u64) {
+        let mut histogram = self.redis_latency.lock().unwrap_or_else(|e| e.into_inner());
+        histogram.saturating_record(micros.clamp(1, MAX_LATENCY_US));
+    }
+
     /// Counts a billing notice.
     pub(crate) fn record_notice(&self, outcome: NoticeOutcome) {
         let slot = NoticeOutcome::ALL
@@ -194,6 +253,11 @@ pub(crate) struct MergedMetrics {
     pub(crate) panics: u64,
     pub(crate) latency_total: Histogram<u64>,
     pub(crate) latency_window: Histogram<u64>,
+    pub(crate) cap_checks: Vec<(CapCheck, u64)>,
+    pub(crate) cap_fallbacks: [u64; 2],
+    pub(crate) capped: u64,
+    pub(crate) cap_records: [u64; 2],
+    pub(crate) redis_latency: Histogram<u64>,
 }
 
 impl MetricsRegistry {
@@ -203,8 +267,15 @@ impl MetricsRegistry {
         let sum = |f: &dyn Fn(&WorkerMetrics) -> u64| self.workers.iter().map(|w| f(w)).sum();
         let mut latency_total = histogram();
         let mut latency_window = histogram();
+        let mut redis_latency = histogram();
         let epoch = now_unix_s / WINDOW_S;
         for worker in &self.workers {
+            let _ = redis_latency.add(
+                &*worker
+                    .redis_latency
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            );
             let latency = worker.latency.lock().unwrap_or_else(|e| e.into_inner());
             let _ = latency_total.add(&latency.total);
             // Window 0 is the worker's current minute, window 1 the one before it.
@@ -237,6 +308,15 @@ impl MetricsRegistry {
             panics: sum(&|w| w.panics.get()),
             latency_total,
             latency_window,
+            cap_checks: CapCheck::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (*c, sum(&|w| w.cap_checks[i].get())))
+                .collect(),
+            cap_fallbacks: [0, 1].map(|i| sum(&|w| w.cap_fallbacks[i].get())),
+            capped: sum(&|w| w.capped.get()),
+            cap_records: [0, 1].map(|i| sum(&|w| w.cap_records[i].get())),
+            redis_latency,
         }
     }
 }

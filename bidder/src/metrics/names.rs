@@ -53,5 +53,18 @@ pub const SYNC_RECORDS_APPLIED_TOTAL: &str = "tern_sync_records_applied_total";
 pub const SYNC_RECORDS_REJECTED_TOTAL: &str = "tern_sync_records_rejected_total";
 /// Counter: full scans of the campaign table.
 pub const SYNC_BOOTSTRAPS_TOTAL: &str = "tern_sync_bootstraps_total";
+/// Counter by `result`: frequency-cap checks of bid requests (`ok`, `timeout`,
+/// `unavailable`, `busy`, `no_user`).
+pub const FREQ_CAP_CHECKS_TOTAL: &str = "tern_freq_cap_checks_total";
+/// Counter by `policy`: requests whose caps could not be checked and fell back.
+pub const FREQ_CAP_FALLBACKS_TOTAL: &str = "tern_freq_cap_fallbacks_total";
+/// Counter: candidate campaigns left out because the user reached their cap.
+pub const FREQ_CAPPED_TOTAL: &str = "tern_freq_capped_total";
+/// Counter by `result`: impressions counted against caps from billing notices.
+pub const FREQ_CAP_RECORDS_TOTAL: &str = "tern_freq_cap_records_total";
+/// Histogram: Redis round trips of the frequency-cap store, seconds.
+pub const REDIS_DURATION_SECONDS: &str = "tern_redis_duration_seconds";
+/// Gauge: 99th percentile Redis round trip since start, seconds.
+pub const REDIS_DURATION_P99: &str = "tern_redis_duration_p99_seconds";
 /// Gauge: worker threads.
 pub const WORKERS: &str = "tern_workers";

@@ -34,6 +34,20 @@ fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std:
     let _ = writeln!(out, "{name} {value}");
 }
 
+/// Writes a histogram of microseconds as cumulative Prometheus buckets in seconds.
+fn write_buckets(out: &mut String, name: &str, histogram: &hdrhistogram::Histogram<u64>) {
+    for bound in BUCKETS_S {
+        let bound_us = (bound * 1e6) as u64;
+        let count = histogram.count_between(0, bound_us);
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", histogram.len());
+    // HDR histograms keep no exact sum; the mean of the recorded values stands in.
+    let sum_s = histogram.mean() * histogram.len() as f64 / 1e6;
+    let _ = writeln!(out, "{name}_sum {sum_s}");
+    let _ = writeln!(out, "{name}_count {}", histogram.len());
+}
+
 /// Appends every metric to `out`.
 pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
     single(
@@ -103,24 +117,7 @@ pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
         "histogram",
         "Time from a request's first byte to its response.",
     );
-    let total = &m.latency_total;
-    for bound in BUCKETS_S {
-        let bound_us = (bound * 1e6) as u64;
-        let count = total.count_between(0, bound_us);
-        let _ = writeln!(
-            out,
-            "{REQUEST_DURATION_SECONDS}_bucket{{le=\"{bound}\"}} {count}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "{REQUEST_DURATION_SECONDS}_bucket{{le=\"+Inf\"}} {}",
-        total.len()
-    );
-    // HDR histograms keep no exact sum; the mean of the recorded values stands in.
-    let sum_s = total.mean() * total.len() as f64 / 1e6;
-    let _ = writeln!(out, "{REQUEST_DURATION_SECONDS}_sum {sum_s}");
-    let _ = writeln!(out, "{REQUEST_DURATION_SECONDS}_count {}", total.len());
+    write_buckets(out, REQUEST_DURATION_SECONDS, &m.latency_total);
     let window = &m.latency_window;
     for (name, q, label) in [
         (REQUEST_DURATION_P50, 0.5, "Median"),
@@ -137,6 +134,64 @@ pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
         );
     }
 
+    header(
+        out,
+        FREQ_CAP_CHECKS_TOTAL,
+        "counter",
+        "Frequency-cap checks of bid requests, by result.",
+    );
+    for (check, count) in &m.cap_checks {
+        let _ = writeln!(
+            out,
+            "{FREQ_CAP_CHECKS_TOTAL}{{result=\"{}\"}} {count}",
+            check.as_str()
+        );
+    }
+    header(
+        out,
+        FREQ_CAP_FALLBACKS_TOTAL,
+        "counter",
+        "Requests whose caps could not be checked, by the policy applied.",
+    );
+    for (policy, count) in ["skip_capped", "ignore_caps"].iter().zip(m.cap_fallbacks) {
+        let _ = writeln!(
+            out,
+            "{FREQ_CAP_FALLBACKS_TOTAL}{{policy=\"{policy}\"}} {count}"
+        );
+    }
+    single(
+        out,
+        FREQ_CAPPED_TOTAL,
+        "counter",
+        "Candidate campaigns left out because the user reached their cap.",
+        m.capped,
+    );
+    header(
+        out,
+        FREQ_CAP_RECORDS_TOTAL,
+        "counter",
+        "Impressions counted against caps.",
+    );
+    for (result, count) in ["ok", "failed"].iter().zip(m.cap_records) {
+        let _ = writeln!(
+            out,
+            "{FREQ_CAP_RECORDS_TOTAL}{{result=\"{result}\"}} {count}"
+        );
+    }
+    header(
+        out,
+        REDIS_DURATION_SECONDS,
+        "histogram",
+        "Redis round trips of the cap store.",
+    );
+    write_buckets(out, REDIS_DURATION_SECONDS, &m.redis_latency);
+    single(
+        out,
+        REDIS_DURATION_P99,
+        "gauge",
+        "99th percentile Redis round trip since start.",
+        m.redis_latency.value_at_quantile(0.99) as f64 / 1e6,
+    );
     single(
         out,
         CONNECTIONS_OPEN,

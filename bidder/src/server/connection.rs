@@ -1,7 +1,9 @@
 //! One keep-alive connection: read bytes, answer every complete request in order
 //! (pipelining), write the answers in one go, repeat, under the configured limits.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt as _;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -99,7 +101,9 @@ pub(crate) async fn serve<R: Router>(
                 &mut out,
                 received_at,
                 draining,
-            ) {
+            )
+            .await
+            {
                 Step::Answered {
                     consumed,
                     close: must_close,
@@ -196,7 +200,7 @@ pub(crate) async fn serve<R: Router>(
 }
 
 /// Frames and answers the first request in `inbuf`, appending the response to `out`.
-fn step<R: Router>(
+async fn step<R: Router>(
     inbuf: &[u8],
     router: &R,
     limits: &ConnectionLimits,
@@ -258,7 +262,9 @@ fn step<R: Router>(
         received_at,
     };
     response_body.clear();
-    let routed = catch_unwind(AssertUnwindSafe(|| router.route(&request, response_body)));
+    let routed = AssertUnwindSafe(router.route(&request, response_body))
+        .catch_unwind()
+        .await;
     let (reply, panicked) = match routed {
         Ok(reply) => (reply, false),
         Err(_) => {

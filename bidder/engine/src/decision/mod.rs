@@ -26,6 +26,9 @@ pub enum NoBidReason {
     BelowFloor,
     /// Every candidate that could pay the price is out of budget.
     Budget,
+    /// Every candidate left has shown this user its ads as often as its cap allows
+    /// (or the cap could not be checked and the policy skips capped campaigns).
+    FrequencyCap,
     /// None of the request's currencies is in the FX table.
     Currency,
     /// `wseat`/`bseat` exclude our seat.
@@ -36,13 +39,14 @@ pub enum NoBidReason {
 
 impl NoBidReason {
     /// Every reason, for metric registration.
-    pub const ALL: [NoBidReason; 9] = [
+    pub const ALL: [NoBidReason; 10] = [
         NoBidReason::NoMatch,
         NoBidReason::Deal,
         NoBidReason::Blocked,
         NoBidReason::NoCreative,
         NoBidReason::BelowFloor,
         NoBidReason::Budget,
+        NoBidReason::FrequencyCap,
         NoBidReason::Currency,
         NoBidReason::Seat,
         NoBidReason::Deadline,
@@ -57,6 +61,7 @@ impl NoBidReason {
             NoBidReason::Deal => "deal",
             NoBidReason::BelowFloor => "below_floor",
             NoBidReason::Budget => "budget",
+            NoBidReason::FrequencyCap => "frequency_cap",
             NoBidReason::Currency => "currency",
             NoBidReason::Seat => "seat",
             NoBidReason::Deadline => "deadline",
@@ -110,25 +115,83 @@ pub fn decide(
     bids: &mut Vec<ImpBid>,
 ) -> Decision {
     bids.clear();
+    // Impressions are walked in order, so the best bid so far for this impression,
+    // if any, is the last one kept.
+    let outcome = walk_eligible(snapshot, req, ctx, |bid| match bids.last_mut() {
+        Some(best) if best.imp == bid.imp => {
+            if bid.price > best.price {
+                *best = bid;
+            }
+        }
+        _ => bids.push(bid),
+    });
+    match outcome {
+        Ok(currency) => Decision::Bid(currency),
+        Err(reason) => Decision::NoBid(reason),
+    }
+}
+
+/// Like [`decide`], but keeps every eligible bid rather than the best per
+/// impression, for callers that must still filter them (frequency caps) before
+/// [`pick_best`]. Returns the response currency, or why nothing is eligible.
+pub fn decide_eligible(
+    snapshot: &Snapshot,
+    req: &BidRequest<'_>,
+    ctx: &BidContext<'_>,
+    eligible: &mut Vec<ImpBid>,
+) -> Result<Currency, NoBidReason> {
+    eligible.clear();
+    walk_eligible(snapshot, req, ctx, |bid| eligible.push(bid))
+}
+
+/// Keeps the best-paying bid per impression among `eligible` (in impression order,
+/// as [`decide_eligible`] leaves them) that `allowed` accepts.
+pub fn pick_best(
+    eligible: &[ImpBid],
+    mut allowed: impl FnMut(&ImpBid) -> bool,
+    bids: &mut Vec<ImpBid>,
+) {
+    bids.clear();
+    for bid in eligible.iter().filter(|b| allowed(b)) {
+        match bids.last_mut() {
+            Some(best) if best.imp == bid.imp => {
+                if bid.price > best.price {
+                    *best = *bid;
+                }
+            }
+            _ => bids.push(*bid),
+        }
+    }
+}
+
+/// Evaluates every candidate of every impression, in impression order, handing each
+/// eligible bid to `eligible`. Returns the response currency, or the furthest reason
+/// a candidate failed when none was eligible.
+fn walk_eligible(
+    snapshot: &Snapshot,
+    req: &BidRequest<'_>,
+    ctx: &BidContext<'_>,
+    mut eligible: impl FnMut(ImpBid),
+) -> Result<Currency, NoBidReason> {
     if (!req.wseat.is_empty() && !req.wseat.iter().any(|s| s == ctx.seat))
         || req.bseat.iter().any(|s| s == ctx.seat)
     {
-        return Decision::NoBid(NoBidReason::Seat);
+        return Err(NoBidReason::Seat);
     }
     let Some(currency) = response_currency(req, snapshot.fx()) else {
-        return Decision::NoBid(NoBidReason::Currency);
+        return Err(NoBidReason::Currency);
     };
     let hour = ((ctx.now_unix_s / 3600) % 24) as u32;
     let day = ctx.now_unix_s / 86_400;
     let mut furthest = NoBidReason::NoMatch;
+    let mut any = false;
     let bits = snapshot.index.request_bits(req, hour);
+    let pricing = Pricing {
+        fx: snapshot.fx(),
+        currency,
+        day,
+    };
     for (imp_pos, imp) in req.imp.iter().enumerate() {
-        let pricing = Pricing {
-            fx: snapshot.fx(),
-            currency,
-            day,
-        };
-        let mut best: Option<ImpBid> = None;
         let candidates = snapshot.index.candidates(req, imp);
         if candidates.iter().all(|list| list.is_empty()) && is_private(imp) {
             // None of the deals on offer belongs to any campaign.
@@ -143,23 +206,17 @@ pub fn decide(
                 let campaign = &snapshot.campaigns()[position as usize];
                 match evaluate(campaign, req, imp, ctx, hour, &pricing) {
                     Ok(mut bid) => {
-                        if best.is_none_or(|b| bid.price > b.price) {
-                            bid.imp = imp_pos;
-                            bid.campaign = position;
-                            best = Some(bid);
-                        }
+                        bid.imp = imp_pos;
+                        bid.campaign = position;
+                        any = true;
+                        eligible(bid);
                     }
                     Err(reason) => furthest = furthest.max(reason),
                 }
             }
         }
-        bids.extend(best);
     }
-    if bids.is_empty() {
-        Decision::NoBid(furthest)
-    } else {
-        Decision::Bid(currency)
-    }
+    if any { Ok(currency) } else { Err(furthest) }
 }
 
 /// The first currency the exchange accepts that we can price in; USD when unstated.

@@ -537,3 +537,37 @@ fn the_index_prefers_the_most_selective_dimension() {
     assert_eq!(walked, 1);
     assert_eq!(winner(&snap, json).unwrap().0, "c7");
 }
+
+#[test]
+fn filtered_picks_fall_back_to_the_next_best_eligible_bid() {
+    let snap = build(&[
+        campaign("low", 1.0, 2.0),
+        campaign("high", 3.0, 4.0),
+        campaign("mid", 2.0, 3.0),
+    ]);
+    let req = BidRequest::parse(BANNER.as_bytes()).unwrap();
+    let ctx = BidContext {
+        seat: "tern",
+        now_unix_s: NOON,
+    };
+    let mut eligible = Vec::new();
+    assert_eq!(
+        decide_eligible(&snap, &req, &ctx, &mut eligible),
+        Ok(Currency::USD)
+    );
+    assert_eq!(eligible.len(), 3);
+    let id = |b: &ImpBid| snap.campaigns()[b.campaign as usize].id.as_str();
+    let mut bids = Vec::new();
+    pick_best(&eligible, |_| true, &mut bids);
+    assert_eq!(id(&bids[0]), "high");
+    pick_best(&eligible, |b| id(b) != "high", &mut bids);
+    assert_eq!((id(&bids[0]), bids[0].price), ("mid", 2_000_000));
+    pick_best(&eligible, |_| false, &mut bids);
+    assert!(bids.is_empty());
+    let nothing =
+        BidRequest::parse(br#"{"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1}}]}"#).unwrap();
+    assert_eq!(
+        decide_eligible(&snap, &nothing, &ctx, &mut eligible),
+        Err(NoBidReason::NoMatch)
+    );
+}

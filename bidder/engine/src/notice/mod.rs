@@ -15,11 +15,12 @@ use sha2::Sha256;
 pub use dedup::NoticeDedup;
 
 use crate::money::{Currency, Micros};
+use crate::user::UserKey;
 
 /// Bytes of the HMAC-SHA256 tag kept in a token (128 bits).
 const TAG_BYTES: usize = 16;
 /// Token layout version.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 /// Largest encoded payload: ids are bounded by request and campaign validation.
 const MAX_PAYLOAD: usize = 1024;
 /// Seconds a token's issue time may lie ahead of our clock (fleet clock skew).
@@ -42,6 +43,8 @@ pub struct Notice<'a> {
     pub currency: Currency,
     /// When the bid was made, seconds since the Unix epoch.
     pub issued_at_s: u64,
+    /// The user the impression is shown to, for frequency caps.
+    pub user: Option<UserKey>,
 }
 
 /// The identity of a notice for counting it once: a digest of its auction and
@@ -149,8 +152,9 @@ impl NoticeSigner {
     }
 }
 
-/// Writes the payload: version, issue time, price, currency, then four
-/// length-prefixed ids (u16 little-endian lengths).
+/// Writes the payload: version, issue time, price, currency, the user key (a flag
+/// byte, then 16 bytes when present), then four length-prefixed ids (u16
+/// little-endian lengths).
 fn encode(n: &Notice<'_>, buf: &mut [u8]) -> Option<usize> {
     let mut at = 0;
     let mut put = |bytes: &[u8]| -> Option<()> {
@@ -162,6 +166,13 @@ fn encode(n: &Notice<'_>, buf: &mut [u8]) -> Option<usize> {
     put(&n.issued_at_s.to_le_bytes())?;
     put(&n.price.to_le_bytes())?;
     put(n.currency.as_str().as_bytes())?;
+    match n.user {
+        Some(user) => {
+            put(&[1])?;
+            put(&user.0)?;
+        }
+        None => put(&[0])?,
+    }
     for id in [n.request_id, n.imp_id, n.campaign_id, n.creative_id] {
         put(&u16::try_from(id.len()).ok()?.to_le_bytes())?;
         put(id.as_bytes())?;
@@ -182,6 +193,11 @@ fn decode(payload: &[u8]) -> Option<Notice<'_>> {
     let issued_at_s = u64::from_le_bytes(take(8)?.try_into().ok()?);
     let price = u64::from_le_bytes(take(8)?.try_into().ok()?);
     let currency = Currency::parse(std::str::from_utf8(take(3)?).ok()?)?;
+    let user = match take(1)? {
+        [0] => None,
+        [1] => Some(UserKey(take(16)?.try_into().ok()?)),
+        _ => return None,
+    };
     let mut ids = [""; 4];
     for id in &mut ids {
         let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
@@ -199,6 +215,7 @@ fn decode(payload: &[u8]) -> Option<Notice<'_>> {
         price,
         currency,
         issued_at_s,
+        user,
     })
 }
 
@@ -215,6 +232,7 @@ mod tests {
             price: 2_500_000,
             currency: Currency::USD,
             issued_at_s: 1_000_000,
+            user: Some(UserKey([7; 16])),
         }
     }
 
@@ -235,6 +253,21 @@ mod tests {
         let mut scratch = Vec::new();
         let n = signer.verify(&t, 1_000_010, 3600, &mut scratch).unwrap();
         assert_eq!(n, notice());
+    }
+
+    #[test]
+    fn tokens_without_a_user_round_trip_too() {
+        let signer = NoticeSigner::new(b"secret");
+        let anonymous = Notice {
+            user: None,
+            ..notice()
+        };
+        let t = token(&signer, &anonymous);
+        let mut scratch = Vec::new();
+        assert_eq!(
+            signer.verify(&t, 1_000_010, 3600, &mut scratch).unwrap(),
+            anonymous
+        );
     }
 
     #[test]

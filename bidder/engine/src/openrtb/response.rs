@@ -9,6 +9,7 @@ use crate::money::{Currency, write_decimal};
 use crate::notice::{Notice, NoticeSigner};
 use crate::openrtb::request::BidRequest;
 use crate::snapshot::Snapshot;
+use crate::user::UserKey;
 
 /// Where billing notices go: `{base_url}/notice/imp?t=<token>&p=${AUCTION_PRICE}`.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +40,8 @@ pub struct ResponseParts<'r, 'a> {
     pub billing: Option<BillingUrl<'r>>,
     /// Now, seconds since the Unix epoch (stamped into notice tokens).
     pub now_unix_s: u64,
+    /// The user, carried in notice tokens so an impression can count against caps.
+    pub user: Option<UserKey>,
 }
 
 /// Appends the JSON `BidResponse` to `out`.
@@ -124,6 +127,7 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
             price: bid.price,
             currency: parts.currency,
             issued_at_s: parts.now_unix_s,
+            user: parts.user,
         };
         let start = out.len();
         out.extend_from_slice(b",\"burl\":");

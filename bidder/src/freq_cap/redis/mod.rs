@@ -1,0 +1,281 @@
+//! Frequency caps in Redis, from each worker's own executor.
+//!
+//! Every worker keeps a few connections of its own (no cross-core locking); a
+//! request takes one for its single round trip (`MGET` of every capped candidate)
+//! and gives it back. A failed or timed-out round trip drops its connection, and
+//! repeated failures mark Redis down for a capped exponential backoff, so a dead
+//! Redis costs nothing per request: the policy decides at once.
+
+mod connection;
+
+use std::cell::{Cell, RefCell};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use redis::Value;
+use tern_engine::user::UserKey;
+
+use self::connection::Connection;
+use super::{CapError, CapQuery, counter_key};
+use crate::config::RedisConfig;
+use crate::metrics::WorkerMetrics;
+
+/// How often the Redis host name is resolved again (endpoints move on failover).
+const RESOLVE_EVERY: Duration = Duration::from_secs(10);
+
+/// The Redis address, re-resolved in the background and shared by all workers.
+#[derive(Debug)]
+pub(crate) struct RedisEndpoint {
+    addrs: ArcSwap<Vec<SocketAddr>>,
+    stop: AtomicBool,
+}
+
+impl RedisEndpoint {
+    /// Resolves `host:port` now (an error stops the start) and keeps resolving it.
+    pub(crate) fn start(host_port: &str) -> Result<Arc<RedisEndpoint>, String> {
+        let first: Vec<SocketAddr> = host_port
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve {host_port}: {e}"))?
+            .collect();
+        let endpoint = Arc::new(RedisEndpoint {
+            addrs: ArcSwap::from_pointee(first),
+            stop: AtomicBool::new(false),
+        });
+        let weak = Arc::downgrade(&endpoint);
+        let host_port = host_port.to_owned();
+        std::thread::Builder::new()
+            .name("redis-resolve".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(RESOLVE_EVERY);
+                    let Some(endpoint) = weak.upgrade() else {
+                        return;
+                    };
+                    if endpoint.stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    if let Ok(addrs) = host_port.to_socket_addrs() {
+                        let addrs: Vec<SocketAddr> = addrs.collect();
+                        if !addrs.is_empty() {
+                            endpoint.addrs.store(Arc::new(addrs));
+                        }
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(endpoint)
+    }
+
+    fn addr(&self) -> Option<SocketAddr> {
+        self.addrs.load().first().copied()
+    }
+}
+
+impl Drop for RedisEndpoint {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One worker's Redis client.
+pub(crate) struct RedisCaps {
+    endpoint: Arc<RedisEndpoint>,
+    config: RedisConfig,
+    metrics: Arc<WorkerMetrics>,
+    idle: RefCell<Vec<Connection>>,
+    open: Cell<usize>,
+    failures: Cell<u32>,
+    down_until: Cell<Option<Instant>>,
+}
+
+impl RedisCaps {
+    pub(crate) fn new(
+        endpoint: Arc<RedisEndpoint>,
+        config: RedisConfig,
+        metrics: Arc<WorkerMetrics>,
+    ) -> RedisCaps {
+        RedisCaps {
+            endpoint,
+            config,
+            metrics,
+            idle: RefCell::new(Vec::new()),
+            open: Cell::new(0),
+            failures: Cell::new(0),
+            down_until: Cell::new(None),
+        }
+    }
+
+    /// Reads the counters of `queries` for `user` (missing counters are 0).
+    pub(crate) async fn counts(
+        &self,
+        user: &UserKey,
+        queries: &[CapQuery<'_>],
+        deadline: Instant,
+        counts: &mut Vec<u32>,
+    ) -> Result<(), CapError> {
+        let pack = |out: &mut Vec<u8>| {
+            let mut mget = redis::cmd("MGET");
+            let mut key = Vec::with_capacity(64);
+            for query in queries {
+                key.clear();
+                counter_key(user, query.campaign_id, &mut key);
+                mget.arg(&key[..]);
+            }
+            mget.write_packed_command(out);
+        };
+        let replies = self.round_trip(pack, 1, deadline).await?;
+        let Some(Value::Array(values)) = replies.into_iter().next() else {
+            return Err(CapError::Unavailable("MGET did not answer an array".into()));
+        };
+        counts.extend(values.iter().map(counter_value));
+        if counts.len() != queries.len() {
+            return Err(CapError::Unavailable(
+                "MGET answered the wrong number of values".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts one impression: creates the counter with its window as expiry when it
+    /// does not exist, then increments it (the increment keeps the expiry).
+    pub(crate) async fn record(
+        &self,
+        user: &UserKey,
+        campaign_id: &str,
+        window_secs: u64,
+        deadline: Instant,
+    ) -> Result<(), CapError> {
+        let mut key = Vec::with_capacity(64);
+        counter_key(user, campaign_id, &mut key);
+        let pack = |out: &mut Vec<u8>| {
+            let mut pipe = redis::pipe();
+            pipe.cmd("SET")
+                .arg(&key[..])
+                .arg(0)
+                .arg("EX")
+                .arg(window_secs.max(1))
+                .arg("NX");
+            pipe.cmd("INCR").arg(&key[..]);
+            out.extend_from_slice(&pipe.get_packed_pipeline());
+        };
+        self.round_trip(pack, 2, deadline).await.map(drop)
+    }
+
+    async fn round_trip(
+        &self,
+        pack: impl FnOnce(&mut Vec<u8>),
+        replies: usize,
+        deadline: Instant,
+    ) -> Result<Vec<Value>, CapError> {
+        let started = Instant::now();
+        let mut connection = self.checkout(deadline).await?;
+        match connection.round_trip(pack, replies, deadline).await {
+            Ok(values) => {
+                self.metrics
+                    .record_redis_latency(started.elapsed().as_micros() as u64);
+                self.failures.set(0);
+                self.idle.borrow_mut().push(connection);
+                Ok(values)
+            }
+            Err(e) => {
+                self.discard(connection);
+                Err(e)
+            }
+        }
+    }
+
+    async fn checkout(&self, deadline: Instant) -> Result<Connection, CapError> {
+        if let Some(connection) = self.idle.borrow_mut().pop() {
+            return Ok(connection);
+        }
+        if let Some(until) = self.down_until.get() {
+            if Instant::now() < until {
+                return Err(CapError::Unavailable(
+                    "marked down after recent failures".into(),
+                ));
+            }
+            self.down_until.set(None);
+        }
+        if self.open.get() >= self.config.connections_per_worker {
+            return Err(CapError::Busy);
+        }
+        let addr = self
+            .endpoint
+            .addr()
+            .ok_or_else(|| CapError::Unavailable("address did not resolve".into()))?;
+        let connect_deadline =
+            deadline.min(Instant::now() + Duration::from_millis(self.config.connect_timeout_ms));
+        self.open.set(self.open.get() + 1);
+        match Connection::open(
+            addr,
+            &self.config.username,
+            &self.config.password,
+            connect_deadline,
+        )
+        .await
+        {
+            Ok(connection) => Ok(connection),
+            Err(e) => {
+                self.open.set(self.open.get() - 1);
+                self.mark_failure();
+                Err(e)
+            }
+        }
+    }
+
+    fn discard(&self, connection: Connection) {
+        drop(connection);
+        self.open.set(self.open.get() - 1);
+        self.mark_failure();
+    }
+
+    /// After a failure, Redis is not tried again for a while; the pause doubles with
+    /// each failure in a row, up to `retry_max_ms`.
+    fn mark_failure(&self) {
+        let failures = self.failures.get().saturating_add(1);
+        self.failures.set(failures);
+        if failures < 2 {
+            // One failure (e.g. one slow reply) retries at once with a new connection.
+            return;
+        }
+        let pause_ms = self
+            .config
+            .retry_initial_ms
+            .saturating_mul(1 << (failures - 2).min(16))
+            .min(self.config.retry_max_ms);
+        self.down_until
+            .set(Some(Instant::now() + Duration::from_millis(pause_ms)));
+    }
+}
+
+/// A counter as stored: absent (nil) is 0; unreadable values count as 0 too.
+fn counter_value(value: &Value) -> u32 {
+    match value {
+        Value::Int(n) => u32::try_from(*n).unwrap_or(u32::MAX),
+        Value::BulkString(bytes) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        Value::SimpleString(s) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_read_as_numbers_and_missing_ones_as_zero() {
+        assert_eq!(counter_value(&Value::Nil), 0);
+        assert_eq!(counter_value(&Value::BulkString(b"7".to_vec())), 7);
+        assert_eq!(counter_value(&Value::Int(3)), 3);
+        assert_eq!(
+            counter_value(&Value::BulkString(b"99999999999".to_vec())),
+            u32::MAX
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! Frequency caps end to end: bids over HTTP, impressions counted from the bids'
+//! billing notices, a real redis-server (or the in-process store), and Redis
+//! failures that must never make a bid late.
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use support::redis_server::RedisServer;
+use support::{Bidder, Options, eventually};
+
+/// One capped campaign (2 impressions per `window` seconds) and one without a cap,
+/// both for 300x250; the capped one pays more, so it wins while under its cap.
+fn campaigns(dir: &tempfile::TempDir, window: u64) -> PathBuf {
+    let path = dir.path().join("campaigns.toml");
+    let text = format!(
+        r#"
+        [[campaigns]]
+        id = "capped"
+        advertiser_domain = "capped.example"
+        bidding = {{ max_cpm = 5.0, base_bid = 3.0 }}
+        frequency_cap = {{ max_impressions = 2, window_secs = {window} }}
+        [[campaigns.creatives]]
+        id = "capped-300x250"
+        banner = {{ w = 300, h = 250 }}
+        adm = "<b>capped</b>"
+
+        [[campaigns]]
+        id = "uncapped"
+        advertiser_domain = "uncapped.example"
+        bidding = {{ max_cpm = 2.0, base_bid = 1.0 }}
+        [[campaigns.creatives]]
+        id = "uncapped-300x250"
+        banner = {{ w = 300, h = 250 }}
+        adm = "<b>uncapped</b>"
+        "#
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn start(dir: &tempfile::TempDir, window: u64, caps_config: &str) -> Bidder {
+    Bidder::start_with(Options {
+        campaigns: Some(campaigns(dir, window)),
+        config: caps_config.to_owned(),
+        ..Options::default()
+    })
+}
+
+fn redis_config(redis: &RedisServer, extra: &str) -> String {
+    format!(
+        "[frequency_cap]\nstore = \"redis\"\ntimeout_ms = 50\n{extra}\n\
+         [frequency_cap.redis]\naddr = \"{}\"\nretry_initial_ms = 50\nretry_max_ms = 200\n",
+        redis.addr()
+    )
+}
+
+fn request(user: &str, n: u32) -> Vec<u8> {
+    format!(
+        r#"{{"id":"{user}-{n}","tmax":1000,"imp":[{{"id":"1","banner":{{"w":300,"h":250}}}}],
+            "user":{{"buyeruid":"{user}"}}}}"#
+    )
+    .into_bytes()
+}
+
+/// Bids for `user`; returns the winning campaign and its billing notice URL.
+fn bid(bidder: &Bidder, user: &str, n: u32) -> Option<(String, String)> {
+    let reply = bidder.bid(&request(user, n));
+    match reply.status {
+        204 => None,
+        200 => {
+            let json = reply.json();
+            let bid = &json["seatbid"][0]["bid"][0];
+            let burl = bid["burl"]
+                .as_str()
+                .unwrap()
+                .replace("${AUCTION_PRICE}", "2.5");
+            Some((bid["cid"].as_str().unwrap().to_owned(), burl))
+        }
+        other => panic!("unexpected status {other}: {}", reply.text()),
+    }
+}
+
+fn winner(bidder: &Bidder, user: &str, n: u32) -> Option<String> {
+    bid(bidder, user, n).map(|(cid, _)| cid)
+}
+
+/// Wins with the capped campaign and fires its notice (an impression).
+fn impression(bidder: &Bidder, user: &str, n: u32) {
+    let (cid, burl) = bid(bidder, user, n).expect("a bid");
+    assert_eq!(cid, "capped");
+    assert_eq!(bidder.get(&burl).status, 200);
+}
+
+fn capped_then_uncapped_after_the_window(bidder: &Bidder) {
+    impression(bidder, "alice", 1);
+    impression(bidder, "alice", 2);
+    assert_eq!(
+        winner(bidder, "alice", 3).as_deref(),
+        Some("uncapped"),
+        "alice reached her cap"
+    );
+    assert_eq!(
+        winner(bidder, "bob", 1).as_deref(),
+        Some("capped"),
+        "bob has his own counter"
+    );
+    assert!(bidder.metric("tern_freq_capped_total") >= 1.0);
+    // The window is 2 seconds from the first impression.
+    assert!(
+        eventually(Duration::from_secs(6), || winner(bidder, "alice", 4)
+            .as_deref()
+            == Some("capped")),
+        "alice never uncapped"
+    );
+}
+
+#[test]
+fn redis_caps_a_user_after_n_impressions_and_uncaps_after_the_window() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(&dir, 2, &redis_config(&redis, ""));
+    capped_then_uncapped_after_the_window(&bidder);
+    assert!(redis.calls("mget") >= 4, "checked in Redis");
+    assert_eq!(
+        bidder.metric("tern_freq_cap_records_total{result=\"ok\"}"),
+        2.0
+    );
+    assert!(bidder.metric("tern_redis_duration_seconds_count") >= 6.0);
+}
+
+#[test]
+fn the_embedded_default_caps_in_process_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(&dir, 2, "");
+    capped_then_uncapped_after_the_window(&bidder);
+    assert_eq!(bidder.metric("tern_redis_duration_seconds_count"), 0.0);
+}
+
+#[test]
+fn forged_expired_and_replayed_notices_do_not_count() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(
+        &dir,
+        60,
+        &format!("{}\n[notice]\nmax_age_s = 1\n", redis_config(&redis, "")),
+    );
+
+    // Replayed: the same notice twice counts once.
+    let (_, burl) = bid(&bidder, "carol", 1).unwrap();
+    assert_eq!(bidder.get(&burl).status, 200);
+    assert_eq!(bidder.get(&burl).text().trim(), "already counted");
+    // Forged: an altered token is refused.
+    let at = burl.find("t=").unwrap() + 12;
+    let mut forged = burl.clone().into_bytes();
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    assert_eq!(bidder.get(&String::from_utf8(forged).unwrap()).status, 403);
+    // Expired: a notice older than notice.max_age_s is refused.
+    let (_, late) = bid(&bidder, "carol", 2).unwrap();
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(bidder.get(&late).status, 410);
+
+    assert_eq!(
+        winner(&bidder, "carol", 3).as_deref(),
+        Some("capped"),
+        "only one impression counted"
+    );
+    assert_eq!(
+        bidder.metric("tern_freq_cap_records_total{result=\"ok\"}"),
+        1.0
+    );
+    assert_eq!(
+        redis.command(&["GET", &counter_key(&redis, "capped")]),
+        redis::Value::BulkString(b"1".to_vec())
+    );
+}
+
+/// The one counter key in Redis for `campaign`.
+fn counter_key(redis: &RedisServer, campaign: &str) -> String {
+    let keys = match redis.command(&["KEYS", "fc:*"]) {
+        redis::Value::Array(keys) => keys,
+        other => panic!("{other:?}"),
+    };
+    let names: Vec<String> = keys
+        .iter()
+        .map(|k| match k {
+            redis::Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let suffix = format!("}}:{campaign}");
+    let matching: Vec<&String> = names.iter().filter(|k| k.ends_with(&suffix)).collect();
+    assert_eq!(matching.len(), 1, "{names:?}");
+    matching[0].clone()
+}
+
+#[test]
+fn campaigns_without_caps_never_touch_redis() {
+    let redis = RedisServer::start();
+    let bidder = Bidder::start_with(Options {
+        config: redis_config(&redis, ""),
+        ..Options::default()
+    });
+    // The banner sample is won by a bundled campaign without a cap.
+    let reply = bidder.bid(&support::sample("banner"));
+    assert_eq!(reply.status, 200);
+    let burl = reply.json()["seatbid"][0]["bid"][0]["burl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(bidder.get(&burl).status, 200);
+    assert_eq!(
+        redis.calls("mget") + redis.calls("incr") + redis.calls("set"),
+        0
+    );
+    assert_eq!(bidder.metric("tern_redis_duration_seconds_count"), 0.0);
+}
+
+#[test]
+fn redis_down_falls_back_to_the_policy_and_capping_resumes_after_restart() {
+    let mut redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(&dir, 60, &redis_config(&redis, ""));
+    impression(&bidder, "dave", 1);
+
+    redis.stop();
+    for n in 0..20 {
+        // skip_capped: the capped campaign sits out, the other still bids.
+        assert_eq!(winner(&bidder, "dave", 10 + n).as_deref(), Some("uncapped"));
+    }
+    assert_eq!(
+        bidder.metric("tern_freq_cap_fallbacks_total{policy=\"skip_capped\"}"),
+        20.0
+    );
+    assert_eq!(bidder.metric("tern_nobids_total{reason=\"deadline\"}"), 0.0);
+
+    redis.restart();
+    assert!(
+        eventually(Duration::from_secs(5), || winner(&bidder, "dave", 99)
+            .as_deref()
+            == Some("capped")),
+        "capping did not resume"
+    );
+    impression(&bidder, "dave", 100);
+    impression(&bidder, "dave", 101);
+    assert_eq!(
+        winner(&bidder, "dave", 102).as_deref(),
+        Some("uncapped"),
+        "capped again"
+    );
+}
+
+#[test]
+fn the_ignore_caps_policy_bids_as_if_under_the_cap() {
+    let mut redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(
+        &dir,
+        60,
+        &redis_config(&redis, "on_unavailable = \"ignore_caps\""),
+    );
+    redis.stop();
+    assert_eq!(winner(&bidder, "erin", 1).as_deref(), Some("capped"));
+    assert_eq!(
+        bidder.metric("tern_freq_cap_fallbacks_total{policy=\"ignore_caps\"}"),
+        1.0
+    );
+}
+
+#[test]
+fn a_slow_redis_never_makes_a_bid_late() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(&dir, 60, &redis_config(&redis, ""));
+    assert_eq!(
+        winner(&bidder, "frank", 0).as_deref(),
+        Some("capped"),
+        "Redis answers at first"
+    );
+    // Redis stops answering for 3 seconds; every request has tmax = 1000 ms.
+    let sleeper = redis.sleep_in_background(3.0);
+    std::thread::sleep(Duration::from_millis(100));
+    for n in 1..=10 {
+        let started = Instant::now();
+        let won = winner(&bidder, "frank", n);
+        let took = started.elapsed();
+        assert_eq!(
+            won.as_deref(),
+            Some("uncapped"),
+            "policy applied while Redis is stuck"
+        );
+        assert!(
+            took < Duration::from_millis(1000),
+            "answer came after tmax: {took:?}"
+        );
+    }
+    assert!(bidder.metric("tern_freq_cap_checks_total{result=\"timeout\"}") >= 1.0);
+    assert_eq!(bidder.metric("tern_nobids_total{reason=\"deadline\"}"), 0.0);
+    sleeper.join().unwrap();
+}

@@ -1,0 +1,141 @@
+//! A real `redis-server` on a free port, with a minimal client for the tests to look
+//! inside it and to make it slow.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A redis-server process; killed on drop.
+pub struct RedisServer {
+    child: Option<Child>,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Starts redis-server on a free port, without persistence.
+    pub fn start() -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = RedisServer { child: None, port };
+        server.restart();
+        server
+    }
+
+    /// Stops the server.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--enable-debug-command",
+                "local",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (scripts/test.sh installs it)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(redis::Value::SimpleString(pong)) = self.try_command(&["PING"])
+                && pong == "PONG"
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// `host:port` for the bidder's config.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Runs one command and returns its reply.
+    pub fn command(&self, args: &[&str]) -> redis::Value {
+        self.try_command(args).expect("redis command")
+    }
+
+    fn try_command(&self, args: &[&str]) -> std::io::Result<redis::Value> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut cmd = redis::cmd(args[0]);
+        for arg in &args[1..] {
+            cmd.arg(*arg);
+        }
+        stream.write_all(&cmd.get_packed_command())?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            match redis::parse_redis_value(&buf) {
+                Ok(value) => return Ok(value),
+                Err(e) if e.is_io_error() => continue,
+                Err(e) => return Err(std::io::Error::other(e.to_string())),
+            }
+        }
+    }
+
+    /// How many times `command` (e.g. `mget`) ran, from `INFO commandstats`.
+    pub fn calls(&self, command: &str) -> u64 {
+        let text = match self.command(&["INFO", "commandstats"]) {
+            redis::Value::BulkString(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            redis::Value::VerbatimString { text, .. } => text,
+            other => panic!("INFO answered {other:?}"),
+        };
+        parse_calls(&text, command)
+    }
+
+    /// Blocks the server for `seconds` (DEBUG SLEEP), from a background thread.
+    pub fn sleep_in_background(&self, seconds: f64) -> std::thread::JoinHandle<()> {
+        let port = self.port;
+        std::thread::spawn(move || {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let packed = redis::cmd("DEBUG")
+                .arg("SLEEP")
+                .arg(seconds)
+                .get_packed_command();
+            stream.write_all(&packed).unwrap();
+            let mut reply = [0u8; 64];
+            let _ = stream.read(&mut reply);
+        })
+    }
+}
+
+fn parse_calls(info: &str, command: &str) -> u64 {
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
