@@ -6,20 +6,23 @@
 #      criterion micro-benchmarks, pinned to one core;
 #   3. every server over loopback HTTP, pinned to CPU $SERVER_CPU with loadgen on
 #      CPU $LOADGEN_CPU: saturation rounds first (alternating servers), then fixed
-#      rates at 50% and 80% of the load generator's limit (alternating again);
+#      rates at 50% and 80% of the load generator's limit and at 80% of the slowest
+#      server's throughput, a rate every server sustains (alternating again). The
+#      bidder and the tokio baseline run twice: with 1,000 generated campaigns and
+#      with the 6 bundled ones, which separates the HTTP path from the decision;
 #   4. instructions per request (perf stat where the CPU counters are exposed,
 #      else valgrind's callgrind) and a CPU profile of the bidder (perf record);
 #   5. the report.
 #
 # Usage: benches/run.sh
-# Knobs (environment): ROUNDS=3 PHASE_S=5 WARMUP_S=1 CONNECTIONS=32 SERVER_CPU=0
+# Knobs (environment): ROUNDS=3 PHASE_S=3 WARMUP_S=1 CONNECTIONS=32 SERVER_CPU=0
 #   LOADGEN_CPU=1 CRITERION=1 CALLGRIND=1 PROFILE=1
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
-PHASE_S=${PHASE_S:-5}
+PHASE_S=${PHASE_S:-3}
 WARMUP_S=${WARMUP_S:-1}
 CONNECTIONS=${CONNECTIONS:-32}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -27,7 +30,7 @@ LOADGEN_CPU=${LOADGEN_CPU:-1}
 CRITERION=${CRITERION:-1}
 CALLGRIND=${CALLGRIND:-1}
 PROFILE=${PROFILE:-1}
-SERVERS=(noop-monoio noop-glommio bidder tokio-bidder)
+SERVERS=(noop-monoio noop-glommio bidder tokio-bidder bidder-6c tokio-bidder-6c)
 
 out=target/bench-results
 bin=target/release
@@ -86,6 +89,15 @@ start_server() {
     tokio-bidder)
       taskset -c "$SERVER_CPU" "$bin/tokio-bidder" --addr 127.0.0.1:0 \
         --campaigns "$out/corpus/campaigns.json" >"$log" 2>>"$out/logs/$name.err" &
+      ;;
+    bidder-6c)
+      RUST_LOG=warn TERN_SERVER__PIN_WORKERS=false taskset -c "$SERVER_CPU" "$bin/bidder" \
+        --bid-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --workers 1 \
+        >"$log" 2>>"$out/logs/$name.err" &
+      ;;
+    tokio-bidder-6c)
+      taskset -c "$SERVER_CPU" "$bin/tokio-bidder" --addr 127.0.0.1:0 \
+        >"$log" 2>>"$out/logs/$name.err" &
       ;;
     *)
       taskset -c "$SERVER_CPU" "$bin/$name" --addr 127.0.0.1:0 >"$log" 2>>"$out/logs/$name.err" &
@@ -151,21 +163,27 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # The load generator's limit: the best saturation throughput any server allowed
-# (the no-op ceiling's, in practice), as the median over rounds.
+# (a no-op server's, in practice), as the median over rounds; and the slowest
+# server's, for a rate every server sustains.
 limit=0
+slowest=""
 for name in "${SERVERS[@]}"; do
   median=$(for f in "$out/http/$name.saturation".r*.json; do json_number "$f" throughput_rps; done |
     sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   limit=$(awk -v a="$limit" -v b="$median" 'BEGIN { print (b > a) ? b : a }')
+  slowest=$(awk -v a="${slowest:-$median}" -v b="$median" 'BEGIN { print (b < a) ? b : a }')
 done
 rate50=$(awk -v l="$limit" 'BEGIN { printf "%.0f", l * 0.5 }')
 rate80=$(awk -v l="$limit" 'BEGIN { printf "%.0f", l * 0.8 }')
-echo "load generator limit: $limit requests/s; fixed rates $rate50 and $rate80"
+common=$(awk -v l="$slowest" 'BEGIN { printf "%.0f", l * 0.8 }')
+echo "load generator limit: $limit requests/s; slowest server: $slowest requests/s"
+echo "fixed rates: $rate50/s and $rate80/s (50% and 80% of the limit), $common/s (common)"
 
-step "fixed rates ($rate50/s and $rate80/s, open loop), $ROUNDS rounds"
+step "fixed rates ($rate50/s, $rate80/s, $common/s; open loop), $ROUNDS rounds"
 for round in $(seq 1 "$ROUNDS"); do
   for name in $(order "$round"); do
     start_server "$name"
+    load "$name" common "$round" "$common"
     load "$name" rate50 "$round" "$rate50"
     load "$name" rate80 "$round" "$rate80"
     stop_server
@@ -177,10 +195,12 @@ done
   echo "with \`--workers 1\`, tokio with a current-thread runtime); \`loadgen\` ran on CPU $LOADGEN_CPU with"
   echo "$CONNECTIONS keep-alive connections over the $(find "$out/corpus/bodies" -name "*.json" | wc -l) generated request bodies"
   echo "(mean $(json_number "$out/engine-probe.json" corpus_mean_bytes) bytes) and 1,000 generated campaigns"
-  echo "(the bidder and the tokio baseline load the same file). $ROUNDS rounds, servers"
-  echo "alternating, each phase ${WARMUP_S} s warm-up + ${PHASE_S} s measured. The load generator's limit"
-  echo "(best saturation throughput) was $(printf '%.0f' "$limit") requests/s, so the fixed rates were"
-  echo "$rate50/s (50%) and $rate80/s (80%)."
+  echo "(the bidder and the tokio baseline load the same file; their \"6 bundled campaigns\" runs use"
+  echo "\`bidder/campaigns/example.toml\` instead). $ROUNDS rounds, servers alternating, each phase"
+  echo "${WARMUP_S} s warm-up + ${PHASE_S} s measured. The load generator's limit (best saturation"
+  echo "throughput) was $(printf '%.0f' "$limit") requests/s, so the issue's fixed rates were $rate50/s (50%)"
+  echo "and $rate80/s (80%); the slowest server sustained $(printf '%.0f' "$slowest") requests/s, so the"
+  echo "common rate was $common/s (80% of that)."
 } >"$out/method.md"
 
 # --- instructions per request ----------------------------------------------------

@@ -55,6 +55,15 @@ server_ir() {
         --addr 127.0.0.1:0 --campaigns "$results/corpus/campaigns.json" \
         >"$log" 2>"$work/$name.$seconds.err" &
       ;;
+    bidder-6c)
+      RUST_LOG=warn TERN_SERVER__PIN_WORKERS=false TERN_SERVER__IO_DRIVER=epoll valgrind --tool=callgrind \
+        --callgrind-out-file="$cg" "$bin/bidder" --workers 1 --bid-addr 127.0.0.1:0 \
+        --admin-addr 127.0.0.1:0 >"$log" 2>"$work/$name.$seconds.err" &
+      ;;
+    tokio-bidder-6c)
+      valgrind --tool=callgrind --callgrind-out-file="$cg" "$bin/tokio-bidder" \
+        --addr 127.0.0.1:0 >"$log" 2>"$work/$name.$seconds.err" &
+      ;;
     *)
       valgrind --tool=callgrind --callgrind-out-file="$cg" "$bin/$name" --addr 127.0.0.1:0 \
         --io-driver epoll \
@@ -87,7 +96,7 @@ server_ir() {
 }
 
 entries=("\"engine alone (1,000 campaigns)\": $engine")
-for name in noop-monoio bidder tokio-bidder; do
+for name in noop-monoio bidder tokio-bidder bidder-6c tokio-bidder-6c; do
   if ! short=$(server_ir "$name" 2) || ! long=$(server_ir "$name" 6); then
     echo "$name: did not run under valgrind; skipped"
     continue

@@ -129,6 +129,7 @@ impl Engine {
             }),
             now_unix_s,
             user: tern_engine::user::UserKey::from_request(request),
+            exchange: "",
         };
         write_bid_response(out, &parts);
         Outcome::Bid
