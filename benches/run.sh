@@ -58,7 +58,6 @@ step "machine"
   echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
   echo "pinning: servers on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU (taskset)"
 } >"$out/machine.txt"
-date -u '+%Y-%m-%d %H:%M UTC' >"$out/when.txt"
 cat "$out/machine.txt"
 
 step "engine alone (engine-probe, CPU $SERVER_CPU)"
@@ -67,8 +66,10 @@ taskset -c "$SERVER_CPU" "$bin/engine-probe" --seconds 2 --json "$out/engine-pro
 if [ "$CRITERION" = 1 ]; then
   step "criterion micro-benchmarks (release profile, CPU $SERVER_CPU)"
   rm -rf target/criterion
-  taskset -c "$SERVER_CPU" cargo bench --profile release --locked -p tern-benches \
-    -- --noplot 2>&1 | grep -E '^(parse|decide|engine)/|time:' || true
+  # Only the criterion targets (--benches): the binaries have no benchmarks.
+  taskset -c "$SERVER_CPU" cargo bench --profile release --locked -p tern-benches --benches \
+    >"$out/logs/criterion.txt" 2>&1
+  grep -E '^(parse|decide|engine)/|time:' "$out/logs/criterion.txt" || true
 fi
 
 # --- servers -------------------------------------------------------------------
@@ -255,6 +256,8 @@ fi
 if [ -f benches/NOTES.md ]; then
   cp benches/NOTES.md "$out/notes.md"
 fi
+echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $((($(date +%s) - started + 30) / 60)) minutes end to end" >"$out/when.txt"
 step "report"
 "$bin/bench-report" --results "$out" --criterion target/criterion \
   --out benches/RESULTS.md --plot benches/latency.svg --command "benches/run.sh"
