@@ -19,6 +19,8 @@ pub(crate) struct AdminRouter {
     pub(crate) drivers: Arc<dyn Fn() -> (usize, usize) + Send + Sync>,
     /// Whether a remote source feeds the state (sync figures are shown then).
     pub(crate) remote_source: bool,
+    /// The event pipeline, when events are on.
+    pub(crate) events: Option<crate::events::EventQueues>,
 }
 
 /// The `/state` document.
@@ -75,6 +77,7 @@ impl AdminRouter {
             state_age_s: summary.age_s,
             workers: self.registry.workers.len(),
             sync: self.remote_source.then(|| self.state.sync().report()),
+            events: self.events.clone(),
         };
         let mut text = String::with_capacity(8192);
         render(&mut text, &merged, &gauges);

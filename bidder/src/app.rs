@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use crate::admin::AdminRouter;
 use crate::bid_api::{BidApi, BidRouter};
 use crate::config::{
-    CapStoreKind, Config, ConfigError, FrequencyCapConfig, RedisConfig, SourceKind,
+    CapStoreKind, Config, ConfigError, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
 };
+use crate::events::{EventLog, EventQueues, Shipper, ShipperReport, start_shipper};
 use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint};
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
 use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
@@ -124,6 +125,7 @@ pub struct Bidder {
     admin: RunningListener,
     state: Arc<BidderState>,
     source: RunningSource,
+    shipper: Option<Shipper>,
     workers: usize,
     campaigns: CampaignCount,
     drain_timeout: Duration,
@@ -137,6 +139,8 @@ pub struct ShutdownReport {
     pub clean: bool,
     /// Time from the start of the shutdown to its end.
     pub took: Duration,
+    /// The event pipeline's final counts, when events are on.
+    pub events: Option<ShipperReport>,
 }
 
 impl Bidder {
@@ -201,15 +205,35 @@ impl Bidder {
         let limits = ConnectionLimits::from_config(&config.limits);
 
         let caps = SharedCaps::start(&config.frequency_cap)?;
+        let events = (config.events.sink != EventSinkKind::None)
+            .then(|| EventQueues::new(workers, config.events.queue_capacity));
+        let shipper = match &events {
+            Some(queues) => {
+                start_shipper(queues, &config.events).map_err(|reason| ConfigError {
+                    key: "events".to_owned(),
+                    reason,
+                })?
+            }
+            None => None,
+        };
+        let instance: Arc<str> = config.events.instance_or_host().into();
+        let nobid_sample_rate = config.events.nobid_sample_rate;
+        let worker_events = events.clone();
         let bid_routers: RouterFactory<BidRouter> = Arc::new(move |index| {
             let api = Arc::clone(&api);
             let metrics = Arc::clone(&worker_metrics[index]);
             let for_router = Arc::clone(&metrics);
             let caps = caps.clone();
+            let log = EventLog::new(
+                worker_events.as_ref(),
+                index,
+                Arc::clone(&instance),
+                nobid_sample_rate,
+            );
             (
                 Box::new(move || {
                     let store = caps.for_worker(Arc::clone(&for_router));
-                    BidRouter::new(api, for_router, store)
+                    BidRouter::new(api, for_router, store, log)
                 }),
                 Some(metrics),
             )
@@ -233,6 +257,7 @@ impl Bidder {
                 registry: Arc::clone(&registry),
                 drivers: Arc::clone(&drivers),
                 remote_source,
+                events: events.clone(),
             };
             (Box::new(move || router), None)
         });
@@ -264,6 +289,7 @@ impl Bidder {
             admin,
             state,
             source,
+            shipper,
             workers,
             campaigns,
             drain_timeout: Duration::from_millis(config.shutdown.drain_timeout_ms),
@@ -302,12 +328,16 @@ impl Bidder {
         let started = Instant::now();
         self.state.begin_drain();
         std::thread::sleep(self.unready_delay);
-        let clean = self.bid.drain(Instant::now() + self.drain_timeout);
+        let deadline = Instant::now() + self.drain_timeout;
+        let clean = self.bid.drain(deadline);
         drop(self.source);
+        // No worker makes events any more: flush what is queued, within the drain time.
+        let events = self.shipper.map(|shipper| shipper.shutdown(deadline));
         self.admin.drain(Instant::now() + ADMIN_DRAIN);
         ShutdownReport {
             clean,
             took: started.elapsed(),
+            events,
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct Config {
     pub notice: NoticeConfig,
     /// Frequency caps.
     pub frequency_cap: FrequencyCapConfig,
+    /// The event log.
+    pub events: EventsConfig,
     /// Graceful shutdown.
     pub shutdown: ShutdownConfig,
     /// Logging.
@@ -312,6 +314,118 @@ impl Default for RedisConfig {
             connect_timeout_ms: 100,
             retry_initial_ms: 100,
             retry_max_ms: 2_000,
+        }
+    }
+}
+
+/// The event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsConfig {
+    /// `file` (rotating NDJSON; the embedded default), `kinesis`, or `none`.
+    pub sink: EventSinkKind,
+    /// Bidder instance written into every event; empty: the host name.
+    pub instance: String,
+    /// Share of no-bids recorded, 0 to 1.
+    pub nobid_sample_rate: f64,
+    /// Events each worker's queue holds; when full, new events are dropped and counted.
+    pub queue_capacity: usize,
+    /// Events per sink batch (Kinesis `PutRecords` takes at most 500).
+    pub batch_records: usize,
+    /// Longest an event waits for its batch to fill, milliseconds.
+    pub batch_linger_ms: u64,
+    /// Events held while the sink is failing; beyond it, queues fill and drop.
+    pub max_buffered_records: usize,
+    /// First retry delay after a failed batch, milliseconds; doubles up to `retry_max_ms`.
+    pub retry_initial_ms: u64,
+    /// Longest retry delay, milliseconds.
+    pub retry_max_ms: u64,
+    /// The file sink.
+    pub file: EventFileConfig,
+    /// The Kinesis sink.
+    pub kinesis: EventKinesisConfig,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            sink: EventSinkKind::File,
+            instance: String::new(),
+            nobid_sample_rate: 0.01,
+            queue_capacity: 65_536,
+            batch_records: 500,
+            batch_linger_ms: 200,
+            max_buffered_records: 100_000,
+            retry_initial_ms: 100,
+            retry_max_ms: 5_000,
+            file: EventFileConfig::default(),
+            kinesis: EventKinesisConfig::default(),
+        }
+    }
+}
+
+impl EventsConfig {
+    /// `instance`, or the host name when it is empty.
+    pub fn instance_or_host(&self) -> String {
+        if self.instance.is_empty() {
+            crate::events::host_name()
+        } else {
+            self.instance.clone()
+        }
+    }
+}
+
+/// Where events go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSinkKind {
+    /// Rotating NDJSON files.
+    #[default]
+    File,
+    /// A Kinesis data stream.
+    Kinesis,
+    /// Nowhere: events are not recorded.
+    None,
+}
+
+/// The file sink.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventFileConfig {
+    /// Directory of the NDJSON files (created if missing).
+    pub dir: PathBuf,
+    /// A file is closed and a new one started past this size, bytes.
+    pub max_file_bytes: u64,
+    /// ... or past this age, seconds.
+    pub max_file_age_s: u64,
+}
+
+impl Default for EventFileConfig {
+    fn default() -> Self {
+        EventFileConfig {
+            dir: PathBuf::from("events"),
+            max_file_bytes: 64 * 1024 * 1024,
+            max_file_age_s: 3_600,
+        }
+    }
+}
+
+/// The Kinesis sink. Endpoint, region and credentials come from the standard AWS
+/// configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventKinesisConfig {
+    /// Stream name.
+    pub stream: String,
+    /// Time allowed for one `PutRecords` call, milliseconds.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for EventKinesisConfig {
+    fn default() -> Self {
+        EventKinesisConfig {
+            stream: "tern-events".to_owned(),
+            request_timeout_ms: 5_000,
         }
     }
 }
@@ -599,6 +713,47 @@ impl Config {
             Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {}
             _ => return Err(bad("frequency_cap.redis.addr", "must be host:port")),
         }
+        let e = &self.events;
+        if !(0.0..=1.0).contains(&e.nobid_sample_rate) {
+            return Err(bad("events.nobid_sample_rate", "must be between 0 and 1"));
+        }
+        if !(1..=16_777_216).contains(&e.queue_capacity) {
+            return Err(bad(
+                "events.queue_capacity",
+                "must be between 1 and 16777216",
+            ));
+        }
+        if !(1..=500).contains(&e.batch_records) {
+            return Err(bad("events.batch_records", "must be between 1 and 500"));
+        }
+        if e.max_buffered_records < e.batch_records {
+            return Err(bad(
+                "events.max_buffered_records",
+                "must be at least events.batch_records",
+            ));
+        }
+        for (key, value) in [
+            ("events.retry_initial_ms", e.retry_initial_ms),
+            ("events.file.max_file_bytes", e.file.max_file_bytes),
+            ("events.file.max_file_age_s", e.file.max_file_age_s),
+            (
+                "events.kinesis.request_timeout_ms",
+                e.kinesis.request_timeout_ms,
+            ),
+        ] {
+            if value == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
+        if e.retry_max_ms < e.retry_initial_ms {
+            return Err(bad(
+                "events.retry_max_ms",
+                "must be at least events.retry_initial_ms",
+            ));
+        }
+        if e.sink == EventSinkKind::Kinesis && e.kinesis.stream.is_empty() {
+            return Err(bad("events.kinesis.stream", "must not be empty"));
+        }
         let b = &self.bidding;
         if b.seat.is_empty() {
             return Err(bad("bidding.seat", "must not be empty"));
@@ -751,6 +906,35 @@ mod tests {
             ("[bidding.fx]\nEURO = 1.0", "bidding.fx.EURO"),
             ("[bidding.fx]\nCHF = -1.0", "bidding.fx.CHF"),
             ("[notice]\nsecret = \"short\"", "notice.secret"),
+            ("[events]\nsink = \"kafka\"", "events.sink"),
+            (
+                "[events]\nnobid_sample_rate = 1.5",
+                "events.nobid_sample_rate",
+            ),
+            ("[events]\nqueue_capacity = 0", "events.queue_capacity"),
+            ("[events]\nbatch_records = 501", "events.batch_records"),
+            (
+                "[events]\nmax_buffered_records = 10",
+                "events.max_buffered_records",
+            ),
+            ("[events]\nretry_initial_ms = 0", "events.retry_initial_ms"),
+            ("[events]\nretry_max_ms = 1", "events.retry_max_ms"),
+            (
+                "[events.file]\nmax_file_bytes = 0",
+                "events.file.max_file_bytes",
+            ),
+            (
+                "[events.file]\nmax_file_age_s = 0",
+                "events.file.max_file_age_s",
+            ),
+            (
+                "[events.kinesis]\nrequest_timeout_ms = 0",
+                "events.kinesis.request_timeout_ms",
+            ),
+            (
+                "[events]\nsink = \"kinesis\"\n[events.kinesis]\nstream = \"\"",
+                "events.kinesis.stream",
+            ),
             (
                 "[frequency_cap]\nstore = \"memcached\"",
                 "frequency_cap.store",

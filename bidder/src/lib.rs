@@ -12,11 +12,14 @@
 
 pub mod admin;
 pub mod app;
+pub mod aws;
 pub mod bid_api;
 pub mod config;
+pub mod events;
 pub mod freq_cap;
 pub mod http;
 pub mod metrics;
+pub mod report;
 pub mod server;
 pub mod state;
 

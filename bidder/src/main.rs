@@ -48,6 +48,13 @@ enum Command {
         #[arg(long)]
         create_table: bool,
     },
+    /// Print bids, wins, win rate, clicks and spend per campaign from the local
+    /// event files (events.sink = "file").
+    Report {
+        /// Directory of the event files (default: events.file.dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,13 +70,22 @@ fn main() -> anyhow::Result<()> {
     if cli.check {
         return check(&config);
     }
-    if let Some(Command::Seed {
-        table,
-        create_table,
-    }) = cli.command
-    {
-        let table = table.unwrap_or_else(|| config.campaigns.dynamodb.table.clone());
-        return seed_table(&config, &table, create_table);
+    match cli.command {
+        Some(Command::Seed {
+            table,
+            create_table,
+        }) => {
+            let table = table.unwrap_or_else(|| config.campaigns.dynamodb.table.clone());
+            return seed_table(&config, &table, create_table);
+        }
+        Some(Command::Report { dir }) => {
+            let dir = dir.unwrap_or_else(|| config.events.file.dir.clone());
+            let report = bidder::report::Report::from_dir(&dir)
+                .with_context(|| format!("reading events in {}", dir.display()))?;
+            print!("{}", report.render());
+            return Ok(());
+        }
+        None => {}
     }
 
     // Block the signals before any thread starts, so only the waiter below sees them.
@@ -94,6 +110,15 @@ fn main() -> anyhow::Result<()> {
         "shutting down: not ready, draining in-flight requests"
     );
     let report = bidder.shutdown();
+    if let Some(events) = report.events {
+        tracing::info!(
+            accepted = events.accepted,
+            sent = events.sent,
+            dropped_queue_full = events.dropped_queue_full,
+            dropped_sink = events.dropped_sink,
+            "events flushed"
+        );
+    }
     if report.clean {
         tracing::info!(took_ms = report.took.as_millis() as u64, "drained; exiting");
     } else {

@@ -173,7 +173,7 @@ fn billing_notices_count_once_and_refuse_forgeries() {
         (200, "already counted")
     );
     assert_eq!(
-        bidder.metric("tern_notices_total{outcome=\"duplicate\"}"),
+        bidder.metric("tern_notices_total{kind=\"imp\",outcome=\"duplicate\"}"),
         1.0
     );
     assert_eq!(
@@ -193,13 +193,16 @@ fn billing_notices_count_once_and_refuse_forgeries() {
     assert_eq!(fire(&bidder, &forged, "1").status, 403);
     assert_eq!(bidder.get(&bidder.url("/notice/imp?t=%%%")).status, 400);
     assert_eq!(bidder.get(&bidder.url("/notice/imp")).status, 400);
-    assert_eq!(bidder.metric("tern_notices_total{outcome=\"forged\"}"), 1.0);
     assert_eq!(
-        bidder.metric("tern_notices_total{outcome=\"malformed\"}"),
+        bidder.metric("tern_notices_total{kind=\"imp\",outcome=\"forged\"}"),
+        1.0
+    );
+    assert_eq!(
+        bidder.metric("tern_notices_total{kind=\"imp\",outcome=\"malformed\"}"),
         2.0
     );
     assert_eq!(
-        bidder.metric("tern_notices_total{outcome=\"accepted\"}"),
+        bidder.metric("tern_notices_total{kind=\"imp\",outcome=\"accepted\"}"),
         1.0
     );
 }
@@ -218,7 +221,7 @@ fn expired_notices_are_refused() {
     std::thread::sleep(std::time::Duration::from_millis(2100));
     assert_eq!(fire(&bidder, &burl, "1").status, 410);
     assert_eq!(
-        bidder.metric("tern_notices_total{outcome=\"expired\"}"),
+        bidder.metric("tern_notices_total{kind=\"imp\",outcome=\"expired\"}"),
         1.0
     );
 }

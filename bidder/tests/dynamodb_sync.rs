@@ -124,7 +124,8 @@ fn a_change_made_during_the_bootstrap_scan_is_not_lost() {
     let mut writes_during_bootstrap = 0;
     while bidder.metric("tern_sync_bootstraps_total") < 1.0 && writes_during_bootstrap < 500 {
         puzzle.version += 1;
-        puzzle.bidding.base_bid = 2.0 + puzzle.version as f64 / 1000.0;
+        // Whole micros, so the price in the response reads back as the same number.
+        puzzle.bidding.base_bid = (2_000 + puzzle.version) as f64 / 1000.0;
         table.put(&[puzzle.clone()]);
         writes_during_bootstrap += 1;
     }

@@ -57,6 +57,7 @@ fn run_engine(snapshot: &Snapshot, body: &[u8]) {
             }),
             now_unix_s: 1_700_000_000,
             user: tern_engine::user::UserKey::from_request(&request),
+            exchange: "bench",
         };
         write_bid_response(&mut out, &parts);
         let parsed: Result<sonic_rs::Value, _> = sonic_rs::from_slice(&out);

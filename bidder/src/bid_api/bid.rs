@@ -10,8 +10,9 @@ use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_resp
 use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 
-use super::{BidRouter, text, unix_now_s};
+use super::{BidRouter, non_empty, now_ms, text, unix_now_s};
 use crate::config::CapPolicy;
+use crate::events::{Event, EventKind};
 use crate::freq_cap::{CapError, CapQuery};
 use crate::http::{Reply, Request};
 use crate::metrics::CapCheck;
@@ -25,6 +26,8 @@ type Positions = SmallVec<[u32; 8]>;
 /// What a bid response is written from.
 struct Answer<'r, 'a> {
     request: &'r BidRequest<'a>,
+    exchange: &'r str,
+    received_at: Instant,
     snapshot: &'r Snapshot,
     bids: &'r [ImpBid],
     currency: Currency,
@@ -34,7 +37,7 @@ struct Answer<'r, 'a> {
 }
 
 impl BidRouter {
-    pub(super) async fn bid(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
+    pub(super) async fn bid(&self, req: &Request<'_>, exchange: &str, body: &mut Vec<u8>) -> Reply {
         if !req.json_content_type {
             return text(body, 415, "content-type must be application/json");
         }
@@ -57,8 +60,9 @@ impl BidRouter {
             _ => api.default_tmax,
         };
         let deadline = req.received_at + tmax.saturating_sub(api.tmax_margin);
+        let no_bid = |reason| self.no_bid(reason, &request, exchange, req.received_at);
         if Instant::now() >= deadline {
-            return self.no_bid(NoBidReason::Deadline);
+            return no_bid(NoBidReason::Deadline);
         }
         let snapshot = api.state.snapshot();
         let now_unix_s = unix_now_s();
@@ -71,7 +75,7 @@ impl BidRouter {
             Ok(currency) => currency,
             Err(reason) => {
                 self.give_back(eligible);
-                return self.no_bid(reason);
+                return no_bid(reason);
             }
         };
         let user = UserKey::from_request(&request);
@@ -82,6 +86,8 @@ impl BidRouter {
             pick_best(&eligible, |_| true, &mut bids);
             let answer = Answer {
                 request: &request,
+                exchange,
+                received_at: req.received_at,
                 snapshot: &snapshot,
                 bids: &bids,
                 currency,
@@ -100,6 +106,8 @@ impl BidRouter {
             pick_best(&eligible, |b| !out.contains(&b.campaign), &mut bids);
             let answer = Answer {
                 request: &request,
+                exchange,
+                received_at: req.received_at,
                 snapshot: &snapshot,
                 bids: &bids,
                 currency,
@@ -116,8 +124,10 @@ impl BidRouter {
 
     /// Writes the response, or a no-bid when nothing is left or the deadline passed.
     fn answer(&self, answer: &Answer<'_, '_>, body: &mut Vec<u8>) -> Reply {
+        let no_bid =
+            |reason| self.no_bid(reason, answer.request, answer.exchange, answer.received_at);
         if answer.bids.is_empty() {
-            return self.no_bid(NoBidReason::FrequencyCap);
+            return no_bid(NoBidReason::FrequencyCap);
         }
         let api = &*self.api;
         let parts = ResponseParts {
@@ -132,15 +142,48 @@ impl BidRouter {
             }),
             now_unix_s: answer.now_unix_s,
             user: answer.user,
+            exchange: answer.exchange,
         };
         write_bid_response(body, &parts);
         if Instant::now() >= answer.deadline {
             // Late is worse than silent: the exchange has moved on.
             body.clear();
-            return self.no_bid(NoBidReason::Deadline);
+            return no_bid(NoBidReason::Deadline);
         }
         self.metrics.bids.add(answer.bids.len() as u64);
+        self.bid_events(answer);
         Reply::new(200, "application/json").with_header("X-OpenRTB-Version", "2.6")
+    }
+
+    /// One `bid` event per bid sent.
+    fn bid_events(&self, answer: &Answer<'_, '_>) {
+        if !self.events.enabled() {
+            return;
+        }
+        let request = answer.request;
+        let latency_us = answer.received_at.elapsed().as_micros() as u64;
+        let ts_ms = now_ms();
+        for bid in answer.bids {
+            let campaign = &answer.snapshot.campaigns()[bid.campaign as usize];
+            self.events.emit(&Event {
+                kind: Some(EventKind::Bid),
+                ts_ms,
+                request_id: Some(&request.id),
+                imp_id: Some(&request.imp[bid.imp].id),
+                campaign_id: Some(&campaign.id),
+                creative_id: Some(&campaign.creatives[bid.creative].id),
+                bid_price_micros: Some(bid.price),
+                currency: Some(answer.currency),
+                exchange: non_empty(answer.exchange),
+                publisher_id: request.publisher_id(),
+                country: request.country(),
+                device_type: request.device_type(),
+                instance: self.events.instance(),
+                core: self.events.core(),
+                latency_us: Some(latency_us),
+                ..Event::default()
+            });
+        }
     }
 
     /// The capped candidates that may not bid: those whose cap the user reached, or
@@ -207,8 +250,31 @@ impl BidRouter {
         }
     }
 
-    fn no_bid(&self, reason: NoBidReason) -> Reply {
+    /// Answers 204, counts the reason, and records a `nobid` event if sampled.
+    fn no_bid(
+        &self,
+        reason: NoBidReason,
+        request: &BidRequest<'_>,
+        exchange: &str,
+        received_at: Instant,
+    ) -> Reply {
         self.metrics.record_nobid(reason);
+        if self.events.sample_nobid() {
+            self.events.emit(&Event {
+                kind: Some(EventKind::NoBid),
+                ts_ms: now_ms(),
+                request_id: Some(&request.id),
+                exchange: non_empty(exchange),
+                publisher_id: request.publisher_id(),
+                country: request.country(),
+                device_type: request.device_type(),
+                nobid_reason: Some(reason.as_str()),
+                instance: self.events.instance(),
+                core: self.events.core(),
+                latency_us: Some(received_at.elapsed().as_micros() as u64),
+                ..Event::default()
+            });
+        }
         Reply::empty(204).with_header("X-OpenRTB-Version", "2.6")
     }
 }

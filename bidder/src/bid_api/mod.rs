@@ -7,21 +7,25 @@
 mod bid;
 mod notice;
 
+pub(crate) use notice::NoticeKind;
+
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tern_engine::decision::ImpBid;
 use tern_engine::notice::{NoticeDedup, NoticeSigner};
-use tern_engine::openrtb::NOTICE_PATH;
+use tern_engine::openrtb::{CLICK_PATH, NOTICE_PATH, WIN_PATH};
 
 use crate::config::{CapPolicy, Config};
+use crate::events::EventLog;
 use crate::freq_cap::CapStore;
 use crate::http::{Method, Reply, Request, Router};
 use crate::metrics::WorkerMetrics;
 use crate::state::BidderState;
 
-/// Path of the OpenRTB endpoint.
+/// Path of the OpenRTB endpoint; `/openrtb2/bid/<exchange>` names the supply
+/// partner for reporting.
 pub const BID_PATH: &str = "/openrtb2/bid";
 
 /// Settings and shared state for the bid endpoints, built once from the config.
@@ -33,7 +37,8 @@ pub struct BidApi {
     pub(crate) tmax_margin: Duration,
     pub(crate) public_url: String,
     pub(crate) signer: NoticeSigner,
-    pub(crate) dedup: NoticeDedup,
+    /// Notices seen, per kind (win, impression, click): each counts once.
+    pub(crate) dedup: [NoticeDedup; 3],
     pub(crate) notice_max_age_s: u64,
     pub(crate) cap_timeout: Duration,
     pub(crate) cap_record_timeout: Duration,
@@ -56,7 +61,7 @@ impl BidApi {
             tmax_margin: Duration::from_millis(config.bidding.tmax_margin_ms),
             public_url,
             signer: NoticeSigner::new(&secret),
-            dedup: NoticeDedup::new(config.notice.max_age_s),
+            dedup: [(); 3].map(|()| NoticeDedup::new(config.notice.max_age_s)),
             notice_max_age_s: config.notice.max_age_s,
             cap_timeout: Duration::from_millis(config.frequency_cap.timeout_ms),
             cap_record_timeout: Duration::from_millis(config.frequency_cap.record_timeout_ms),
@@ -83,6 +88,18 @@ fn random_key() -> [u8; 32] {
     key
 }
 
+/// Milliseconds since the Unix epoch, for event times.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `None` for an empty string (an unnamed exchange).
+pub(crate) fn non_empty(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn unix_now_s() -> u64 {
     SystemTime::now()
@@ -95,6 +112,7 @@ pub(crate) struct BidRouter {
     api: Arc<BidApi>,
     metrics: Arc<WorkerMetrics>,
     caps: CapStore,
+    events: EventLog,
     /// Reusable bid lists. Requests on one worker interleave at await points, so
     /// each takes its own list from here and gives it back.
     bid_lists: RefCell<Vec<Vec<ImpBid>>>,
@@ -102,11 +120,17 @@ pub(crate) struct BidRouter {
 }
 
 impl BidRouter {
-    pub(crate) fn new(api: Arc<BidApi>, metrics: Arc<WorkerMetrics>, caps: CapStore) -> BidRouter {
+    pub(crate) fn new(
+        api: Arc<BidApi>,
+        metrics: Arc<WorkerMetrics>,
+        caps: CapStore,
+        events: EventLog,
+    ) -> BidRouter {
         BidRouter {
             api,
             metrics,
             caps,
+            events,
             bid_lists: RefCell::new(Vec::new()),
             token_scratch: RefCell::new(Vec::with_capacity(1024)),
         }
@@ -124,6 +148,21 @@ impl BidRouter {
     }
 }
 
+/// The exchange named by a bid path: `""` for `/openrtb2/bid`, `x` for
+/// `/openrtb2/bid/x`; `None` for any other path (or an unusable name).
+fn bid_endpoint(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix(BID_PATH)?;
+    if rest.is_empty() {
+        return Some("");
+    }
+    let name = rest.strip_prefix('/')?;
+    let usable = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    usable.then_some(name)
+}
+
 fn text(body: &mut Vec<u8>, status: u16, message: &str) -> Reply {
     body.extend_from_slice(message.as_bytes());
     body.push(b'\n');
@@ -132,12 +171,21 @@ fn text(body: &mut Vec<u8>, status: u16, message: &str) -> Reply {
 
 impl Router for BidRouter {
     async fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
-        match (req.path, req.method) {
-            (BID_PATH, Method::Post) => self.bid(req, body).await,
-            (BID_PATH, _) => text(body, 405, "use POST").with_header("Allow", "POST"),
-            (NOTICE_PATH, Method::Get) => self.notice(req, body).await,
-            (NOTICE_PATH, _) => text(body, 405, "use GET").with_header("Allow", "GET"),
-            _ => text(body, 404, "not found"),
+        if let Some(exchange) = bid_endpoint(req.path) {
+            return match req.method {
+                Method::Post => self.bid(req, exchange, body).await,
+                _ => text(body, 405, "use POST").with_header("Allow", "POST"),
+            };
+        }
+        let kind = match req.path {
+            WIN_PATH => NoticeKind::Win,
+            NOTICE_PATH => NoticeKind::Impression,
+            CLICK_PATH => NoticeKind::Click,
+            _ => return text(body, 404, "not found"),
+        };
+        match req.method {
+            Method::Get => self.notice(req, kind, body).await,
+            _ => text(body, 405, "use GET").with_header("Allow", "GET"),
         }
     }
 
@@ -149,5 +197,20 @@ impl Router for BidRouter {
 
     fn on_panic(&self) {
         self.metrics.panics.inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bid_paths_name_the_exchange() {
+        assert_eq!(bid_endpoint("/openrtb2/bid"), Some(""));
+        assert_eq!(bid_endpoint("/openrtb2/bid/adx-eu.1"), Some("adx-eu.1"));
+        assert_eq!(bid_endpoint("/openrtb2/bidder"), None);
+        assert_eq!(bid_endpoint("/openrtb2/bid/"), None);
+        assert_eq!(bid_endpoint("/openrtb2/bid/a/b"), None);
+        assert_eq!(bid_endpoint("/notice/imp"), None);
     }
 }

@@ -1,6 +1,8 @@
-//! `GET /notice/imp?t=<token>&p=<price>`: the billing notice an exchange fires when
-//! our bid won and the impression was billed. Verified, counted once, debited, and
-//! counted against the campaign's frequency cap for the user.
+//! The notice endpoints, all carrying the token signed into the bid:
+//! `GET /notice/win?t=..&p=..` (`nurl`: the bid won), `GET /notice/imp?t=..&p=..`
+//! (`burl`: the impression was billed; debits the budget and counts against the
+//! frequency cap) and `GET /notice/click?t=..` (a click). Each is verified, counted
+//! once per auction and impression, and recorded as an event.
 
 use std::time::Instant;
 
@@ -8,12 +10,34 @@ use tern_engine::money::{Currency, Micros, to_micros};
 use tern_engine::notice::TokenError;
 use tern_engine::user::UserKey;
 
-use super::{BidRouter, text, unix_now_s};
+use super::{BidRouter, non_empty, now_ms, text, unix_now_s};
+use crate::events::{Event, EventKind};
 use crate::http::{Reply, Request};
 use crate::metrics::NoticeOutcome;
 
 /// The price macro as sent when an exchange did not substitute it.
 const UNSUBSTITUTED: [&str; 2] = ["${AUCTION_PRICE}", "%24%7BAUCTION_PRICE%7D"];
+
+/// Which notice endpoint was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoticeKind {
+    /// The bid won (`nurl`).
+    Win,
+    /// The impression was billed (`burl`).
+    Impression,
+    /// The ad was clicked.
+    Click,
+}
+
+impl NoticeKind {
+    fn event(self) -> EventKind {
+        match self {
+            NoticeKind::Win => EventKind::Win,
+            NoticeKind::Impression => EventKind::Impression,
+            NoticeKind::Click => EventKind::Click,
+        }
+    }
+}
 
 /// An impression to count against a frequency cap.
 struct CapImpression {
@@ -23,9 +47,14 @@ struct CapImpression {
 }
 
 impl BidRouter {
-    pub(super) async fn notice(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
-        let (outcome, reply, impression) = self.settle(req, body);
-        self.metrics.record_notice(outcome);
+    pub(super) async fn notice(
+        &self,
+        req: &Request<'_>,
+        kind: NoticeKind,
+        body: &mut Vec<u8>,
+    ) -> Reply {
+        let (outcome, reply, impression) = self.settle(req, kind, body);
+        self.metrics.record_notice(kind, outcome);
         if let Some(impression) = impression {
             let deadline = Instant::now() + self.api.cap_record_timeout;
             let recorded = self
@@ -45,11 +74,13 @@ impl BidRouter {
         reply
     }
 
-    /// Verifies, de-duplicates and debits; returns the impression to count against a
-    /// cap, if the campaign has one (counted after, without holding any borrow).
+    /// Verifies, de-duplicates, records the event and (for impressions) debits;
+    /// returns the impression to count against a cap, if the campaign has one
+    /// (counted after, without holding any borrow).
     fn settle(
         &self,
         req: &Request<'_>,
+        kind: NoticeKind,
         body: &mut Vec<u8>,
     ) -> (NoticeOutcome, Reply, Option<CapImpression>) {
         let malformed =
@@ -96,9 +127,27 @@ impl BidRouter {
                 None => return malformed(body, "price is not a number"),
             },
         };
-        if !api.dedup.first_time(&notice.id(), notice.issued_at_s) {
+        if !api.dedup[kind as usize].first_time(&notice.id(), notice.issued_at_s) {
             let reply = text(body, 200, "already counted");
             return (NoticeOutcome::Duplicate, reply, None);
+        }
+        self.events.emit(&Event {
+            kind: Some(kind.event()),
+            ts_ms: now_ms(),
+            request_id: Some(notice.request_id),
+            imp_id: Some(notice.imp_id),
+            campaign_id: Some(notice.campaign_id),
+            creative_id: Some(notice.creative_id),
+            bid_price_micros: Some(notice.price),
+            win_price_micros: (kind != NoticeKind::Click).then_some(price),
+            currency: Some(notice.currency),
+            exchange: non_empty(notice.exchange),
+            instance: self.events.instance(),
+            core: self.events.core(),
+            ..Event::default()
+        });
+        if kind != NoticeKind::Impression {
+            return (NoticeOutcome::Accepted, text(body, 200, "ok"), None);
         }
         let snapshot = api.state.snapshot();
         let campaign = snapshot.campaign(notice.campaign_id);

@@ -11,6 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use hdrhistogram::Histogram;
+
+pub(crate) use crate::bid_api::NoticeKind;
 use tern_engine::decision::NoBidReason;
 
 pub(crate) use render::render;
@@ -133,7 +135,8 @@ pub(crate) struct WorkerMetrics {
     responses: [Counter; STATUSES.len() + 1],
     pub(crate) bids: Counter,
     nobids: [Counter; NoBidReason::ALL.len()],
-    notices: [Counter; NoticeOutcome::ALL.len()],
+    /// By notice kind (win, impression, click), then outcome.
+    notices: [[Counter; NoticeOutcome::ALL.len()]; 3],
     pub(crate) spend_micros: Counter,
     pub(crate) connections_open: AtomicU64,
     pub(crate) connections_accepted: Counter,
@@ -222,13 +225,13 @@ impl WorkerMetrics {
         histogram.saturating_record(micros.clamp(1, MAX_LATENCY_US));
     }
 
-    /// Counts a billing notice.
-    pub(crate) fn record_notice(&self, outcome: NoticeOutcome) {
+    /// Counts a notice.
+    pub(crate) fn record_notice(&self, kind: NoticeKind, outcome: NoticeOutcome) {
         let slot = NoticeOutcome::ALL
             .iter()
             .position(|o| *o == outcome)
             .unwrap_or(0);
-        self.notices[slot].inc();
+        self.notices[kind as usize][slot].inc();
     }
 }
 
@@ -245,7 +248,7 @@ pub(crate) struct MergedMetrics {
     pub(crate) responses: Vec<(Option<u16>, u64)>,
     pub(crate) bids: u64,
     pub(crate) nobids: Vec<(NoBidReason, u64)>,
-    pub(crate) notices: Vec<(NoticeOutcome, u64)>,
+    pub(crate) notices: Vec<(NoticeKind, NoticeOutcome, u64)>,
     pub(crate) spend_micros: u64,
     pub(crate) connections_open: u64,
     pub(crate) connections_accepted: u64,
@@ -296,10 +299,15 @@ impl MetricsRegistry {
                 .enumerate()
                 .map(|(i, r)| (*r, sum(&|w| w.nobids[i].get())))
                 .collect(),
-            notices: NoticeOutcome::ALL
-                .iter()
-                .enumerate()
-                .map(|(i, o)| (*o, sum(&|w| w.notices[i].get())))
+            notices: [NoticeKind::Win, NoticeKind::Impression, NoticeKind::Click]
+                .into_iter()
+                .flat_map(|kind| {
+                    NoticeOutcome::ALL
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, o)| (kind, *o, i))
+                })
+                .map(|(kind, o, i)| (kind, o, sum(&|w| w.notices[kind as usize][i].get())))
                 .collect(),
             spend_micros: sum(&|w| w.spend_micros.get()),
             connections_open: sum(&|w| w.connections_open.load(Ordering::Relaxed)),

@@ -9,7 +9,7 @@ pub const RESPONSES_TOTAL: &str = "tern_responses_total";
 pub const BIDS_TOTAL: &str = "tern_bids_total";
 /// Counter by `reason`: bid requests answered with no bid.
 pub const NOBIDS_TOTAL: &str = "tern_nobids_total";
-/// Counter by `outcome`: billing notices received.
+/// Counter by `kind` (`win`, `imp`, `click`) and `outcome`: notices received.
 pub const NOTICES_TOTAL: &str = "tern_notices_total";
 /// Counter: spend debited by billing notices, micros of campaign currency.
 pub const SPEND_MICROS_TOTAL: &str = "tern_spend_micros_total";
@@ -66,5 +66,20 @@ pub const FREQ_CAP_RECORDS_TOTAL: &str = "tern_freq_cap_records_total";
 pub const REDIS_DURATION_SECONDS: &str = "tern_redis_duration_seconds";
 /// Gauge: 99th percentile Redis round trip since start, seconds.
 pub const REDIS_DURATION_P99: &str = "tern_redis_duration_p99_seconds";
+/// Counter: events put into the workers' queues.
+pub const EVENTS_ACCEPTED_TOTAL: &str = "tern_events_accepted_total";
+/// Counter by `stage`: events dropped (`queue_full` on the bid path, `sink` when the
+/// sink never took them before shutdown).
+pub const EVENTS_DROPPED_TOTAL: &str = "tern_events_dropped_total";
+/// Counter: events the sink acknowledged.
+pub const EVENTS_SENT_TOTAL: &str = "tern_events_sent_total";
+/// Counter: event sends retried.
+pub const EVENTS_RETRIED_TOTAL: &str = "tern_events_retried_total";
+/// Gauge: events waiting in the workers' queues.
+pub const EVENTS_QUEUE_DEPTH: &str = "tern_events_queue_depth";
+/// Gauge: events taken from the queues and not yet acknowledged by the sink.
+pub const EVENTS_PENDING: &str = "tern_events_pending";
+/// Histogram: time per sink batch, seconds.
+pub const EVENTS_BATCH_DURATION_SECONDS: &str = "tern_events_batch_duration_seconds";
 /// Gauge: worker threads.
 pub const WORKERS: &str = "tern_workers";

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::MergedMetrics;
 use super::names::*;
+use super::{MergedMetrics, NoticeKind};
 
 /// Histogram bucket bounds, seconds.
 const BUCKETS_S: [f64; 14] = [
@@ -23,6 +23,7 @@ pub(crate) struct StateGauges {
     pub(crate) state_age_s: f64,
     pub(crate) workers: usize,
     pub(crate) sync: Option<crate::state::SyncReport>,
+    pub(crate) events: Option<crate::events::EventQueues>,
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -94,13 +95,18 @@ pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
         out,
         NOTICES_TOTAL,
         "counter",
-        "Billing notices received, by outcome.",
+        "Notices received, by kind and outcome.",
     );
-    for (outcome, count) in &m.notices {
+    for (kind, outcome, count) in &m.notices {
+        let kind = match kind {
+            NoticeKind::Win => "win",
+            NoticeKind::Impression => "imp",
+            NoticeKind::Click => "click",
+        };
+        let outcome = outcome.as_str();
         let _ = writeln!(
             out,
-            "{NOTICES_TOTAL}{{outcome=\"{}\"}} {count}",
-            outcome.as_str()
+            "{NOTICES_TOTAL}{{kind=\"{kind}\",outcome=\"{outcome}\"}} {count}"
         );
     }
     single(
@@ -270,6 +276,9 @@ pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
         g.state_age_s,
     );
     single(out, WORKERS, "gauge", "Worker threads.", g.workers);
+    if let Some(events) = &g.events {
+        render_events(out, events);
+    }
     if let Some(sync) = &g.sync {
         single(
             out,
@@ -307,6 +316,71 @@ pub(crate) fn render(out: &mut String, m: &MergedMetrics, g: &StateGauges) {
             sync.bootstraps,
         );
     }
+}
+
+fn render_events(out: &mut String, events: &crate::events::EventQueues) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let stats = events.stats();
+    single(
+        out,
+        EVENTS_ACCEPTED_TOTAL,
+        "counter",
+        "Events put into the workers' queues.",
+        stats.accepted.load(Relaxed),
+    );
+    header(
+        out,
+        EVENTS_DROPPED_TOTAL,
+        "counter",
+        "Events dropped, by stage.",
+    );
+    let dropped = [
+        ("queue_full", stats.dropped_queue_full.load(Relaxed)),
+        ("sink", stats.dropped_sink.load(Relaxed)),
+    ];
+    for (stage, count) in dropped {
+        let _ = writeln!(out, "{EVENTS_DROPPED_TOTAL}{{stage=\"{stage}\"}} {count}");
+    }
+    single(
+        out,
+        EVENTS_SENT_TOTAL,
+        "counter",
+        "Events the sink acknowledged.",
+        stats.sent.load(Relaxed),
+    );
+    single(
+        out,
+        EVENTS_RETRIED_TOTAL,
+        "counter",
+        "Event sends retried.",
+        stats.retried.load(Relaxed),
+    );
+    single(
+        out,
+        EVENTS_QUEUE_DEPTH,
+        "gauge",
+        "Events waiting in queues.",
+        events.depth(),
+    );
+    single(
+        out,
+        EVENTS_PENDING,
+        "gauge",
+        "Events taken from the queues, not yet acknowledged.",
+        stats.pending.load(Relaxed),
+    );
+    header(
+        out,
+        EVENTS_BATCH_DURATION_SECONDS,
+        "histogram",
+        "Time per sink batch.",
+    );
+    let latency = stats
+        .batch_latency
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    write_buckets(out, EVENTS_BATCH_DURATION_SECONDS, &latency);
 }
 
 #[cfg(test)]

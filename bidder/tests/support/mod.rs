@@ -126,6 +126,7 @@ impl Bidder {
         }
         command
             .env("RUST_LOG", "info")
+            .env("TERN_EVENTS__FILE__DIR", dir.path().join("events"))
             .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -269,6 +270,30 @@ impl Bidder {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Where the file event sink writes (a temporary directory).
+    pub fn events_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("events")
+    }
+
+    /// Every event line the file sink has written so far.
+    pub fn event_lines(&self) -> Vec<serde_json::Value> {
+        let Ok(entries) = std::fs::read_dir(self.events_dir()) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        paths
+            .iter()
+            .flat_map(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).expect("event lines are JSON"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// Everything the process wrote to stderr so far.

@@ -166,3 +166,110 @@ impl Table {
         to_table_item(campaign)
     }
 }
+
+/// A Kinesis stream in moto, for the tests to create and read.
+pub struct Stream {
+    runtime: tokio::runtime::Runtime,
+    client: aws_sdk_kinesis::Client,
+    /// Stream name.
+    pub name: String,
+}
+
+impl Stream {
+    /// A client for `name` on `moto` (the stream is not created).
+    pub fn new(moto: &Moto, name: &str) -> Stream {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let shared = runtime.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(format!("http://127.0.0.1:{}", moto.port))
+                .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+                    "test", "test", None, None, "tests",
+                ))
+                .load(),
+        );
+        Stream {
+            runtime,
+            client: aws_sdk_kinesis::Client::new(&shared),
+            name: name.to_owned(),
+        }
+    }
+
+    /// Creates the stream with `shards` shards and waits until it is active.
+    pub fn create(&self, shards: i32) {
+        self.runtime
+            .block_on(
+                self.client
+                    .create_stream()
+                    .stream_name(&self.name)
+                    .shard_count(shards)
+                    .send(),
+            )
+            .unwrap();
+        for _ in 0..100 {
+            let described = self
+                .runtime
+                .block_on(
+                    self.client
+                        .describe_stream_summary()
+                        .stream_name(&self.name)
+                        .send(),
+                )
+                .unwrap();
+            let status = described
+                .stream_description_summary
+                .map(|d| d.stream_status);
+            if status == Some(aws_sdk_kinesis::types::StreamStatus::Active) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("stream {} never became active", self.name);
+    }
+
+    /// Every record in every shard, from the start, as text.
+    pub fn read_all(&self) -> Vec<String> {
+        self.runtime.block_on(async {
+            let shards = self
+                .client
+                .list_shards()
+                .stream_name(&self.name)
+                .send()
+                .await
+                .unwrap();
+            let mut out = Vec::new();
+            for shard in shards.shards.unwrap_or_default() {
+                let iterator = self
+                    .client
+                    .get_shard_iterator()
+                    .stream_name(&self.name)
+                    .shard_id(shard.shard_id)
+                    .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .unwrap();
+                let mut iterator = iterator.shard_iterator;
+                while let Some(it) = iterator {
+                    let page = self
+                        .client
+                        .get_records()
+                        .shard_iterator(it)
+                        .send()
+                        .await
+                        .unwrap();
+                    if page.records.is_empty() {
+                        break;
+                    }
+                    for record in page.records {
+                        out.push(String::from_utf8(record.data.into_inner()).unwrap());
+                    }
+                    iterator = page.next_shard_iterator;
+                }
+            }
+            out
+        })
+    }
+}

@@ -20,7 +20,7 @@ use crate::user::UserKey;
 /// Bytes of the HMAC-SHA256 tag kept in a token (128 bits).
 const TAG_BYTES: usize = 16;
 /// Token layout version.
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 /// Largest encoded payload: ids are bounded by request and campaign validation.
 const MAX_PAYLOAD: usize = 1024;
 /// Seconds a token's issue time may lie ahead of our clock (fleet clock skew).
@@ -37,6 +37,8 @@ pub struct Notice<'a> {
     pub campaign_id: &'a str,
     /// Winning creative.
     pub creative_id: &'a str,
+    /// The supply partner the auction came from; empty when not named.
+    pub exchange: &'a str,
     /// Our bid, CPM micros of `currency`: the most the notice may bill.
     pub price: Micros,
     /// Currency of `price`.
@@ -153,8 +155,8 @@ impl NoticeSigner {
 }
 
 /// Writes the payload: version, issue time, price, currency, the user key (a flag
-/// byte, then 16 bytes when present), then four length-prefixed ids (u16
-/// little-endian lengths).
+/// byte, then 16 bytes when present), then five length-prefixed ids (u16
+/// little-endian lengths): request, impression, campaign, creative, exchange.
 fn encode(n: &Notice<'_>, buf: &mut [u8]) -> Option<usize> {
     let mut at = 0;
     let mut put = |bytes: &[u8]| -> Option<()> {
@@ -173,7 +175,13 @@ fn encode(n: &Notice<'_>, buf: &mut [u8]) -> Option<usize> {
         }
         None => put(&[0])?,
     }
-    for id in [n.request_id, n.imp_id, n.campaign_id, n.creative_id] {
+    for id in [
+        n.request_id,
+        n.imp_id,
+        n.campaign_id,
+        n.creative_id,
+        n.exchange,
+    ] {
         put(&u16::try_from(id.len()).ok()?.to_le_bytes())?;
         put(id.as_bytes())?;
     }
@@ -198,7 +206,7 @@ fn decode(payload: &[u8]) -> Option<Notice<'_>> {
         [1] => Some(UserKey(take(16)?.try_into().ok()?)),
         _ => return None,
     };
-    let mut ids = [""; 4];
+    let mut ids = [""; 5];
     for id in &mut ids {
         let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
         *id = std::str::from_utf8(take(len)?).ok()?;
@@ -206,12 +214,13 @@ fn decode(payload: &[u8]) -> Option<Notice<'_>> {
     if !rest.is_empty() {
         return None;
     }
-    let [request_id, imp_id, campaign_id, creative_id] = ids;
+    let [request_id, imp_id, campaign_id, creative_id, exchange] = ids;
     Some(Notice {
         request_id,
         imp_id,
         campaign_id,
         creative_id,
+        exchange,
         price,
         currency,
         issued_at_s,
@@ -229,6 +238,7 @@ mod tests {
             imp_id: "1",
             campaign_id: "c1",
             creative_id: "cr1",
+            exchange: "adx",
             price: 2_500_000,
             currency: Currency::USD,
             issued_at_s: 1_000_000,

@@ -5,4 +5,6 @@ pub mod request;
 pub mod response;
 
 pub use request::{BidRequest, RawJson, RequestError};
-pub use response::{BillingUrl, NOTICE_PATH, ResponseParts, write_bid_response};
+pub use response::{
+    BillingUrl, CLICK_PATH, NOTICE_PATH, ResponseParts, WIN_PATH, write_bid_response,
+};

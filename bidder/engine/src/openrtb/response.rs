@@ -20,8 +20,15 @@ pub struct BillingUrl<'a> {
     pub signer: &'a NoticeSigner,
 }
 
-/// Path of the billing notice endpoint on the bid listener.
+/// Path of the billing notice endpoint on the bid listener (`burl`).
 pub const NOTICE_PATH: &str = "/notice/imp";
+
+/// Path of the win notice endpoint on the bid listener (`nurl`, when the creative
+/// has no win URL of its own).
+pub const WIN_PATH: &str = "/notice/win";
+
+/// Path of the click tracker on the bid listener: the `burl` URL with this path.
+pub const CLICK_PATH: &str = "/notice/click";
 
 /// Everything a response is written from.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +49,8 @@ pub struct ResponseParts<'r, 'a> {
     pub now_unix_s: u64,
     /// The user, carried in notice tokens so an impression can count against caps.
     pub user: Option<UserKey>,
+    /// The supply partner, carried in notice tokens for reporting; may be empty.
+    pub exchange: &'r str,
 }
 
 /// Appends the JSON `BidResponse` to `out`.
@@ -124,25 +133,42 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
             imp_id: &imp.id,
             campaign_id: &campaign.id,
             creative_id: &creative.id,
+            exchange: parts.exchange,
             price: bid.price,
             currency: parts.currency,
             issued_at_s: parts.now_unix_s,
             user: parts.user,
         };
-        let start = out.len();
-        out.extend_from_slice(b",\"burl\":");
-        // The base URL is checked at start-up to need no escaping.
-        out.push(b'"');
-        out.extend_from_slice(billing.base_url.as_bytes());
-        out.extend_from_slice(NOTICE_PATH.as_bytes());
-        out.extend_from_slice(b"?t=");
-        if billing.signer.append_token(&notice, out) {
-            out.extend_from_slice(b"&p=${AUCTION_PRICE}\"");
-        } else {
-            out.truncate(start);
-        }
+        write_notice_urls(out, &billing, &notice, creative.nurl.is_none());
     }
     out.push(b'}');
+}
+
+/// Appends `burl` (and `nurl`, when the creative has none of its own) pointing at
+/// the bidder's notice endpoints, all carrying one signed token. Writes nothing if
+/// the token cannot be made (ids too long to carry).
+fn write_notice_urls(out: &mut Vec<u8>, billing: &BillingUrl<'_>, notice: &Notice<'_>, nurl: bool) {
+    let start = out.len();
+    out.extend_from_slice(b",\"burl\":\"");
+    // The base URL is checked at start-up to need no escaping.
+    out.extend_from_slice(billing.base_url.as_bytes());
+    out.extend_from_slice(NOTICE_PATH.as_bytes());
+    out.extend_from_slice(b"?t=");
+    let token_start = out.len();
+    if !billing.signer.append_token(notice, out) {
+        out.truncate(start);
+        return;
+    }
+    let token = token_start..out.len();
+    out.extend_from_slice(b"&p=${AUCTION_PRICE}\"");
+    if nurl {
+        out.extend_from_slice(b",\"nurl\":\"");
+        out.extend_from_slice(billing.base_url.as_bytes());
+        out.extend_from_slice(WIN_PATH.as_bytes());
+        out.extend_from_slice(b"?t=");
+        out.extend_from_within(token);
+        out.extend_from_slice(b"&p=${AUCTION_PRICE}\"");
+    }
 }
 
 /// Appends `text` as a JSON string, escaped.

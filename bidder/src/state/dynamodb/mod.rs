@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::try_join_all;
 
@@ -226,7 +225,13 @@ async fn bootstrap(
         .table_name(&config.table)
         .send()
         .await
-        .map_err(|e| format!("describe table {}: {}", config.table, aws_message(&e)))?;
+        .map_err(|e| {
+            format!(
+                "describe table {}: {}",
+                config.table,
+                crate::aws::error_text(&e)
+            )
+        })?;
     let arn = table
         .table
         .and_then(|t| t.latest_stream_arn)
@@ -305,33 +310,16 @@ async fn scan_segment(
             .set_exclusive_start_key(start.take())
             .send()
             .await
-            .map_err(|e| format!("scan {table} segment {segment}: {}", aws_message(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "scan {table} segment {segment}: {}",
+                    crate::aws::error_text(&e)
+                )
+            })?;
         items.extend(page.items.unwrap_or_default());
         match page.last_evaluated_key {
             Some(key) if !key.is_empty() => start = Some(key),
             _ => return Ok(items),
-        }
-    }
-}
-
-/// The service's error code and message, or the transport error with its causes.
-pub(crate) fn aws_message<E>(error: &aws_sdk_dynamodb::error::SdkError<E>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => {
-            use std::error::Error as _;
-            let mut text = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                text.push_str(": ");
-                text.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            text
         }
     }
 }

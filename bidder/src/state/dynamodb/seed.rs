@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{
 };
 use tern_engine::campaign::Campaign;
 
+use super::AwsClients;
 use super::item::{KEY_ATTRIBUTE, to_table_item};
-use super::{AwsClients, aws_message};
 
 /// Items per `BatchWriteItem` call (the service's limit).
 const BATCH: usize = 25;
@@ -52,7 +52,10 @@ pub async fn create_table(clients: &AwsClients, table: &str) -> Result<(), Strin
         {
             return Ok(());
         }
-        return Err(format!("create table {table}: {}", aws_message(&e)));
+        return Err(format!(
+            "create table {table}: {}",
+            crate::aws::error_text(&e)
+        ));
     }
     for _ in 0..600 {
         let described = clients
@@ -61,7 +64,7 @@ pub async fn create_table(clients: &AwsClients, table: &str) -> Result<(), Strin
             .table_name(table)
             .send()
             .await
-            .map_err(|e| format!("describe table {table}: {}", aws_message(&e)))?;
+            .map_err(|e| format!("describe table {table}: {}", crate::aws::error_text(&e)))?;
         if described.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
             return Ok(());
         }
@@ -96,7 +99,7 @@ pub async fn put_campaigns(
                 .request_items(table, requests)
                 .send()
                 .await
-                .map_err(|e| format!("write to {table}: {}", aws_message(&e)))?;
+                .map_err(|e| format!("write to {table}: {}", crate::aws::error_text(&e)))?;
             requests = answer
                 .unprocessed_items
                 .and_then(|mut left| left.remove(table))

@@ -93,7 +93,7 @@ pub(crate) struct AwsStream {
 pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     error: &aws_sdk_dynamodbstreams::error::SdkError<E>,
 ) -> StreamError {
-    let text = super::aws_message(error);
+    let text = crate::aws::error_text(error);
     match error.code() {
         Some("ExpiredIteratorException") => StreamError::ExpiredIterator,
         Some(
@@ -202,7 +202,7 @@ impl ChangeStream for AwsStream {
                 Ok(latest.as_deref() == Some(self.arn.as_str()))
             }
             Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
-            Err(e) => Err(StreamError::Other(super::aws_message(&e))),
+            Err(e) => Err(StreamError::Other(crate::aws::error_text(&e))),
         }
     }
 }

@@ -1,0 +1,211 @@
+//! The event log: every bid, sampled no-bids, wins, impressions and clicks.
+//!
+//! Workers write each event as one JSON line (see [`schema`]) into their own
+//! bounded lock-free queue and never wait: a full queue drops the event and counts
+//! it. One shipper thread drains every queue in batches into the configured sink —
+//! rotating NDJSON files (the embedded default) or Kinesis — retrying what failed,
+//! holding a bounded backlog while the sink is away, and flushing at shutdown.
+
+mod file_sink;
+mod kinesis_sink;
+pub mod schema;
+mod shipper;
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_queue::ArrayQueue;
+use hdrhistogram::Histogram;
+
+pub use schema::{Event, EventKind};
+pub use shipper::{Shipper, ShipperReport, start_shipper};
+
+/// One worker's queue of event lines.
+pub(crate) type EventQueue = ArrayQueue<Vec<u8>>;
+
+/// Counters of the event pipeline, shared by workers and the shipper.
+#[derive(Debug)]
+pub struct EventStats {
+    /// Events put into a queue.
+    pub accepted: AtomicU64,
+    /// Events dropped because a worker's queue was full.
+    pub dropped_queue_full: AtomicU64,
+    /// Events the sink acknowledged.
+    pub sent: AtomicU64,
+    /// Event sends retried (records a sink refused once).
+    pub retried: AtomicU64,
+    /// Accepted events the sink never took (shutdown deadline passed with a backlog).
+    pub dropped_sink: AtomicU64,
+    /// Events taken from the queues but not yet acknowledged.
+    pub pending: AtomicU64,
+    /// Time per sink batch, microseconds.
+    pub batch_latency: Mutex<Histogram<u64>>,
+}
+
+impl Default for EventStats {
+    fn default() -> Self {
+        EventStats {
+            accepted: AtomicU64::new(0),
+            dropped_queue_full: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
+            dropped_sink: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            batch_latency: Mutex::new(
+                Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds"),
+            ),
+        }
+    }
+}
+
+/// The per-worker queues, created before the workers start.
+#[derive(Debug, Clone)]
+pub struct EventQueues {
+    pub(crate) queues: Vec<Arc<EventQueue>>,
+    pub(crate) stats: Arc<EventStats>,
+}
+
+impl EventQueues {
+    /// One queue of `capacity` events per worker.
+    pub fn new(workers: usize, capacity: usize) -> EventQueues {
+        EventQueues {
+            queues: (0..workers)
+                .map(|_| Arc::new(ArrayQueue::new(capacity.max(1))))
+                .collect(),
+            stats: Arc::new(EventStats::default()),
+        }
+    }
+
+    /// The pipeline's counters.
+    pub fn stats(&self) -> &Arc<EventStats> {
+        &self.stats
+    }
+
+    /// Events waiting in queues now.
+    pub fn depth(&self) -> usize {
+        self.queues.iter().map(|q| q.len()).sum()
+    }
+}
+
+/// A worker's handle on its queue.
+pub(crate) struct EventLog {
+    queue: Option<Arc<EventQueue>>,
+    stats: Arc<EventStats>,
+    instance: Arc<str>,
+    core: u16,
+    /// No-bids kept per 2^32 (the sample rate, scaled).
+    nobid_threshold: u64,
+    rng: Cell<u64>,
+}
+
+impl EventLog {
+    /// The handle of worker `core`; `queues` is `None` when events are off.
+    pub(crate) fn new(
+        queues: Option<&EventQueues>,
+        core: usize,
+        instance: Arc<str>,
+        nobid_sample_rate: f64,
+    ) -> EventLog {
+        EventLog {
+            queue: queues.map(|q| Arc::clone(&q.queues[core])),
+            stats: queues.map_or_else(Arc::default, |q| Arc::clone(&q.stats)),
+            instance,
+            core: core as u16,
+            nobid_threshold: (nobid_sample_rate.clamp(0.0, 1.0) * (1u64 << 32) as f64) as u64,
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (core as u64 + 1)),
+        }
+    }
+
+    /// The bidder instance written into events.
+    pub(crate) fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// This worker's number, written into events.
+    pub(crate) fn core(&self) -> u16 {
+        self.core
+    }
+
+    /// Whether events are recorded at all.
+    pub(crate) fn enabled(&self) -> bool {
+        self.queue.is_some()
+    }
+
+    /// Whether this no-bid is in the sample.
+    pub(crate) fn sample_nobid(&self) -> bool {
+        if self.queue.is_none() || self.nobid_threshold == 0 {
+            return false;
+        }
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        (x >> 32) < self.nobid_threshold
+    }
+
+    /// Queues an event; never waits. A full queue drops it (counted).
+    pub(crate) fn emit(&self, event: &Event<'_>) {
+        let Some(queue) = &self.queue else { return };
+        let mut line = Vec::with_capacity(320);
+        event.write_line(&mut line);
+        match queue.push(line) {
+            Ok(()) => self.stats.accepted.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self
+                .stats
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+/// The host name, for `instance` when the config leaves it empty.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "tern".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> Event<'static> {
+        Event {
+            kind: Some(EventKind::Bid),
+            instance: "i",
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        let queues = EventQueues::new(1, 2);
+        let log = EventLog::new(Some(&queues), 0, "i".into(), 0.0);
+        for _ in 0..5 {
+            log.emit(&event());
+        }
+        assert_eq!(queues.stats.accepted.load(Ordering::Relaxed), 2);
+        assert_eq!(queues.stats.dropped_queue_full.load(Ordering::Relaxed), 3);
+        assert_eq!(queues.depth(), 2);
+    }
+
+    #[test]
+    fn no_bids_are_sampled_at_the_configured_rate() {
+        let queues = EventQueues::new(1, 1);
+        let log = EventLog::new(Some(&queues), 0, "i".into(), 0.1);
+        let kept = (0..100_000).filter(|_| log.sample_nobid()).count();
+        assert!((8_000..12_000).contains(&kept), "{kept}");
+        let never = EventLog::new(Some(&queues), 0, "i".into(), 0.0);
+        assert!(!(0..1000).any(|_| never.sample_nobid()));
+        let always = EventLog::new(Some(&queues), 0, "i".into(), 1.0);
+        assert!((0..1000).all(|_| always.sample_nobid()));
+        let off = EventLog::new(None, 0, "i".into(), 1.0);
+        assert!(!off.sample_nobid());
+    }
+}

@@ -1,0 +1,215 @@
+//! Event schema v1: one JSON object per line, fields in this order, absent fields
+//! left out. `docs/events.md` documents it and the Glue table in
+//! `terraform/modules/analytics/event_columns.json` declares it; tests keep the three
+//! equal, field for field.
+
+use std::io::Write as _;
+
+use tern_engine::money::{Currency, Micros};
+
+/// The schema version written in `v`.
+pub const VERSION: u8 = 1;
+
+/// Every field, in order, with its Hive (Glue/Athena) type.
+pub const FIELDS: [(&str, &str); 18] = [
+    ("v", "int"),
+    ("type", "string"),
+    ("ts_ms", "bigint"),
+    ("request_id", "string"),
+    ("imp_id", "string"),
+    ("campaign_id", "string"),
+    ("creative_id", "string"),
+    ("bid_price_micros", "bigint"),
+    ("win_price_micros", "bigint"),
+    ("currency", "string"),
+    ("exchange", "string"),
+    ("publisher_id", "string"),
+    ("country", "string"),
+    ("device_type", "int"),
+    ("nobid_reason", "string"),
+    ("instance", "string"),
+    ("core", "int"),
+    ("latency_us", "bigint"),
+];
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A bid was sent for one impression.
+    Bid,
+    /// A request got no bid (sampled).
+    NoBid,
+    /// The exchange reported our bid won (`nurl`).
+    Win,
+    /// The impression was billed (`burl`).
+    Impression,
+    /// The ad was clicked.
+    Click,
+}
+
+impl EventKind {
+    /// The value of `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Bid => "bid",
+            EventKind::NoBid => "nobid",
+            EventKind::Win => "win",
+            EventKind::Impression => "imp",
+            EventKind::Click => "click",
+        }
+    }
+}
+
+/// One event, borrowing its text from the request or notice it describes.
+#[derive(Debug, Clone, Default)]
+pub struct Event<'a> {
+    /// What happened (required).
+    pub kind: Option<EventKind>,
+    /// When, milliseconds since the Unix epoch.
+    pub ts_ms: u64,
+    /// Auction id.
+    pub request_id: Option<&'a str>,
+    /// Impression id.
+    pub imp_id: Option<&'a str>,
+    /// Campaign.
+    pub campaign_id: Option<&'a str>,
+    /// Creative.
+    pub creative_id: Option<&'a str>,
+    /// Our bid, CPM in micros of `currency`.
+    pub bid_price_micros: Option<Micros>,
+    /// The clearing price from the exchange, CPM in micros of `currency`.
+    pub win_price_micros: Option<Micros>,
+    /// Currency of the prices.
+    pub currency: Option<Currency>,
+    /// Supply partner (the path segment after `/openrtb2/bid/`).
+    pub exchange: Option<&'a str>,
+    /// Site or app publisher.
+    pub publisher_id: Option<&'a str>,
+    /// Device country, ISO-3166-1 alpha-3.
+    pub country: Option<&'a str>,
+    /// OpenRTB device type.
+    pub device_type: Option<u8>,
+    /// Why no bid was made.
+    pub nobid_reason: Option<&'a str>,
+    /// Bidder instance.
+    pub instance: &'a str,
+    /// Worker (core) that handled it.
+    pub core: u16,
+    /// Time spent on the request, microseconds.
+    pub latency_us: Option<u64>,
+}
+
+impl Event<'_> {
+    /// Appends the event as one JSON line (with its newline) to `out`.
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        let _ = write!(out, "{{\"v\":{VERSION}");
+        if let Some(kind) = self.kind {
+            let _ = write!(out, ",\"type\":\"{}\"", kind.as_str());
+        }
+        let _ = write!(out, ",\"ts_ms\":{}", self.ts_ms);
+        text(out, "request_id", self.request_id);
+        text(out, "imp_id", self.imp_id);
+        text(out, "campaign_id", self.campaign_id);
+        text(out, "creative_id", self.creative_id);
+        number(out, "bid_price_micros", self.bid_price_micros);
+        number(out, "win_price_micros", self.win_price_micros);
+        text(
+            out,
+            "currency",
+            self.currency.as_ref().map(Currency::as_str),
+        );
+        text(out, "exchange", self.exchange);
+        text(out, "publisher_id", self.publisher_id);
+        text(out, "country", self.country);
+        number(out, "device_type", self.device_type.map(u64::from));
+        text(out, "nobid_reason", self.nobid_reason);
+        text(out, "instance", Some(self.instance));
+        number(out, "core", Some(u64::from(self.core)));
+        number(out, "latency_us", self.latency_us);
+        out.extend_from_slice(b"}\n");
+    }
+}
+
+fn text(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        let _ = write!(out, ",\"{name}\":");
+        serde_json::to_writer(&mut *out, value).expect("writing into a Vec");
+    }
+}
+
+fn number(out: &mut Vec<u8>, name: &str, value: Option<u64>) {
+    if let Some(value) = value {
+        let _ = write!(out, ",\"{name}\":{value}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> Event<'static> {
+        Event {
+            kind: Some(EventKind::Bid),
+            ts_ms: 1_700_000_000_123,
+            request_id: Some("r\"1"),
+            imp_id: Some("1"),
+            campaign_id: Some("c"),
+            creative_id: Some("cr"),
+            bid_price_micros: Some(2_500_000),
+            win_price_micros: Some(2_000_000),
+            currency: Currency::parse("USD"),
+            exchange: Some("x"),
+            publisher_id: Some("p"),
+            country: Some("USA"),
+            device_type: Some(4),
+            nobid_reason: Some("no_match"),
+            instance: "i-1",
+            core: 3,
+            latency_us: Some(42),
+        }
+    }
+
+    #[test]
+    fn a_full_event_has_every_schema_field_in_order_with_its_type() {
+        let mut line = Vec::new();
+        full().write_line(&mut line);
+        assert_eq!(line.last(), Some(&b'\n'), "one line per event");
+        let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        let object = value.as_object().unwrap();
+        assert_eq!(object.len(), FIELDS.len(), "no field beyond the schema");
+        let text = std::str::from_utf8(&line).unwrap();
+        let positions: Vec<usize> = FIELDS
+            .iter()
+            .map(|(name, _)| text.find(&format!("\"{name}\":")).expect("field written"))
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "fields in schema order"
+        );
+        for (name, hive_type) in FIELDS {
+            let field = &object[name];
+            let ok = match hive_type {
+                "string" => field.is_string(),
+                "int" | "bigint" => field.is_u64(),
+                other => panic!("unknown type {other}"),
+            };
+            assert!(ok, "{name} is not a {hive_type}: {field}");
+        }
+        assert_eq!(object["request_id"], "r\"1", "strings are escaped");
+    }
+
+    #[test]
+    fn absent_fields_are_left_out() {
+        let event = Event {
+            kind: Some(EventKind::NoBid),
+            instance: "i",
+            ..Event::default()
+        };
+        let mut line = Vec::new();
+        event.write_line(&mut line);
+        assert_eq!(
+            std::str::from_utf8(&line).unwrap(),
+            "{\"v\":1,\"type\":\"nobid\",\"ts_ms\":0,\"instance\":\"i\",\"core\":0}\n"
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! The shipper: one thread that drains every worker's queue into the sink.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::file_sink::FileSink;
+use super::kinesis_sink::KinesisSink;
+use super::{EventQueues, EventStats};
+use crate::config::{EventSinkKind, EventsConfig};
+
+/// Largest batch a sink is handed, in bytes (Kinesis `PutRecords` takes 5 MiB).
+const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
+/// Pause when there is nothing to do.
+const IDLE: Duration = Duration::from_millis(2);
+
+/// Why a whole batch failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct SinkError(pub(crate) String);
+
+/// A destination for event lines.
+pub(crate) trait Sink {
+    /// Delivers `batch`. On `Ok`, `failed` holds the positions of records the sink
+    /// refused (to be retried); on `Err`, nothing was delivered.
+    fn send(&mut self, batch: &[Vec<u8>], failed: &mut Vec<usize>) -> Result<(), SinkError>;
+}
+
+/// The counts when the shipper stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShipperReport {
+    /// Events put into queues.
+    pub accepted: u64,
+    /// Events the sink acknowledged.
+    pub sent: u64,
+    /// Events dropped at a full queue (never accepted).
+    pub dropped_queue_full: u64,
+    /// Accepted events the sink never took before the shutdown deadline.
+    pub dropped_sink: u64,
+}
+
+/// A running shipper.
+pub struct Shipper {
+    stopping: Arc<AtomicBool>,
+    /// Shutdown deadline, milliseconds after `epoch`.
+    deadline_ms: Arc<AtomicU64>,
+    epoch: Instant,
+    thread: Option<JoinHandle<()>>,
+    stats: Arc<EventStats>,
+}
+
+/// Builds the configured sink (failing at start on bad settings) and starts the
+/// shipper thread. `None` when events are off.
+pub fn start_shipper(
+    queues: &EventQueues,
+    config: &EventsConfig,
+) -> Result<Option<Shipper>, String> {
+    let sink: Box<dyn Sink + Send> = match config.sink {
+        EventSinkKind::None => return Ok(None),
+        EventSinkKind::File => Box::new(FileSink::new(&config.file, &config.instance_or_host())?),
+        EventSinkKind::Kinesis => Box::new(KinesisSink::new(&config.kinesis)?),
+    };
+    let stopping = Arc::new(AtomicBool::new(false));
+    let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
+    let epoch = Instant::now();
+    let worker = Worker {
+        queues: queues.clone(),
+        sink,
+        batch_records: config.batch_records,
+        linger: Duration::from_millis(config.batch_linger_ms),
+        max_buffered: config.max_buffered_records,
+        retry_initial: Duration::from_millis(config.retry_initial_ms),
+        retry_max: Duration::from_millis(config.retry_max_ms),
+        stopping: Arc::clone(&stopping),
+        deadline_ms: Arc::clone(&deadline_ms),
+        epoch,
+    };
+    let thread = std::thread::Builder::new()
+        .name("event-shipper".into())
+        .spawn(move || worker.run())
+        .map_err(|e| e.to_string())?;
+    Ok(Some(Shipper {
+        stopping,
+        deadline_ms,
+        epoch,
+        thread: Some(thread),
+        stats: Arc::clone(&queues.stats),
+    }))
+}
+
+impl Shipper {
+    /// Sends what is queued, until `deadline`; what is left then is counted as
+    /// dropped. Call once no worker produces events any more.
+    pub fn shutdown(mut self, deadline: Instant) -> ShipperReport {
+        let ms = deadline.saturating_duration_since(self.epoch).as_millis() as u64;
+        self.deadline_ms.store(ms, Ordering::Release);
+        self.stopping.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        let stats = &self.stats;
+        ShipperReport {
+            accepted: stats.accepted.load(Ordering::Relaxed),
+            sent: stats.sent.load(Ordering::Relaxed),
+            dropped_queue_full: stats.dropped_queue_full.load(Ordering::Relaxed),
+            dropped_sink: stats.dropped_sink.load(Ordering::Relaxed),
+        }
+    }
+}
+
+struct Worker {
+    queues: EventQueues,
+    sink: Box<dyn Sink + Send>,
+    batch_records: usize,
+    linger: Duration,
+    max_buffered: usize,
+    retry_initial: Duration,
+    retry_max: Duration,
+    stopping: Arc<AtomicBool>,
+    deadline_ms: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let stats = Arc::clone(&self.queues.stats);
+        let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut batch: Vec<Vec<u8>> = Vec::with_capacity(self.batch_records);
+        let mut failed = Vec::new();
+        let mut last_send = Instant::now();
+        let mut retry_at = Instant::now();
+        let mut delay = self.retry_initial;
+        loop {
+            let stopping = self.stopping.load(Ordering::Acquire);
+            self.pull(&mut pending);
+            stats.pending.store(pending.len() as u64, Ordering::Relaxed);
+            let now = Instant::now();
+            let due = pending.len() >= self.batch_records
+                || now.duration_since(last_send) >= self.linger
+                || stopping;
+            let mut worked = false;
+            if !pending.is_empty() && due && now >= retry_at {
+                worked = true;
+                take_batch(&mut pending, &mut batch, self.batch_records);
+                let started = Instant::now();
+                failed.clear();
+                let result = self.sink.send(&batch, &mut failed);
+                record_latency(&stats, started.elapsed());
+                last_send = Instant::now();
+                match result {
+                    Ok(()) => {
+                        stats
+                            .sent
+                            .fetch_add((batch.len() - failed.len()) as u64, Ordering::Relaxed);
+                        if failed.is_empty() {
+                            delay = self.retry_initial;
+                        } else {
+                            stats
+                                .retried
+                                .fetch_add(failed.len() as u64, Ordering::Relaxed);
+                            // Only the refused records go back, in order, at the front.
+                            for &i in failed.iter().rev() {
+                                pending.push_front(std::mem::take(&mut batch[i]));
+                            }
+                            retry_at = Instant::now() + delay;
+                            delay = (delay * 2).min(self.retry_max);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, records = batch.len(), "event batch not delivered; retrying");
+                        stats
+                            .retried
+                            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        for line in batch.drain(..).rev() {
+                            pending.push_front(line);
+                        }
+                        retry_at = Instant::now() + delay;
+                        delay = (delay * 2).min(self.retry_max);
+                    }
+                }
+                batch.clear();
+            }
+            if stopping {
+                let queued: usize = self.queues.queues.iter().map(|q| q.len()).sum();
+                if pending.is_empty() && queued == 0 {
+                    break;
+                }
+                let deadline =
+                    self.epoch + Duration::from_millis(self.deadline_ms.load(Ordering::Acquire));
+                if Instant::now() >= deadline {
+                    let mut left = pending.len() as u64;
+                    for queue in &self.queues.queues {
+                        while queue.pop().is_some() {
+                            left += 1;
+                        }
+                    }
+                    stats.dropped_sink.fetch_add(left, Ordering::Relaxed);
+                    tracing::warn!(
+                        dropped = left,
+                        "event sink did not take every event before the deadline"
+                    );
+                    break;
+                }
+            }
+            if !worked {
+                std::thread::sleep(IDLE);
+            }
+        }
+        stats.pending.store(0, Ordering::Relaxed);
+    }
+
+    /// Moves queued events into `pending`, round robin, up to the backlog limit.
+    fn pull(&self, pending: &mut VecDeque<Vec<u8>>) {
+        while pending.len() < self.max_buffered {
+            let mut any = false;
+            for queue in &self.queues.queues {
+                if let Some(line) = queue.pop() {
+                    pending.push_back(line);
+                    any = true;
+                }
+            }
+            if !any {
+                return;
+            }
+        }
+    }
+}
+
+/// Moves up to `max_records` lines (and at most [`MAX_BATCH_BYTES`]) into `batch`.
+fn take_batch(pending: &mut VecDeque<Vec<u8>>, batch: &mut Vec<Vec<u8>>, max_records: usize) {
+    let mut bytes = 0;
+    while batch.len() < max_records {
+        let Some(next) = pending.front() else { break };
+        if !batch.is_empty() && bytes + next.len() > MAX_BATCH_BYTES {
+            break;
+        }
+        bytes += next.len();
+        batch.extend(pending.pop_front());
+    }
+}
+
+fn record_latency(stats: &EventStats, took: Duration) {
+    let mut histogram = stats
+        .batch_latency
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    histogram.saturating_record((took.as_micros() as u64).max(1));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::events::{Event, EventKind, EventLog};
+
+    /// A sink that refuses what the script says, and remembers what it took.
+    struct ScriptedSink {
+        taken: Arc<Mutex<Vec<Vec<u8>>>>,
+        /// Per call: `None` accepts all, `Some(true)` fails the call, `Some(false)`
+        /// refuses every other record.
+        script: VecDeque<Option<bool>>,
+    }
+
+    impl Sink for ScriptedSink {
+        fn send(&mut self, batch: &[Vec<u8>], failed: &mut Vec<usize>) -> Result<(), SinkError> {
+            match self.script.pop_front().flatten() {
+                Some(true) => Err(SinkError("down".into())),
+                Some(false) => {
+                    for (i, line) in batch.iter().enumerate() {
+                        if i % 2 == 0 {
+                            failed.push(i);
+                        } else {
+                            self.taken.lock().unwrap().push(line.clone());
+                        }
+                    }
+                    Ok(())
+                }
+                None => {
+                    self.taken.lock().unwrap().extend(batch.iter().cloned());
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn run_with(
+        script: Vec<Option<bool>>,
+        events: usize,
+        max_buffered: usize,
+    ) -> (ShipperReport, usize) {
+        let queues = EventQueues::new(2, 1000);
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let sink = ScriptedSink {
+            taken: Arc::clone(&taken),
+            script: script.into(),
+        };
+        for core in 0..2 {
+            let log = EventLog::new(Some(&queues), core, "i".into(), 0.0);
+            for _ in 0..events / 2 {
+                log.emit(&Event {
+                    kind: Some(EventKind::Bid),
+                    instance: "i",
+                    ..Event::default()
+                });
+            }
+        }
+        let stopping = Arc::new(AtomicBool::new(false));
+        let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
+        let epoch = Instant::now();
+        let worker = Worker {
+            queues: queues.clone(),
+            sink: Box::new(sink),
+            batch_records: 7,
+            linger: Duration::ZERO,
+            max_buffered,
+            retry_initial: Duration::from_millis(1),
+            retry_max: Duration::from_millis(4),
+            stopping: Arc::clone(&stopping),
+            deadline_ms: Arc::clone(&deadline_ms),
+            epoch,
+        };
+        let thread = std::thread::spawn(move || worker.run());
+        let shipper = Shipper {
+            stopping,
+            deadline_ms,
+            epoch,
+            thread: Some(thread),
+            stats: Arc::clone(&queues.stats),
+        };
+        let report = shipper.shutdown(Instant::now() + Duration::from_secs(5));
+        let taken = taken.lock().unwrap().len();
+        (report, taken)
+    }
+
+    #[test]
+    fn refused_records_are_retried_and_nothing_is_lost_or_doubled() {
+        let (report, taken) = run_with(
+            vec![Some(true), Some(false), Some(true), Some(false)],
+            100,
+            1000,
+        );
+        assert_eq!(report.accepted, 100);
+        assert_eq!(report.sent, 100);
+        assert_eq!(taken, 100);
+        assert_eq!(report.dropped_sink, 0);
+    }
+
+    #[test]
+    fn a_sink_that_never_recovers_counts_the_backlog_as_dropped_at_the_deadline() {
+        let queues = EventQueues::new(1, 100);
+        let log = EventLog::new(Some(&queues), 0, "i".into(), 0.0);
+        for _ in 0..50 {
+            log.emit(&Event {
+                kind: Some(EventKind::Win),
+                instance: "i",
+                ..Event::default()
+            });
+        }
+        let stopping = Arc::new(AtomicBool::new(false));
+        let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
+        let epoch = Instant::now();
+        let down = ScriptedSink {
+            taken: Arc::default(),
+            script: std::iter::repeat_n(Some(true), 10_000).collect(),
+        };
+        let worker = Worker {
+            queues: queues.clone(),
+            sink: Box::new(down),
+            batch_records: 10,
+            linger: Duration::ZERO,
+            max_buffered: 20,
+            retry_initial: Duration::from_millis(1),
+            retry_max: Duration::from_millis(2),
+            stopping: Arc::clone(&stopping),
+            deadline_ms: Arc::clone(&deadline_ms),
+            epoch,
+        };
+        let thread = std::thread::spawn(move || worker.run());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            queues.stats.pending.load(Ordering::Relaxed) <= 20,
+            "backlog stays bounded"
+        );
+        let shipper = Shipper {
+            stopping,
+            deadline_ms,
+            epoch,
+            thread: Some(thread),
+            stats: Arc::clone(&queues.stats),
+        };
+        let report = shipper.shutdown(Instant::now() + Duration::from_millis(100));
+        assert_eq!(report.sent, 0);
+        assert_eq!(
+            report.accepted,
+            report.sent + report.dropped_sink,
+            "every accepted event accounted for"
+        );
+    }
+
+    #[test]
+    fn batches_respect_the_record_and_byte_limits() {
+        let mut pending: VecDeque<Vec<u8>> =
+            (0..10).map(|_| vec![b'x'; MAX_BATCH_BYTES / 3]).collect();
+        let mut batch = Vec::new();
+        take_batch(&mut pending, &mut batch, 500);
+        assert_eq!(batch.len(), 3);
+        batch.clear();
+        let mut small: VecDeque<Vec<u8>> = (0..1000).map(|_| vec![b'x'; 10]).collect();
+        take_batch(&mut small, &mut batch, 500);
+        assert_eq!(batch.len(), 500);
+    }
+}
