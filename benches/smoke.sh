@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 "$bin/tern-corpus" --out "$work/corpus" --requests 40 --campaigns 200 >/dev/null
 
-RUST_LOG=warn "$bin/bidder" --bid-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --workers 1 \
+TERN_EVENTS__FILE__DIR="$work/events" RUST_LOG=warn "$bin/bidder" --bid-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --workers 1 \
   --campaigns "$work/corpus/campaigns.json" >"$work/bidder.out" 2>"$work/bidder.err" &
 bidder_pid=$!
 

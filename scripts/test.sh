@@ -52,6 +52,9 @@ fi
 step "doc tests"
 cargo test --workspace --doc --locked
 
+step "load generator smoke (asserts bids came back, never how fast)"
+benches/smoke.sh
+
 if [ "$only_rust" = true ]; then
   exit 0
 fi
