@@ -34,6 +34,8 @@ SERVERS=(noop-monoio noop-glommio bidder tokio-bidder bidder-6c tokio-bidder-6c)
 
 out=target/bench-results
 bin=target/release
+# The bidder records events by default; keep its files with the results.
+export TERN_EVENTS__FILE__DIR="$out/events"
 started=$(date +%s)
 
 step() { printf '\n==> [%3ds] %s\n' "$(($(date +%s) - started))" "$*"; }
@@ -89,6 +91,13 @@ start_server() {
       ;;
     tokio-bidder)
       taskset -c "$SERVER_CPU" "$bin/tokio-bidder" --addr 127.0.0.1:0 \
+        --campaigns "$out/corpus/campaigns.json" >"$log" 2>>"$out/logs/$name.err" &
+      ;;
+    bidder-redis)
+      RUST_LOG=warn TERN_SERVER__PIN_WORKERS=false TERN_FREQUENCY_CAP__STORE=redis \
+        TERN_FREQUENCY_CAP__REDIS__ADDR="127.0.0.1:$redis_port" \
+        taskset -c "$SERVER_CPU" "$bin/bidder" \
+        --bid-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --workers 1 \
         --campaigns "$out/corpus/campaigns.json" >"$log" 2>>"$out/logs/$name.err" &
       ;;
     bidder-6c)
@@ -190,6 +199,69 @@ for round in $(seq 1 "$ROUNDS"); do
     stop_server
   done
 done
+
+# --- frequency caps in Redis ------------------------------------------------------
+
+if command -v redis-server >/dev/null; then
+  step "frequency caps in Redis vs in process, at $common/s, $ROUNDS rounds"
+  redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+    >"$out/logs/redis.log" 2>&1 &
+  redis_pid=$!
+  for round in $(seq 1 "$ROUNDS"); do
+    for name in bidder bidder-redis; do
+      start_server "$name"
+      load "$name" caps "$round" "$common"
+      if [ "$name" = bidder-redis ]; then
+        admin=$(sed -n 's/.* admin=http:\/\/\([0-9.:]*\).*/\1/p' "$out/logs/$name.out")
+        curl -s "http://$admin/metrics" >"$out/http/redis-metrics.r$round.txt" || true
+      fi
+      stop_server
+    done
+  done
+  kill "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
+  python3 - "$out" "$common" <<'PY' >"$out/redis.md"
+import glob, json, statistics, sys
+out, rate = sys.argv[1], sys.argv[2]
+def runs(name):
+    return [json.load(open(f)) for f in sorted(glob.glob(f"{out}/http/{name}.caps.r*.json"))]
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+local, redis = runs("bidder"), runs("bidder-redis")
+rows = []
+for label, rs in (("in process (`store = \"local\"`)", local), ("Redis on loopback (`store = \"redis\"`)", redis)):
+    rows.append((label, med([r["latency_us"]["p50"] for r in rs]), med([r["latency_us"]["p99"] for r in rs]),
+                 med([r["server_cpu_us_per_request"] for r in rs])))
+texts = [open(f).read() for f in sorted(glob.glob(f"{out}/http/redis-metrics.r*.txt"))]
+rtt_p99 = med([metric(t, "tern_redis_duration_p99_seconds") for t in texts])
+checks = med([metric(t, 'tern_freq_cap_checks_total{result="ok"}') for t in texts])
+requests = med([metric(t, "tern_requests_total") for t in texts])
+fallbacks = med([(metric(t, 'tern_freq_cap_checks_total{result="timeout"}') or 0)
+                 + (metric(t, 'tern_freq_cap_checks_total{result="unavailable"}') or 0)
+                 + (metric(t, 'tern_freq_cap_checks_total{result="busy"}') or 0) for t in texts])
+print(f"The bidder with 1,000 generated campaigns (30% with a frequency cap, requests with a user id)")
+print(f"at {rate} requests/s, {len(local)} rounds each, caps counted in process or in a local")
+print("`redis-server` (one round trip per request that has a capped candidate able to win).\n")
+print("| cap store | p50 | p99 | server CPU/request |")
+print("| --- | --- | --- | --- |")
+for label, p50, p99, cpu in rows:
+    print(f"| {label} | {p50:.0f} µs | {p99:.0f} µs | {cpu:.1f} µs |")
+print()
+print(f"Cost of the Redis cap check: **p99 {rows[1][2] - rows[0][2]:+.0f} µs**, CPU {rows[1][3] - rows[0][3]:+.1f} µs per request.")
+if rtt_p99 is not None and rtt_p99 == rtt_p99:
+    print(f"Redis round trip as the bidder saw it: p99 {rtt_p99 * 1e6:.0f} µs")
+    share = 100.0 * checks / requests if requests else float("nan")
+    print(f"({share:.0f}% of requests needed one; {fallbacks:.0f} checks fell back to the policy).")
+PY
+  cat "$out/redis.md"
+fi
 
 {
   echo "**Method.** Each server ran alone on CPU $SERVER_CPU (one thread or one worker: the bidder"

@@ -59,9 +59,7 @@ if [ "$only_rust" = true ]; then
   exit 0
 fi
 
-if [ -x scripts/check-infra.sh ]; then
-  step "infrastructure (packer, terraform, scripts)"
-  scripts/check-infra.sh
-fi
+step "infrastructure (packer, terraform, scripts)"
+scripts/check-infra.sh
 
 step "all checks passed"

@@ -613,6 +613,9 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
+    if let Some(text) = read_text(&cli.results.join("redis.md")) {
+        let _ = writeln!(w, "## Frequency caps in Redis\n\n{text}\n");
+    }
     if let Some(text) = read_text(&cli.results.join("profile.md")) {
         let _ = writeln!(w, "## Where the time goes\n\n{text}\n");
     }
