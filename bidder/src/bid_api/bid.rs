@@ -81,42 +81,33 @@ impl BidRouter {
         let user = UserKey::from_request(&request);
         let mut bids = self.take_list();
         let capped = capped_candidates(&snapshot, &eligible);
-        let reply = if capped.is_empty() {
-            // No frequency caps involved: no wait, nothing to ask.
-            pick_best(&eligible, |_| true, &mut bids);
-            let answer = Answer {
-                request: &request,
-                exchange,
-                received_at: req.received_at,
-                snapshot: &snapshot,
-                bids: &bids,
-                currency,
-                user,
-                now_unix_s,
-                deadline,
-            };
-            self.answer(&answer, body)
+        // Without capped candidates there is no wait and the lock-free guard serves.
+        // With them, the snapshot is held as an `Arc` across the wait: a swap meanwhile
+        // must not free the campaigns the bids point at.
+        let (guard, held);
+        let (snapshot, capped_out): (&Snapshot, Positions) = if capped.is_empty() {
+            guard = snapshot;
+            (&guard, Positions::new())
         } else {
-            // Held as an `Arc` across the wait: a snapshot swap meanwhile must not free
-            // the campaigns the bids point at.
-            let snapshot = arc_swap::Guard::into_inner(snapshot);
+            held = arc_swap::Guard::into_inner(snapshot);
             let out = self
-                .capped_out(&snapshot, capped, user.as_ref(), deadline)
+                .capped_out(&held, capped, user.as_ref(), deadline)
                 .await;
-            pick_best(&eligible, |b| !out.contains(&b.campaign), &mut bids);
-            let answer = Answer {
-                request: &request,
-                exchange,
-                received_at: req.received_at,
-                snapshot: &snapshot,
-                bids: &bids,
-                currency,
-                user,
-                now_unix_s,
-                deadline,
-            };
-            self.answer(&answer, body)
+            (&held, out)
         };
+        pick_best(&eligible, |b| !capped_out.contains(&b.campaign), &mut bids);
+        let answer = Answer {
+            request: &request,
+            exchange,
+            received_at: req.received_at,
+            snapshot,
+            bids: &bids,
+            currency,
+            user,
+            now_unix_s,
+            deadline,
+        };
+        let reply = self.answer(&answer, body);
         self.give_back(eligible);
         self.give_back(bids);
         reply

@@ -62,32 +62,55 @@ pub fn start_shipper(
         EventSinkKind::File => Box::new(FileSink::new(&config.file, &config.instance_or_host())?),
         EventSinkKind::Kinesis => Box::new(KinesisSink::new(&config.kinesis)?),
     };
+    let pacing = Pacing {
+        batch_records: config.batch_records,
+        linger: Duration::from_millis(config.batch_linger_ms),
+        max_buffered: config.max_buffered_records,
+        retry_initial: Duration::from_millis(config.retry_initial_ms),
+        retry_max: Duration::from_millis(config.retry_max_ms),
+    };
+    spawn(queues, sink, pacing)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// How the shipper batches and retries.
+#[derive(Debug, Clone, Copy)]
+struct Pacing {
+    batch_records: usize,
+    linger: Duration,
+    max_buffered: usize,
+    retry_initial: Duration,
+    retry_max: Duration,
+}
+
+/// Starts the shipper thread over `queues` into `sink`.
+fn spawn(
+    queues: &EventQueues,
+    sink: Box<dyn Sink + Send>,
+    pacing: Pacing,
+) -> std::io::Result<Shipper> {
     let stopping = Arc::new(AtomicBool::new(false));
     let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
     let epoch = Instant::now();
     let worker = Worker {
         queues: queues.clone(),
         sink,
-        batch_records: config.batch_records,
-        linger: Duration::from_millis(config.batch_linger_ms),
-        max_buffered: config.max_buffered_records,
-        retry_initial: Duration::from_millis(config.retry_initial_ms),
-        retry_max: Duration::from_millis(config.retry_max_ms),
+        pacing,
         stopping: Arc::clone(&stopping),
         deadline_ms: Arc::clone(&deadline_ms),
         epoch,
     };
     let thread = std::thread::Builder::new()
         .name("event-shipper".into())
-        .spawn(move || worker.run())
-        .map_err(|e| e.to_string())?;
-    Ok(Some(Shipper {
+        .spawn(move || worker.run())?;
+    Ok(Shipper {
         stopping,
         deadline_ms,
         epoch,
         thread: Some(thread),
         stats: Arc::clone(&queues.stats),
-    }))
+    })
 }
 
 impl Shipper {
@@ -113,11 +136,7 @@ impl Shipper {
 struct Worker {
     queues: EventQueues,
     sink: Box<dyn Sink + Send>,
-    batch_records: usize,
-    linger: Duration,
-    max_buffered: usize,
-    retry_initial: Duration,
-    retry_max: Duration,
+    pacing: Pacing,
     stopping: Arc<AtomicBool>,
     deadline_ms: Arc<AtomicU64>,
     epoch: Instant,
@@ -127,23 +146,23 @@ impl Worker {
     fn run(mut self) {
         let stats = Arc::clone(&self.queues.stats);
         let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
-        let mut batch: Vec<Vec<u8>> = Vec::with_capacity(self.batch_records);
+        let mut batch: Vec<Vec<u8>> = Vec::with_capacity(self.pacing.batch_records);
         let mut failed = Vec::new();
         let mut last_send = Instant::now();
         let mut retry_at = Instant::now();
-        let mut delay = self.retry_initial;
+        let mut delay = self.pacing.retry_initial;
         loop {
             let stopping = self.stopping.load(Ordering::Acquire);
             self.pull(&mut pending);
             stats.pending.store(pending.len() as u64, Ordering::Relaxed);
             let now = Instant::now();
-            let due = pending.len() >= self.batch_records
-                || now.duration_since(last_send) >= self.linger
+            let due = pending.len() >= self.pacing.batch_records
+                || now.duration_since(last_send) >= self.pacing.linger
                 || stopping;
             let mut worked = false;
             if !pending.is_empty() && due && now >= retry_at {
                 worked = true;
-                take_batch(&mut pending, &mut batch, self.batch_records);
+                take_batch(&mut pending, &mut batch, self.pacing.batch_records);
                 let started = Instant::now();
                 failed.clear();
                 let result = self.sink.send(&batch, &mut failed);
@@ -155,7 +174,7 @@ impl Worker {
                             .sent
                             .fetch_add((batch.len() - failed.len()) as u64, Ordering::Relaxed);
                         if failed.is_empty() {
-                            delay = self.retry_initial;
+                            delay = self.pacing.retry_initial;
                         } else {
                             stats
                                 .retried
@@ -165,7 +184,7 @@ impl Worker {
                                 pending.push_front(std::mem::take(&mut batch[i]));
                             }
                             retry_at = Instant::now() + delay;
-                            delay = (delay * 2).min(self.retry_max);
+                            delay = (delay * 2).min(self.pacing.retry_max);
                         }
                     }
                     Err(e) => {
@@ -177,7 +196,7 @@ impl Worker {
                             pending.push_front(line);
                         }
                         retry_at = Instant::now() + delay;
-                        delay = (delay * 2).min(self.retry_max);
+                        delay = (delay * 2).min(self.pacing.retry_max);
                     }
                 }
                 batch.clear();
@@ -213,7 +232,7 @@ impl Worker {
 
     /// Moves queued events into `pending`, round robin, up to the backlog limit.
     fn pull(&self, pending: &mut VecDeque<Vec<u8>>) {
-        while pending.len() < self.max_buffered {
+        while pending.len() < self.pacing.max_buffered {
             let mut any = false;
             for queue in &self.queues.queues {
                 if let Some(line) = queue.pop() {
@@ -307,29 +326,14 @@ mod tests {
                 });
             }
         }
-        let stopping = Arc::new(AtomicBool::new(false));
-        let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
-        let epoch = Instant::now();
-        let worker = Worker {
-            queues: queues.clone(),
-            sink: Box::new(sink),
+        let pacing = Pacing {
             batch_records: 7,
             linger: Duration::ZERO,
             max_buffered,
             retry_initial: Duration::from_millis(1),
             retry_max: Duration::from_millis(4),
-            stopping: Arc::clone(&stopping),
-            deadline_ms: Arc::clone(&deadline_ms),
-            epoch,
         };
-        let thread = std::thread::spawn(move || worker.run());
-        let shipper = Shipper {
-            stopping,
-            deadline_ms,
-            epoch,
-            thread: Some(thread),
-            stats: Arc::clone(&queues.stats),
-        };
+        let shipper = spawn(&queues, Box::new(sink), pacing).unwrap();
         let report = shipper.shutdown(Instant::now() + Duration::from_secs(5));
         let taken = taken.lock().unwrap().len();
         (report, taken)
@@ -359,38 +363,23 @@ mod tests {
                 ..Event::default()
             });
         }
-        let stopping = Arc::new(AtomicBool::new(false));
-        let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
-        let epoch = Instant::now();
         let down = ScriptedSink {
             taken: Arc::default(),
             script: std::iter::repeat_n(Some(true), 10_000).collect(),
         };
-        let worker = Worker {
-            queues: queues.clone(),
-            sink: Box::new(down),
+        let pacing = Pacing {
             batch_records: 10,
             linger: Duration::ZERO,
             max_buffered: 20,
             retry_initial: Duration::from_millis(1),
             retry_max: Duration::from_millis(2),
-            stopping: Arc::clone(&stopping),
-            deadline_ms: Arc::clone(&deadline_ms),
-            epoch,
         };
-        let thread = std::thread::spawn(move || worker.run());
+        let shipper = spawn(&queues, Box::new(down), pacing).unwrap();
         std::thread::sleep(Duration::from_millis(50));
         assert!(
             queues.stats.pending.load(Ordering::Relaxed) <= 20,
             "backlog stays bounded"
         );
-        let shipper = Shipper {
-            stopping,
-            deadline_ms,
-            epoch,
-            thread: Some(thread),
-            stats: Arc::clone(&queues.stats),
-        };
         let report = shipper.shutdown(Instant::now() + Duration::from_millis(100));
         assert_eq!(report.sent, 0);
         assert_eq!(

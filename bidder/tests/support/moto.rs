@@ -18,20 +18,12 @@ pub struct Moto {
     pub port: u16,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Moto {
     /// Starts moto on a free port.
     pub fn start() -> Moto {
         let mut moto = Moto {
             child: None,
-            port: free_port(),
+            port: super::free_port(),
         };
         moto.restart();
         moto
@@ -62,6 +54,25 @@ impl Moto {
             assert!(Instant::now() < deadline, "moto did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// A runtime and an AWS configuration pointing at this moto, for the tests' own
+    /// SDK clients.
+    fn sdk_config(&self) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let shared = runtime.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(format!("http://127.0.0.1:{}", self.port))
+                .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "test", "test", None, None, "tests",
+                ))
+                .load(),
+        );
+        (runtime, shared)
     }
 
     /// Environment that points AWS clients (the bidder's and the tests') at moto.
@@ -99,19 +110,7 @@ pub struct Table {
 impl Table {
     /// A client for `name` on `moto` (the table is not created).
     pub fn new(moto: &Moto, name: &str) -> Table {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let shared = runtime.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(format!("http://127.0.0.1:{}", moto.port))
-                .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "test", "test", None, None, "tests",
-                ))
-                .load(),
-        );
+        let (runtime, shared) = moto.sdk_config();
         Table {
             runtime,
             clients: AwsClients::from_config(&shared),
@@ -178,19 +177,7 @@ pub struct Stream {
 impl Stream {
     /// A client for `name` on `moto` (the stream is not created).
     pub fn new(moto: &Moto, name: &str) -> Stream {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let shared = runtime.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(format!("http://127.0.0.1:{}", moto.port))
-                .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-                    "test", "test", None, None, "tests",
-                ))
-                .load(),
-        );
+        let (runtime, shared) = moto.sdk_config();
         Stream {
             runtime,
             client: aws_sdk_kinesis::Client::new(&shared),

@@ -16,11 +16,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts redis-server on a free port, without persistence.
     pub fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let mut server = RedisServer { child: None, port };
         server.restart();
         server
