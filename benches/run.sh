@@ -44,7 +44,9 @@ rm -rf "$out"
 mkdir -p "$out/http" "$out/logs"
 
 step "release build"
-cargo build --release --locked -p bidder -p tern-benches --bins
+# The binaries and the criterion targets in one build: built apart, cargo would
+# compile every dependency twice (the benches add dev-dependencies' features).
+cargo build --release --locked -p bidder -p tern-benches --bins --benches
 
 step "corpus"
 "$bin/tern-corpus" --out "$out/corpus" --requests 200 --campaigns 1000
@@ -205,8 +207,10 @@ done
 if command -v redis-server >/dev/null; then
   step "frequency caps in Redis vs in process, at $common/s, $ROUNDS rounds"
   redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-    >"$out/logs/redis.log" 2>&1 &
+  # Redis shares the load generator's core, as it would share a host with nothing
+  # of the bidder's.
+  taskset -c "$LOADGEN_CPU" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" \
+    --appendonly no >"$out/logs/redis.log" 2>&1 &
   redis_pid=$!
   for round in $(seq 1 "$ROUNDS"); do
     for name in bidder bidder-redis; do
