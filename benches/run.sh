@@ -15,15 +15,15 @@
 #   5. the report.
 #
 # Usage: benches/run.sh
-# Knobs (environment): ROUNDS=3 PHASE_S=3 WARMUP_S=1 CONNECTIONS=32 SERVER_CPU=0
+# Knobs (environment): ROUNDS=3 PHASE_S=2 WARMUP_S=0.5 CONNECTIONS=32 SERVER_CPU=0
 #   LOADGEN_CPU=1 CRITERION=1 CALLGRIND=1 PROFILE=1
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
-PHASE_S=${PHASE_S:-3}
-WARMUP_S=${WARMUP_S:-1}
+PHASE_S=${PHASE_S:-2}
+WARMUP_S=${WARMUP_S:-0.5}
 CONNECTIONS=${CONNECTIONS:-32}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
@@ -71,7 +71,9 @@ if [ "$CRITERION" = 1 ]; then
   step "criterion micro-benchmarks (release profile, CPU $SERVER_CPU)"
   rm -rf target/criterion
   # Only the criterion targets (--benches): the binaries have no benchmarks.
-  taskset -c "$SERVER_CPU" cargo bench --profile release --locked -p tern-benches --benches \
+  # Same packages as the build above, so cargo reuses its artifacts instead of
+  # compiling the dependencies again with another feature set.
+  taskset -c "$SERVER_CPU" cargo bench --profile release --locked -p bidder -p tern-benches --benches \
     >"$out/logs/criterion.txt" 2>&1
   grep -E '^(parse|decide|engine)/|time:' "$out/logs/criterion.txt" || true
 fi
