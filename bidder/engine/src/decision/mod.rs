@@ -5,11 +5,15 @@
 //! lists, creative fit, price against the floor, budget. A request that gets no bid is
 //! labelled with the furthest check any candidate reached, which tells an operator
 //! what to loosen.
+//!
+//! Once an impression holds a bid that will stand, candidates whose best possible
+//! price does not beat it are passed over unchecked: the index walks candidates
+//! highest base bid first, so after the first bid most of the rest are.
 
 use crate::money::to_micros;
 use crate::money::{Currency, FxTable, Micros};
-use crate::openrtb::request::{BidRequest, Deal, Imp};
-use crate::snapshot::{BidSize, CompiledCampaign, Snapshot};
+use crate::openrtb::request::{BidRequest, Deal, Imp, Str};
+use crate::snapshot::{BidSize, BidTerms, CompiledCampaign, Snapshot};
 
 /// Why a request got no bid. Bounded, so it can label a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,8 +120,9 @@ pub fn decide(
 ) -> Decision {
     bids.clear();
     // Impressions are walked in order, so the best bid so far for this impression,
-    // if any, is the last one kept.
-    let outcome = walk_eligible(snapshot, req, ctx, |bid| match bids.last_mut() {
+    // if any, is the last one kept. Every bid stands: none is filtered afterwards.
+    let stands = |_: &BidTerms| true;
+    let outcome = walk_eligible(snapshot, req, ctx, stands, |bid| match bids.last_mut() {
         Some(best) if best.imp == bid.imp => {
             if bid.price > best.price {
                 *best = bid;
@@ -131,9 +136,12 @@ pub fn decide(
     }
 }
 
-/// Like [`decide`], but keeps every eligible bid rather than the best per
-/// impression, for callers that must still filter them (frequency caps) before
-/// [`pick_best`]. Returns the response currency, or why nothing is eligible.
+/// Like [`decide`], but keeps the eligible bids of capped campaigns (which the
+/// caller must still check against their frequency caps) beside the best uncapped
+/// bid, for [`pick_best`] to choose among once capped-out campaigns are known.
+/// A bid is left out only when an uncapped bid at least as high came before it, so
+/// it could never be picked. Returns the response currency, or why nothing is
+/// eligible.
 pub fn decide_eligible(
     snapshot: &Snapshot,
     req: &BidRequest<'_>,
@@ -141,11 +149,13 @@ pub fn decide_eligible(
     eligible: &mut Vec<ImpBid>,
 ) -> Result<Currency, NoBidReason> {
     eligible.clear();
-    walk_eligible(snapshot, req, ctx, |bid| eligible.push(bid))
+    let stands = |terms: &BidTerms| !terms.capped;
+    walk_eligible(snapshot, req, ctx, stands, |bid| eligible.push(bid))
 }
 
 /// Keeps the best-paying bid per impression among `eligible` (in impression order,
-/// as [`decide_eligible`] leaves them) that `allowed` accepts.
+/// as [`decide_eligible`] leaves them) that `allowed` accepts; `allowed` may only
+/// turn away bids of capped campaigns.
 pub fn pick_best(
     eligible: &[ImpBid],
     mut allowed: impl FnMut(&ImpBid) -> bool,
@@ -164,13 +174,16 @@ pub fn pick_best(
     }
 }
 
-/// Evaluates every candidate of every impression, in impression order, handing each
-/// eligible bid to `eligible`. Returns the response currency, or the furthest reason
-/// a candidate failed when none was eligible.
+/// Evaluates the candidates of every impression, in impression order, handing each
+/// eligible bid that could still win to `eligible`. A bid of a campaign that
+/// `stands` accepts cannot be filtered out later, so candidates that cannot beat it
+/// are skipped. Returns the response currency, or the furthest reason a candidate
+/// failed when none was eligible.
 fn walk_eligible(
     snapshot: &Snapshot,
     req: &BidRequest<'_>,
     ctx: &BidContext<'_>,
+    stands: impl Fn(&BidTerms) -> bool,
     mut eligible: impl FnMut(ImpBid),
 ) -> Result<Currency, NoBidReason> {
     if (!req.wseat.is_empty() && !req.wseat.iter().any(|s| s == ctx.seat))
@@ -197,18 +210,31 @@ fn walk_eligible(
             // None of the deals on offer belongs to any campaign.
             furthest = furthest.max(NoBidReason::Deal);
         }
+        let slot = Slot {
+            imp,
+            floor: pricing.floor(imp.bidfloor, imp.bidfloorcur.as_ref()),
+        };
+        // The best bid so far for this impression that nothing can filter out.
+        let mut to_beat: Option<Micros> = None;
         for list in candidates {
             for &position in list {
                 if !snapshot.index.may_target(position, &bits) {
                     // What `evaluate` would conclude, without reading the campaign.
                     continue;
                 }
+                let terms = snapshot.index.terms(position);
+                if to_beat.is_some_and(|best| !pricing.could_beat(terms, slot.floor, best)) {
+                    continue;
+                }
                 let campaign = &snapshot.campaigns()[position as usize];
-                match evaluate(campaign, req, imp, ctx, hour, &pricing) {
+                match evaluate(campaign, terms, req, &slot, ctx, hour, &pricing) {
                     Ok(mut bid) => {
                         bid.imp = imp_pos;
                         bid.campaign = position;
                         any = true;
+                        if stands(terms) {
+                            to_beat = to_beat.max(Some(bid.price));
+                        }
                         eligible(bid);
                     }
                     Err(reason) => furthest = furthest.max(reason),
@@ -230,22 +256,82 @@ fn response_currency(req: &BidRequest<'_>, fx: &FxTable) -> Option<Currency> {
         .find(|c| fx.knows(*c))
 }
 
+/// One impression with its own floor in the response currency, priced once.
+struct Slot<'i, 'a> {
+    imp: &'i Imp<'a>,
+    floor: Result<Micros, NoBidReason>,
+}
+
+/// What prices one request: the FX table, the response currency and the budget day.
 struct Pricing<'f> {
     fx: &'f FxTable,
     currency: Currency,
     day: u64,
 }
 
+impl Pricing<'_> {
+    /// A floor in the response currency, rounded up.
+    fn floor(&self, amount: f64, currency: Option<&Str<'_>>) -> Result<Micros, NoBidReason> {
+        let from = match currency {
+            None => Currency::USD,
+            Some(code) => Currency::parse(code).ok_or(NoBidReason::Currency)?,
+        };
+        to_micros(amount)
+            .and_then(|f| self.fx.convert_up(f, from, self.currency))
+            .ok_or(NoBidReason::Currency)
+    }
+
+    /// The price a campaign bids over `floor`: its base bid raised to the floor,
+    /// in the response currency, unless that passes its maximum.
+    fn bid_over(&self, terms: &BidTerms, floor: Micros) -> Result<Micros, NoBidReason> {
+        let convert = |micros| {
+            self.fx
+                .convert_down(micros, terms.currency, self.currency)
+                .ok_or(NoBidReason::Currency)
+        };
+        let base = convert(terms.base_bid)?;
+        let max = convert(terms.max_cpm)?;
+        let price = base.max(floor);
+        if price > max || price == 0 {
+            return Err(NoBidReason::BelowFloor);
+        }
+        Ok(price)
+    }
+
+    /// Whether a campaign could bid more than `best` on an impression whose own
+    /// floor is `imp_floor`. Never false for a campaign that could; reads only the
+    /// campaign's terms.
+    fn could_beat(
+        &self,
+        terms: &BidTerms,
+        imp_floor: Result<Micros, NoBidReason>,
+        best: Micros,
+    ) -> bool {
+        if terms.deal_only {
+            // A deal's own floor may lift the bid up to the maximum.
+            return self
+                .fx
+                .convert_down(terms.max_cpm, terms.currency, self.currency)
+                .is_some_and(|max| max > best);
+        }
+        imp_floor
+            .and_then(|floor| self.bid_over(terms, floor))
+            .is_ok_and(|price| price > best)
+    }
+}
+
 /// Checks one candidate for one impression; on success returns its bid (with the
 /// impression and campaign positions left for the caller to fill).
 fn evaluate(
     campaign: &CompiledCampaign,
+    terms: &BidTerms,
     req: &BidRequest<'_>,
-    imp: &Imp<'_>,
+    slot: &Slot<'_, '_>,
     ctx: &BidContext<'_>,
     hour: u32,
     pricing: &Pricing<'_>,
 ) -> Result<ImpBid, NoBidReason> {
+    let imp = slot.imp;
     if !campaign.targets(req, hour) {
         return Err(NoBidReason::NoMatch);
     }
@@ -254,7 +340,7 @@ fn evaluate(
         return Err(NoBidReason::Blocked);
     }
     let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;
-    let price = price(campaign, imp, deal.map(|(_, d)| d), pricing)?;
+    let price = price(campaign, terms, slot.floor, deal.map(|(_, d)| d), pricing)?;
     Ok(ImpBid {
         imp: 0,
         campaign: 0,
@@ -318,39 +404,24 @@ fn is_private(imp: &Imp<'_>) -> bool {
     imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1)
 }
 
-/// The price to bid: the base bid, raised to the floor when the floor is higher,
+/// The price to bid: the base bid, raised to the floor (the deal's, when bidding
+/// through a deal that sets one, else the impression's) when the floor is higher,
 /// never above the campaign's maximum, and only when the budget can pay for it.
 fn price(
     campaign: &CompiledCampaign,
-    imp: &Imp<'_>,
+    terms: &BidTerms,
+    imp_floor: Result<Micros, NoBidReason>,
     deal: Option<&Deal<'_>>,
     pricing: &Pricing<'_>,
 ) -> Result<Micros, NoBidReason> {
-    let fx = pricing.fx;
-    let to = pricing.currency;
-    let (floor, floor_cur) = match deal {
-        Some(d) if d.bidfloor > 0.0 => (d.bidfloor, d.bidfloorcur.as_deref()),
-        _ => (imp.bidfloor, imp.bidfloorcur.as_deref()),
+    let floor = match deal {
+        Some(d) if d.bidfloor > 0.0 => pricing.floor(d.bidfloor, d.bidfloorcur.as_ref())?,
+        _ => imp_floor?,
     };
-    let floor_cur = match floor_cur {
-        None => Currency::USD,
-        Some(code) => Currency::parse(code).ok_or(NoBidReason::Currency)?,
-    };
-    let floor = to_micros(floor)
-        .and_then(|f| fx.convert_up(f, floor_cur, to))
-        .ok_or(NoBidReason::Currency)?;
-    let base = fx
-        .convert_down(campaign.base_bid, campaign.currency, to)
-        .ok_or(NoBidReason::Currency)?;
-    let max = fx
-        .convert_down(campaign.max_cpm, campaign.currency, to)
-        .ok_or(NoBidReason::Currency)?;
-    let price = base.max(floor);
-    if price > max || price == 0 {
-        return Err(NoBidReason::BelowFloor);
-    }
-    let cost = fx
-        .convert_up(price, to, campaign.currency)
+    let price = pricing.bid_over(terms, floor)?;
+    let cost = pricing
+        .fx
+        .convert_up(price, pricing.currency, campaign.currency)
         .ok_or(NoBidReason::Currency)?
         .div_ceil(1000);
     if !campaign.spend.allows(cost, &campaign.budget, pricing.day) {

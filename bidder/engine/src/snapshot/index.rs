@@ -6,9 +6,10 @@
 //! every dimension how many candidates it would yield and walks only the smallest
 //! list, so matching costs grow with the candidates, not with the campaign count.
 //! Each candidate is then checked in full, so the index only has to be complete,
-//! never exact.
+//! never exact. Lists are kept in price-rank order (see [`rank`]).
 
 mod prefilter;
+mod rank;
 
 use std::hash::Hash;
 
@@ -16,9 +17,12 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::compiled::{CompiledCampaign, CreativeKind, country_key};
+use crate::money::FxTable;
 use crate::openrtb::request::{BidRequest, Imp};
 use prefilter::Prefilter;
 pub(crate) use prefilter::RequestBits;
+pub(crate) use rank::BidTerms;
+use rank::PriceRank;
 
 /// Campaign positions in the snapshot.
 pub(crate) type Postings = Vec<u32>;
@@ -58,6 +62,12 @@ impl<K: Hash + Eq> Dimension<K> {
         }
     }
 
+    fn postings_mut(&mut self) -> impl Iterator<Item = &mut Postings> {
+        self.by_value
+            .values_mut()
+            .chain(std::iter::once(&mut self.any))
+    }
+
     fn lists<Q>(&self, value: Option<&Q>) -> CandidateLists<'_>
     where
         K: std::borrow::Borrow<Q>,
@@ -86,14 +96,17 @@ pub(crate) struct Index {
     native: Postings,
     /// Every campaign's hour, country, device and OS targeting as bit masks.
     prefilter: Prefilter,
+    /// Every campaign's price bounds, and the order lists are kept in.
+    rank: PriceRank,
 }
 
 impl Index {
-    /// Indexes the campaign at `position`.
-    pub(crate) fn add(&mut self, position: u32, c: &CompiledCampaign) {
+    /// Indexes the campaign at `position`; call [`Index::finish`] after the last.
+    pub(crate) fn add(&mut self, position: u32, c: &CompiledCampaign, fx: &FxTable) {
         let t = &c.targeting;
         debug_assert_eq!(position as usize, self.prefilter.len(), "added in order");
         self.prefilter.add(t);
+        self.rank.add(c, fx);
         self.countries.add(position, t.countries.iter().copied());
         self.device_types
             .add(position, t.device_types.iter().copied());
@@ -120,6 +133,29 @@ impl Index {
         if native {
             self.native.push(position);
         }
+    }
+
+    /// Puts every list in price-rank order, once every campaign is added.
+    pub(crate) fn finish(&mut self) {
+        let rank = &self.rank;
+        let lists = self
+            .countries
+            .postings_mut()
+            .chain(self.device_types.postings_mut())
+            .chain(self.os.postings_mut())
+            .chain(self.publishers.postings_mut())
+            .chain(self.deals.postings_mut())
+            .chain(self.banner_sizes.values_mut())
+            .chain([&mut self.video, &mut self.native]);
+        for list in lists {
+            rank.sort(list);
+        }
+    }
+
+    /// The price bounds of the campaign at `position`.
+    #[inline]
+    pub(crate) fn terms(&self, position: u32) -> &BidTerms {
+        self.rank.terms(position)
     }
 
     /// The request's pre-filter bits; compute once per request.

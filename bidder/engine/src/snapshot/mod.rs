@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 pub use compiled::{BidSize, CompiledCampaign, CompiledCreative, CreativeKind};
-pub(crate) use index::Index;
+pub(crate) use index::{BidTerms, Index};
 
 use crate::budget::BudgetLedger;
 use crate::campaign::{Campaign, CampaignError, CampaignStatus};
@@ -65,13 +65,14 @@ impl Snapshot {
                     .insert(compiled.id.clone(), Position::Paused(at));
                 snapshot.paused.push(compiled);
             } else {
-                snapshot.index.add(at, &compiled);
+                snapshot.index.add(at, &compiled, &fx);
                 snapshot
                     .by_id
                     .insert(compiled.id.clone(), Position::Active(at));
                 snapshot.campaigns.push(compiled);
             }
         }
+        snapshot.index.finish();
         Ok(snapshot)
     }
 
