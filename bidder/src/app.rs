@@ -12,7 +12,7 @@ use crate::config::{
     CapStoreKind, Config, ConfigError, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
 };
 use crate::events::{EventLog, EventQueues, Shipper, ShipperReport, start_shipper};
-use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint};
+use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint, RedisTls};
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
 use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
 use crate::state::dynamodb::DynamoDbSource;
@@ -57,8 +57,8 @@ pub enum StartError {
 enum SharedCaps {
     /// One in-process store for all workers.
     Local(Arc<LocalCaps>),
-    /// The Redis endpoint; each worker opens its own connections.
-    Redis(Arc<RedisEndpoint>, RedisConfig),
+    /// The Redis endpoint and TLS settings; each worker opens its own connections.
+    Redis(Arc<RedisEndpoint>, RedisConfig, Option<Arc<RedisTls>>),
 }
 
 impl SharedCaps {
@@ -71,7 +71,8 @@ impl SharedCaps {
                         key: "frequency_cap.redis.addr".to_owned(),
                         reason,
                     })?;
-                SharedCaps::Redis(endpoint, config.redis.clone())
+                let tls = RedisTls::from_config(&config.redis)?.map(Arc::new);
+                SharedCaps::Redis(endpoint, config.redis.clone(), tls)
             }
         })
     }
@@ -80,9 +81,10 @@ impl SharedCaps {
     fn for_worker(&self, metrics: Arc<WorkerMetrics>) -> CapStore {
         match self {
             SharedCaps::Local(local) => CapStore::Local(Arc::clone(local)),
-            SharedCaps::Redis(endpoint, config) => CapStore::Redis(Rc::new(RedisCaps::new(
+            SharedCaps::Redis(endpoint, config, tls) => CapStore::Redis(Rc::new(RedisCaps::new(
                 Arc::clone(endpoint),
                 config.clone(),
+                tls.clone(),
                 metrics,
             ))),
         }

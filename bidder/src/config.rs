@@ -294,6 +294,13 @@ pub struct RedisConfig {
     pub username: String,
     /// Password (ElastiCache auth token) for AUTH; empty means no AUTH.
     pub password: String,
+    /// Encrypt connections with TLS (ElastiCache in-transit encryption).
+    pub tls: bool,
+    /// PEM file of the certificate authorities trusted for Redis; empty: the
+    /// system's trust store (which ElastiCache's certificates chain to).
+    pub tls_ca_file: String,
+    /// Name the server's certificate must carry; empty: the host of `addr`.
+    pub tls_server_name: String,
     /// Connections each worker may open.
     pub connections_per_worker: usize,
     /// Longest wait for a new connection, milliseconds.
@@ -310,6 +317,9 @@ impl Default for RedisConfig {
             addr: "127.0.0.1:6379".to_owned(),
             username: String::new(),
             password: String::new(),
+            tls: false,
+            tls_ca_file: String::new(),
+            tls_server_name: String::new(),
             connections_per_worker: 16,
             connect_timeout_ms: 100,
             retry_initial_ms: 100,

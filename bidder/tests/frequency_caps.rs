@@ -130,6 +130,56 @@ fn redis_caps_a_user_after_n_impressions_and_uncaps_after_the_window() {
     assert!(bidder.metric("tern_redis_duration_seconds_count") >= 6.0);
 }
 
+/// The bidder's settings for the TLS port of `redis`, trusting `ca`. The check's
+/// deadline is generous: a handshake on a busy test machine must not fall back.
+fn tls_config(redis: &RedisServer, ca: &std::path::Path) -> String {
+    format!(
+        "[bidding]\ndefault_tmax_ms = 1000\n\
+         [frequency_cap]\nstore = \"redis\"\ntimeout_ms = 500\n\
+         [frequency_cap.redis]\naddr = \"{}\"\ntls = true\ntls_ca_file = \"{}\"\n\
+         tls_server_name = \"localhost\"\nconnect_timeout_ms = 500\n\
+         retry_initial_ms = 50\nretry_max_ms = 200\n",
+        redis.tls_addr(),
+        ca.display()
+    )
+}
+
+#[test]
+fn caps_work_over_tls_and_an_untrusted_server_is_refused() {
+    let redis = RedisServer::start_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(&dir, 2, &tls_config(&redis, redis.tls_ca_file()));
+    // The TLS port speaks nothing but TLS, so any counted check went through it.
+    capped_then_uncapped_after_the_window(&bidder);
+    assert!(redis.calls("mget") >= 4, "checked in Redis over TLS");
+    assert_eq!(
+        bidder.metric("tern_freq_cap_records_total{result=\"ok\"}"),
+        2.0
+    );
+    assert_eq!(
+        bidder.metric("tern_freq_cap_fallbacks_total{policy=\"skip_capped\"}"),
+        0.0
+    );
+
+    // A bidder that trusts another CA must not talk to this server.
+    let other_ca = support::redis_server::TlsFiles::generate();
+    let other_dir = tempfile::tempdir().unwrap();
+    let wary = start(&other_dir, 2, &tls_config(&redis, &other_ca.ca));
+    let mgets = redis.calls("mget");
+    for n in 0..5 {
+        assert_eq!(winner(&wary, "erin", n).as_deref(), Some("uncapped"));
+    }
+    assert_eq!(
+        wary.metric("tern_freq_cap_fallbacks_total{policy=\"skip_capped\"}"),
+        5.0
+    );
+    assert_eq!(
+        redis.calls("mget"),
+        mgets,
+        "no command crossed the refused handshake"
+    );
+}
+
 #[test]
 fn the_embedded_default_caps_in_process_the_same_way() {
     let dir = tempfile::tempdir().unwrap();

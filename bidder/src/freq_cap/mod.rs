@@ -20,7 +20,7 @@ use std::time::Instant;
 use tern_engine::user::UserKey;
 
 pub(crate) use local::LocalCaps;
-pub(crate) use redis::{RedisCaps, RedisEndpoint};
+pub(crate) use redis::{RedisCaps, RedisEndpoint, RedisTls};
 
 /// Why a store could not answer in time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,23 +3,93 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// A certificate authority and a server certificate it signed (for `localhost` and
+/// 127.0.0.1), as PEM files in a temporary directory.
+pub struct TlsFiles {
+    _dir: tempfile::TempDir,
+    /// The CA certificate a client must trust.
+    pub ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl TlsFiles {
+    /// A fresh CA and server certificate.
+    pub fn generate() -> TlsFiles {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server_cert = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+            .unwrap()
+            .signed_by(&server_key, &issuer)
+            .unwrap();
+        let write = |name: &str, pem: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        TlsFiles {
+            ca: write("ca.pem", ca_cert.pem()),
+            cert: write("server.pem", server_cert.pem()),
+            key: write("server.key", server_key.serialize_pem()),
+            _dir: dir,
+        }
+    }
+}
 
 /// A redis-server process; killed on drop.
 pub struct RedisServer {
     child: Option<Child>,
-    /// Its port on 127.0.0.1.
+    /// Its plain-TCP port on 127.0.0.1 (the tests' own client uses it).
     pub port: u16,
+    /// Its TLS port and certificates, when started with TLS.
+    tls: Option<(u16, TlsFiles)>,
 }
 
 impl RedisServer {
     /// Starts redis-server on a free port, without persistence.
     pub fn start() -> RedisServer {
         let port = super::free_port();
-        let mut server = RedisServer { child: None, port };
+        let mut server = RedisServer {
+            child: None,
+            port,
+            tls: None,
+        };
         server.restart();
         server
+    }
+
+    /// Like [`RedisServer::start`], with a TLS port as well (clients need not
+    /// present certificates, as with ElastiCache).
+    pub fn start_tls() -> RedisServer {
+        let port = super::free_port();
+        let mut server = RedisServer {
+            child: None,
+            port,
+            tls: Some((super::free_port(), TlsFiles::generate())),
+        };
+        server.restart();
+        server
+    }
+
+    /// `host:port` of the TLS port.
+    pub fn tls_addr(&self) -> String {
+        let (port, _) = self.tls.as_ref().expect("started with TLS");
+        format!("127.0.0.1:{port}")
+    }
+
+    /// The CA file that signed the server's certificate.
+    pub fn tls_ca_file(&self) -> &std::path::Path {
+        &self.tls.as_ref().expect("started with TLS").1.ca
     }
 
     /// Stops the server.
@@ -33,8 +103,19 @@ impl RedisServer {
     /// Starts it again on the same port, empty.
     pub fn restart(&mut self) {
         self.stop();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+        let mut command = Command::new("redis-server");
+        command.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"]);
+        if let Some((port, files)) = &self.tls {
+            command
+                .args(["--tls-port", &port.to_string(), "--tls-auth-clients", "no"])
+                .arg("--tls-cert-file")
+                .arg(&files.cert)
+                .arg("--tls-key-file")
+                .arg(&files.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&files.ca);
+        }
+        let child = command
             .args([
                 "--save",
                 "",

@@ -1,22 +1,50 @@
 //! One Redis connection on a worker's executor. Commands are packed and replies
-//! parsed by the `redis` crate; the bytes travel over monoio's TCP stream.
+//! parsed by the `redis` crate; the bytes travel over monoio's TCP stream, in TLS
+//! when configured.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use monoio::buf::IoBufMut;
+use monoio::buf::{IoBufMut, SliceMut};
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
+use monoio_rustls::ClientTlsStream;
 use redis::Value;
 
+use super::tls::RedisTls;
 use crate::freq_cap::CapError;
 
 /// Reply bytes kept between reads of one round trip.
 const READ_CHUNK: usize = 4096;
 
+/// The bytes' way to Redis.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<ClientTlsStream<TcpStream>>),
+}
+
+impl Transport {
+    async fn write_all(&mut self, out: Vec<u8>) -> (std::io::Result<usize>, Vec<u8>) {
+        match self {
+            Transport::Plain(stream) => stream.write_all(out).await,
+            Transport::Tls(stream) => stream.write_all(out).await,
+        }
+    }
+
+    async fn read(
+        &mut self,
+        buf: SliceMut<Vec<u8>>,
+    ) -> (std::io::Result<usize>, SliceMut<Vec<u8>>) {
+        match self {
+            Transport::Plain(stream) => stream.read(buf).await,
+            Transport::Tls(stream) => stream.read(buf).await,
+        }
+    }
+}
+
 /// An open connection, owned by one request at a time.
 pub(crate) struct Connection {
-    stream: TcpStream,
+    stream: Transport,
     /// Request bytes, reused.
     out: Vec<u8>,
     /// Reply bytes of the current round trip.
@@ -33,9 +61,11 @@ fn remaining(deadline: Instant) -> Result<Duration, CapError> {
 }
 
 impl Connection {
-    /// Connects and authenticates (when a password is set) before `deadline`.
+    /// Connects, runs the TLS handshake (when `tls` is set) and authenticates (when a
+    /// password is set) before `deadline`.
     pub(crate) async fn open(
         addr: SocketAddr,
+        tls: Option<&RedisTls>,
         username: &str,
         password: &str,
         deadline: Instant,
@@ -47,6 +77,18 @@ impl Connection {
                 Err(_) => return Err(CapError::Timeout),
             };
         let _ = stream.set_nodelay(true);
+        let stream = match tls {
+            None => Transport::Plain(stream),
+            Some(tls) => {
+                match monoio::time::timeout(remaining(deadline)?, tls.connect(stream)).await {
+                    Ok(Ok(stream)) => Transport::Tls(Box::new(stream)),
+                    Ok(Err(e)) => {
+                        return Err(CapError::Unavailable(format!("TLS with {addr}: {e}")));
+                    }
+                    Err(_) => return Err(CapError::Timeout),
+                }
+            }
+        };
         let mut connection = Connection {
             stream,
             out: Vec::with_capacity(512),

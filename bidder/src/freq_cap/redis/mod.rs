@@ -7,6 +7,7 @@
 //! Redis costs nothing per request: the policy decides at once.
 
 mod connection;
+mod tls;
 
 use std::cell::{Cell, RefCell};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -19,6 +20,7 @@ use redis::Value;
 use tern_engine::user::UserKey;
 
 use self::connection::Connection;
+pub(crate) use self::tls::RedisTls;
 use super::{CapError, CapQuery, counter_key};
 use crate::config::RedisConfig;
 use crate::metrics::WorkerMetrics;
@@ -84,6 +86,7 @@ impl Drop for RedisEndpoint {
 pub(crate) struct RedisCaps {
     endpoint: Arc<RedisEndpoint>,
     config: RedisConfig,
+    tls: Option<Arc<RedisTls>>,
     metrics: Arc<WorkerMetrics>,
     idle: RefCell<Vec<Connection>>,
     open: Cell<usize>,
@@ -95,11 +98,13 @@ impl RedisCaps {
     pub(crate) fn new(
         endpoint: Arc<RedisEndpoint>,
         config: RedisConfig,
+        tls: Option<Arc<RedisTls>>,
         metrics: Arc<WorkerMetrics>,
     ) -> RedisCaps {
         RedisCaps {
             endpoint,
             config,
+            tls,
             metrics,
             idle: RefCell::new(Vec::new()),
             open: Cell::new(0),
@@ -211,6 +216,7 @@ impl RedisCaps {
         self.open.set(self.open.get() + 1);
         match Connection::open(
             addr,
+            self.tls.as_deref(),
             &self.config.username,
             &self.config.password,
             connect_deadline,
