@@ -22,8 +22,13 @@ use hdrhistogram::Histogram;
 pub use schema::{Event, EventKind};
 pub use shipper::{Shipper, ShipperReport, start_shipper};
 
-/// One worker's queue of event lines.
+/// One worker's queue of event lines (or of spare line buffers).
 pub(crate) type EventQueue = ArrayQueue<Vec<u8>>;
+
+/// Room reserved for a new event line; lines are a few hundred bytes.
+const LINE_CAPACITY: usize = 512;
+/// Line buffers that grew past this are freed rather than reused.
+const MAX_SPARE_CAPACITY: usize = 4096;
 
 /// Counters of the event pipeline, shared by workers and the shipper.
 #[derive(Debug)]
@@ -61,20 +66,41 @@ impl Default for EventStats {
 }
 
 /// The per-worker queues, created before the workers start.
+///
+/// Line buffers circulate: the shipper hands each one it is done with back to the
+/// worker that wrote it, through that worker's spare queue, so in steady state a
+/// worker writes events without allocating (and no buffer is freed on another
+/// thread than the one that allocated it).
 #[derive(Debug, Clone)]
 pub struct EventQueues {
     pub(crate) queues: Vec<Arc<EventQueue>>,
+    spares: Vec<Arc<EventQueue>>,
     pub(crate) stats: Arc<EventStats>,
 }
 
 impl EventQueues {
     /// One queue of `capacity` events per worker.
     pub fn new(workers: usize, capacity: usize) -> EventQueues {
-        EventQueues {
-            queues: (0..workers)
+        let queues = || {
+            (0..workers)
                 .map(|_| Arc::new(ArrayQueue::new(capacity.max(1))))
-                .collect(),
+                .collect()
+        };
+        EventQueues {
+            queues: queues(),
+            spares: queues(),
             stats: Arc::new(EventStats::default()),
+        }
+    }
+
+    /// Gives a line buffer the shipper is done with back to worker `core`.
+    pub(crate) fn recycle(&self, core: usize, mut line: Vec<u8>) {
+        if line.capacity() <= MAX_SPARE_CAPACITY
+            && let Some(spare) = self.spares.get(core)
+        {
+            line.clear();
+            // A full spare queue means the worker has plenty: free this one.
+            let _ = spare.push(line);
         }
     }
 
@@ -92,6 +118,7 @@ impl EventQueues {
 /// A worker's handle on its queue.
 pub(crate) struct EventLog {
     queue: Option<Arc<EventQueue>>,
+    spare: Option<Arc<EventQueue>>,
     stats: Arc<EventStats>,
     instance: Arc<str>,
     core: u16,
@@ -110,6 +137,7 @@ impl EventLog {
     ) -> EventLog {
         EventLog {
             queue: queues.map(|q| Arc::clone(&q.queues[core])),
+            spare: queues.map(|q| Arc::clone(&q.spares[core])),
             stats: queues.map_or_else(Arc::default, |q| Arc::clone(&q.stats)),
             instance,
             core: core as u16,
@@ -149,15 +177,23 @@ impl EventLog {
     /// Queues an event; never waits. A full queue drops it (counted).
     pub(crate) fn emit(&self, event: &Event<'_>) {
         let Some(queue) = &self.queue else { return };
-        let mut line = Vec::with_capacity(320);
+        let spare = self.spare.as_ref().and_then(|s| s.pop());
+        let mut line = spare.unwrap_or_else(|| Vec::with_capacity(LINE_CAPACITY));
         event.write_line(&mut line);
         match queue.push(line) {
-            Ok(()) => self.stats.accepted.fetch_add(1, Ordering::Relaxed),
-            Err(_) => self
-                .stats
-                .dropped_queue_full
-                .fetch_add(1, Ordering::Relaxed),
-        };
+            Ok(()) => {
+                self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(mut line) => {
+                self.stats
+                    .dropped_queue_full
+                    .fetch_add(1, Ordering::Relaxed);
+                if let Some(spare) = &self.spare {
+                    line.clear();
+                    let _ = spare.push(line);
+                }
+            }
+        }
     }
 }
 
@@ -193,6 +229,23 @@ mod tests {
         assert_eq!(queues.stats.accepted.load(Ordering::Relaxed), 2);
         assert_eq!(queues.stats.dropped_queue_full.load(Ordering::Relaxed), 3);
         assert_eq!(queues.depth(), 2);
+    }
+
+    #[test]
+    fn a_worker_reuses_the_line_buffers_given_back() {
+        let queues = EventQueues::new(2, 4);
+        let log = EventLog::new(Some(&queues), 1, "i".into(), 0.0);
+        log.emit(&event());
+        let line = queues.queues[1].pop().unwrap();
+        let (first, bytes) = (line.as_ptr(), line.clone());
+        queues.recycle(1, line);
+        log.emit(&event());
+        let again = queues.queues[1].pop().unwrap();
+        assert_eq!(again.as_ptr(), first, "the same buffer, not a new one");
+        assert_eq!(again, bytes, "holding only the new line");
+        // A buffer that grew too large is freed instead of kept.
+        queues.recycle(1, Vec::with_capacity(MAX_SPARE_CAPACITY + 1));
+        assert!(queues.spares[1].is_empty());
     }
 
     #[test]

@@ -145,8 +145,10 @@ struct Worker {
 impl Worker {
     fn run(mut self) {
         let stats = Arc::clone(&self.queues.stats);
-        let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut pending: VecDeque<Pulled> = VecDeque::new();
         let mut batch: Vec<Vec<u8>> = Vec::with_capacity(self.pacing.batch_records);
+        // The worker each line of `batch` came from, to give its buffer back.
+        let mut origins: Vec<u16> = Vec::with_capacity(self.pacing.batch_records);
         let mut failed = Vec::new();
         let mut last_send = Instant::now();
         let mut retry_at = Instant::now();
@@ -162,7 +164,12 @@ impl Worker {
             let mut worked = false;
             if !pending.is_empty() && due && now >= retry_at {
                 worked = true;
-                take_batch(&mut pending, &mut batch, self.pacing.batch_records);
+                take_batch(
+                    &mut pending,
+                    &mut batch,
+                    &mut origins,
+                    self.pacing.batch_records,
+                );
                 let started = Instant::now();
                 failed.clear();
                 let result = self.sink.send(&batch, &mut failed);
@@ -181,7 +188,10 @@ impl Worker {
                                 .fetch_add(failed.len() as u64, Ordering::Relaxed);
                             // Only the refused records go back, in order, at the front.
                             for &i in failed.iter().rev() {
-                                pending.push_front(std::mem::take(&mut batch[i]));
+                                pending.push_front(Pulled {
+                                    core: origins[i],
+                                    line: std::mem::take(&mut batch[i]),
+                                });
                             }
                             retry_at = Instant::now() + delay;
                             delay = (delay * 2).min(self.pacing.retry_max);
@@ -192,14 +202,20 @@ impl Worker {
                         stats
                             .retried
                             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                        for line in batch.drain(..).rev() {
-                            pending.push_front(line);
+                        for (line, core) in batch.drain(..).zip(origins.drain(..)).rev() {
+                            pending.push_front(Pulled { core, line });
                         }
                         retry_at = Instant::now() + delay;
                         delay = (delay * 2).min(self.pacing.retry_max);
                     }
                 }
-                batch.clear();
+                // What is left was delivered (refused lines were taken, leaving
+                // empty buffers): the buffers go back to their workers.
+                for (line, core) in batch.drain(..).zip(origins.drain(..)) {
+                    if line.capacity() > 0 {
+                        self.queues.recycle(usize::from(core), line);
+                    }
+                }
             }
             if stopping {
                 let queued: usize = self.queues.queues.iter().map(|q| q.len()).sum();
@@ -231,12 +247,15 @@ impl Worker {
     }
 
     /// Moves queued events into `pending`, round robin, up to the backlog limit.
-    fn pull(&self, pending: &mut VecDeque<Vec<u8>>) {
+    fn pull(&self, pending: &mut VecDeque<Pulled>) {
         while pending.len() < self.pacing.max_buffered {
             let mut any = false;
-            for queue in &self.queues.queues {
+            for (core, queue) in self.queues.queues.iter().enumerate() {
                 if let Some(line) = queue.pop() {
-                    pending.push_back(line);
+                    pending.push_back(Pulled {
+                        core: core as u16,
+                        line,
+                    });
                     any = true;
                 }
             }
@@ -247,16 +266,31 @@ impl Worker {
     }
 }
 
-/// Moves up to `max_records` lines (and at most [`MAX_BATCH_BYTES`]) into `batch`.
-fn take_batch(pending: &mut VecDeque<Vec<u8>>, batch: &mut Vec<Vec<u8>>, max_records: usize) {
+/// An event line taken from worker `core`'s queue.
+struct Pulled {
+    core: u16,
+    line: Vec<u8>,
+}
+
+/// Moves up to `max_records` lines (and at most [`MAX_BATCH_BYTES`]) into `batch`,
+/// and where each came from into `origins`.
+fn take_batch(
+    pending: &mut VecDeque<Pulled>,
+    batch: &mut Vec<Vec<u8>>,
+    origins: &mut Vec<u16>,
+    max_records: usize,
+) {
     let mut bytes = 0;
     while batch.len() < max_records {
         let Some(next) = pending.front() else { break };
-        if !batch.is_empty() && bytes + next.len() > MAX_BATCH_BYTES {
+        if !batch.is_empty() && bytes + next.line.len() > MAX_BATCH_BYTES {
             break;
         }
-        bytes += next.len();
-        batch.extend(pending.pop_front());
+        bytes += next.line.len();
+        if let Some(Pulled { core, line }) = pending.pop_front() {
+            batch.push(line);
+            origins.push(core);
+        }
     }
 }
 
@@ -305,11 +339,14 @@ mod tests {
         }
     }
 
+    /// Ships `events` events (half from each of two workers) through a sink that
+    /// follows `script`; returns the report, how many the sink took, and how many
+    /// line buffers came back to each worker.
     fn run_with(
         script: Vec<Option<bool>>,
         events: usize,
         max_buffered: usize,
-    ) -> (ShipperReport, usize) {
+    ) -> (ShipperReport, usize, Vec<usize>) {
         let queues = EventQueues::new(2, 1000);
         let taken = Arc::new(Mutex::new(Vec::new()));
         let sink = ScriptedSink {
@@ -336,12 +373,13 @@ mod tests {
         let shipper = spawn(&queues, Box::new(sink), pacing).unwrap();
         let report = shipper.shutdown(Instant::now() + Duration::from_secs(5));
         let taken = taken.lock().unwrap().len();
-        (report, taken)
+        let spares = queues.spares.iter().map(|s| s.len()).collect();
+        (report, taken, spares)
     }
 
     #[test]
     fn refused_records_are_retried_and_nothing_is_lost_or_doubled() {
-        let (report, taken) = run_with(
+        let (report, taken, spares) = run_with(
             vec![Some(true), Some(false), Some(true), Some(false)],
             100,
             1000,
@@ -350,6 +388,11 @@ mod tests {
         assert_eq!(report.sent, 100);
         assert_eq!(taken, 100);
         assert_eq!(report.dropped_sink, 0);
+        assert_eq!(
+            spares,
+            [50, 50],
+            "every delivered line's buffer went back to the worker that wrote it"
+        );
     }
 
     #[test]
@@ -391,14 +434,18 @@ mod tests {
 
     #[test]
     fn batches_respect_the_record_and_byte_limits() {
-        let mut pending: VecDeque<Vec<u8>> =
-            (0..10).map(|_| vec![b'x'; MAX_BATCH_BYTES / 3]).collect();
-        let mut batch = Vec::new();
-        take_batch(&mut pending, &mut batch, 500);
-        assert_eq!(batch.len(), 3);
+        let pulled = |len| Pulled {
+            core: 0,
+            line: vec![b'x'; len],
+        };
+        let mut pending: VecDeque<Pulled> = (0..10).map(|_| pulled(MAX_BATCH_BYTES / 3)).collect();
+        let (mut batch, mut origins) = (Vec::new(), Vec::new());
+        take_batch(&mut pending, &mut batch, &mut origins, 500);
+        assert_eq!((batch.len(), origins.len()), (3, 3));
         batch.clear();
-        let mut small: VecDeque<Vec<u8>> = (0..1000).map(|_| vec![b'x'; 10]).collect();
-        take_batch(&mut small, &mut batch, 500);
+        origins.clear();
+        let mut small: VecDeque<Pulled> = (0..1000).map(|_| pulled(10)).collect();
+        take_batch(&mut small, &mut batch, &mut origins, 500);
         assert_eq!(batch.len(), 500);
     }
 }
