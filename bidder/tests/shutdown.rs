@@ -82,7 +82,7 @@ fn sigterm_under_load_leaves_no_received_request_unanswered() {
             );
             std::thread::spawn(move || {
                 let mut unanswered_writes = 0;
-                while !stop.load(Ordering::Relaxed) {
+                'client: while !stop.load(Ordering::Relaxed) {
                     let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
                         break;
                     };
@@ -95,7 +95,13 @@ fn sigterm_under_load_leaves_no_received_request_unanswered() {
                         }
                         match read_response(&mut stream) {
                             Some(reply) => {
-                                assert_eq!(reply.status, 200, "complete, valid answers only");
+                                // A bid, or a no-bid when a slow machine let the request's
+                                // tmax run out: both are complete, valid answers.
+                                assert!(
+                                    matches!(reply.status, 200 | 204),
+                                    "complete, valid answers only, got {}",
+                                    reply.status
+                                );
                                 answered.fetch_add(1, Ordering::Relaxed);
                                 if reply.header("connection") == Some("close") {
                                     break;
@@ -104,8 +110,11 @@ fn sigterm_under_load_leaves_no_received_request_unanswered() {
                             None => {
                                 // Closed before reading this request: only possible when
                                 // the server closed an idle connection while draining.
+                                // The client stops there: a new connection now would sit
+                                // in the backlog of a listener that no longer accepts,
+                                // and what it sends was never received.
                                 unanswered_writes += 1;
-                                break;
+                                break 'client;
                             }
                         }
                     }
