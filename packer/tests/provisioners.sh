@@ -266,10 +266,21 @@ if [[ -f "${example}" ]]; then
 import re, sys, tomllib
 example = tomllib.load(open(sys.argv[1], "rb"))
 ours = tomllib.load(open(sys.argv[2], "rb"))
-wanted = {f"{s}.{k}" for s, t in ours.items() for k in t}
+def paths(table, prefix=()):
+    for k, v in table.items():
+        yield from paths(v, prefix + (k,)) if isinstance(v, dict) else [".".join(prefix + (k,))]
+wanted = set(paths(ours))
 fleet = open(sys.argv[3]).read()
-wanted |= {f"{s.lower()}.{k.lower()}" for s, k in re.findall(r"\bTERN_([A-Z0-9_]+?)__([A-Z0-9_]+)\b", fleet)}
-missing = sorted(k for k in wanted if k.split(".")[1] not in example.get(k.split(".")[0], {}))
+# TERN_<SECTION>__<KEY>[__<KEY>...]: "__" separates nested tables (campaigns.dynamodb.table).
+wanted |= {".".join([s.lower()] + k.lower().split("__")) for s, k in re.findall(r"\bTERN_([A-Z0-9_]+?)__([A-Z0-9_]+)\b", fleet)}
+def known(path):
+    t = example
+    for part in path.split("."):
+        if not isinstance(t, dict) or part not in t:
+            return False
+        t = t[part]
+    return True
+missing = sorted(k for k in wanted if not known(k))
 for k in sorted(wanted):
     print(("missing " if k in missing else "known   ") + k)
 sys.exit(1 if missing else 0)

@@ -40,8 +40,7 @@ module "state" {
   redis_client_security_group_ids = [module.bidder_fleet.security_group_id]
   enable_redis                    = var.enable_redis
   redis_node_type                 = "cache.t4g.medium"
-  redis_shards                    = 1
-  redis_replicas_per_shard        = 1
+  redis_replicas                  = 1
   table_deletion_protection       = false
   recovery_window_days            = 0
   tags                            = local.tags
@@ -77,7 +76,11 @@ module "bidder_fleet" {
   bidder_env                   = var.bidder_env
   dynamodb_table_arns          = [module.state.campaigns_table_arn]
   kinesis_stream_arns          = [module.analytics.kinesis_stream_arn]
-  secret_arns                  = [module.state.redis_auth_secret_arn]
+  campaigns_table_name         = module.state.campaigns_table_name
+  events_stream_name           = module.analytics.kinesis_stream_name
+  redis_address                = module.state.redis_address
+  redis_auth_secret_arn        = var.enable_redis ? module.state.redis_auth_secret_arn : null
+  notice_secret_arn            = module.state.notice_secret_arn
   kms_key_arns                 = [module.state.kms_key_arn, module.analytics.kms_key_arn]
   logs_kms_key_arn             = module.observability.kms_key_arn
   deletion_protection          = false

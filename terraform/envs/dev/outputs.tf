@@ -23,14 +23,19 @@ output "events_stream_name" {
   value       = module.analytics.kinesis_stream_name
 }
 
-output "redis_configuration_endpoint" {
-  description = "Redis cluster configuration endpoint (null without Redis)."
-  value       = module.state.redis_configuration_endpoint
+output "redis_address" {
+  description = "Redis primary endpoint host:port the bidders use (null without Redis)."
+  value       = module.state.redis_address
 }
 
 output "redis_auth_secret_arn" {
   description = "Secrets Manager secret with the Redis AUTH token."
   value       = module.state.redis_auth_secret_arn
+}
+
+output "notice_secret_arn" {
+  description = "Secrets Manager secret with the bidders' billing-notice signing key."
+  value       = module.state.notice_secret_arn
 }
 
 output "athena_workgroup" {

@@ -1,5 +1,6 @@
-# Production: NAT per AZ, deletion protection on, three Redis shards with replicas,
-# a bidder fleet of at least one instance per AZ, HTTPS on the control plane.
+# Production: NAT per AZ, deletion protection on, a Redis primary with two replicas
+# (cluster mode disabled until the bidder's client follows cluster redirects), a
+# bidder fleet of at least one instance per AZ, HTTPS on the control plane.
 # Composes modules only.
 
 locals {
@@ -39,9 +40,8 @@ module "state" {
   vpc_id                          = module.network.vpc_id
   private_subnet_ids              = module.network.private_subnet_ids
   redis_client_security_group_ids = [module.bidder_fleet.security_group_id]
-  redis_node_type                 = "cache.r7g.large"
-  redis_shards                    = 3
-  redis_replicas_per_shard        = 1
+  redis_node_type                 = "cache.r7g.xlarge"
+  redis_replicas                  = 2
   redis_snapshot_retention_days   = 7
   table_deletion_protection       = true
   tags                            = local.tags
@@ -75,7 +75,11 @@ module "bidder_fleet" {
   bidder_env                   = var.bidder_env
   dynamodb_table_arns          = [module.state.campaigns_table_arn]
   kinesis_stream_arns          = [module.analytics.kinesis_stream_arn]
-  secret_arns                  = [module.state.redis_auth_secret_arn]
+  campaigns_table_name         = module.state.campaigns_table_name
+  events_stream_name           = module.analytics.kinesis_stream_name
+  redis_address                = module.state.redis_address
+  redis_auth_secret_arn        = module.state.redis_auth_secret_arn
+  notice_secret_arn            = module.state.notice_secret_arn
   kms_key_arns                 = [module.state.kms_key_arn, module.analytics.kms_key_arn]
   logs_kms_key_arn             = module.observability.kms_key_arn
   deletion_protection          = true

@@ -18,18 +18,45 @@ locals {
   "https://${aws_lb.this.dns_name}${var.tls_listener_port == 443 ? "" : ":${var.tls_listener_port}"}")
   metrics_log_group = "/tern/${var.name}/bidder/metrics"
 
+  # Secrets the user data reads at boot with the instance role, by the bidder
+  # setting each one fills: their values never appear in Terraform-rendered user
+  # data, and the role may read exactly these. The AUTH token only matters with Redis.
+  boot_secrets = tomap(merge(
+    { TERN_NOTICE__SECRET = var.notice_secret_arn },
+    var.redis_address == null || var.redis_auth_secret_arn == null ? {} : { TERN_FREQUENCY_CAP__REDIS__PASSWORD = var.redis_auth_secret_arn },
+  ))
+
   # The module's own keys win: ports and shutdown timing must match the NLB and
-  # systemd. (The bidder's defaults bind 127.0.0.1; the NLB needs 0.0.0.0.)
+  # systemd (the bidder's defaults bind 127.0.0.1; the NLB needs 0.0.0.0), and the
+  # fleet uses its own table, stream and Redis, never the bundled example
+  # campaigns, local event files or per-process caps. AWS_REGION is for the
+  # bidder's AWS SDK (the env file is a systemd EnvironmentFile).
   bidder_env = merge(var.bidder_env, {
     TERN_SERVER__BID_ADDR           = "0.0.0.0:${var.bid_port}"
     TERN_SERVER__ADMIN_ADDR         = "0.0.0.0:${var.admin_port}"
     TERN_SERVER__PUBLIC_URL         = local.public_url
     TERN_SHUTDOWN__DRAIN_TIMEOUT_MS = tostring(var.drain_timeout_ms)
     TERN_SHUTDOWN__UNREADY_DELAY_MS = tostring(local.unready_delay_ms)
-  })
+    TERN_CAMPAIGNS__SOURCE          = "dynamodb"
+    TERN_CAMPAIGNS__DYNAMODB__TABLE = var.campaigns_table_name
+    TERN_EVENTS__SINK               = "kinesis"
+    TERN_EVENTS__KINESIS__STREAM    = var.events_stream_name
+    AWS_REGION                      = data.aws_region.current.name
+  }, local.redis_env)
+
+  # Shared frequency caps when there is a Redis; without one each bidder counts in
+  # its own process (the bidder's default). ElastiCache encrypts in transit and its
+  # certificate chains to public roots: the system trust store verifies it.
+  redis_env = var.redis_address == null ? {} : {
+    TERN_FREQUENCY_CAP__STORE       = "redis"
+    TERN_FREQUENCY_CAP__REDIS__ADDR = var.redis_address
+    TERN_FREQUENCY_CAP__REDIS__TLS  = "true"
+  }
 
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
     bidder_env           = local.bidder_env
+    boot_secrets         = local.boot_secrets
+    region               = data.aws_region.current.name
     housekeeping_cpus    = var.housekeeping_cpus
     drain_timeout_ms     = var.drain_timeout_ms
     unready_delay_ms     = local.unready_delay_ms
@@ -169,11 +196,12 @@ locals {
       Action   = ["kinesis:PutRecords", "kinesis:PutRecord", "kinesis:DescribeStreamSummary", "kinesis:ListShards"]
       Resource = var.kinesis_stream_arns
     }],
-    length(var.secret_arns) == 0 ? [] : [{
-      Sid      = "ReadRedisAuthToken"
+    # The user data reads the notice key (and the Redis AUTH token) at boot.
+    [{
+      Sid      = "ReadBootSecrets"
       Effect   = "Allow"
-      Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-      Resource = var.secret_arns
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = values(local.boot_secrets)
     }],
     length(var.kms_key_arns) == 0 ? [] : [{
       Sid      = "UseDataKeys"

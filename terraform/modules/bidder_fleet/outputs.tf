@@ -72,3 +72,8 @@ output "bidder_env" {
   description = "Environment overrides written to /etc/tern/bidder.env."
   value       = local.bidder_env
 }
+
+output "boot_secrets" {
+  description = "Secrets the user data reads at boot into /etc/tern/bidder.env, by the bidder setting they fill (TERN_NOTICE__SECRET, and with Redis TERN_FREQUENCY_CAP__REDIS__PASSWORD): the only secrets the instance role may read."
+  value       = local.boot_secrets
+}

@@ -341,6 +341,11 @@ variable "bidder_env" {
     condition     = alltrue([for k, v in var.bidder_env : can(regex("^TERN_[A-Z0-9_]+__[A-Z0-9_]+$", k)) && can(regex("^[^\"\\\\$\\n]*$", v))])
     error_message = "bidder_env keys must be TERN_<SECTION>__<KEY> and values must not contain quotes, backslashes, dollars or newlines."
   }
+
+  validation {
+    condition     = length(setintersection(keys(var.bidder_env), ["TERN_NOTICE__SECRET", "TERN_FREQUENCY_CAP__REDIS__PASSWORD"])) == 0
+    error_message = "Secrets never go through bidder_env (it is rendered into user data): the notice key and the Redis AUTH token are read from notice_secret_arn and redis_auth_secret_arn at boot."
+  }
 }
 
 variable "dynamodb_table_arns" {
@@ -365,20 +370,61 @@ variable "kinesis_stream_arns" {
   }
 }
 
-variable "secret_arns" {
-  type        = list(string)
-  description = "Secrets Manager secrets the bidder reads (the Redis auth token)."
-  default     = []
+variable "campaigns_table_name" {
+  type        = string
+  description = "DynamoDB campaigns table the bidders sync from (campaigns.source = \"dynamodb\", campaigns.dynamodb.table). Its ARN belongs in dynamodb_table_arns."
 
   validation {
-    condition     = alltrue([for a in var.secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:", a))])
-    error_message = "secret_arns must be Secrets Manager secret ARNs."
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.campaigns_table_name))
+    error_message = "campaigns_table_name must be a DynamoDB table name (3-255 of letters, digits, _ . -)."
+  }
+}
+
+variable "events_stream_name" {
+  type        = string
+  description = "Kinesis stream the bidders ship events to (events.sink = \"kinesis\", events.kinesis.stream). Its ARN belongs in kinesis_stream_arns."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.events_stream_name))
+    error_message = "events_stream_name must be a Kinesis stream name (1-128 of letters, digits, _ . -)."
+  }
+}
+
+variable "redis_address" {
+  type        = string
+  description = "host:port of the frequency-cap Redis (ElastiCache primary endpoint, TLS). The bidders' client talks to this one endpoint and does not follow cluster redirects. null: no Redis, caps are counted in each bidder's process."
+  default     = null
+
+  validation {
+    condition     = var.redis_address == null || try(can(regex("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$", var.redis_address)) && tonumber(split(":", var.redis_address)[1]) >= 1 && tonumber(split(":", var.redis_address)[1]) <= 65535, false)
+    error_message = "redis_address must be null or host:port, e.g. master.tern-prod-freqcap.abc123.use1.cache.amazonaws.com:6379."
+  }
+}
+
+variable "redis_auth_secret_arn" {
+  type        = string
+  description = "Secrets Manager secret holding the Redis AUTH token, read by the user data at boot into frequency_cap.redis.password (only when redis_address is set). null: Redis without AUTH."
+  default     = null
+
+  validation {
+    condition     = var.redis_auth_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.redis_auth_secret_arn))
+    error_message = "redis_auth_secret_arn must be a Secrets Manager secret ARN or null."
+  }
+}
+
+variable "notice_secret_arn" {
+  type        = string
+  description = "Secrets Manager secret holding the fleet's billing-notice HMAC key, read by the user data at boot into notice.secret. Required: without a shared key each bidder signs with its own random key and notices routed to another instance fail verification."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.notice_secret_arn))
+    error_message = "notice_secret_arn must be a Secrets Manager secret ARN."
   }
 }
 
 variable "kms_key_arns" {
   type        = list(string)
-  description = "KMS keys protecting those tables, streams and secrets (decrypt / data keys for them)."
+  description = "KMS keys protecting those tables, streams and the notice and Redis AUTH secrets (decrypt / data keys for them)."
   default     = []
 
   validation {

@@ -14,7 +14,7 @@ output "campaigns_stream_arn" {
 }
 
 output "kms_key_arn" {
-  description = "KMS key of the table, the Redis cluster and its auth token."
+  description = "KMS key of the table, Redis, its auth token and the notice-signing key."
   value       = try(aws_kms_key.this.arn, null)
 }
 
@@ -23,12 +23,17 @@ output "redis_auth_secret_arn" {
   value       = try(aws_secretsmanager_secret.redis_auth.arn, null)
 }
 
-output "redis_configuration_endpoint" {
-  description = "Cluster-mode configuration endpoint (null when enable_redis = false)."
-  value       = try(aws_elasticache_replication_group.this[0].configuration_endpoint_address, null)
+output "notice_secret_arn" {
+  description = "Secrets Manager secret holding the bidders' billing-notice HMAC key (notice.secret)."
+  value       = try(aws_secretsmanager_secret.notice_signing.arn, null)
+}
+
+output "redis_address" {
+  description = "host:port the bidders connect to: the primary endpoint, which follows failover (null when enable_redis = false)."
+  value       = var.enable_redis ? "${aws_elasticache_replication_group.this[0].primary_endpoint_address}:${aws_elasticache_replication_group.this[0].port}" : null
 }
 
 output "redis_security_group_id" {
-  description = "Security group of the Redis cluster."
+  description = "Security group of Redis."
   value       = try(aws_security_group.redis.id, null)
 }

@@ -10,7 +10,7 @@ variable "name" {
 
 variable "vpc_id" {
   type        = string
-  description = "VPC of the Redis cluster."
+  description = "VPC of the Redis replication group."
 
   validation {
     condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
@@ -20,11 +20,11 @@ variable "vpc_id" {
 
 variable "private_subnet_ids" {
   type        = list(string)
-  description = "Private subnets (one per AZ) for the Redis cluster."
+  description = "Private subnets (one per AZ) for the Redis nodes."
 
   validation {
     condition     = length(var.private_subnet_ids) >= 2
-    error_message = "At least two private subnets are required for a Multi-AZ cluster."
+    error_message = "At least two private subnets are required for Multi-AZ Redis."
   }
 }
 
@@ -61,25 +61,14 @@ variable "redis_node_type" {
   }
 }
 
-variable "redis_shards" {
+variable "redis_replicas" {
   type        = number
-  description = "Cluster mode: number of shards (node groups)."
-  default     = 3
-
-  validation {
-    condition     = var.redis_shards >= 1 && var.redis_shards <= 500
-    error_message = "redis_shards must be between 1 and 500."
-  }
-}
-
-variable "redis_replicas_per_shard" {
-  type        = number
-  description = "Replicas per shard; at least 1 for automatic failover across AZs."
+  description = "Read replicas next to the Redis primary (cluster mode disabled: the bidders' client does not follow cluster redirects yet); at least 1 for automatic failover across AZs."
   default     = 1
 
   validation {
-    condition     = var.redis_replicas_per_shard >= 1 && var.redis_replicas_per_shard <= 5
-    error_message = "redis_replicas_per_shard must be between 1 and 5 (failover needs a replica)."
+    condition     = var.redis_replicas >= 1 && var.redis_replicas <= 5 && floor(var.redis_replicas) == var.redis_replicas
+    error_message = "redis_replicas must be a whole number between 1 and 5 (failover needs a replica; a replication group holds at most 6 nodes)."
   }
 }
 
@@ -90,7 +79,7 @@ variable "redis_engine_version" {
 
   validation {
     condition     = can(regex("^[67]\\.[0-9]+$", var.redis_engine_version))
-    error_message = "redis_engine_version must be 6.x or 7.x (auth tokens with TLS, cluster mode)."
+    error_message = "redis_engine_version must be 6.x or 7.x (auth tokens with TLS)."
   }
 }
 
@@ -107,7 +96,7 @@ variable "redis_snapshot_retention_days" {
 
 variable "recovery_window_days" {
   type        = number
-  description = "Secrets Manager recovery window for the Redis auth token (0 deletes at once: dev only)."
+  description = "Secrets Manager recovery window for the Redis auth token and the notice-signing key (0 deletes at once: dev only)."
   default     = 30
 
   validation {

@@ -93,6 +93,12 @@ mock_resource "aws_secretsmanager_secret" {
   }
 }
 
+mock_resource "aws_elasticache_replication_group" {
+  defaults = {
+    primary_endpoint_address = "master.mock-freqcap.abc123.use1.cache.amazonaws.com"
+  }
+}
+
 mock_resource "aws_wafv2_web_acl" {
   defaults = {
     arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/mock/11111111-2222-3333-4444-555555555555"

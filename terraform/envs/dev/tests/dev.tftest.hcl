@@ -5,6 +5,18 @@ mock_provider "aws" {
   source = "../../tests/mocks"
 }
 
+# Distinct ARNs for the two secrets (the shared mock gives every secret the same one),
+# so the wiring can be told apart.
+override_resource {
+  target = module.state.aws_secretsmanager_secret.redis_auth
+  values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-dev/redis-auth-token-AbCdEf" }
+}
+
+override_resource {
+  target = module.state.aws_secretsmanager_secret.notice_signing
+  values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-dev/notice-signing-key-NoTiCe" }
+}
+
 variables {
   ami_id         = "ami-0123456789abcdef0"
   partner_cidrs  = ["198.51.100.0/24"]
@@ -25,8 +37,34 @@ run "whole_stack" {
   }
 
   assert {
-    condition     = output.redis_configuration_endpoint != null
+    condition     = output.redis_address != null
     error_message = "Dev has Redis unless disabled."
+  }
+
+  # The fleet uses this environment's table, stream and Redis, and reads its secrets.
+  assert {
+    condition = (
+      module.bidder_fleet.bidder_env["TERN_CAMPAIGNS__SOURCE"] == "dynamodb" &&
+      module.bidder_fleet.bidder_env["TERN_CAMPAIGNS__DYNAMODB__TABLE"] == output.campaigns_table_name &&
+      module.bidder_fleet.bidder_env["TERN_EVENTS__SINK"] == "kinesis" &&
+      module.bidder_fleet.bidder_env["TERN_EVENTS__KINESIS__STREAM"] == output.events_stream_name
+    )
+    error_message = "The bidders sync from this environment's table and ship events to its stream."
+  }
+
+  assert {
+    condition = (
+      module.bidder_fleet.bidder_env["TERN_FREQUENCY_CAP__STORE"] == "redis" &&
+      module.bidder_fleet.bidder_env["TERN_FREQUENCY_CAP__REDIS__ADDR"] == output.redis_address &&
+      endswith(output.redis_address, ":6379") &&
+      module.bidder_fleet.bidder_env["TERN_FREQUENCY_CAP__REDIS__TLS"] == "true"
+    )
+    error_message = "The bidders share frequency caps in this environment's Redis, over TLS, at its primary endpoint."
+  }
+
+  assert {
+    condition     = module.bidder_fleet.boot_secrets == tomap({ TERN_NOTICE__SECRET = output.notice_secret_arn, TERN_FREQUENCY_CAP__REDIS__PASSWORD = output.redis_auth_secret_arn })
+    error_message = "The bidders read this environment's notice key and Redis AUTH token at boot (and no other secret)."
   }
 
   assert {
@@ -58,8 +96,23 @@ run "moto_profile_without_redis" {
   }
 
   assert {
-    condition     = output.redis_configuration_endpoint == null
+    condition     = output.redis_address == null
     error_message = "enable_redis = false drops ElastiCache only."
+  }
+
+  assert {
+    condition     = length([for k in keys(module.bidder_fleet.bidder_env) : k if startswith(k, "TERN_FREQUENCY_CAP__")]) == 0
+    error_message = "Without Redis the bidders keep their in-process frequency caps."
+  }
+
+  assert {
+    condition     = module.bidder_fleet.boot_secrets == tomap({ TERN_NOTICE__SECRET = output.notice_secret_arn })
+    error_message = "Without Redis the bidders read only the notice key (the unused AUTH token secret is not granted)."
+  }
+
+  assert {
+    condition     = module.bidder_fleet.bidder_env["TERN_CAMPAIGNS__DYNAMODB__TABLE"] == output.campaigns_table_name && module.bidder_fleet.bidder_env["TERN_EVENTS__KINESIS__STREAM"] == output.events_stream_name
+    error_message = "The table and stream wiring does not depend on Redis."
   }
 }
 

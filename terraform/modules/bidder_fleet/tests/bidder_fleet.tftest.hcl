@@ -1,6 +1,7 @@
 # bidder_fleet: IMDSv2 only, encrypted EBS, Graviton only, NLB health check on the
 # admin /ready, deregistration delay and systemd stop timeout longer than the drain,
-# bid port open to partner CIDRs only, least-privilege instance role.
+# bid port open to partner CIDRs only, least-privilege instance role; the bidders
+# use the deployment's table, stream and Redis, and read their secrets at boot.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -17,8 +18,13 @@ variables {
   logs_kms_key_arn    = "arn:aws:kms:us-east-1:123456789012:key/logs"
   dynamodb_table_arns = ["arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-campaigns"]
   kinesis_stream_arns = ["arn:aws:kinesis:us-east-1:123456789012:stream/tern-test-events"]
-  secret_arns         = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/redis-auth-token-AbCdEf"]
   kms_key_arns        = ["arn:aws:kms:us-east-1:123456789012:key/state"]
+
+  campaigns_table_name  = "tern-test-campaigns"
+  events_stream_name    = "tern-test-events"
+  notice_secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/notice-signing-key-NoTiCe"
+  redis_auth_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/redis-auth-token-AbCdEf"
+  # redis_address: null by default (no Redis); see run "shared_redis".
 }
 
 run "fleet_invariants" {
@@ -137,6 +143,65 @@ run "fleet_invariants" {
   assert {
     condition     = output.bidder_env["TERN_SERVER__PUBLIC_URL"] == "http://${aws_lb.this.dns_name}"
     error_message = "Billing notices must point at the NLB."
+  }
+
+  # The deployment's own sources and sinks, not the AMI's defaults.
+  assert {
+    condition = (
+      output.bidder_env["TERN_CAMPAIGNS__SOURCE"] == "dynamodb" &&
+      output.bidder_env["TERN_CAMPAIGNS__DYNAMODB__TABLE"] == var.campaigns_table_name &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_CAMPAIGNS__DYNAMODB__TABLE=\"tern-test-campaigns\"\n")
+    )
+    error_message = "Bidders must sync campaigns from the deployment's DynamoDB table, not the bundled examples."
+  }
+
+  assert {
+    condition = (
+      output.bidder_env["TERN_EVENTS__SINK"] == "kinesis" &&
+      output.bidder_env["TERN_EVENTS__KINESIS__STREAM"] == var.events_stream_name &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_EVENTS__KINESIS__STREAM=\"tern-test-events\"\n")
+    )
+    error_message = "Bidders must ship events to the deployment's Kinesis stream, not local files."
+  }
+
+  assert {
+    condition     = output.bidder_env["AWS_REGION"] == data.aws_region.current.name && strcontains(base64decode(aws_launch_template.this.user_data), "AWS_REGION=\"us-east-1\"\n")
+    error_message = "The bidder's AWS SDK gets the fleet's region."
+  }
+
+  assert {
+    condition     = length([for k in keys(output.bidder_env) : k if startswith(k, "TERN_FREQUENCY_CAP__")]) == 0
+    error_message = "Without redis_address the bidders keep the in-process frequency-cap store (no Redis keys)."
+  }
+
+  # Secrets: read at boot with the role, never rendered into user data.
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "secret=\"$(read_secret '${var.notice_secret_arn}')\"\nenv_line TERN_NOTICE__SECRET \"$${secret}\" >>/etc/tern/bidder.env\n")
+    error_message = "The user data must read the notice key from its secret and append it to bidder.env as notice.secret."
+  }
+
+  assert {
+    condition = (
+      !strcontains(base64decode(aws_launch_template.this.user_data), "TERN_NOTICE__SECRET=") &&
+      !strcontains(base64decode(aws_launch_template.this.user_data), "TERN_FREQUENCY_CAP__REDIS__PASSWORD") &&
+      !strcontains(base64decode(aws_launch_template.this.user_data), var.redis_auth_secret_arn)
+    )
+    error_message = "No secret value in the user data, and no Redis AUTH token without Redis."
+  }
+
+  assert {
+    condition = (
+      tolist(one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if contains(st.Action, "secretsmanager:GetSecretValue")])) == tolist([var.notice_secret_arn]) &&
+      output.boot_secrets == tomap({ TERN_NOTICE__SECRET = var.notice_secret_arn })
+    )
+    error_message = "Without Redis the role reads exactly the notice key's secret."
+  }
+
+  assert {
+    condition = alltrue([
+      for k in var.kms_key_arns : contains(one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if contains(st.Action, "kms:Decrypt")]), k)
+    ])
+    error_message = "The role may decrypt with the keys of its secrets."
   }
 
   # IAM: no wildcard actions, nothing that writes campaigns.
@@ -260,4 +325,90 @@ run "rejects_public_url_with_trailing_slash" {
   }
 
   expect_failures = [var.public_url]
+}
+
+run "shared_redis" {
+  command = apply
+
+  variables {
+    redis_address = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+  }
+
+  assert {
+    condition = (
+      output.bidder_env["TERN_FREQUENCY_CAP__STORE"] == "redis" &&
+      output.bidder_env["TERN_FREQUENCY_CAP__REDIS__ADDR"] == var.redis_address &&
+      output.bidder_env["TERN_FREQUENCY_CAP__REDIS__TLS"] == "true"
+    )
+    error_message = "With Redis the fleet shares frequency caps over TLS at redis_address."
+  }
+
+  assert {
+    condition = (
+      strcontains(base64decode(aws_launch_template.this.user_data), "secret=\"$(read_secret '${var.redis_auth_secret_arn}')\"\nenv_line TERN_FREQUENCY_CAP__REDIS__PASSWORD \"$${secret}\" >>/etc/tern/bidder.env\n") &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "secret=\"$(read_secret '${var.notice_secret_arn}')\"\nenv_line TERN_NOTICE__SECRET \"$${secret}\" >>/etc/tern/bidder.env\n") &&
+      !strcontains(base64decode(aws_launch_template.this.user_data), "TERN_FREQUENCY_CAP__REDIS__PASSWORD=")
+    )
+    error_message = "The AUTH token (and the notice key) are read from their secrets at boot into their settings, never rendered."
+  }
+
+  assert {
+    condition = (
+      toset(one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if contains(st.Action, "secretsmanager:GetSecretValue")])) == toset([var.notice_secret_arn, var.redis_auth_secret_arn]) &&
+      output.boot_secrets == tomap({ TERN_NOTICE__SECRET = var.notice_secret_arn, TERN_FREQUENCY_CAP__REDIS__PASSWORD = var.redis_auth_secret_arn })
+    )
+    error_message = "With Redis the role reads exactly the notice key's and the AUTH token's secrets."
+  }
+}
+
+run "module_keys_win_over_bidder_env" {
+  command = plan
+
+  variables {
+    bidder_env = {
+      TERN_CAMPAIGNS__SOURCE = "file"
+      TERN_EVENTS__SINK      = "file"
+      TERN_LOG__LEVEL        = "debug"
+    }
+  }
+
+  assert {
+    condition     = output.bidder_env["TERN_CAMPAIGNS__SOURCE"] == "dynamodb" && output.bidder_env["TERN_EVENTS__SINK"] == "kinesis"
+    error_message = "The deployment's table and stream win over bidder_env."
+  }
+
+  assert {
+    condition     = output.bidder_env["TERN_LOG__LEVEL"] == "debug"
+    error_message = "Other bidder_env keys pass through."
+  }
+}
+
+run "rejects_secrets_in_bidder_env" {
+  command = plan
+
+  variables {
+    bidder_env = { TERN_NOTICE__SECRET = "0123456789abcdef0123456789abcdef" }
+  }
+
+  expect_failures = [var.bidder_env]
+}
+
+run "rejects_a_notice_secret_that_is_not_a_secret_arn" {
+  command = plan
+
+  variables {
+    notice_secret_arn = "tern-test/notice-signing-key"
+  }
+
+  expect_failures = [var.notice_secret_arn]
+}
+
+run "rejects_redis_address_without_port" {
+  command = plan
+
+  variables {
+    redis_address = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com"
+  }
+
+  expect_failures = [var.redis_address]
 }
