@@ -104,6 +104,11 @@ impl FxTable {
         Ok(FxTable { units_per_usd })
     }
 
+    /// How many units of `currency` buy one US dollar; `None` when unknown.
+    pub fn units_per_usd(&self, currency: Currency) -> Option<f64> {
+        self.units_per_usd.get(&currency).copied()
+    }
+
     /// Whether amounts in `currency` can be converted.
     pub fn knows(&self, currency: Currency) -> bool {
         self.units_per_usd.contains_key(&currency)

@@ -7,8 +7,9 @@
 //! what to loosen.
 //!
 //! Once an impression holds a bid that will stand, candidates whose best possible
-//! price does not beat it are passed over unchecked: the index walks candidates
-//! highest base bid first, so after the first bid most of the rest are.
+//! price does not beat it are passed over unchecked, and since the index keeps its
+//! lists ordered by what each campaign bids before floors, a list is left as soon
+//! as its next candidate cannot beat that bid.
 
 use crate::money::to_micros;
 use crate::money::{Currency, FxTable, Micros};
@@ -199,11 +200,7 @@ fn walk_eligible(
     let mut furthest = NoBidReason::NoMatch;
     let mut any = false;
     let bits = snapshot.index.request_bits(req, hour);
-    let pricing = Pricing {
-        fx: snapshot.fx(),
-        currency,
-        day,
-    };
+    let pricing = Pricing::new(snapshot.fx(), currency, day);
     for (imp_pos, imp) in req.imp.iter().enumerate() {
         let candidates = snapshot.index.candidates(req, imp);
         if candidates.iter().all(|list| list.is_empty()) && is_private(imp) {
@@ -218,6 +215,11 @@ fn walk_eligible(
         let mut to_beat: Option<Micros> = None;
         for list in candidates {
             for &position in list {
+                let key = snapshot.index.rank_key_usd(position);
+                if to_beat.is_some_and(|best| !pricing.ranked_could_beat(key, slot.floor, best)) {
+                    // Nor can any later candidate in this list: their keys are lower.
+                    break;
+                }
                 if !snapshot.index.may_target(position, &bits) {
                     // What `evaluate` would conclude, without reading the campaign.
                     continue;
@@ -266,10 +268,40 @@ struct Slot<'i, 'a> {
 struct Pricing<'f> {
     fx: &'f FxTable,
     currency: Currency,
+    /// Units of `currency` per US dollar.
+    units_per_usd: f64,
     day: u64,
 }
 
-impl Pricing<'_> {
+impl<'f> Pricing<'f> {
+    /// Pricing in `currency`, which `fx` knows.
+    fn new(fx: &'f FxTable, currency: Currency, day: u64) -> Pricing<'f> {
+        Pricing {
+            fx,
+            currency,
+            units_per_usd: fx.units_per_usd(currency).unwrap_or(f64::INFINITY),
+            day,
+        }
+    }
+
+    /// Whether a campaign ranked at `key_usd` (or lower) could bid more than `best`
+    /// on an impression whose own floor is `imp_floor`. Never false for one that
+    /// could: open-market campaigns bid at least the floor, and otherwise at most
+    /// their key, which rounding may have cut by under one micro-dollar.
+    fn ranked_could_beat(
+        &self,
+        key_usd: Micros,
+        imp_floor: Result<Micros, NoBidReason>,
+        best: Micros,
+    ) -> bool {
+        if imp_floor.is_ok_and(|floor| floor > best) {
+            return true;
+        }
+        // In the response currency, rounded generously up (one micro-dollar for the
+        // key's rounding, a relative margin and one micro for the float arithmetic).
+        let ceiling = (key_usd as f64 + 1.0) * self.units_per_usd * (1.0 + 1e-9) + 1.0;
+        ceiling > best as f64
+    }
     /// A floor in the response currency, rounded up.
     fn floor(&self, amount: f64, currency: Option<&Str<'_>>) -> Result<Micros, NoBidReason> {
         let from = match currency {

@@ -747,11 +747,7 @@ mod against_every_campaign {
         allowed: impl Fn(u32) -> bool,
     ) -> Vec<Option<Micros>> {
         let currency = response_currency(req, snap.fx()).unwrap();
-        let pricing = Pricing {
-            fx: snap.fx(),
-            currency,
-            day: NOON / 86_400,
-        };
+        let pricing = Pricing::new(snap.fx(), currency, NOON / 86_400);
         let ctx = BidContext {
             seat: "tern",
             now_unix_s: NOON,

@@ -1,12 +1,13 @@
 //! Price ranking: the numbers that bound each campaign's bid, packed densely by
-//! position, and the order candidate lists are walked in (highest base bid first).
+//! position, and the order candidate lists are walked in.
 //!
 //! The decision keeps one bid per impression, so once it holds a bid it can pass
 //! over every candidate whose best possible price does not beat it, reading only
-//! this small record instead of the campaign. Walking candidates from the highest
-//! base bid down makes the first bid found a high one, so most of the rest are
-//! passed over. The order is only a heuristic: what is skipped is decided by the
-//! bound alone, so the result never depends on it.
+//! this small record instead of the campaign. Lists are sorted by each campaign's
+//! rank key, the most it bids before any floor (its base bid, or its maximum when
+//! it bids through deals only, whose floors may lift it that far), in US dollars,
+//! highest first. So the first bid found is a high one, and once the key of the
+//! next candidate cannot beat the standing bid, no later one can: the walk stops.
 
 use crate::money::{Currency, FxTable, Micros};
 use crate::snapshot::compiled::CompiledCampaign;
@@ -44,17 +45,24 @@ impl BidTerms {
 #[derive(Debug, Default)]
 pub(crate) struct PriceRank {
     terms: Vec<BidTerms>,
-    /// Base bid in US dollars, by position: the sort key of candidate lists.
-    base_usd: Vec<Micros>,
+    /// Rank key by position: the sort key of candidate lists.
+    key_usd: Vec<Micros>,
 }
 
 impl PriceRank {
     /// Adds the campaign at the next position.
     pub(crate) fn add(&mut self, c: &CompiledCampaign, fx: &FxTable) {
-        self.terms.push(BidTerms::of(c));
-        // Compiled campaigns are priced in a currency the table knows.
-        let usd = fx.convert_down(c.base_bid, c.currency, Currency::USD);
-        self.base_usd.push(usd.unwrap_or(0));
+        let terms = BidTerms::of(c);
+        let before_floors = if terms.deal_only {
+            terms.max_cpm
+        } else {
+            terms.base_bid
+        };
+        // Compiled campaigns are priced in a currency the table knows, so this is
+        // never the fallback (which would rank the campaign first: never skipped).
+        let key = fx.convert_down(before_floors, terms.currency, Currency::USD);
+        self.key_usd.push(key.unwrap_or(Micros::MAX));
+        self.terms.push(terms);
     }
 
     /// The terms of the campaign at `position`.
@@ -63,9 +71,16 @@ impl PriceRank {
         &self.terms[position as usize]
     }
 
-    /// Orders a candidate list highest base bid first (ties by position, so the
+    /// The rank key of the campaign at `position`: in a sorted list, no later
+    /// campaign's key is higher.
+    #[inline]
+    pub(crate) fn key_usd(&self, position: u32) -> Micros {
+        self.key_usd[position as usize]
+    }
+
+    /// Orders a candidate list highest rank key first (ties by position, so the
     /// order is deterministic).
     pub(crate) fn sort(&self, list: &mut [u32]) {
-        list.sort_unstable_by_key(|&p| (std::cmp::Reverse(self.base_usd[p as usize]), p));
+        list.sort_unstable_by_key(|&p| (std::cmp::Reverse(self.key_usd[p as usize]), p));
     }
 }
