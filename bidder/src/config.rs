@@ -288,7 +288,8 @@ pub enum CapPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `host:port` of Redis (the primary or configuration endpoint in ElastiCache).
+    /// `host:port` of Redis: a primary, or any node of a cluster (the configuration
+    /// endpoint in ElastiCache); cluster redirects are followed.
     pub addr: String,
     /// ACL user name for AUTH; empty for the default user.
     pub username: String,

@@ -7,7 +7,7 @@ mod support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use support::redis_server::RedisServer;
+use support::redis_server::{RedisCluster, RedisServer};
 use support::{Bidder, Options, eventually};
 
 /// One capped campaign (2 impressions per `window` seconds) and one without a cap,
@@ -181,6 +181,87 @@ fn caps_work_over_tls_and_an_untrusted_server_is_refused() {
 }
 
 #[test]
+fn caps_follow_a_redis_cluster_across_its_nodes() {
+    let cluster = RedisCluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    // The bidder knows one node; it finds the others' slots from their redirects.
+    let bidder = start(&dir, 60, &redis_config(&cluster.nodes[0], ""));
+    // Thirty users land in slots of every node (the slots are fixed by the names).
+    for n in 0..30 {
+        let user = format!("cluster-user-{n}");
+        impression(&bidder, &user, 1);
+        impression(&bidder, &user, 2);
+        assert_eq!(
+            winner(&bidder, &user, 3).as_deref(),
+            Some("uncapped"),
+            "{user} reached the cap"
+        );
+    }
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        assert!(node.calls("mget") > 0, "node {i} answered cap checks");
+        assert!(node.calls("incr") > 0, "node {i} counted impressions");
+    }
+    assert_eq!(
+        bidder.metric("tern_freq_cap_fallbacks_total{policy=\"skip_capped\"}"),
+        0.0
+    );
+    assert_eq!(
+        bidder.metric("tern_freq_cap_records_total{result=\"ok\"}"),
+        60.0
+    );
+}
+
+#[test]
+fn caps_follow_a_slot_while_it_migrates_between_nodes() {
+    let cluster = RedisCluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(&dir, 60, &redis_config(&cluster.nodes[0], ""));
+    // Where do the user's counters live? Count one impression and look.
+    impression(&bidder, "migrant", 1);
+    let (owner, key) = (0..3)
+        .find_map(|i| {
+            counter_keys(&cluster.nodes[i], "capped")
+                .pop()
+                .map(|k| (i, k))
+        })
+        .expect("the counter exists on one node");
+    let redis::Value::Int(slot) = cluster.nodes[owner].command(&["CLUSTER", "KEYSLOT", &key])
+    else {
+        panic!("KEYSLOT answers a number");
+    };
+    let id = |i: usize| match cluster.nodes[i].command(&["CLUSTER", "MYID"]) {
+        redis::Value::BulkString(bytes) => String::from_utf8(bytes).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    // Start moving the slot to the next node, the counter not moved yet: the owner
+    // sends commands on it to the importing node (ASK), which serves them only after
+    // ASKING, and sends them back (MOVED) otherwise.
+    let target = (owner + 1) % 3;
+    let slot = slot.to_string();
+    cluster.nodes[owner].command(&["DEL", &key]);
+    cluster.nodes[target].command(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &id(owner)]);
+    cluster.nodes[owner].command(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &id(target)]);
+    let checks_before = cluster.nodes[target].calls("mget");
+    impression(&bidder, "migrant", 2);
+    impression(&bidder, "migrant", 3);
+    assert_eq!(
+        winner(&bidder, "migrant", 4).as_deref(),
+        Some("uncapped"),
+        "capped through the importing node"
+    );
+    assert!(cluster.nodes[target].calls("mget") > checks_before);
+    assert_eq!(
+        cluster.nodes[target].command(&["CLUSTER", "COUNTKEYSINSLOT", &slot]),
+        redis::Value::Int(1),
+        "the counter was created where the slot is going"
+    );
+    assert_eq!(
+        bidder.metric("tern_freq_cap_fallbacks_total{policy=\"skip_capped\"}"),
+        0.0
+    );
+}
+
+#[test]
 fn the_embedded_default_caps_in_process_the_same_way() {
     let dir = tempfile::tempdir().unwrap();
     let bidder = start(&dir, 2, "");
@@ -229,6 +310,13 @@ fn forged_expired_and_replayed_notices_do_not_count() {
 
 /// The one counter key in Redis for `campaign`.
 fn counter_key(redis: &RedisServer, campaign: &str) -> String {
+    let matching = counter_keys(redis, campaign);
+    assert_eq!(matching.len(), 1, "{matching:?}");
+    matching[0].clone()
+}
+
+/// The counter keys of `campaign` in `redis`.
+fn counter_keys(redis: &RedisServer, campaign: &str) -> Vec<String> {
     let keys = match redis.command(&["KEYS", "fc:*"]) {
         redis::Value::Array(keys) => keys,
         other => panic!("{other:?}"),
@@ -241,9 +329,7 @@ fn counter_key(redis: &RedisServer, campaign: &str) -> String {
         })
         .collect();
     let suffix = format!("}}:{campaign}");
-    let matching: Vec<&String> = names.iter().filter(|k| k.ends_with(&suffix)).collect();
-    assert_eq!(matching.len(), 1, "{names:?}");
-    matching[0].clone()
+    names.into_iter().filter(|k| k.ends_with(&suffix)).collect()
 }
 
 #[test]

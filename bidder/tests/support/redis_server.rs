@@ -53,6 +53,8 @@ pub struct RedisServer {
     pub port: u16,
     /// Its TLS port and certificates, when started with TLS.
     tls: Option<(u16, TlsFiles)>,
+    /// Where it keeps its cluster state, when started as a cluster node.
+    cluster_dir: Option<tempfile::TempDir>,
 }
 
 impl RedisServer {
@@ -63,6 +65,19 @@ impl RedisServer {
             child: None,
             port,
             tls: None,
+            cluster_dir: None,
+        };
+        server.restart();
+        server
+    }
+
+    /// Like [`RedisServer::start`], in cluster mode, owning no slots yet.
+    fn start_cluster_node() -> RedisServer {
+        let mut server = RedisServer {
+            child: None,
+            port: super::free_port(),
+            tls: None,
+            cluster_dir: Some(tempfile::tempdir().unwrap()),
         };
         server.restart();
         server
@@ -76,6 +91,7 @@ impl RedisServer {
             child: None,
             port,
             tls: Some((super::free_port(), TlsFiles::generate())),
+            cluster_dir: None,
         };
         server.restart();
         server
@@ -105,6 +121,12 @@ impl RedisServer {
         self.stop();
         let mut command = Command::new("redis-server");
         command.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"]);
+        if let Some(dir) = &self.cluster_dir {
+            command
+                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+                .arg("--cluster-config-file")
+                .arg(dir.path().join("nodes.conf"));
+        }
         if let Some((port, files)) = &self.tls {
             command
                 .args(["--tls-port", &port.to_string(), "--tls-auth-clients", "no"])
@@ -199,6 +221,45 @@ impl RedisServer {
             let mut reply = [0u8; 64];
             let _ = stream.read(&mut reply);
         })
+    }
+}
+
+/// Three redis-server processes forming a Redis Cluster without replicas, the hash
+/// slots split evenly between them.
+pub struct RedisCluster {
+    /// The nodes; node `i` serves the `i`-th third of the slots.
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts the nodes, assigns the slots, joins them, and waits for the cluster.
+    pub fn start() -> RedisCluster {
+        let nodes: Vec<RedisServer> = (0..3).map(|_| RedisServer::start_cluster_node()).collect();
+        for (node, (first, last)) in nodes.iter().zip([(0, 5460), (5461, 10922), (10923, 16383)]) {
+            let (first, last) = (first.to_string(), last.to_string());
+            node.command(&["CLUSTER", "ADDSLOTSRANGE", &first, &last]);
+        }
+        for node in &nodes[1..] {
+            nodes[0].command(&["CLUSTER", "MEET", "127.0.0.1", &node.port.to_string()]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !nodes.iter().all(|node| node.cluster_ok()) {
+            assert!(Instant::now() < deadline, "the cluster did not form");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        RedisCluster { nodes }
+    }
+}
+
+impl RedisServer {
+    /// Whether this node sees the whole cluster up and every slot served.
+    fn cluster_ok(&self) -> bool {
+        let info = match self.command(&["CLUSTER", "INFO"]) {
+            redis::Value::BulkString(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            redis::Value::VerbatimString { text, .. } => text,
+            _ => return false,
+        };
+        info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3")
     }
 }
 

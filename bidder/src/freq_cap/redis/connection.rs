@@ -111,7 +111,9 @@ impl Connection {
     }
 
     /// Sends the commands `write` packs and reads `replies` replies, before `deadline`.
-    /// On any error the connection must be dropped: its state is unknown.
+    /// Error replies (e.g. a cluster redirect) come back as values: the connection
+    /// is fine after them. On an `Err` the connection must be dropped: its state is
+    /// unknown.
     pub(crate) async fn round_trip(
         &mut self,
         write: impl FnOnce(&mut Vec<u8>),
@@ -159,9 +161,6 @@ fn parse_replies(input: &[u8], count: usize) -> Result<Option<Vec<Value>>, CapEr
     let mut values = Vec::with_capacity(count);
     for _ in 0..count {
         match parser.parse_value(&mut reader) {
-            Ok(Value::ServerError(e)) => {
-                return Err(CapError::Unavailable(format!("server error: {e:?}")));
-            }
             Ok(value) => values.push(value),
             Err(e) if e.is_io_error() => return Ok(None),
             Err(e) => return Err(CapError::Unavailable(format!("protocol error: {e}"))),
@@ -186,7 +185,10 @@ mod tests {
         }
         let values = parse_replies(full, 2).unwrap().unwrap();
         assert_eq!(values[1], Value::Okay);
-        assert!(parse_replies(b"-NOAUTH Authentication required.\r\n", 1).is_err());
+        let refused = parse_replies(b"-NOAUTH Authentication required.\r\n", 1);
+        assert!(
+            matches!(&refused.unwrap().unwrap()[0], Value::ServerError(e) if e.code() == "NOAUTH")
+        );
         assert!(parse_replies(b"?junk\r\n", 1).is_err());
     }
 }

@@ -4,8 +4,11 @@
 //! request takes one for its single round trip (`MGET` of every capped candidate)
 //! and gives it back. A failed or timed-out round trip drops its connection, and
 //! repeated failures mark Redis down for a capped exponential backoff, so a dead
-//! Redis costs nothing per request: the policy decides at once.
+//! Redis costs nothing per request: the policy decides at once. With Redis
+//! Cluster, one user's counters share a slot, so a request still makes one round
+//! trip, to the node serving that slot (see [`cluster`]).
 
+mod cluster;
 mod connection;
 mod tls;
 
@@ -19,6 +22,7 @@ use arc_swap::ArcSwap;
 use redis::Value;
 use tern_engine::user::UserKey;
 
+use self::cluster::{Redirect, SlotRoutes, key_slot};
 use self::connection::Connection;
 pub(crate) use self::tls::RedisTls;
 use super::{CapError, CapQuery, counter_key};
@@ -27,6 +31,8 @@ use crate::metrics::WorkerMetrics;
 
 /// How often the Redis host name is resolved again (endpoints move on failover).
 const RESOLVE_EVERY: Duration = Duration::from_secs(10);
+/// Redirects followed for one command (a slot moving while it migrates takes two).
+const MAX_REDIRECTS: usize = 3;
 
 /// The Redis address, re-resolved in the background and shared by all workers.
 #[derive(Debug)]
@@ -88,7 +94,9 @@ pub(crate) struct RedisCaps {
     config: RedisConfig,
     tls: Option<Arc<RedisTls>>,
     metrics: Arc<WorkerMetrics>,
-    idle: RefCell<Vec<Connection>>,
+    /// Open connections not in use, with the node each goes to.
+    idle: RefCell<Vec<(SocketAddr, Connection)>>,
+    routes: RefCell<SlotRoutes>,
     open: Cell<usize>,
     failures: Cell<u32>,
     down_until: Cell<Option<Instant>>,
@@ -107,6 +115,7 @@ impl RedisCaps {
             tls,
             metrics,
             idle: RefCell::new(Vec::new()),
+            routes: RefCell::new(SlotRoutes::default()),
             open: Cell::new(0),
             failures: Cell::new(0),
             down_until: Cell::new(None),
@@ -121,17 +130,15 @@ impl RedisCaps {
         deadline: Instant,
         counts: &mut Vec<u32>,
     ) -> Result<(), CapError> {
-        let pack = |out: &mut Vec<u8>| {
-            let mut mget = redis::cmd("MGET");
-            let mut key = Vec::with_capacity(64);
-            for query in queries {
-                key.clear();
-                counter_key(user, query.campaign_id, &mut key);
-                mget.arg(&key[..]);
-            }
-            mget.write_packed_command(out);
-        };
-        let replies = self.round_trip(pack, 1, deadline).await?;
+        let mut mget = redis::cmd("MGET");
+        let mut key = Vec::with_capacity(64);
+        for query in queries {
+            key.clear();
+            counter_key(user, query.campaign_id, &mut key);
+            mget.arg(&key[..]);
+        }
+        // Every key carries the user as its hash tag: one slot for all of them.
+        let replies = self.round_trip(key_slot(&key), &[mget], deadline).await?;
         let Some(Value::Array(values)) = replies.into_iter().next() else {
             return Err(CapError::Unavailable("MGET did not answer an array".into()));
         };
@@ -155,46 +162,111 @@ impl RedisCaps {
     ) -> Result<(), CapError> {
         let mut key = Vec::with_capacity(64);
         counter_key(user, campaign_id, &mut key);
-        let pack = |out: &mut Vec<u8>| {
-            let mut pipe = redis::pipe();
-            pipe.cmd("SET")
-                .arg(&key[..])
-                .arg(0)
-                .arg("EX")
-                .arg(window_secs.max(1))
-                .arg("NX");
-            pipe.cmd("INCR").arg(&key[..]);
-            out.extend_from_slice(&pipe.get_packed_pipeline());
-        };
-        self.round_trip(pack, 2, deadline).await.map(drop)
+        let mut create = redis::cmd("SET");
+        create
+            .arg(&key[..])
+            .arg(0)
+            .arg("EX")
+            .arg(window_secs.max(1))
+            .arg("NX");
+        let mut increment = redis::cmd("INCR");
+        increment.arg(&key[..]);
+        self.round_trip(key_slot(&key), &[create, increment], deadline)
+            .await
+            .map(drop)
     }
 
+    /// Sends `commands` (all on keys of `slot`) in one round trip to the node
+    /// serving the slot, following cluster redirects; returns their replies.
     async fn round_trip(
         &self,
-        pack: impl FnOnce(&mut Vec<u8>),
-        replies: usize,
+        slot: u16,
+        commands: &[redis::Cmd],
         deadline: Instant,
     ) -> Result<Vec<Value>, CapError> {
         let started = Instant::now();
-        let mut connection = self.checkout(deadline).await?;
-        match connection.round_trip(pack, replies, deadline).await {
-            Ok(values) => {
-                self.metrics
-                    .record_redis_latency(started.elapsed().as_micros() as u64);
-                self.failures.set(0);
-                self.idle.borrow_mut().push(connection);
-                Ok(values)
+        let mut node = self.routes.borrow().node(slot);
+        let mut asking = false;
+        for _ in 0..=MAX_REDIRECTS {
+            let addr = match node {
+                Some(addr) => addr,
+                None => self
+                    .endpoint
+                    .addr()
+                    .ok_or_else(|| CapError::Unavailable("address did not resolve".into()))?,
+            };
+            // A node importing the slot serves a command only right after `ASKING`.
+            let write = |out: &mut Vec<u8>| {
+                for command in commands {
+                    if asking {
+                        redis::cmd("ASKING").write_packed_command(out);
+                    }
+                    command.write_packed_command(out);
+                }
+            };
+            let replies = commands.len() * if asking { 2 } else { 1 };
+            let mut connection = match self.checkout(addr, deadline).await {
+                Ok(connection) => connection,
+                Err(e) => {
+                    // A node learned from a redirect may be gone: ask the endpoint next.
+                    self.routes.borrow_mut().forget(slot);
+                    return Err(e);
+                }
+            };
+            let sent = connection.round_trip(write, replies, deadline).await;
+            let mut values = match sent {
+                Ok(values) => values,
+                Err(e) => {
+                    self.discard(connection);
+                    self.routes.borrow_mut().forget(slot);
+                    return Err(e);
+                }
+            };
+            self.failures.set(0);
+            self.idle.borrow_mut().push((addr, connection));
+            if asking {
+                // Drop each `ASKING`'s own `OK`.
+                values = values.into_iter().skip(1).step_by(2).collect();
             }
-            Err(e) => {
-                self.discard(connection);
-                Err(e)
+            match values.first().and_then(Redirect::of) {
+                None => {}
+                Some(Ok(Redirect::Moved { slot: moved, to })) => {
+                    self.routes.borrow_mut().learn(moved, to);
+                    (node, asking) = (Some(to), false);
+                    continue;
+                }
+                Some(Ok(Redirect::Ask { to })) => {
+                    (node, asking) = (Some(to), true);
+                    continue;
+                }
+                Some(Err(reason)) => return Err(CapError::Unavailable(reason)),
             }
+            if let Some(Value::ServerError(e)) =
+                values.iter().find(|v| matches!(v, Value::ServerError(_)))
+            {
+                return Err(CapError::Unavailable(format!("server error: {e:?}")));
+            }
+            self.metrics
+                .record_redis_latency(started.elapsed().as_micros() as u64);
+            return Ok(values);
         }
+        Err(CapError::Unavailable(format!(
+            "more than {MAX_REDIRECTS} redirects for slot {slot}"
+        )))
     }
 
-    async fn checkout(&self, deadline: Instant) -> Result<Connection, CapError> {
-        if let Some(connection) = self.idle.borrow_mut().pop() {
-            return Ok(connection);
+    /// An idle connection to `addr`, or a new one.
+    async fn checkout(&self, addr: SocketAddr, deadline: Instant) -> Result<Connection, CapError> {
+        {
+            let mut idle = self.idle.borrow_mut();
+            if let Some(at) = idle.iter().rposition(|(to, _)| *to == addr) {
+                return Ok(idle.swap_remove(at).1);
+            }
+            if self.open.get() >= self.config.connections_per_worker && !idle.is_empty() {
+                // Room for this node: close the longest idle one to another node.
+                drop(idle.remove(0));
+                self.open.set(self.open.get() - 1);
+            }
         }
         if let Some(until) = self.down_until.get() {
             if Instant::now() < until {
@@ -207,10 +279,6 @@ impl RedisCaps {
         if self.open.get() >= self.config.connections_per_worker {
             return Err(CapError::Busy);
         }
-        let addr = self
-            .endpoint
-            .addr()
-            .ok_or_else(|| CapError::Unavailable("address did not resolve".into()))?;
         let connect_deadline =
             deadline.min(Instant::now() + Duration::from_millis(self.config.connect_timeout_ms));
         self.open.set(self.open.get() + 1);
