@@ -258,10 +258,12 @@ mod tests {
         assert!(h.gzip && h.expect_continue && h.json_content_type);
         assert_eq!(h.framing, BodyFraming::Chunked);
         let gzip = |coding: &str| {
-            head(&format!("POST / HTTP/1.1\r\nContent-Encoding: {coding}\r\n\r\n"))
-                .unwrap()
-                .unwrap()
-                .gzip
+            head(&format!(
+                "POST / HTTP/1.1\r\nContent-Encoding: {coding}\r\n\r\n"
+            ))
+            .unwrap()
+            .unwrap()
+            .gzip
         };
         assert!(gzip("x-gzip") && gzip("Gzip"));
         assert!(!gzip("identity") && !gzip(""));
