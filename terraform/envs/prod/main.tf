@@ -1,7 +1,7 @@
-# Production: NAT per AZ, deletion protection on, a Redis primary with two replicas
-# (cluster mode disabled until the bidder's client follows cluster redirects), a
-# bidder fleet of at least one instance per AZ, HTTPS on the control plane.
-# Composes modules only.
+# Production: NAT per AZ, deletion protection on, Redis in cluster mode (three
+# shards of a primary and a replica each, spreading the fleet's frequency-cap
+# traffic; the bidders follow MOVED/ASK redirects), a bidder fleet of at least one
+# instance per AZ, HTTPS on the control plane. Composes modules only.
 
 locals {
   tags = {
@@ -40,8 +40,9 @@ module "state" {
   vpc_id                          = module.network.vpc_id
   private_subnet_ids              = module.network.private_subnet_ids
   redis_client_security_group_ids = [module.bidder_fleet.security_group_id]
-  redis_node_type                 = "cache.r7g.xlarge"
-  redis_replicas                  = 2
+  redis_node_type                 = "cache.r7g.large"
+  redis_shards                    = 3
+  redis_replicas                  = 1
   redis_snapshot_retention_days   = 7
   table_deletion_protection       = true
   tags                            = local.tags

@@ -24,7 +24,7 @@ output "events_stream_name" {
 }
 
 output "redis_address" {
-  description = "Redis primary endpoint host:port the bidders use (null without Redis)."
+  description = "Redis host:port the bidders use: the primary endpoint with one shard, the configuration endpoint when sharded (null without Redis)."
   value       = module.state.redis_address
 }
 

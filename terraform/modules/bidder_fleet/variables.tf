@@ -392,7 +392,7 @@ variable "events_stream_name" {
 
 variable "redis_address" {
   type        = string
-  description = "host:port of the frequency-cap Redis (ElastiCache primary endpoint, TLS). The bidders' client talks to this one endpoint and does not follow cluster redirects. null: no Redis, caps are counted in each bidder's process."
+  description = "host:port of the frequency-cap Redis over TLS: an ElastiCache primary endpoint, or the configuration endpoint of a cluster-mode group (the bidders' client follows MOVED/ASK redirects from the node it reaches). null: no Redis, caps are counted in each bidder's process."
   default     = null
 
   validation {

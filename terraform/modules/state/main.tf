@@ -1,9 +1,8 @@
 # Sources of truth: the DynamoDB campaigns table (on-demand, streams with both
 # images for the bidders' sync thread, PITR, customer-managed KMS), ElastiCache
-# Redis for frequency caps (one primary plus replicas, cluster mode disabled: the
-# bidder's Redis client talks to one endpoint and does not follow cluster
-# redirects yet; TLS, auth token kept in Secrets Manager, encrypted at rest,
-# Multi-AZ), and the fleet's billing-notice signing key in Secrets Manager.
+# Redis for frequency caps (one primary plus replicas by default, or var.redis_shards
+# shards in cluster mode; TLS, auth token kept in Secrets Manager, encrypted at
+# rest, Multi-AZ), and the fleet's billing-notice signing key in Secrets Manager.
 
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
@@ -149,15 +148,27 @@ resource "aws_elasticache_subnet_group" "this" {
 }
 
 locals {
-  # Default parameter groups without cluster mode: default.redis6.x, default.redis7.
+  # One shard: cluster mode disabled, a primary and its replicas. More: cluster mode,
+  # var.redis_shards primaries with var.redis_replicas replicas each.
+  redis_sharded = var.redis_shards > 1
+
+  # Engine default parameter groups: default.redis6.x, default.redis7 without cluster
+  # mode; the same names with ".cluster.on" for cluster mode.
   redis_major           = split(".", var.redis_engine_version)[0]
-  redis_parameter_group = local.redis_major == "6" ? "default.redis6.x" : "default.redis${local.redis_major}"
+  redis_family_default  = local.redis_major == "6" ? "default.redis6.x" : "default.redis${local.redis_major}"
+  redis_parameter_group = local.redis_sharded ? "${local.redis_family_default}.cluster.on" : local.redis_family_default
 }
 
-# Cluster mode disabled: one primary and var.redis_replicas read replicas in other
-# AZs; the bidders use the primary endpoint, which follows failover. Keys are
-# already hash-tagged per user, so moving to cluster mode later needs only a client
-# that follows MOVED/ASK redirects.
+# One shard (the default): cluster mode disabled, one primary and var.redis_replicas
+# read replicas in other AZs; the bidders use the primary endpoint, which follows
+# failover. More shards: cluster mode enabled, the key space split over
+# var.redis_shards primaries with var.redis_replicas replicas each; the bidders use
+# the configuration endpoint and follow MOVED/ASK redirects to the shard that owns a
+# slot. Each user's keys share a hash tag (one slot), so a request is still one
+# round trip either way. The provider rejects num_cache_clusters together with
+# num_node_groups / replicas_per_node_group: whichever does not apply is null.
+# Moving an existing group between one and several shards is a migration, not a
+# plain apply (see README).
 resource "aws_elasticache_replication_group" "this" {
   count = var.enable_redis ? 1 : 0
 
@@ -167,9 +178,11 @@ resource "aws_elasticache_replication_group" "this" {
   engine_version             = var.redis_engine_version
   node_type                  = var.redis_node_type
   port                       = 6379
-  cluster_mode               = "disabled"
+  cluster_mode               = local.redis_sharded ? "enabled" : "disabled"
   parameter_group_name       = local.redis_parameter_group
-  num_cache_clusters         = 1 + var.redis_replicas
+  num_cache_clusters         = local.redis_sharded ? null : 1 + var.redis_replicas
+  num_node_groups            = local.redis_sharded ? var.redis_shards : null
+  replicas_per_node_group    = local.redis_sharded ? var.redis_replicas : null
   automatic_failover_enabled = true
   multi_az_enabled           = true
   subnet_group_name          = aws_elasticache_subnet_group.this[0].name

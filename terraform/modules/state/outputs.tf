@@ -29,8 +29,17 @@ output "notice_secret_arn" {
 }
 
 output "redis_address" {
-  description = "host:port the bidders connect to: the primary endpoint, which follows failover (null when enable_redis = false)."
-  value       = var.enable_redis ? "${aws_elasticache_replication_group.this[0].primary_endpoint_address}:${aws_elasticache_replication_group.this[0].port}" : null
+  description = "host:port the bidders connect to: with one shard the primary endpoint (it follows failover), with more the cluster's configuration endpoint (the bidders follow MOVED/ASK redirects from there); null when enable_redis = false."
+  value = (
+    !var.enable_redis ? null :
+    local.redis_sharded ? "${aws_elasticache_replication_group.this[0].configuration_endpoint_address}:${aws_elasticache_replication_group.this[0].port}" :
+    "${aws_elasticache_replication_group.this[0].primary_endpoint_address}:${aws_elasticache_replication_group.this[0].port}"
+  )
+}
+
+output "redis_cluster_mode" {
+  description = "\"enabled\" when Redis is sharded (redis_shards > 1, redis_address is the configuration endpoint), \"disabled\" for one primary with replicas; null when enable_redis = false."
+  value       = try(aws_elasticache_replication_group.this[0].cluster_mode, null)
 }
 
 output "redis_security_group_id" {

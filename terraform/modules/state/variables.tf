@@ -61,14 +61,30 @@ variable "redis_node_type" {
   }
 }
 
+variable "redis_shards" {
+  type        = number
+  description = "Redis shards (node groups). 1 (the default): cluster mode disabled, one primary with redis_replicas replicas, the bidders get the primary endpoint. More: cluster mode enabled, the key space split over this many primaries (each with redis_replicas replicas) to spread the fleet's frequency-cap traffic; the bidders get the configuration endpoint and follow MOVED/ASK redirects."
+  default     = 1
+
+  validation {
+    condition     = var.redis_shards >= 1 && var.redis_shards <= 90 && floor(var.redis_shards) == var.redis_shards
+    error_message = "redis_shards must be a whole number between 1 and 90."
+  }
+
+  validation {
+    condition     = var.redis_shards * (1 + var.redis_replicas) <= 90
+    error_message = "redis_shards * (1 + redis_replicas) must be at most 90: ElastiCache's default quota of nodes per cluster."
+  }
+}
+
 variable "redis_replicas" {
   type        = number
-  description = "Read replicas next to the Redis primary (cluster mode disabled: the bidders' client does not follow cluster redirects yet); at least 1 for automatic failover across AZs."
+  description = "Read replicas of each Redis primary (of the one primary, or of every shard's primary when redis_shards > 1); at least 1 for automatic failover across AZs."
   default     = 1
 
   validation {
     condition     = var.redis_replicas >= 1 && var.redis_replicas <= 5 && floor(var.redis_replicas) == var.redis_replicas
-    error_message = "redis_replicas must be a whole number between 1 and 5 (failover needs a replica; a replication group holds at most 6 nodes)."
+    error_message = "redis_replicas must be a whole number between 1 and 5 (failover needs a replica; a primary has at most 5)."
   }
 }
 

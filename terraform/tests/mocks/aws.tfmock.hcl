@@ -93,9 +93,13 @@ mock_resource "aws_secretsmanager_secret" {
   }
 }
 
+# Both endpoints, distinct, so tests can tell which one a shape hands the bidders
+# (AWS reports the primary endpoint without cluster mode, the configuration
+# endpoint with it).
 mock_resource "aws_elasticache_replication_group" {
   defaults = {
-    primary_endpoint_address = "master.mock-freqcap.abc123.use1.cache.amazonaws.com"
+    primary_endpoint_address       = "master.mock-freqcap.abc123.use1.cache.amazonaws.com"
+    configuration_endpoint_address = "clustercfg.mock-freqcap.abc123.use1.cache.amazonaws.com"
   }
 }
 

@@ -41,6 +41,11 @@ run "whole_stack" {
     error_message = "Dev has Redis unless disabled."
   }
 
+  assert {
+    condition     = module.state.redis_cluster_mode == "disabled"
+    error_message = "Dev keeps one shard: a primary and its replica, cluster mode disabled (the primary endpoint)."
+  }
+
   # The fleet uses this environment's table, stream and Redis, and reads its secrets.
   assert {
     condition = (

@@ -1,5 +1,6 @@
 # envs/prod: production-only requirements (alarm recipients, HTTPS control plane, a
-# bidder per AZ, NAT per AZ) hold and the modules compose.
+# bidder per AZ, NAT per AZ, sharded Redis reached through its configuration
+# endpoint) hold and the modules compose.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -15,6 +16,16 @@ override_resource {
 override_resource {
   target = module.state.aws_secretsmanager_secret.notice_signing
   values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-prod/notice-signing-key-NoTiCe" }
+}
+
+# Distinct endpoints of the Redis group, so the address the bidders get can be
+# traced to one of them.
+override_resource {
+  target = module.state.aws_elasticache_replication_group.this
+  values = {
+    primary_endpoint_address       = "prod-primary.example.internal"
+    configuration_endpoint_address = "prod-clustercfg.example.internal"
+  }
 }
 
 variables {
@@ -51,7 +62,18 @@ run "whole_stack" {
       endswith(output.redis_address, ":6379") &&
       module.bidder_fleet.bidder_env["TERN_FREQUENCY_CAP__REDIS__TLS"] == "true"
     )
-    error_message = "The bidders share frequency caps in this environment's Redis, over TLS, at its primary endpoint."
+    error_message = "The bidders share frequency caps in this environment's Redis, over TLS, on 6379."
+  }
+
+  # Production shards Redis: cluster mode, and the bidders start from the
+  # configuration endpoint (any node; they follow MOVED/ASK), never one shard's
+  # primary.
+  assert {
+    condition = (
+      module.state.redis_cluster_mode == "enabled" &&
+      output.redis_address == "prod-clustercfg.example.internal:6379"
+    )
+    error_message = "Production Redis runs in cluster mode and the bidders are given its configuration endpoint, not a primary endpoint."
   }
 
   assert {

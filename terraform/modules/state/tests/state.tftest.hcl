@@ -1,7 +1,13 @@
 # state: the campaigns table the bidders sync from (key, streams with both images,
-# PITR, KMS), Redis as one primary plus replicas (cluster mode disabled) with TLS
-# and an auth token from Secrets Manager, the fleet's notice-signing key; the Redis
-# toggle used by the moto apply.
+# PITR, KMS), Redis with TLS and an auth token from Secrets Manager in both shapes
+# (one shard: a primary plus replicas, cluster mode disabled, primary endpoint;
+# several: cluster mode, configuration endpoint), the fleet's notice-signing key;
+# the Redis toggle used by the moto apply.
+#
+# The mock provider still runs the AWS provider's schema validation, which rejects
+# num_cache_clusters next to num_node_groups or replicas_per_node_group: a shape
+# that set both would fail here before any assert. Attributes the configuration
+# leaves unset are computed by the mock (0 for numbers).
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -86,10 +92,19 @@ run "campaigns_table_and_redis" {
   assert {
     condition = (
       aws_elasticache_replication_group.this[0].cluster_mode == "disabled" &&
+      output.redis_cluster_mode == "disabled" &&
       aws_elasticache_replication_group.this[0].parameter_group_name == "default.redis7" &&
-      aws_elasticache_replication_group.this[0].num_cache_clusters == 2
+      aws_elasticache_replication_group.this[0].num_cache_clusters == 1 + var.redis_replicas
     )
-    error_message = "Redis (7.1, one replica by default) is one primary plus one replica with the non-cluster default parameter group: the bidders' client does not follow cluster redirects."
+    error_message = "One shard by default: cluster mode disabled, the non-cluster default parameter group of Redis 7, one primary plus redis_replicas replicas."
+  }
+
+  assert {
+    condition = (
+      aws_elasticache_replication_group.this[0].num_node_groups == 0 &&
+      aws_elasticache_replication_group.this[0].replicas_per_node_group == 0
+    )
+    error_message = "With one shard the configuration sets neither num_node_groups nor replicas_per_node_group (the mock computes 0 for unset numbers)."
   }
 
   assert {
@@ -98,8 +113,11 @@ run "campaigns_table_and_redis" {
   }
 
   assert {
-    condition     = output.redis_address == "master.mock-freqcap.abc123.use1.cache.amazonaws.com:6379"
-    error_message = "The bidders connect to the primary endpoint on 6379 (it follows failover)."
+    condition = (
+      output.redis_address == "${aws_elasticache_replication_group.this[0].primary_endpoint_address}:6379" &&
+      output.redis_address != "${aws_elasticache_replication_group.this[0].configuration_endpoint_address}:6379"
+    )
+    error_message = "With one shard the bidders connect to the primary endpoint on 6379 (it follows failover), not the configuration endpoint."
   }
 
   # The fleet's notice-signing key: generated like the AUTH token, KMS-encrypted.
@@ -138,6 +156,82 @@ run "campaigns_table_and_redis" {
   }
 }
 
+# Sharded: cluster mode with the engine's cluster.on parameter group, and the
+# bidders get the configuration endpoint (they follow MOVED/ASK from there).
+# Everything that protects the data stays as with one shard. A state of its own
+# (state_key, Terraform >= 1.11): applied over the first run's group, the computed
+# num_cache_clusters would keep that run's value and say nothing about this shape.
+run "redis_sharded" {
+  command   = apply
+  state_key = "sharded"
+
+  variables {
+    redis_shards   = 3
+    redis_replicas = 1
+  }
+
+  assert {
+    condition = (
+      aws_elasticache_replication_group.this[0].cluster_mode == "enabled" &&
+      output.redis_cluster_mode == "enabled" &&
+      aws_elasticache_replication_group.this[0].parameter_group_name == "default.redis7.cluster.on"
+    )
+    error_message = "Several shards: cluster mode enabled with Redis 7's default cluster.on parameter group."
+  }
+
+  assert {
+    condition = (
+      aws_elasticache_replication_group.this[0].num_node_groups == var.redis_shards &&
+      aws_elasticache_replication_group.this[0].replicas_per_node_group == var.redis_replicas &&
+      aws_elasticache_replication_group.this[0].num_cache_clusters == 0
+    )
+    error_message = "redis_shards node groups of a primary plus redis_replicas replicas each; num_cache_clusters is left unset (it conflicts with the shard arguments)."
+  }
+
+  assert {
+    condition = (
+      output.redis_address == "${aws_elasticache_replication_group.this[0].configuration_endpoint_address}:6379" &&
+      output.redis_address != "${aws_elasticache_replication_group.this[0].primary_endpoint_address}:6379"
+    )
+    error_message = "Sharded, the bidders connect to the configuration endpoint on 6379, not a primary endpoint."
+  }
+
+  assert {
+    condition = (
+      aws_elasticache_replication_group.this[0].transit_encryption_enabled &&
+      aws_elasticache_replication_group.this[0].at_rest_encryption_enabled &&
+      aws_elasticache_replication_group.this[0].kms_key_id == aws_kms_key.this.arn &&
+      aws_elasticache_replication_group.this[0].auth_token == aws_secretsmanager_secret_version.redis_auth.secret_string &&
+      aws_elasticache_replication_group.this[0].automatic_failover_enabled &&
+      aws_elasticache_replication_group.this[0].multi_az_enabled &&
+      aws_elasticache_replication_group.this[0].port == 6379 &&
+      aws_elasticache_replication_group.this[0].subnet_group_name == aws_elasticache_subnet_group.this[0].name &&
+      aws_elasticache_replication_group.this[0].security_group_ids == toset([aws_security_group.redis.id])
+    )
+    error_message = "Sharding keeps TLS, encryption at rest with the CMK, AUTH, Multi-AZ failover, port, subnets and security group."
+  }
+}
+
+run "redis_sharded_engine_6" {
+  command = plan
+
+  variables {
+    redis_shards         = 2
+    redis_replicas       = 2
+    redis_engine_version = "6.2"
+  }
+
+  assert {
+    condition = (
+      aws_elasticache_replication_group.this[0].parameter_group_name == "default.redis6.x.cluster.on" &&
+      aws_elasticache_replication_group.this[0].cluster_mode == "enabled" &&
+      aws_elasticache_replication_group.this[0].num_node_groups == 2 &&
+      aws_elasticache_replication_group.this[0].replicas_per_node_group == 2
+    )
+    error_message = "Redis 6 in cluster mode uses default.redis6.x.cluster.on; shards and replicas per shard follow the inputs."
+  }
+}
+
 run "redis_toggle_off_keeps_the_rest" {
   command = plan
 
@@ -161,7 +255,7 @@ run "redis_toggle_off_keeps_the_rest" {
   }
 
   assert {
-    condition     = output.redis_address == null
+    condition     = output.redis_address == null && output.redis_cluster_mode == null
     error_message = "No Redis, no address: the bidders keep their in-process caps."
   }
 }
@@ -202,4 +296,49 @@ run "rejects_more_replicas_than_a_group_holds" {
   }
 
   expect_failures = [var.redis_replicas]
+}
+
+run "rejects_zero_shards" {
+  command = plan
+
+  variables {
+    redis_shards = 0
+  }
+
+  expect_failures = [var.redis_shards]
+}
+
+run "rejects_fractional_shards" {
+  command = plan
+
+  variables {
+    redis_shards = 2.5
+  }
+
+  expect_failures = [var.redis_shards]
+}
+
+run "accepts_a_cluster_of_90_nodes" {
+  command = plan
+
+  variables {
+    redis_shards   = 45
+    redis_replicas = 1
+  }
+
+  assert {
+    condition     = aws_elasticache_replication_group.this[0].num_node_groups == 45
+    error_message = "45 shards of a primary and a replica are 90 nodes: within the default quota."
+  }
+}
+
+run "rejects_more_nodes_than_a_cluster_holds" {
+  command = plan
+
+  variables {
+    redis_shards   = 31
+    redis_replicas = 2
+  }
+
+  expect_failures = [var.redis_shards]
 }
