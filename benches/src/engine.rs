@@ -19,7 +19,7 @@ pub const BENCH_NOW_UNIX_S: u64 = 1_700_006_400 + 12 * 3600;
 /// Which JSON library parses the request (the response writer is the engine's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parser {
-    /// `sonic-rs`, as the bidder does ([`BidRequest::parse`]).
+    /// `sonic-rs`, as the bidder does ([`BidRequest::parse_into`]).
     Sonic,
     /// `serde_json::from_slice` into the same borrowed types.
     SerdeJson,
@@ -91,13 +91,14 @@ impl Engine {
         bids: &mut Vec<ImpBid>,
         out: &mut Vec<u8>,
     ) -> Outcome {
-        let request = match parser {
-            Parser::Sonic => BidRequest::parse(body).ok(),
-            Parser::SerdeJson => parse_serde_json(body),
+        let mut request = BidRequest::default();
+        let parsed = match parser {
+            Parser::Sonic => BidRequest::parse_into(body, &mut request).is_ok(),
+            Parser::SerdeJson => parse_serde_json(body).map(|r| request = r).is_some(),
         };
-        let Some(request) = request else {
+        if !parsed {
             return Outcome::Invalid;
-        };
+        }
         self.answer(&request, now_unix_s, bids, out)
     }
 

@@ -41,19 +41,17 @@ impl BidRouter {
         if !req.json_content_type {
             return text(body, 415, "content-type must be application/json");
         }
-        let request = match BidRequest::parse(req.body) {
-            Ok(request) => request,
-            Err(e) => {
-                let mut reason = e.to_string();
-                if reason.len() > MAX_REASON_BYTES {
-                    let cut = (0..=MAX_REASON_BYTES)
-                        .rev()
-                        .find(|i| reason.is_char_boundary(*i));
-                    reason.truncate(cut.unwrap_or(0));
-                }
-                return text(body, 400, &reason);
+        let mut request = BidRequest::default();
+        if let Err(e) = BidRequest::parse_into(req.body, &mut request) {
+            let mut reason = e.to_string();
+            if reason.len() > MAX_REASON_BYTES {
+                let cut = (0..=MAX_REASON_BYTES)
+                    .rev()
+                    .find(|i| reason.is_char_boundary(*i));
+                reason.truncate(cut.unwrap_or(0));
             }
-        };
+            return text(body, 400, &reason);
+        }
         let api = &*self.api;
         let tmax = match request.tmax {
             Some(ms) if ms > 0 => Duration::from_millis(ms),

@@ -21,7 +21,7 @@ pub type List<T, const N: usize> = SmallVec<[T; N]>;
 
 /// A string field borrowed from the request body; owned only when the JSON text
 /// held escapes. Unlike a bare `Cow<str>`, it borrows inside `Vec` and `Option` too.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Str<'a>(Cow<'a, str>);
 
 impl<'a> Str<'a> {
@@ -84,8 +84,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
-/// The top-level bid request (OpenRTB 2.6 §3.2.1).
-#[derive(Debug, Deserialize)]
+/// The top-level bid request (OpenRTB 2.6 §3.2.1). `Default` is an empty slot for
+/// [`BidRequest::parse_into`], not a valid request.
+#[derive(Debug, Default, Deserialize)]
 pub struct BidRequest<'a> {
     /// Auction id, echoed in the response.
     #[serde(borrow)]
@@ -380,15 +381,26 @@ pub struct Source<'a> {
 impl<'a> BidRequest<'a> {
     /// Parses a request body; the returned request borrows from `body`.
     pub fn parse(body: &'a [u8]) -> Result<Self, RequestError> {
+        let mut request = BidRequest::default();
+        BidRequest::parse_into(body, &mut request)?;
+        Ok(request)
+    }
+
+    /// Parses a request body into `place` (every field is overwritten), for the
+    /// bid path: the request is a few KB held inline, and building it in the
+    /// caller's slot saves copying it out of the parser layer by layer. On an error
+    /// `place` holds a partial request to be discarded.
+    pub fn parse_into(body: &'a [u8], place: &mut BidRequest<'a>) -> Result<(), RequestError> {
         // sonic-rs checks UTF-8 in the strings it decodes but not in the values it
         // keeps lazy (`ext`), so the whole body is checked first, in one SIMD pass;
         // parsing the checked text then skips sonic-rs's own per-string checks.
         let text = simdutf8::basic::from_utf8(body)
             .map_err(|_| RequestError::Invalid("body is not UTF-8"))?;
-        let request: BidRequest<'a> =
-            sonic_rs::from_str(text).map_err(|e| RequestError::Json(e.to_string()))?;
-        request.validate()?;
-        Ok(request)
+        let json = |e: sonic_rs::Error| RequestError::Json(e.to_string());
+        let mut de = sonic_rs::Deserializer::from_str(text);
+        BidRequest::deserialize_in_place(&mut de, place).map_err(json)?;
+        de.end().map_err(json)?;
+        place.validate()
     }
 
     /// Checks what the spec requires beyond JSON shape; [`BidRequest::parse`] calls
@@ -533,6 +545,23 @@ mod tests {
             BidRequest::parse(&body).unwrap_err(),
             RequestError::Invalid("body is not UTF-8")
         );
+    }
+
+    #[test]
+    fn parsing_into_a_used_slot_leaves_nothing_of_the_previous_request() {
+        let full = br#"{"id":"a","tmax":90,"imp":[{"id":"1","bidfloor":2.5},{"id":"2"}],
+            "site":{"id":"s","cat":["IAB1"]},"bcat":["IAB25"],"cur":["EUR"],"test":1}"#;
+        let small = br#"{"id":"b","imp":[{"id":"9"}]}"#;
+        let mut place = BidRequest::default();
+        BidRequest::parse_into(full, &mut place).unwrap();
+        assert_eq!((place.imp.len(), place.tmax), (2, Some(90)));
+        BidRequest::parse_into(small, &mut place).unwrap();
+        assert_eq!(&*place.id, "b");
+        assert_eq!(place.imp.len(), 1);
+        assert_eq!((&*place.imp[0].id, place.imp[0].bidfloor), ("9", 0.0));
+        assert!(place.site.is_none() && place.bcat.is_empty() && place.cur.is_empty());
+        assert_eq!((place.tmax, place.test), (None, 0));
+        assert!(BidRequest::parse_into(b"{\"id\":\"c\"}", &mut place).is_err());
     }
 
     #[test]
