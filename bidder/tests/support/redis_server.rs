@@ -242,11 +242,10 @@ impl RedisCluster {
         for node in &nodes[1..] {
             nodes[0].command(&["CLUSTER", "MEET", "127.0.0.1", &node.port.to_string()]);
         }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !nodes.iter().all(|node| node.cluster_ok()) {
-            assert!(Instant::now() < deadline, "the cluster did not form");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let formed = super::eventually(Duration::from_secs(30), || {
+            nodes.iter().all(RedisServer::cluster_ok)
+        });
+        assert!(formed, "the cluster did not form");
         RedisCluster { nodes }
     }
 }
