@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Packages the bidder host needs: the CloudWatch agent (scrapes /metrics), ethtool
-# (ENA inspection), and irqbalance removed from the boot path (tern-host-tuning owns
-# IRQ placement). Only the live build instance has dnf; elsewhere this is a no-op.
+# (ENA inspection), the AWS CLI (the user data reads the fleet's secrets with it at
+# boot; AL2023 ships it, this keeps it a stated dependency), and irqbalance removed
+# from the boot path (tern-host-tuning owns IRQ placement). Only the live build
+# instance has dnf; elsewhere this is a no-op.
 set -euo pipefail
 # Packer uploads each script on its own; lib.sh comes with the scripts/ upload.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -13,5 +15,5 @@ if ! live_root || ! have dnf; then
 fi
 
 dnf -y -q upgrade --refresh
-dnf -y -q install amazon-cloudwatch-agent ethtool jq
+dnf -y -q install amazon-cloudwatch-agent awscli-2 ethtool jq
 log "packages installed"
