@@ -215,7 +215,8 @@ fn walk_eligible(
         let mut to_beat: Option<Micros> = None;
         for list in candidates {
             for &position in list {
-                let key = snapshot.index.rank_key_usd(position);
+                let terms = snapshot.index.terms(position);
+                let key = terms.rank_key_usd;
                 if to_beat.is_some_and(|best| !pricing.ranked_could_beat(key, slot.floor, best)) {
                     // Nor can any later candidate in this list: their keys are lower.
                     break;
@@ -224,7 +225,6 @@ fn walk_eligible(
                     // What `evaluate` would conclude, without reading the campaign.
                     continue;
                 }
-                let terms = snapshot.index.terms(position);
                 if to_beat.is_some_and(|best| !pricing.could_beat(terms, slot.floor, best)) {
                     continue;
                 }

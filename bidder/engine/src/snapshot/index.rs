@@ -158,13 +158,6 @@ impl Index {
         self.rank.terms(position)
     }
 
-    /// The rank key of the campaign at `position` (see [`rank`]): lists are sorted
-    /// by it, highest first.
-    #[inline]
-    pub(crate) fn rank_key_usd(&self, position: u32) -> crate::money::Micros {
-        self.rank.key_usd(position)
-    }
-
     /// The request's pre-filter bits; compute once per request.
     pub(crate) fn request_bits(&self, req: &BidRequest<'_>, hour_utc: u32) -> RequestBits {
         self.prefilter.request(req, hour_utc)

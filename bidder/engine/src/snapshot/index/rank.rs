@@ -26,17 +26,28 @@ pub(crate) struct BidTerms {
     pub(crate) base_bid: Micros,
     /// Highest bid, CPM micros.
     pub(crate) max_cpm: Micros,
+    /// The rank key, in US dollar micros: in a sorted list, no later campaign's
+    /// key is higher.
+    pub(crate) rank_key_usd: Micros,
 }
 
 impl BidTerms {
-    /// The terms of a compiled campaign.
-    pub(crate) fn of(c: &CompiledCampaign) -> BidTerms {
+    /// The terms of a compiled campaign, ranked with `fx`.
+    fn of(c: &CompiledCampaign, fx: &FxTable) -> BidTerms {
+        let deal_only = c.is_deal_only();
+        let before_floors = if deal_only { c.max_cpm } else { c.base_bid };
+        // Compiled campaigns are priced in a currency the table knows, so this is
+        // never the fallback (which would rank the campaign first: never skipped).
+        let rank_key_usd = fx
+            .convert_down(before_floors, c.currency, Currency::USD)
+            .unwrap_or(Micros::MAX);
         BidTerms {
             currency: c.currency,
-            deal_only: c.is_deal_only(),
+            deal_only,
             capped: c.frequency_cap.is_some(),
             base_bid: c.base_bid,
             max_cpm: c.max_cpm,
+            rank_key_usd,
         }
     }
 }
@@ -45,24 +56,12 @@ impl BidTerms {
 #[derive(Debug, Default)]
 pub(crate) struct PriceRank {
     terms: Vec<BidTerms>,
-    /// Rank key by position: the sort key of candidate lists.
-    key_usd: Vec<Micros>,
 }
 
 impl PriceRank {
     /// Adds the campaign at the next position.
     pub(crate) fn add(&mut self, c: &CompiledCampaign, fx: &FxTable) {
-        let terms = BidTerms::of(c);
-        let before_floors = if terms.deal_only {
-            terms.max_cpm
-        } else {
-            terms.base_bid
-        };
-        // Compiled campaigns are priced in a currency the table knows, so this is
-        // never the fallback (which would rank the campaign first: never skipped).
-        let key = fx.convert_down(before_floors, terms.currency, Currency::USD);
-        self.key_usd.push(key.unwrap_or(Micros::MAX));
-        self.terms.push(terms);
+        self.terms.push(BidTerms::of(c, fx));
     }
 
     /// The terms of the campaign at `position`.
@@ -71,16 +70,9 @@ impl PriceRank {
         &self.terms[position as usize]
     }
 
-    /// The rank key of the campaign at `position`: in a sorted list, no later
-    /// campaign's key is higher.
-    #[inline]
-    pub(crate) fn key_usd(&self, position: u32) -> Micros {
-        self.key_usd[position as usize]
-    }
-
     /// Orders a candidate list highest rank key first (ties by position, so the
     /// order is deterministic).
     pub(crate) fn sort(&self, list: &mut [u32]) {
-        list.sort_unstable_by_key(|&p| (std::cmp::Reverse(self.key_usd[p as usize]), p));
+        list.sort_unstable_by_key(|&p| (std::cmp::Reverse(self.terms(p).rank_key_usd), p));
     }
 }
