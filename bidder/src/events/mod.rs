@@ -94,13 +94,9 @@ impl EventQueues {
     }
 
     /// Gives a line buffer the shipper is done with back to worker `core`.
-    pub(crate) fn recycle(&self, core: usize, mut line: Vec<u8>) {
-        if line.capacity() <= MAX_SPARE_CAPACITY
-            && let Some(spare) = self.spares.get(core)
-        {
-            line.clear();
-            // A full spare queue means the worker has plenty: free this one.
-            let _ = spare.push(line);
+    pub(crate) fn recycle(&self, core: usize, line: Vec<u8>) {
+        if let Some(spare) = self.spares.get(core) {
+            keep_spare(spare, line);
         }
     }
 
@@ -184,16 +180,24 @@ impl EventLog {
             Ok(()) => {
                 self.stats.accepted.fetch_add(1, Ordering::Relaxed);
             }
-            Err(mut line) => {
+            Err(line) => {
                 self.stats
                     .dropped_queue_full
                     .fetch_add(1, Ordering::Relaxed);
                 if let Some(spare) = &self.spare {
-                    line.clear();
-                    let _ = spare.push(line);
+                    keep_spare(spare, line);
                 }
             }
         }
+    }
+}
+
+/// Empties `line` into `spare` for reuse, unless it grew too large to keep or the
+/// worker already has plenty of spares (then it is freed).
+fn keep_spare(spare: &EventQueue, mut line: Vec<u8>) {
+    if line.capacity() <= MAX_SPARE_CAPACITY {
+        line.clear();
+        let _ = spare.push(line);
     }
 }
 

@@ -60,38 +60,26 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts redis-server on a free port, without persistence.
     pub fn start() -> RedisServer {
-        let port = super::free_port();
-        let mut server = RedisServer {
-            child: None,
-            port,
-            tls: None,
-            cluster_dir: None,
-        };
-        server.restart();
-        server
+        RedisServer::launch(None, None)
     }
 
     /// Like [`RedisServer::start`], in cluster mode, owning no slots yet.
     fn start_cluster_node() -> RedisServer {
-        let mut server = RedisServer {
-            child: None,
-            port: super::free_port(),
-            tls: None,
-            cluster_dir: Some(tempfile::tempdir().unwrap()),
-        };
-        server.restart();
-        server
+        RedisServer::launch(None, Some(tempfile::tempdir().unwrap()))
     }
 
     /// Like [`RedisServer::start`], with a TLS port as well (clients need not
     /// present certificates, as with ElastiCache).
     pub fn start_tls() -> RedisServer {
-        let port = super::free_port();
+        RedisServer::launch(Some((super::free_port(), TlsFiles::generate())), None)
+    }
+
+    fn launch(tls: Option<(u16, TlsFiles)>, cluster_dir: Option<tempfile::TempDir>) -> RedisServer {
         let mut server = RedisServer {
             child: None,
-            port,
-            tls: Some((super::free_port(), TlsFiles::generate())),
-            cluster_dir: None,
+            port: super::free_port(),
+            tls,
+            cluster_dir,
         };
         server.restart();
         server

@@ -61,15 +61,10 @@ impl RedisTls {
             .map_err(|e| bad("tls", e.to_string()))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let name = if config.tls_server_name.is_empty() {
-            host_of(&config.addr)
+        let (key, name) = if config.tls_server_name.is_empty() {
+            ("addr", host_of(&config.addr))
         } else {
-            config.tls_server_name.as_str()
-        };
-        let key = if config.tls_server_name.is_empty() {
-            "addr"
-        } else {
-            "tls_server_name"
+            ("tls_server_name", config.tls_server_name.as_str())
         };
         let server_name = ServerName::try_from(name.to_owned())
             .map_err(|e| bad(key, format!("{name:?} is not a TLS server name: {e}")))?;
