@@ -106,6 +106,47 @@ fn a_broken_campaigns_file_keeps_the_last_good_state() {
 }
 
 #[test]
+fn a_deeply_nested_campaigns_file_is_refused_and_the_last_good_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let arrays = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+    let json = serde_json::json!({ "campaigns": support::example_campaigns() }).to_string();
+    let cases = [
+        (
+            "campaigns.json",
+            json.clone(),
+            json.replace("\"version\":1", &format!("\"x\":{arrays},\"version\":1")),
+        ),
+        (
+            "campaigns.toml",
+            example_text(),
+            example_text().replace("version = 1\n", &format!("version = 1\nx = {arrays}\n")),
+        ),
+    ];
+    for (name, good, deep) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, good).unwrap();
+        let bidder = Bidder::start_with(Options {
+            campaigns: Some(file.clone()),
+            config: "[campaigns]\nreload_interval_ms = 100\n".into(),
+            ..Options::default()
+        });
+        replace(&file, &deep);
+        assert!(
+            support::eventually(Duration::from_secs(10), || {
+                bidder.metric("tern_state_rejects_total") >= 1.0
+            }),
+            "{name}"
+        );
+        assert_eq!(
+            banner_price(&bidder),
+            Some(2.8),
+            "{name}: the old campaigns keep serving"
+        );
+        assert_eq!(bidder.admin("/ready").status, 200);
+    }
+}
+
+#[test]
 fn a_broken_campaigns_file_stops_the_start_naming_campaign_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("campaigns.json");

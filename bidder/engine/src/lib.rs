@@ -17,6 +17,7 @@
 pub mod budget;
 pub mod campaign;
 pub mod decision;
+pub mod json_depth;
 pub mod money;
 pub mod notice;
 pub mod openrtb;

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::{Campaign, CampaignError};
+use crate::json_depth;
 
 /// The syntax of a campaigns document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +36,13 @@ pub fn parse_campaigns(text: &str, format: FileFormat) -> Result<Vec<Campaign>, 
         reason: message,
     };
     let document: Value = match format {
+        // The toml crate bounds nesting itself (about 80 levels).
         FileFormat::Toml => toml::from_str(text).map_err(|e| syntax(e.to_string()))?,
-        FileFormat::Json => serde_json::from_str(text).map_err(|e| syntax(e.to_string()))?,
+        FileFormat::Json => {
+            json_depth::check(text.as_bytes(), json_depth::MAX_DEPTH)
+                .map_err(|e| syntax(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| syntax(e.to_string()))?
+        }
     };
     let items = match document {
         Value::Array(items) => items,
@@ -138,6 +144,31 @@ mod tests {
         let err =
             parse_campaigns(r#"[{"advertiser_domain":"a.b"}]"#, FileFormat::Json).unwrap_err();
         assert_eq!(err.campaign, "#0");
+    }
+
+    #[test]
+    fn deep_nesting_is_a_syntax_error_not_a_crash() {
+        for levels in [1_000, 100_000, 1_000_000] {
+            let arrays = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            let json = format!(r#"{{"campaigns":[{{"id":"c1","x":{arrays}}}]}}"#);
+            let err = parse_campaigns(&json, FileFormat::Json).unwrap_err();
+            assert_eq!(err.field, "(syntax)", "{levels}");
+            assert!(err.reason.contains("nests deeper than 64 levels"), "{err}");
+            let tomls = [
+                format!("[[campaigns]]\nid = \"c1\"\nx = {arrays}\n"),
+                format!(
+                    "[[campaigns]]\nx = {}1{}\n",
+                    "{a = ".repeat(levels),
+                    "}".repeat(levels)
+                ),
+                format!("[[campaigns]]\n{} = 1\n", vec!["a"; levels].join(".")),
+                format!("[{}]\n", vec!["a"; levels].join(".")),
+            ];
+            for toml in tomls {
+                let err = parse_campaigns(&toml, FileFormat::Toml).unwrap_err();
+                assert_eq!(err.field, "(syntax)", "{levels}: {err}");
+            }
+        }
     }
 
     #[test]

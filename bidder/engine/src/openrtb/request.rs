@@ -10,6 +10,7 @@ use serde::Deserialize;
 use smallvec::SmallVec;
 
 pub use super::raw_json::RawJson;
+use crate::json_depth::{self, TooDeep};
 
 /// Longest request or impression id accepted; ids travel inside billing tokens.
 pub const MAX_ID_BYTES: usize = 256;
@@ -396,6 +397,8 @@ impl<'a> BidRequest<'a> {
         // parsing the checked text then skips sonic-rs's own per-string checks.
         let text = simdutf8::basic::from_utf8(body)
             .map_err(|_| RequestError::Invalid("body is not UTF-8"))?;
+        // Before sonic-rs recurses into it: see `json_depth`.
+        json_depth::check(body, json_depth::MAX_DEPTH).map_err(RequestError::TooDeep)?;
         let json = |e: sonic_rs::Error| RequestError::Json(e.to_string());
         let mut de = sonic_rs::Deserializer::from_str(text);
         BidRequest::deserialize_in_place(&mut de, place).map_err(json)?;
@@ -484,6 +487,9 @@ pub enum RequestError {
     /// The JSON is well-formed but breaks a rule of the spec.
     #[error("invalid bid request: {0}")]
     Invalid(&'static str),
+    /// Arrays and objects nest deeper than any real request does.
+    #[error("malformed bid request: {0}")]
+    TooDeep(TooDeep),
 }
 
 #[cfg(test)]

@@ -191,4 +191,19 @@ mod tests {
         );
         assert!(parse_replies(b"?junk\r\n", 1).is_err());
     }
+
+    #[test]
+    fn deeply_nested_replies_are_a_protocol_error_not_a_crash() {
+        // The redis crate stops at 100 levels; a reply that deep is never ours.
+        for levels in [1_000, 100_000] {
+            for aggregate in ["*1\r\n", "%1\r\n+k\r\n", "~1\r\n"] {
+                let mut reply = aggregate.repeat(levels).into_bytes();
+                reply.extend_from_slice(b":1\r\n");
+                assert!(
+                    parse_replies(&reply, 1).is_err(),
+                    "{levels} of {aggregate:?}"
+                );
+            }
+        }
+    }
 }

@@ -4,6 +4,9 @@
 //! `campaign_id`; numbers are `N`, lists `L`, maps `M`, absent options are left
 //! out. Items are read through `serde_json::Value` into the same deserializer and
 //! validation as a campaigns file, so one model and one set of rules serve both.
+//! DynamoDB refuses items nested past 32 levels, and the conversion here refuses
+//! past `json_depth::MAX_DEPTH` before recursing further, like every document the
+//! bidder reads from outside.
 
 use std::collections::HashMap;
 
@@ -11,6 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue as TableValue;
 use aws_sdk_dynamodbstreams::types::AttributeValue as StreamValue;
 use serde_json::{Map, Number, Value};
 use tern_engine::campaign::{Campaign, CampaignError, parse_campaign};
+use tern_engine::json_depth;
 
 /// The table's partition key attribute (the campaign id).
 pub const KEY_ATTRIBUTE: &str = "campaign_id";
@@ -60,15 +64,36 @@ fn number(text: &str) -> Option<Value> {
 
 macro_rules! attribute_to_json {
     ($name:ident, $ty:ty) => {
-        /// Converts one attribute to JSON; binary attributes have no campaign meaning.
-        fn $name(value: &$ty) -> Result<Value, String> {
+        /// Converts one attribute at nesting level `depth` (the item is level 1) to
+        /// JSON; binary attributes have no campaign meaning. Lists and maps nested
+        /// past `json_depth::MAX_DEPTH` are refused before the recursion goes on.
+        fn $name(value: &$ty, depth: usize) -> Result<Value, String> {
             type V = $ty;
+            let nested = |depth: usize| {
+                let depth = depth + 1;
+                if depth > json_depth::MAX_DEPTH {
+                    Err(format!(
+                        "nested deeper than {} levels",
+                        json_depth::MAX_DEPTH
+                    ))
+                } else {
+                    Ok(depth)
+                }
+            };
             Ok(match value {
                 V::S(s) => Value::String(s.clone()),
                 V::N(n) => number(n).ok_or_else(|| format!("`{n}` is not a number"))?,
                 V::Bool(b) => Value::Bool(*b),
                 V::Null(_) => Value::Null,
-                V::L(items) => Value::Array(items.iter().map($name).collect::<Result<_, _>>()?),
+                V::L(items) => {
+                    let depth = nested(depth)?;
+                    Value::Array(
+                        items
+                            .iter()
+                            .map(|item| $name(item, depth))
+                            .collect::<Result<_, _>>()?,
+                    )
+                }
                 V::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
                 V::Ns(items) => Value::Array(
                     items
@@ -76,11 +101,14 @@ macro_rules! attribute_to_json {
                         .map(|n| number(n).ok_or_else(|| format!("`{n}` is not a number")))
                         .collect::<Result<_, _>>()?,
                 ),
-                V::M(map) => Value::Object(
-                    map.iter()
-                        .map(|(k, v)| Ok((k.clone(), $name(v)?)))
-                        .collect::<Result<Map<_, _>, String>>()?,
-                ),
+                V::M(map) => {
+                    let depth = nested(depth)?;
+                    Value::Object(
+                        map.iter()
+                            .map(|(k, v)| Ok((k.clone(), $name(v, depth)?)))
+                            .collect::<Result<Map<_, _>, String>>()?,
+                    )
+                }
                 _ => return Err("binary and unknown attribute types are not supported".into()),
             })
         }
@@ -94,7 +122,7 @@ attribute_to_json!(stream_value_to_json, StreamValue);
 pub fn from_table_item(item: &HashMap<String, TableValue>) -> Result<ItemDocument, ItemError> {
     let map = item
         .iter()
-        .map(|(k, v)| table_value_to_json(v).map(|v| (k.clone(), v)))
+        .map(|(k, v)| table_value_to_json(v, 1).map(|v| (k.clone(), v)))
         .collect::<Result<Map<_, _>, String>>();
     to_document(
         item_key(item.get(KEY_ATTRIBUTE).and_then(|v| v.as_s().ok())),
@@ -106,7 +134,7 @@ pub fn from_table_item(item: &HashMap<String, TableValue>) -> Result<ItemDocumen
 pub fn from_stream_image(item: &HashMap<String, StreamValue>) -> Result<ItemDocument, ItemError> {
     let map = item
         .iter()
-        .map(|(k, v)| stream_value_to_json(v).map(|v| (k.clone(), v)))
+        .map(|(k, v)| stream_value_to_json(v, 1).map(|v| (k.clone(), v)))
         .collect::<Result<Map<_, _>, String>>();
     to_document(
         item_key(item.get(KEY_ATTRIBUTE).and_then(|v| v.as_s().ok())),
@@ -226,6 +254,29 @@ mod tests {
         assert_eq!(read.document["categories"][0], "IAB1");
         let err = read.campaign().unwrap_err();
         assert_eq!(err.campaign, "c1", "validation names the campaign: {err}");
+    }
+
+    #[test]
+    fn items_nested_past_the_limit_are_refused_not_recursed_into() {
+        let item = |levels: usize| -> HashMap<String, TableValue> {
+            let mut value = TableValue::S("deep".into());
+            for _ in 0..levels {
+                value = TableValue::L(vec![value]);
+            }
+            [
+                (KEY_ATTRIBUTE.to_owned(), TableValue::S("c1".into())),
+                (VERSION_ATTRIBUTE.to_owned(), TableValue::N("1".into())),
+                ("x".to_owned(), value),
+            ]
+            .into_iter()
+            .collect()
+        };
+        // The item is level 1: 63 lists inside it reach the limit of 64.
+        assert!(from_table_item(&item(63)).is_ok());
+        for levels in [64, 1_000] {
+            let err = from_table_item(&item(levels)).unwrap_err();
+            assert!(err.reason.contains("nested deeper than 64 levels"), "{err}");
+        }
     }
 
     #[test]
