@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Deserialize;
+use tern_engine::money::impression_cost;
 
 /// The fields of an event line the report reads.
 #[derive(Debug, Deserialize)]
@@ -90,7 +91,7 @@ impl Report {
             "win" => count_win(line.request_id, line.imp_id),
             "imp" => {
                 totals.impressions += 1;
-                totals.spend_micros += line.win_price_micros.unwrap_or(0).div_ceil(1000);
+                totals.spend_micros += impression_cost(line.win_price_micros.unwrap_or(0));
                 count_win(line.request_id, line.imp_id);
             }
             "click" => totals.clicks += 1,

@@ -3,6 +3,22 @@
 //! Money inside Tern is an integer count of micros (millionths) of a currency unit,
 //! so sums are exact and comparisons cheap. OpenRTB prices are CPM (per thousand
 //! impressions) as JSON floats; they are converted once, at the edges.
+//!
+//! # Rounding: each conversion rounds the way that cannot lose money
+//!
+//! Exchanges compare prices as floats: our price, written as the exact decimal of
+//! its micros, is read back as the float nearest to it, which is
+//! [`to_amount`]`(micros)`. So amounts become micros by comparing *that* float:
+//!
+//! | what | rounds | so that |
+//! | --- | --- | --- |
+//! | a floor (`bidfloor`, a deal's floor), and its conversion to the response currency | up ([`micros_up`]) | a bid at the floor reads back `>=` the floor, converted at the table's rate ([`FxTable::convert_amount`]), as a float |
+//! | a campaign's `base_bid` and `max_cpm`, and their conversion to the response currency | down ([`micros_down`], [`FxTable::convert_down`]) | a bid never reads back above what the advertiser allowed |
+//! | a campaign's budgets | down | spend never passes the budget the advertiser set |
+//! | spend: a clearing price, its conversion to the campaign's currency, and CPM to the cost of one impression | up ([`micros_up`], [`FxTable::convert_up`], [`impression_cost`]) | spend is never under-counted |
+//!
+//! A conversion between currencies converts the float once ([`FxTable::convert_amount`])
+//! and rounds once, in the direction the table above gives.
 
 use std::fmt;
 
@@ -14,13 +30,54 @@ pub type Micros = u64;
 /// Micros in one currency unit.
 pub const MICROS_PER_UNIT: u64 = 1_000_000;
 
-/// Converts a decimal amount (as written in a file or a request) to micros, rounding
-/// to the nearest micro. Negative and non-finite amounts are `None`.
-pub fn to_micros(amount: f64) -> Option<Micros> {
-    if !amount.is_finite() || amount < 0.0 || amount > (u64::MAX / MICROS_PER_UNIT) as f64 {
-        return None;
+/// The largest amount converted to micros: beyond 2^53 micros (about nine billion
+/// units) a float no longer tells one micro from the next.
+const MAX_AMOUNT: f64 = 9_000_000_000.0;
+
+/// The float an exchange reads from the decimal we write for `micros`: the
+/// nearest float to `micros / 10^6` (an IEEE division of two exact values is
+/// correctly rounded, like a decimal parser).
+pub fn to_amount(micros: Micros) -> f64 {
+    micros as f64 / MICROS_PER_UNIT as f64
+}
+
+/// The fewest micros that read back (see [`to_amount`]) as at least `amount`: for
+/// floors and spend. Negative, non-finite and huge amounts are `None`.
+pub fn micros_up(amount: f64) -> Option<Micros> {
+    let mut micros = first_guess(amount)?.ceil();
+    // The guess is off by at most one micro either way (one rounding of a product
+    // below 2^53); step to the exact answer.
+    while micros > 0.0 && (micros - 1.0) / MICROS_PER_UNIT as f64 >= amount {
+        micros -= 1.0;
     }
-    Some((amount * MICROS_PER_UNIT as f64).round() as Micros)
+    while micros / (MICROS_PER_UNIT as f64) < amount {
+        micros += 1.0;
+    }
+    Some(micros as Micros)
+}
+
+/// The most micros that read back (see [`to_amount`]) as at most `amount`: for a
+/// campaign's prices and budgets. Negative, non-finite and huge amounts are `None`.
+pub fn micros_down(amount: f64) -> Option<Micros> {
+    let mut micros = first_guess(amount)?.floor();
+    while (micros + 1.0) / MICROS_PER_UNIT as f64 <= amount {
+        micros += 1.0;
+    }
+    while micros > 0.0 && micros / (MICROS_PER_UNIT as f64) > amount {
+        micros -= 1.0;
+    }
+    Some(micros as Micros)
+}
+
+fn first_guess(amount: f64) -> Option<f64> {
+    (amount.is_finite() && (0.0..=MAX_AMOUNT).contains(&amount))
+        .then(|| amount * MICROS_PER_UNIT as f64)
+}
+
+/// What one impression costs at a CPM price: a thousandth of it, rounded up so
+/// spend is never under-counted.
+pub fn impression_cost(cpm: Micros) -> Micros {
+    cpm.div_ceil(1000)
 }
 
 /// Writes micros as a JSON decimal number with no trailing zeros (`2500000` -> `2.5`).
@@ -80,8 +137,9 @@ impl fmt::Display for Currency {
 
 /// A fixed exchange-rate table: how many units of each currency buy one US dollar.
 ///
-/// Floors are converted rounding up and bids rounding down, so a converted bid never
-/// falls below a floor or rises above a cap because of rounding.
+/// Floors are converted rounding up and a campaign's prices rounding down, so a
+/// converted bid never falls below a floor or rises above a cap because of rounding
+/// (see the module's rounding table).
 #[derive(Debug, Clone)]
 pub struct FxTable {
     units_per_usd: FxHashMap<Currency, f64>,
@@ -114,27 +172,39 @@ impl FxTable {
         self.units_per_usd.contains_key(&currency)
     }
 
-    fn factor(&self, from: Currency, to: Currency) -> Option<f64> {
+    /// Converts an amount as a float: `amount × units_per_usd(to) / units_per_usd(from)`.
+    /// This is the table's definition of a conversion; `None` when a currency is unknown.
+    pub fn convert_amount(&self, amount: f64, from: Currency, to: Currency) -> Option<f64> {
         if from == to {
-            return Some(1.0);
+            return Some(amount);
         }
-        Some(self.units_per_usd.get(&to)? / self.units_per_usd.get(&from)?)
+        Some(amount * self.units_per_usd.get(&to)? / self.units_per_usd.get(&from)?)
     }
 
-    /// Converts rounding down (for bids and caps). `None` when a currency is unknown.
+    /// Converts micros rounding down (a campaign's prices and limits): the most
+    /// micros of `to` that read back as at most the converted amount. `None` when
+    /// a currency is unknown.
     pub fn convert_down(&self, micros: Micros, from: Currency, to: Currency) -> Option<Micros> {
         if from == to {
             return Some(micros);
         }
-        Some((micros as f64 * self.factor(from, to)?).floor() as Micros)
+        micros_down(self.convert_amount(to_amount(micros), from, to)?)
     }
 
-    /// Converts rounding up (for floors). `None` when a currency is unknown.
+    /// Converts micros rounding up (spend): the fewest micros of `to` that read back
+    /// as at least the converted amount. `None` when a currency is unknown.
     pub fn convert_up(&self, micros: Micros, from: Currency, to: Currency) -> Option<Micros> {
         if from == to {
             return Some(micros);
         }
-        Some((micros as f64 * self.factor(from, to)?).ceil() as Micros)
+        micros_up(self.convert_amount(to_amount(micros), from, to)?)
+    }
+
+    /// A floor of `amount` in `from` as micros of `to`, rounded up: a bid of these
+    /// micros reads back as at least the floor converted at this table's rate.
+    /// `None` when a currency is unknown or the amount is not a price.
+    pub fn floor_micros(&self, amount: f64, from: Currency, to: Currency) -> Option<Micros> {
+        micros_up(self.convert_amount(amount, from, to)?)
     }
 }
 
@@ -173,10 +243,41 @@ mod tests {
     }
 
     #[test]
-    fn micros_reject_negative_and_nan() {
-        assert_eq!(to_micros(1.25), Some(1_250_000));
-        assert_eq!(to_micros(-0.01), None);
-        assert_eq!(to_micros(f64::NAN), None);
+    fn amounts_round_up_for_floors_and_spend_and_down_for_limits() {
+        assert_eq!(micros_up(1.25), Some(1_250_000));
+        assert_eq!(micros_down(1.25), Some(1_250_000));
+        // Seven decimals: 2.8 would read back below the floor.
+        assert_eq!(micros_up(2.8000001), Some(2_800_001));
+        assert_eq!(micros_down(2.8000001), Some(2_800_000));
+        assert_eq!(micros_down(2.8000009), Some(2_800_000));
+        assert_eq!(micros_up(4.0 / 0.9), Some(4_444_445));
+        // 0.1 + 0.2 is a float a hair above 0.3, and 0.3 reads back below it.
+        assert_eq!(micros_up(0.1 + 0.2), Some(300_001));
+        assert_eq!(micros_up(0.0), Some(0));
+        assert_eq!(micros_up(1e-9), Some(1));
+        for bad in [-0.01, f64::NAN, f64::INFINITY, 1e12] {
+            assert_eq!(micros_up(bad), None, "{bad}");
+            assert_eq!(micros_down(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rounded_micros_read_back_on_the_right_side() {
+        let mut x = 0.123_456_789_f64;
+        for _ in 0..10_000 {
+            let (up, down) = (micros_up(x).unwrap(), micros_down(x).unwrap());
+            assert!(to_amount(up) >= x && to_amount(up - 1) < x, "{x}");
+            assert!(to_amount(down) <= x && to_amount(down + 1) > x, "{x}");
+            x = (x * 1.618_033_988_7 + 0.000_000_7) % 1000.0;
+        }
+    }
+
+    #[test]
+    fn impressions_cost_a_thousandth_of_the_cpm_rounded_up() {
+        assert_eq!(impression_cost(2_500_000), 2_500);
+        assert_eq!(impression_cost(2_500_001), 2_501);
+        assert_eq!(impression_cost(1), 1);
+        assert_eq!(impression_cost(0), 0);
     }
 
     #[test]
@@ -187,14 +288,15 @@ mod tests {
     }
 
     #[test]
-    fn conversion_rounds_floors_up_and_bids_down() {
+    fn conversion_rounds_floors_and_spend_up_and_bids_down() {
         let eur = Currency::parse("EUR").unwrap();
         let fx = FxTable::new([(eur, 0.9)]).unwrap();
-        // 1 EUR floor = 1.111111.. USD: rounded up so a bid at the floor clears it.
+        // 1 EUR = 1.111111.. USD: spend and floors round up, prices down.
         assert_eq!(
             fx.convert_up(1_000_000, eur, Currency::USD),
             Some(1_111_112)
         );
+        assert_eq!(fx.floor_micros(1.0, eur, Currency::USD), Some(1_111_112));
         assert_eq!(
             fx.convert_down(1_000_000, eur, Currency::USD),
             Some(1_111_111)
@@ -203,8 +305,14 @@ mod tests {
             fx.convert_down(2_000_000, Currency::USD, eur),
             Some(1_800_000)
         );
+        // A floor converts from its float, not from micros rounded first.
+        assert_eq!(
+            fx.floor_micros(0.9000001, eur, Currency::USD),
+            Some(1_000_001)
+        );
         let gbp = Currency::parse("GBP").unwrap();
         assert_eq!(fx.convert_up(1, gbp, Currency::USD), None);
+        assert_eq!(fx.floor_micros(1.0, gbp, Currency::USD), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use tern_engine::money::{Currency, Micros, to_micros};
+use tern_engine::money::{Currency, Micros, impression_cost, micros_up};
 use tern_engine::notice::TokenError;
 use tern_engine::user::UserKey;
 
@@ -121,7 +121,7 @@ impl BidRouter {
         let price = match price_param {
             None => notice.price,
             Some(p) if UNSUBSTITUTED.contains(&p) => notice.price,
-            Some(p) => match p.parse::<f64>().ok().and_then(to_micros) {
+            Some(p) => match p.parse::<f64>().ok().and_then(micros_up) {
                 // We are never billed more than we bid.
                 Some(cleared) => cleared.min(notice.price),
                 None => return malformed(body, "price is not a number"),
@@ -177,7 +177,7 @@ fn debit(
     let Some(cpm) = fx.convert_up(cpm, currency, campaign.currency) else {
         return 0;
     };
-    let cost = cpm.div_ceil(1000);
+    let cost = impression_cost(cpm);
     campaign.spend.record(cost, now_unix_s / 86_400);
     cost
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::{Campaign, Creative};
-use crate::money::{Currency, to_micros};
+use crate::money::{Currency, micros_down};
 
 /// Longest id accepted for campaigns and creatives.
 const MAX_ID_BYTES: usize = 128;
@@ -129,13 +129,23 @@ impl Campaign {
         if Currency::parse(&b.currency).is_none() {
             return Err(("bidding.currency", "must be a three-letter ISO-4217 code"));
         }
-        match to_micros(b.max_cpm) {
+        match micros_down(b.max_cpm) {
             Some(m) if m > 0 => {}
-            _ => return Err(("bidding.max_cpm", "must be a positive number")),
+            _ => {
+                return Err((
+                    "bidding.max_cpm",
+                    "must be a positive number (at least 0.000001)",
+                ));
+            }
         }
-        match to_micros(b.base_bid) {
+        match micros_down(b.base_bid) {
             Some(m) if m > 0 => {}
-            _ => return Err(("bidding.base_bid", "must be a positive number")),
+            _ => {
+                return Err((
+                    "bidding.base_bid",
+                    "must be a positive number (at least 0.000001)",
+                ));
+            }
         }
         if b.base_bid > b.max_cpm {
             return Err(("bidding.base_bid", "must not exceed bidding.max_cpm"));
@@ -145,9 +155,9 @@ impl Campaign {
             ("budget.total", self.budget.total),
         ] {
             if let Some(amount) = amount {
-                match to_micros(amount) {
+                match micros_down(amount) {
                     Some(m) if m > 0 => {}
-                    _ => return Err((field, "must be a positive number")),
+                    _ => return Err((field, "must be a positive number (at least 0.000001)")),
                 }
             }
         }
@@ -328,7 +338,7 @@ mod tests {
         c.bidding.max_cpm = f64::NAN;
         assert_eq!(
             c.validate().unwrap_err().to_string(),
-            "campaign `c1`: field `bidding.max_cpm`: must be a positive number"
+            "campaign `c1`: field `bidding.max_cpm`: must be a positive number (at least 0.000001)"
         );
     }
 }

@@ -11,8 +11,7 @@
 //! lists ordered by what each campaign bids before floors, a list is left as soon
 //! as its next candidate cannot beat that bid.
 
-use crate::money::to_micros;
-use crate::money::{Currency, FxTable, Micros};
+use crate::money::{Currency, FxTable, Micros, impression_cost};
 use crate::openrtb::request::{BidRequest, Deal, Imp, Str};
 use crate::snapshot::{BidSize, BidTerms, CompiledCampaign, Snapshot};
 
@@ -302,14 +301,15 @@ impl<'f> Pricing<'f> {
         let ceiling = (key_usd as f64 + 1.0) * self.units_per_usd * (1.0 + 1e-9) + 1.0;
         ceiling > best as f64
     }
-    /// A floor in the response currency, rounded up.
+    /// A floor in the response currency, rounded up: a bid of it reads back, as the
+    /// exchange reads our price, at least the floor (see `money`).
     fn floor(&self, amount: f64, currency: Option<&Str<'_>>) -> Result<Micros, NoBidReason> {
         let from = match currency {
             None => Currency::USD,
             Some(code) => Currency::parse(code).ok_or(NoBidReason::Currency)?,
         };
-        to_micros(amount)
-            .and_then(|f| self.fx.convert_up(f, from, self.currency))
+        self.fx
+            .floor_micros(amount, from, self.currency)
             .ok_or(NoBidReason::Currency)
     }
 
@@ -451,11 +451,12 @@ fn price(
         _ => imp_floor?,
     };
     let price = pricing.bid_over(terms, floor)?;
-    let cost = pricing
-        .fx
-        .convert_up(price, pricing.currency, campaign.currency)
-        .ok_or(NoBidReason::Currency)?
-        .div_ceil(1000);
+    let cost = impression_cost(
+        pricing
+            .fx
+            .convert_up(price, pricing.currency, campaign.currency)
+            .ok_or(NoBidReason::Currency)?,
+    );
     if !campaign.spend.allows(cost, &campaign.budget, pricing.day) {
         return Err(NoBidReason::Budget);
     }

@@ -7,7 +7,7 @@ use rustc_hash::FxHashSet;
 
 use crate::budget::{BudgetLimits, SpendCounter};
 use crate::campaign::{Campaign, CampaignError, FrequencyCap};
-use crate::money::{Currency, FxTable, Micros, to_micros};
+use crate::money::{Currency, FxTable, Micros, micros_down};
 use crate::openrtb::request::{BidRequest, Imp};
 
 /// What kind of slot a creative fills, with what it needs to fit.
@@ -149,8 +149,12 @@ impl CompiledCampaign {
         let currency = Currency::parse(&campaign.bidding.currency)
             .filter(|c| fx.knows(*c))
             .ok_or_else(|| fail("bidding.currency", "not in the bidder's FX table"))?;
+        // Rounded down: a bid never passes what the advertiser allowed, nor spend
+        // the budget (see `money`).
         let micros = |field: &str, amount: f64| {
-            to_micros(amount).ok_or_else(|| fail(field, "must be a positive number"))
+            micros_down(amount)
+                .filter(|m| *m > 0)
+                .ok_or_else(|| fail(field, "must be at least 0.000001"))
         };
         let budget = BudgetLimits {
             daily: campaign
