@@ -220,7 +220,8 @@ fn caps_follow_a_slot_while_it_migrates_between_nodes() {
     impression(&bidder, "migrant", 1);
     let (owner, key) = (0..3)
         .find_map(|i| {
-            counter_keys(&cluster.nodes[i], "capped")
+            cluster.nodes[i]
+                .cap_counter_keys("capped")
                 .pop()
                 .map(|k| (i, k))
         })
@@ -310,26 +311,9 @@ fn forged_expired_and_replayed_notices_do_not_count() {
 
 /// The one counter key in Redis for `campaign`.
 fn counter_key(redis: &RedisServer, campaign: &str) -> String {
-    let matching = counter_keys(redis, campaign);
+    let matching = redis.cap_counter_keys(campaign);
     assert_eq!(matching.len(), 1, "{matching:?}");
     matching[0].clone()
-}
-
-/// The counter keys of `campaign` in `redis`.
-fn counter_keys(redis: &RedisServer, campaign: &str) -> Vec<String> {
-    let keys = match redis.command(&["KEYS", "fc:*"]) {
-        redis::Value::Array(keys) => keys,
-        other => panic!("{other:?}"),
-    };
-    let names: Vec<String> = keys
-        .iter()
-        .map(|k| match k {
-            redis::Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
-    let suffix = format!("}}:{campaign}");
-    names.into_iter().filter(|k| k.ends_with(&suffix)).collect()
 }
 
 #[test]

@@ -6,17 +6,14 @@
 
 use std::time::Instant;
 
-use tern_engine::money::{Currency, Micros, impression_cost, micros_up};
-use tern_engine::notice::TokenError;
+use tern_engine::money::{Currency, Micros, impression_cost};
+use tern_engine::notice::{PriceSource, TokenError, clearing_price};
 use tern_engine::user::UserKey;
 
 use super::{BidRouter, non_empty, now_ms, text, unix_now_s};
 use crate::events::{Event, EventKind};
 use crate::http::{Reply, Request};
 use crate::metrics::NoticeOutcome;
-
-/// The price macro as sent when an exchange did not substitute it.
-const UNSUBSTITUTED: [&str; 2] = ["${AUCTION_PRICE}", "%24%7BAUCTION_PRICE%7D"];
 
 /// Which notice endpoint was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,15 +115,9 @@ impl BidRouter {
             }
             Err(TokenError::Malformed) => return malformed(body, "malformed notice token"),
         };
-        let price = match price_param {
-            None => notice.price,
-            Some(p) if UNSUBSTITUTED.contains(&p) => notice.price,
-            Some(p) => match p.parse::<f64>().ok().and_then(micros_up) {
-                // We are never billed more than we bid.
-                Some(cleared) => cleared.min(notice.price),
-                None => return malformed(body, "price is not a number"),
-            },
-        };
+        // A genuine token means a served impression: one whose price cannot be read
+        // is still counted, at our bid (the most the exchange may charge).
+        let price = clearing_price(price_param, notice.price);
         if !api.dedup[kind as usize].first_time(&notice.id(), notice.issued_at_s) {
             let reply = text(body, 200, "already counted");
             return (NoticeOutcome::Duplicate, reply, None);
@@ -139,19 +130,27 @@ impl BidRouter {
             campaign_id: Some(notice.campaign_id),
             creative_id: Some(notice.creative_id),
             bid_price_micros: Some(notice.price),
-            win_price_micros: (kind != NoticeKind::Click).then_some(price),
+            win_price_micros: (kind != NoticeKind::Click).then_some(price.cpm),
+            win_price_source: (kind != NoticeKind::Click).then_some(price.source.as_str()),
             currency: Some(notice.currency),
             exchange: non_empty(notice.exchange),
             instance: self.events.instance(),
             core: self.events.core(),
             ..Event::default()
         });
+        let accepted = match (kind, price.source) {
+            (NoticeKind::Click, _) | (_, PriceSource::Exchange) => NoticeOutcome::Accepted,
+            (_, PriceSource::Capped) => NoticeOutcome::PriceCapped,
+            (_, PriceSource::Bid) => NoticeOutcome::PriceUnreadable,
+        };
         if kind != NoticeKind::Impression {
-            return (NoticeOutcome::Accepted, text(body, 200, "ok"), None);
+            return (accepted, text(body, 200, "ok"), None);
         }
         let snapshot = api.state.snapshot();
         let campaign = snapshot.campaign(notice.campaign_id);
-        let debited = campaign.map_or(0, |c| debit(snapshot.fx(), c, price, notice.currency, now));
+        let debited = campaign.map_or(0, |c| {
+            debit(snapshot.fx(), c, price.cpm, notice.currency, now)
+        });
         self.metrics.spend_micros.add(debited);
         let impression = match (campaign.and_then(|c| c.frequency_cap), notice.user) {
             (Some(cap), Some(user)) => Some(CapImpression {
@@ -161,7 +160,7 @@ impl BidRouter {
             }),
             _ => None,
         };
-        (NoticeOutcome::Accepted, text(body, 200, "ok"), impression)
+        (accepted, text(body, 200, "ok"), impression)
     }
 }
 

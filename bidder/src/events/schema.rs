@@ -11,7 +11,7 @@ use tern_engine::money::{Currency, Micros};
 pub const VERSION: u8 = 1;
 
 /// Every field, in order, with its Hive (Glue/Athena) type.
-pub const FIELDS: [(&str, &str); 18] = [
+pub const FIELDS: [(&str, &str); 19] = [
     ("v", "int"),
     ("type", "string"),
     ("ts_ms", "bigint"),
@@ -21,6 +21,7 @@ pub const FIELDS: [(&str, &str); 18] = [
     ("creative_id", "string"),
     ("bid_price_micros", "bigint"),
     ("win_price_micros", "bigint"),
+    ("win_price_source", "string"),
     ("currency", "string"),
     ("exchange", "string"),
     ("publisher_id", "string"),
@@ -77,8 +78,12 @@ pub struct Event<'a> {
     pub creative_id: Option<&'a str>,
     /// Our bid, CPM in micros of `currency`.
     pub bid_price_micros: Option<Micros>,
-    /// The clearing price from the exchange, CPM in micros of `currency`.
+    /// The price a win or billing notice settled at, CPM in micros of `currency`.
     pub win_price_micros: Option<Micros>,
+    /// Where `win_price_micros` came from: `exchange` (the clearing price the
+    /// exchange sent), `capped` (it was above our bid: the bid) or `bid` (no
+    /// readable price: the bid, the most the exchange may charge).
+    pub win_price_source: Option<&'static str>,
     /// Currency of the prices.
     pub currency: Option<Currency>,
     /// Supply partner (the path segment after `/openrtb2/bid/`).
@@ -113,6 +118,7 @@ impl Event<'_> {
         text(out, "creative_id", self.creative_id);
         number(out, "bid_price_micros", self.bid_price_micros);
         number(out, "win_price_micros", self.win_price_micros);
+        text(out, "win_price_source", self.win_price_source);
         text(
             out,
             "currency",
@@ -157,6 +163,7 @@ mod tests {
             creative_id: Some("cr"),
             bid_price_micros: Some(2_500_000),
             win_price_micros: Some(2_000_000),
+            win_price_source: Some("exchange"),
             currency: Currency::parse("USD"),
             exchange: Some("x"),
             publisher_id: Some("p"),

@@ -25,21 +25,28 @@ pub(crate) const STATUSES: [u16; 13] = [
 /// What became of a billing notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NoticeOutcome {
-    /// Counted and debited.
+    /// Counted (and, for an impression, debited) at the exchange's price.
     Accepted,
+    /// Counted at our bid: the exchange's price was above it.
+    PriceCapped,
+    /// Counted at our bid: the price could not be read (absent, empty, the macro
+    /// unsubstituted, encrypted, not a number).
+    PriceUnreadable,
     /// Seen before; not counted again.
     Duplicate,
     /// Signature does not match.
     Forged,
     /// Too old (or from the future).
     Expired,
-    /// Not a token, or a bad price.
+    /// Not a token.
     Malformed,
 }
 
 impl NoticeOutcome {
-    pub(crate) const ALL: [NoticeOutcome; 5] = [
+    pub(crate) const ALL: [NoticeOutcome; 7] = [
         NoticeOutcome::Accepted,
+        NoticeOutcome::PriceCapped,
+        NoticeOutcome::PriceUnreadable,
         NoticeOutcome::Duplicate,
         NoticeOutcome::Forged,
         NoticeOutcome::Expired,
@@ -49,6 +56,8 @@ impl NoticeOutcome {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             NoticeOutcome::Accepted => "accepted",
+            NoticeOutcome::PriceCapped => "price_capped",
+            NoticeOutcome::PriceUnreadable => "price_unreadable",
             NoticeOutcome::Duplicate => "duplicate",
             NoticeOutcome::Forged => "forged",
             NoticeOutcome::Expired => "expired",

@@ -186,6 +186,22 @@ impl RedisServer {
         }
     }
 
+    /// The frequency-cap counter keys of `campaign` (`fc:{<user>}:<campaign>`).
+    pub fn cap_counter_keys(&self, campaign: &str) -> Vec<String> {
+        let keys = match self.command(&["KEYS", "fc:*"]) {
+            redis::Value::Array(keys) => keys,
+            other => panic!("{other:?}"),
+        };
+        let suffix = format!("}}:{campaign}");
+        keys.iter()
+            .map(|k| match k {
+                redis::Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+                other => panic!("{other:?}"),
+            })
+            .filter(|k| k.ends_with(&suffix))
+            .collect()
+    }
+
     /// How many times `command` (e.g. `mget`) ran, from `INFO commandstats`.
     pub fn calls(&self, command: &str) -> u64 {
         let text = match self.command(&["INFO", "commandstats"]) {

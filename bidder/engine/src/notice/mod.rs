@@ -6,6 +6,7 @@
 //! bidder checks the signature and age, counts the notice once, and debits spend.
 
 mod dedup;
+mod price;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,6 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 pub use dedup::NoticeDedup;
+pub use price::{ClearingPrice, PriceSource, clearing_price};
 
 use crate::money::{Currency, Micros};
 use crate::user::UserKey;
