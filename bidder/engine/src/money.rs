@@ -71,7 +71,7 @@ pub fn micros_down(amount: f64) -> Option<Micros> {
 
 fn first_guess(amount: f64) -> Option<f64> {
     (amount.is_finite() && (0.0..=MAX_AMOUNT).contains(&amount))
-        .then(|| amount * MICROS_PER_UNIT as f64)
+        .then_some(amount * MICROS_PER_UNIT as f64)
 }
 
 /// What one impression costs at a CPM price: a thousandth of it, rounded up so
