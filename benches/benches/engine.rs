@@ -10,6 +10,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tern_benches::corpus;
 use tern_benches::engine::{BENCH_NOW_UNIX_S, Engine, Parser};
+use tern_engine::decision::Auction;
 
 fn whole_engine(c: &mut Criterion) {
     let engine = Engine::new(&corpus::campaigns(1_000, 1));
@@ -21,7 +22,7 @@ fn whole_engine(c: &mut Criterion) {
         ("serde_json", Parser::SerdeJson),
     ] {
         group.bench_function(format!("1k-campaigns/{name}"), |b| {
-            let mut bids = Vec::with_capacity(8);
+            let mut auction = Auction::default();
             let mut out = Vec::with_capacity(8192);
             let mut i = 0;
             b.iter(|| {
@@ -31,7 +32,7 @@ fn whole_engine(c: &mut Criterion) {
                     parser,
                     black_box(&samples[i].body),
                     BENCH_NOW_UNIX_S,
-                    &mut bids,
+                    &mut auction,
                     &mut out,
                 );
                 black_box((outcome, out.len()))

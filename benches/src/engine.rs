@@ -1,13 +1,14 @@
 //! The engine path a bid takes inside a server, without the server: bytes in, bytes
-//! out. The same steps as the bidder's `POST /openrtb2/bid` handler (parse, decide,
-//! write the response with a signed billing URL), so the micro-benchmarks, the
-//! allocation count and the tokio baseline all measure the code the bidder runs.
+//! out. The same steps as the bidder's `POST /openrtb2/bid` handler (parse, the
+//! decision's three steps with frequency-cap queries answered, write the response
+//! with a signed billing URL), so the micro-benchmarks, the allocation count and the
+//! tokio baseline all measure the code the bidder runs.
 
 use std::sync::Arc;
 
 use tern_engine::budget::BudgetLedger;
 use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
-use tern_engine::decision::{BidContext, Decision, ImpBid, decide};
+use tern_engine::decision::{Auction, BidContext, NoBidReason};
 use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
 use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
@@ -81,14 +82,14 @@ impl Engine {
     }
 
     /// Answers one request body: parses it with `parser`, decides, and on a bid
-    /// appends the JSON response to `out` (which the caller clears). `bids` is
+    /// appends the JSON response to `out` (which the caller clears). `auction` is
     /// scratch space reused across calls, as the bidder reuses it per core.
     pub fn handle(
         &self,
         parser: Parser,
         body: &[u8],
         now_unix_s: u64,
-        bids: &mut Vec<ImpBid>,
+        auction: &mut Auction,
         out: &mut Vec<u8>,
     ) -> Outcome {
         let mut request = BidRequest::default();
@@ -99,7 +100,25 @@ impl Engine {
         if !parsed {
             return Outcome::Invalid;
         }
-        self.answer(&request, now_unix_s, bids, out)
+        self.answer(&request, now_unix_s, auction, out)
+    }
+
+    /// The decision, as the bidder makes it with its embedded default cap store
+    /// for users it has not shown ads yet: every capped campaign the auction asks
+    /// about is under its cap. The bids are left in `auction`.
+    pub fn decide(
+        &self,
+        request: &BidRequest<'_>,
+        now_unix_s: u64,
+        auction: &mut Auction,
+    ) -> Result<Currency, NoBidReason> {
+        let ctx = BidContext {
+            seat: &self.seat,
+            now_unix_s,
+        };
+        auction.decide(&self.snapshot, request, &ctx, |queries, counts| {
+            counts.extend(queries.iter().map(|_| 0));
+        })
     }
 
     /// Decides and writes the answer for a parsed request.
@@ -107,21 +126,16 @@ impl Engine {
         &self,
         request: &BidRequest<'_>,
         now_unix_s: u64,
-        bids: &mut Vec<ImpBid>,
+        auction: &mut Auction,
         out: &mut Vec<u8>,
     ) -> Outcome {
-        let ctx = BidContext {
-            seat: &self.seat,
-            now_unix_s,
-        };
-        let currency = match decide(&self.snapshot, request, &ctx, bids) {
-            Decision::NoBid(_) => return Outcome::NoBid,
-            Decision::Bid(currency) => currency,
+        let Ok(currency) = self.decide(request, now_unix_s, auction) else {
+            return Outcome::NoBid;
         };
         let parts = ResponseParts {
             request,
             snapshot: &self.snapshot,
-            bids,
+            bids: auction.bids(),
             currency,
             seat: &self.seat,
             billing: Some(BillingUrl {

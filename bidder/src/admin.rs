@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::bid_api::unix_now_s;
 use crate::http::{Method, Reply, Request, Router};
 use crate::metrics::render::StateGauges;
 use crate::metrics::{MetricsRegistry, render};
 use crate::server::RunningListener;
 use crate::state::BidderState;
+use tern_engine::clock;
 
 /// Answers the admin endpoints.
 pub(crate) struct AdminRouter {
@@ -64,7 +64,7 @@ impl AdminRouter {
     }
 
     fn metrics(&self, body: &mut Vec<u8>) -> Reply {
-        let now = unix_now_s();
+        let now = clock::now_unix_s();
         let merged = self.registry.merge(now);
         let summary = self.state.summary(now);
         let gauges = StateGauges {
@@ -86,7 +86,7 @@ impl AdminRouter {
     }
 
     fn state_document(&self, body: &mut Vec<u8>) -> Reply {
-        let summary = self.state.summary(unix_now_s());
+        let summary = self.state.summary(clock::now_unix_s());
         let (io_uring_workers, epoll_workers) = (self.drivers)();
         let document = StateDocument {
             ready: summary.ready,

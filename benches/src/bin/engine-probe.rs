@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tern_benches::alloc_count::{self, CountingAllocator};
 use tern_benches::corpus::{self, Sample};
 use tern_benches::engine::{BENCH_NOW_UNIX_S, Engine, Outcome, Parser};
-use tern_engine::decision::{BidContext, decide};
+use tern_engine::decision::Auction;
 use tern_engine::openrtb::BidRequest;
 
 #[global_allocator]
@@ -43,11 +43,17 @@ fn main() -> anyhow::Result<()> {
     let engine = Engine::new(&corpus::campaigns(1_000, 1));
     let samples = corpus::requests(200, 1, corpus::deal_pool(1_000));
     if let Some(count) = cli.requests {
-        let (mut bids, mut out) = (Vec::with_capacity(8), Vec::with_capacity(16 * 1024));
+        let (mut auction, mut out) = (Auction::default(), Vec::with_capacity(16 * 1024));
         for n in 0..count {
             out.clear();
             let body = &samples[n as usize % samples.len()].body;
-            engine.handle(Parser::Sonic, body, BENCH_NOW_UNIX_S, &mut bids, &mut out);
+            engine.handle(
+                Parser::Sonic,
+                body,
+                BENCH_NOW_UNIX_S,
+                &mut auction,
+                &mut out,
+            );
         }
         return Ok(());
     }
@@ -91,14 +97,14 @@ fn main() -> anyhow::Result<()> {
 
 fn outcomes(engine: &Engine, samples: &[Sample]) -> Value {
     let (mut bid, mut no_bid, mut invalid) = (0, 0, 0);
-    let (mut bids, mut out) = (Vec::new(), Vec::new());
+    let (mut auction, mut out) = (Auction::default(), Vec::new());
     for s in samples {
         out.clear();
         match engine.handle(
             Parser::Sonic,
             &s.body,
             BENCH_NOW_UNIX_S,
-            &mut bids,
+            &mut auction,
             &mut out,
         ) {
             Outcome::Bid => bid += 1,
@@ -111,7 +117,7 @@ fn outcomes(engine: &Engine, samples: &[Sample]) -> Value {
 
 /// Allocations per request by step, after two warm-up passes (buffers grown).
 fn allocations(engine: &Engine, samples: &[Sample]) -> Value {
-    let mut bids = Vec::with_capacity(8);
+    let mut auction = Auction::default();
     let mut out = Vec::with_capacity(16 * 1024);
     for _ in 0..2 {
         for s in samples {
@@ -120,22 +126,19 @@ fn allocations(engine: &Engine, samples: &[Sample]) -> Value {
                 Parser::Sonic,
                 &s.body,
                 BENCH_NOW_UNIX_S,
-                &mut bids,
+                &mut auction,
                 &mut out,
             );
         }
     }
-    let ctx = BidContext {
-        seat: "tern",
-        now_unix_s: BENCH_NOW_UNIX_S,
-    };
     let (mut parse, mut decided, mut whole, mut serde) = (0u64, 0u64, 0u64, 0u64);
     let mut max_whole = 0u64;
     for s in samples {
         let (request, a) = alloc_count::measure(|| BidRequest::parse(&s.body));
         parse += a.count;
         let request = request.expect("corpus parses");
-        let (_, a) = alloc_count::measure(|| decide(engine.snapshot(), &request, &ctx, &mut bids));
+        let (_, a) =
+            alloc_count::measure(|| engine.decide(&request, BENCH_NOW_UNIX_S, &mut auction));
         decided += a.count;
         drop(request);
         let (_, a) = alloc_count::measure(|| {
@@ -144,7 +147,7 @@ fn allocations(engine: &Engine, samples: &[Sample]) -> Value {
                 Parser::Sonic,
                 &s.body,
                 BENCH_NOW_UNIX_S,
-                &mut bids,
+                &mut auction,
                 &mut out,
             )
         });
@@ -156,7 +159,7 @@ fn allocations(engine: &Engine, samples: &[Sample]) -> Value {
                 Parser::SerdeJson,
                 &s.body,
                 BENCH_NOW_UNIX_S,
-                &mut bids,
+                &mut auction,
                 &mut out,
             )
         });
@@ -176,7 +179,7 @@ fn allocations(engine: &Engine, samples: &[Sample]) -> Value {
 
 fn latency(engine: &Engine, samples: &[Sample], window: Duration) -> Value {
     let mut hist = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("valid bounds");
-    let mut bids = Vec::with_capacity(8);
+    let mut auction = Auction::default();
     let mut out = Vec::with_capacity(16 * 1024);
     let started = Instant::now();
     let mut i = 0;
@@ -189,7 +192,7 @@ fn latency(engine: &Engine, samples: &[Sample], window: Duration) -> Value {
                 Parser::Sonic,
                 std::hint::black_box(&samples[i].body),
                 BENCH_NOW_UNIX_S,
-                &mut bids,
+                &mut auction,
                 &mut out,
             );
             std::hint::black_box((outcome, out.len()));
@@ -208,7 +211,7 @@ fn latency(engine: &Engine, samples: &[Sample], window: Duration) -> Value {
 }
 
 fn throughput_rps(engine: &Engine, samples: &[Sample], parser: Parser, window: Duration) -> f64 {
-    let mut bids = Vec::with_capacity(8);
+    let mut auction = Auction::default();
     let mut out = Vec::with_capacity(16 * 1024);
     let started = Instant::now();
     let mut done = 0u64;
@@ -221,7 +224,7 @@ fn throughput_rps(engine: &Engine, samples: &[Sample], parser: Parser, window: D
                 parser,
                 std::hint::black_box(&samples[i].body),
                 BENCH_NOW_UNIX_S,
-                &mut bids,
+                &mut auction,
                 &mut out,
             );
             std::hint::black_box((outcome, out.len()));

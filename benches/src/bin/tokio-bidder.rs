@@ -10,7 +10,6 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -23,6 +22,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tern_benches::engine::{Engine, Outcome, Parser as JsonParser};
 use tern_engine::campaign::FileFormat;
+use tern_engine::decision::Auction;
 
 /// The Tern engine behind tokio + hyper + serde_json.
 #[derive(Debug, Parser)]
@@ -88,16 +88,14 @@ async fn bid(
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Ok(status(StatusCode::BAD_REQUEST)),
     };
-    let now_unix_s = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let mut bids = Vec::new();
+    let now_unix_s = tern_engine::clock::now_unix_s();
+    let mut auction = Auction::default();
     let mut out = Vec::new();
     let response = match engine.handle(
         JsonParser::SerdeJson,
         &body,
         now_unix_s,
-        &mut bids,
+        &mut auction,
         &mut out,
     ) {
         Outcome::Bid => Response::builder()

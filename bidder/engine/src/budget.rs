@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
 
-use crate::money::Micros;
+use crate::clock;
+use crate::money::{Currency, FxTable, Micros, impression_cost};
 
 /// Bits of the packed daily word that hold the spend; the rest hold the day number.
 const SPEND_BITS: u32 = 44;
@@ -73,6 +74,38 @@ impl SpendCounter {
             limit.is_none_or(|limit| spent.saturating_add(amount) <= limit)
         };
         fits(limits.total, self.spent_total()) && fits(limits.daily, self.spent_on(day))
+    }
+}
+
+/// What one impression at `cpm` (micros of `from`) costs in micros of `to`, the
+/// campaign's currency: converted and divided by a thousand, both rounding up, so
+/// spend is never under-counted. `None` when the table does not know a currency.
+pub fn impression_cost_in(
+    fx: &FxTable,
+    cpm: Micros,
+    from: Currency,
+    to: Currency,
+) -> Option<Micros> {
+    fx.convert_up(cpm, from, to).map(impression_cost)
+}
+
+impl SpendCounter {
+    /// Debits one billed impression at `cpm` (micros of `currency`) to a campaign
+    /// priced in `campaign_currency`, on the budget day of `now_unix_s`. Returns the
+    /// micros debited (0 when the table does not know a currency).
+    pub fn debit_impression(
+        &self,
+        fx: &FxTable,
+        cpm: Micros,
+        currency: Currency,
+        campaign_currency: Currency,
+        now_unix_s: u64,
+    ) -> Micros {
+        let Some(cost) = impression_cost_in(fx, cpm, currency, campaign_currency) else {
+            return 0;
+        };
+        self.record(cost, clock::budget_day(now_unix_s));
+        cost
     }
 }
 

@@ -6,9 +6,9 @@
 //!
 //! The path of one request through this crate:
 //! 1. [`openrtb::BidRequest::parse`] borrows a request out of the body bytes.
-//! 2. [`decision::decide`] matches it against a [`snapshot::Snapshot`] (campaigns
-//!    compiled from the [`campaign`] model and indexed) and picks one bid per
-//!    impression.
+//! 2. A [`decision::Auction`] matches it against a [`snapshot::Snapshot`]
+//!    (campaigns compiled from the [`campaign`] model and indexed), asks for the
+//!    frequency caps that can change the outcome, and picks one bid per impression.
 //! 3. [`openrtb::write_bid_response`] writes the answer, with signed billing
 //!    notices from [`notice`].
 //!
@@ -16,6 +16,7 @@
 
 pub mod budget;
 pub mod campaign;
+pub mod clock;
 pub mod decision;
 pub mod json_depth;
 pub mod money;

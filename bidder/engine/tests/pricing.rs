@@ -10,7 +10,7 @@ use tern_engine::budget::BudgetLedger;
 use tern_engine::campaign::{
     BannerSpec, Bidding, Budget, Campaign, CampaignStatus, Creative, Targeting,
 };
-use tern_engine::decision::{BidContext, Decision, decide};
+use tern_engine::decision::{Auction, BidContext};
 use tern_engine::money::{Currency, FxTable, micros_down, to_amount};
 use tern_engine::openrtb::{BidRequest, ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
@@ -75,8 +75,11 @@ fn answered_price(
         seat: "tern",
         now_unix_s: 1_700_000_000,
     };
-    let mut bids = Vec::new();
-    let Decision::Bid(answered_in) = decide(snapshot, &request, &ctx, &mut bids) else {
+    let mut auction = Auction::default();
+    let nobody_capped = |queries: &[u32], counts: &mut Vec<u32>| {
+        counts.extend(queries.iter().map(|_| 0));
+    };
+    let Ok(answered_in) = auction.decide(snapshot, &request, &ctx, nobody_capped) else {
         return None;
     };
     assert_eq!(answered_in.as_str(), currency);
@@ -86,7 +89,7 @@ fn answered_price(
         &ResponseParts {
             request: &request,
             snapshot,
-            bids: &bids,
+            bids: auction.bids(),
             currency: answered_in,
             seat: "tern",
             billing: None,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use tern_engine::budget::BudgetLedger;
 use tern_engine::campaign::{FileFormat, parse_campaigns};
-use tern_engine::decision::{BidContext, Decision, decide};
+use tern_engine::decision::{Auction, BidContext};
 use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
 use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
@@ -41,14 +41,17 @@ fn run_engine(snapshot: &Snapshot, body: &[u8]) {
         seat: "tern",
         now_unix_s: 1_700_000_000,
     };
-    let mut bids = Vec::new();
-    if let Decision::Bid(currency) = decide(snapshot, &request, &ctx, &mut bids) {
+    let mut auction = Auction::default();
+    let nobody_capped = |queries: &[u32], counts: &mut Vec<u32>| {
+        counts.extend(queries.iter().map(|_| 0));
+    };
+    if let Ok(currency) = auction.decide(snapshot, &request, &ctx, nobody_capped) {
         let signer = NoticeSigner::new(b"0123456789abcdef");
         let mut out = Vec::new();
         let parts = ResponseParts {
             request: &request,
             snapshot,
-            bids: &bids,
+            bids: auction.bids(),
             currency,
             seat: "tern",
             billing: Some(BillingUrl {
@@ -146,10 +149,11 @@ fn every_sample_parses_and_bids() {
             seat: "tern",
             now_unix_s: 1_700_000_000,
         };
-        let mut bids = Vec::new();
-        let decision = decide(snapshot, &request, &ctx, &mut bids);
+        let decision = Auction::default().decide(snapshot, &request, &ctx, |queries, counts| {
+            counts.extend(queries.iter().map(|_| 0));
+        });
         assert!(
-            matches!(decision, Decision::Bid(_)),
+            decision.is_ok(),
             "{}: {decision:?}",
             request.id.as_ref() as &str
         );

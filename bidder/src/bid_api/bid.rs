@@ -3,25 +3,22 @@
 
 use std::time::{Duration, Instant};
 
-use smallvec::SmallVec;
-use tern_engine::decision::{BidContext, ImpBid, NoBidReason, decide_eligible, pick_best};
+use tern_engine::clock;
+use tern_engine::decision::{Auction, BidContext, CapOutcome, ImpBid, NoBidReason};
 use tern_engine::money::Currency;
 use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 
-use super::{BidRouter, non_empty, now_ms, text, unix_now_s};
+use super::{BidRouter, non_empty, text};
 use crate::config::CapPolicy;
 use crate::events::{Event, EventKind};
-use crate::freq_cap::{CapError, CapQuery};
+use crate::freq_cap::CapError;
 use crate::http::{Reply, Request};
 use crate::metrics::CapCheck;
 
 /// Longest parse error echoed back to the client.
 const MAX_REASON_BYTES: usize = 200;
-
-/// Campaign positions, for the few capped candidates of one request.
-type Positions = SmallVec<[u32; 8]>;
 
 /// What a bid response is written from.
 struct Answer<'r, 'a> {
@@ -63,51 +60,52 @@ impl BidRouter {
             return no_bid(NoBidReason::Deadline);
         }
         let snapshot = api.state.snapshot();
-        let now_unix_s = unix_now_s();
+        let now_unix_s = clock::now_unix_s();
         let ctx = BidContext {
             seat: &api.seat,
             now_unix_s,
         };
-        let mut eligible = self.take_list();
-        let currency = match decide_eligible(&snapshot, &request, &ctx, &mut eligible) {
+        let mut auction = self.take_auction();
+        let currency = match auction.run(&snapshot, &request, &ctx) {
             Ok(currency) => currency,
             Err(reason) => {
-                self.give_back(eligible);
+                self.give_back(auction);
                 return no_bid(reason);
             }
         };
         let user = UserKey::from_request(&request);
-        let mut bids = self.take_list();
-        let capped = capped_candidates(&snapshot, &eligible);
-        // Without capped candidates there is no wait and the lock-free guard serves.
-        // With them, the snapshot is held as an `Arc` across the wait: a swap meanwhile
+        // Without cap queries there is no wait and the lock-free guard serves. With
+        // them, the snapshot is held as an `Arc` across the wait: a swap meanwhile
         // must not free the campaigns the bids point at.
         let (guard, held);
-        let (snapshot, capped_out): (&Snapshot, Positions) = if capped.is_empty() {
+        let snapshot: &Snapshot = if auction.cap_queries().is_empty() {
             guard = snapshot;
-            (&guard, Positions::new())
+            auction.finish(&guard, CapOutcome::IgnoreCaps);
+            &guard
         } else {
             held = arc_swap::Guard::into_inner(snapshot);
-            let out = self
-                .capped_out(&held, capped, user.as_ref(), deadline)
+            let outcome = self
+                .check_caps(&held, &mut auction, user.as_ref(), deadline)
                 .await;
-            (&held, out)
+            auction.finish(&held, outcome);
+            if outcome == CapOutcome::Counted {
+                self.metrics.capped.add(auction.capped_out() as u64);
+            }
+            &held
         };
-        pick_best(&eligible, |b| !capped_out.contains(&b.campaign), &mut bids);
         let answer = Answer {
             request: &request,
             exchange,
             received_at: req.received_at,
             snapshot,
-            bids: &bids,
+            bids: auction.bids(),
             currency,
             user,
             now_unix_s,
             deadline,
         };
         let reply = self.answer(&answer, body);
-        self.give_back(eligible);
-        self.give_back(bids);
+        self.give_back(auction);
         reply
     }
 
@@ -151,7 +149,7 @@ impl BidRouter {
         }
         let request = answer.request;
         let latency_us = answer.received_at.elapsed().as_micros() as u64;
-        let ts_ms = now_ms();
+        let ts_ms = clock::now_ms();
         for bid in answer.bids {
             let campaign = &answer.snapshot.campaigns()[bid.campaign as usize];
             self.events.emit(&Event {
@@ -175,49 +173,30 @@ impl BidRouter {
         }
     }
 
-    /// The capped candidates that may not bid: those whose cap the user reached, or
-    /// all of them when the store cannot answer in time and the policy says so.
-    async fn capped_out(
+    /// Asks the cap store about the auction's cap queries, inside the request's
+    /// deadline; when it cannot answer in time the policy decides.
+    async fn check_caps(
         &self,
         snapshot: &Snapshot,
-        capped: Positions,
+        auction: &mut Auction,
         user: Option<&UserKey>,
         deadline: Instant,
-    ) -> Positions {
+    ) -> CapOutcome {
         let Some(user) = user else {
             // Nobody to count for: a cap cannot be honoured.
             self.metrics.record_cap_check(CapCheck::NoUser);
-            return capped;
+            return CapOutcome::SkipCapped;
         };
-        let queries: SmallVec<[CapQuery<'_>; 8]> = capped
-            .iter()
-            .map(|&position| {
-                let campaign = &snapshot.campaigns()[position as usize];
-                CapQuery {
-                    campaign_id: &campaign.id,
-                    max_impressions: campaign
-                        .frequency_cap
-                        .map_or(u32::MAX, |c| c.max_impressions),
-                }
-            })
-            .collect();
         let cap_deadline = deadline.min(Instant::now() + self.api.cap_timeout);
-        let mut counts = Vec::with_capacity(queries.len());
+        let (queries, counts) = auction.cap_counts();
         match self
             .caps
-            .counts(user, &queries, cap_deadline, &mut counts)
+            .counts(user, snapshot, queries, cap_deadline, counts)
             .await
         {
             Ok(()) => {
                 self.metrics.record_cap_check(CapCheck::Ok);
-                let out: Positions = capped
-                    .iter()
-                    .zip(queries.iter().zip(&counts))
-                    .filter(|(_, (query, count))| **count >= query.max_impressions)
-                    .map(|(position, _)| *position)
-                    .collect();
-                self.metrics.capped.add(out.len() as u64);
-                out
+                CapOutcome::Counted
             }
             Err(error) => {
                 self.metrics.record_cap_check(match error {
@@ -228,11 +207,11 @@ impl BidRouter {
                 match self.api.cap_policy {
                     CapPolicy::SkipCapped => {
                         self.metrics.cap_fallbacks[0].inc();
-                        capped
+                        CapOutcome::SkipCapped
                     }
                     CapPolicy::IgnoreCaps => {
                         self.metrics.cap_fallbacks[1].inc();
-                        Positions::new()
+                        CapOutcome::IgnoreCaps
                     }
                 }
             }
@@ -251,7 +230,7 @@ impl BidRouter {
         if self.events.sample_nobid() {
             self.events.emit(&Event {
                 kind: Some(EventKind::NoBid),
-                ts_ms: now_ms(),
+                ts_ms: clock::now_ms(),
                 request_id: Some(&request.id),
                 exchange: non_empty(exchange),
                 publisher_id: request.publisher_id(),
@@ -266,29 +245,4 @@ impl BidRouter {
         }
         Reply::empty(204).with_header("X-OpenRTB-Version", "2.6")
     }
-}
-
-/// The capped campaigns whose cap can change the outcome, once each: those that
-/// could beat the best uncapped bid on some impression. When an uncapped campaign
-/// wins anyway, the cap store is not asked at all.
-fn capped_candidates(snapshot: &Snapshot, eligible: &[ImpBid]) -> Positions {
-    let has_cap = |b: &ImpBid| {
-        snapshot.campaigns()[b.campaign as usize]
-            .frequency_cap
-            .is_some()
-    };
-    let mut capped = Positions::new();
-    // `eligible` is grouped by impression, in order.
-    for group in eligible.chunk_by(|a, b| a.imp == b.imp) {
-        let best_uncapped = group.iter().filter(|b| !has_cap(b)).map(|b| b.price).max();
-        capped.extend(
-            group
-                .iter()
-                .filter(|b| has_cap(b) && best_uncapped.is_none_or(|best| b.price >= best))
-                .map(|b| b.campaign),
-        );
-    }
-    capped.sort_unstable();
-    capped.dedup();
-    capped
 }

@@ -13,7 +13,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tern_engine::decision::ImpBid;
+use tern_engine::clock;
+use tern_engine::decision::Auction;
 use tern_engine::notice::{NoticeDedup, NoticeSigner};
 use tern_engine::openrtb::{CLICK_PATH, NOTICE_PATH, WIN_PATH};
 
@@ -88,23 +89,9 @@ fn random_key() -> [u8; 32] {
     key
 }
 
-/// Milliseconds since the Unix epoch, for event times.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// `None` for an empty string (an unnamed exchange).
 pub(crate) fn non_empty(text: &str) -> Option<&str> {
     (!text.is_empty()).then_some(text)
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now_s() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// One worker's view of the bid endpoints.
@@ -113,9 +100,9 @@ pub(crate) struct BidRouter {
     metrics: Arc<WorkerMetrics>,
     caps: CapStore,
     events: EventLog,
-    /// Reusable bid lists. Requests on one worker interleave at await points, so
-    /// each takes its own list from here and gives it back.
-    bid_lists: RefCell<Vec<Vec<ImpBid>>>,
+    /// Reusable auctions. Requests on one worker interleave at await points, so
+    /// each takes its own from here and gives it back.
+    auctions: RefCell<Vec<Auction>>,
     token_scratch: RefCell<Vec<u8>>,
 }
 
@@ -131,20 +118,19 @@ impl BidRouter {
             metrics,
             caps,
             events,
-            bid_lists: RefCell::new(Vec::new()),
+            auctions: RefCell::new(Vec::new()),
             token_scratch: RefCell::new(Vec::with_capacity(1024)),
         }
     }
 
-    /// An empty bid list, reused when one is free.
-    fn take_list(&self) -> Vec<ImpBid> {
-        self.bid_lists.borrow_mut().pop().unwrap_or_default()
+    /// An auction with its buffers, reused when one is free.
+    fn take_auction(&self) -> Auction {
+        self.auctions.borrow_mut().pop().unwrap_or_default()
     }
 
-    /// Returns a list for reuse.
-    fn give_back(&self, mut list: Vec<ImpBid>) {
-        list.clear();
-        self.bid_lists.borrow_mut().push(list);
+    /// Returns an auction for reuse.
+    fn give_back(&self, auction: Auction) {
+        self.auctions.borrow_mut().push(auction);
     }
 }
 
@@ -192,7 +178,7 @@ impl Router for BidRouter {
     fn on_response(&self, status: u16, received_at: Instant) {
         let latency_us = received_at.elapsed().as_micros() as u64;
         self.metrics
-            .record_response(status, latency_us, unix_now_s());
+            .record_response(status, latency_us, clock::now_unix_s());
     }
 
     fn on_panic(&self) {

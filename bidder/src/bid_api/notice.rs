@@ -6,11 +6,11 @@
 
 use std::time::Instant;
 
-use tern_engine::money::{Currency, Micros, impression_cost};
+use tern_engine::clock;
 use tern_engine::notice::{PriceSource, TokenError, clearing_price};
 use tern_engine::user::UserKey;
 
-use super::{BidRouter, non_empty, now_ms, text, unix_now_s};
+use super::{BidRouter, non_empty, text};
 use crate::events::{Event, EventKind};
 use crate::http::{Reply, Request};
 use crate::metrics::NoticeOutcome;
@@ -95,7 +95,7 @@ impl BidRouter {
             return malformed(body, "missing notice token");
         };
         let api = &*self.api;
-        let now = unix_now_s();
+        let now = clock::now_unix_s();
         let mut scratch = self.token_scratch.borrow_mut();
         let notice = match api
             .signer
@@ -124,7 +124,7 @@ impl BidRouter {
         }
         self.events.emit(&Event {
             kind: Some(kind.event()),
-            ts_ms: now_ms(),
+            ts_ms: clock::now_ms(),
             request_id: Some(notice.request_id),
             imp_id: Some(notice.imp_id),
             campaign_id: Some(notice.campaign_id),
@@ -149,7 +149,8 @@ impl BidRouter {
         let snapshot = api.state.snapshot();
         let campaign = snapshot.campaign(notice.campaign_id);
         let debited = campaign.map_or(0, |c| {
-            debit(snapshot.fx(), c, price.cpm, notice.currency, now)
+            c.spend
+                .debit_impression(snapshot.fx(), price.cpm, notice.currency, c.currency, now)
         });
         self.metrics.spend_micros.add(debited);
         let impression = match (campaign.and_then(|c| c.frequency_cap), notice.user) {
@@ -162,21 +163,4 @@ impl BidRouter {
         };
         (accepted, text(body, 200, "ok"), impression)
     }
-}
-
-/// Debits one impression at `cpm` from the campaign's budget; returns the micros
-/// debited in the campaign's currency.
-fn debit(
-    fx: &tern_engine::money::FxTable,
-    campaign: &tern_engine::snapshot::CompiledCampaign,
-    cpm: Micros,
-    currency: Currency,
-    now_unix_s: u64,
-) -> Micros {
-    let Some(cpm) = fx.convert_up(cpm, currency, campaign.currency) else {
-        return 0;
-    };
-    let cost = impression_cost(cpm);
-    campaign.spend.record(cost, now_unix_s / 86_400);
-    cost
 }

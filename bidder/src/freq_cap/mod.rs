@@ -17,6 +17,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 
 pub(crate) use local::LocalCaps;
@@ -36,13 +37,6 @@ pub(crate) enum CapError {
     Busy,
 }
 
-/// A campaign's counter to read: its id and its cap.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CapQuery<'a> {
-    pub(crate) campaign_id: &'a str,
-    pub(crate) max_impressions: u32,
-}
-
 /// The store a worker uses.
 pub(crate) enum CapStore {
     /// In this process (the embedded default).
@@ -52,22 +46,26 @@ pub(crate) enum CapStore {
 }
 
 impl CapStore {
-    /// Impressions `user` has seen of each queried campaign in its current window,
-    /// in query order, written to `counts`.
+    /// Impressions `user` has seen, in its current window, of each campaign at
+    /// `campaigns` (positions in `snapshot`), in that order, written to `counts`.
     pub(crate) async fn counts(
         &self,
         user: &UserKey,
-        queries: &[CapQuery<'_>],
+        snapshot: &Snapshot,
+        campaigns: &[u32],
         deadline: Instant,
         counts: &mut Vec<u32>,
     ) -> Result<(), CapError> {
         counts.clear();
+        let ids = campaigns
+            .iter()
+            .map(|&position| snapshot.campaigns()[position as usize].id.as_str());
         match self {
             CapStore::Local(local) => {
-                counts.extend(queries.iter().map(|q| local.count(user, q.campaign_id)));
+                counts.extend(ids.map(|id| local.count(user, id)));
                 Ok(())
             }
-            CapStore::Redis(redis) => redis.counts(user, queries, deadline, counts).await,
+            CapStore::Redis(redis) => redis.counts(user, ids, deadline, counts).await,
         }
     }
 

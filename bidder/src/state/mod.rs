@@ -11,11 +11,11 @@ mod sync_health;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use tern_engine::budget::BudgetLedger;
 use tern_engine::campaign::{Campaign, CampaignError};
+use tern_engine::clock::{self, now_ms};
 use tern_engine::money::FxTable;
 use tern_engine::snapshot::Snapshot;
 
@@ -58,12 +58,6 @@ pub struct StateSummary {
     pub ready: bool,
     /// Shutting down.
     pub draining: bool,
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl BidderState {
@@ -152,7 +146,7 @@ impl BidderState {
     /// A summary of the state now.
     pub fn summary(&self, now_unix_s: u64) -> StateSummary {
         let snapshot = self.snapshot();
-        let day = now_unix_s / 86_400;
+        let day = clock::budget_day(now_unix_s);
         let budget_exhausted = snapshot
             .campaigns()
             .iter()

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::now_ms;
+use tern_engine::clock::now_ms;
 
 /// Freshness and counters of the campaign source.
 #[derive(Debug, Default)]

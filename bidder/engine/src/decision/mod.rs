@@ -1,19 +1,32 @@
 //! The bid decision: for each impression, the best-paying campaign and creative
-//! that may bid on it, or the reason nobody may.
+//! that may bid on it, or the reason nobody may. One path, which the bidder, the
+//! benchmarks, the allocation test and the tokio baseline all run:
 //!
-//! Order of checks per candidate, cheapest first: targeting, deal terms, block
-//! lists, creative fit, price against the floor, budget. A request that gets no bid is
-//! labelled with the furthest check any candidate reached, which tells an operator
-//! what to loosen.
+//! 1. [`Auction::run`] walks the candidates of every impression (see `walk`) and
+//!    keeps the eligible bids that could still win. A bid of a campaign without a
+//!    frequency cap stands, so candidates that cannot beat it are passed over
+//!    unchecked; and since the index keeps its lists ordered by what each
+//!    campaign bids before floors, a list is left as soon as its next candidate
+//!    cannot beat that bid.
+//! 2. [`Auction::cap_queries`] names the capped campaigns whose cap can change the
+//!    outcome: those that could beat the best uncapped bid on some impression.
+//!    Often there are none and the cap store is not asked at all.
+//! 3. [`Auction::finish`] takes what the cap store said ([`CapOutcome`]) and keeps
+//!    the best bid per impression among the campaigns the user may still see.
 //!
-//! Once an impression holds a bid that will stand, candidates whose best possible
-//! price does not beat it are passed over unchecked, and since the index keeps its
-//! lists ordered by what each campaign bids before floors, a list is left as soon
-//! as its next candidate cannot beat that bid.
+//! A request that gets no bid is labelled with the furthest check any candidate
+//! reached, which tells an operator what to loosen.
+//!
+//! [`Auction::decide`] runs the three steps for callers whose cap store answers at
+//! once. An [`Auction`] keeps its buffers across requests, so a worker that reuses
+//! one allocates nothing per request in steady state.
 
-use crate::money::{Currency, FxTable, Micros, impression_cost};
-use crate::openrtb::request::{BidRequest, Deal, Imp, Str};
-use crate::snapshot::{BidSize, BidTerms, CompiledCampaign, Snapshot};
+mod pricing;
+mod walk;
+
+use crate::money::{Currency, Micros};
+use crate::openrtb::request::BidRequest;
+use crate::snapshot::Snapshot;
 
 /// Why a request got no bid. Bounded, so it can label a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,366 +114,161 @@ pub struct ImpBid {
     pub h: Option<u32>,
 }
 
-/// The outcome of one decision.
+/// What the frequency-cap store said about [`Auction::cap_queries`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// At least one impression got a bid; prices are in this currency.
-    Bid(Currency),
-    /// Nothing to bid, and why.
-    NoBid(NoBidReason),
+pub enum CapOutcome {
+    /// The counts are in [`Auction::cap_counts`]: a campaign whose count reached its
+    /// `max_impressions` sits out.
+    Counted,
+    /// No answer in time, and the policy is `skip_capped`: every queried campaign
+    /// sits out.
+    SkipCapped,
+    /// No answer in time, and the policy is `ignore_caps`: every campaign bids as
+    /// if under its cap.
+    IgnoreCaps,
 }
 
-/// Decides the bids for `req`, writing one [`ImpBid`] per won impression into `bids`
-/// (cleared first, so one vector can be reused across requests).
-pub fn decide(
-    snapshot: &Snapshot,
-    req: &BidRequest<'_>,
-    ctx: &BidContext<'_>,
-    bids: &mut Vec<ImpBid>,
-) -> Decision {
-    bids.clear();
-    // Impressions are walked in order, so the best bid so far for this impression,
-    // if any, is the last one kept. Every bid stands: none is filtered afterwards.
-    let stands = |_: &BidTerms| true;
-    let outcome = walk_eligible(snapshot, req, ctx, stands, |bid| match bids.last_mut() {
-        Some(best) if best.imp == bid.imp => {
-            if bid.price > best.price {
-                *best = bid;
-            }
-        }
-        _ => bids.push(bid),
-    });
-    match outcome {
-        Ok(currency) => Decision::Bid(currency),
-        Err(reason) => Decision::NoBid(reason),
+/// One request's decision, in buffers reused across requests (see the module).
+#[derive(Debug, Default)]
+pub struct Auction {
+    /// Bids that could win, grouped by impression in impression order.
+    eligible: Vec<ImpBid>,
+    /// Positions of the capped campaigns whose cap can change the outcome, once each.
+    cap_queries: Vec<u32>,
+    /// Impressions the user has seen of each queried campaign, in query order.
+    cap_counts: Vec<u32>,
+    /// Queried campaigns that sit out.
+    capped_out: Vec<u32>,
+    /// One bid per won impression.
+    bids: Vec<ImpBid>,
+}
+
+impl Auction {
+    /// Step 1: finds the eligible bids for `req` and the cap queries they need.
+    /// Returns the response currency, or why nothing is eligible.
+    pub fn run(
+        &mut self,
+        snapshot: &Snapshot,
+        req: &BidRequest<'_>,
+        ctx: &BidContext<'_>,
+    ) -> Result<Currency, NoBidReason> {
+        self.eligible.clear();
+        self.cap_queries.clear();
+        self.cap_counts.clear();
+        self.capped_out.clear();
+        self.bids.clear();
+        let stands = |terms: &crate::snapshot::BidTerms| !terms.capped;
+        let eligible = &mut self.eligible;
+        let currency = walk::walk_eligible(snapshot, req, ctx, stands, |bid| eligible.push(bid))?;
+        self.query_caps(snapshot);
+        Ok(currency)
     }
-}
 
-/// Like [`decide`], but keeps the eligible bids of capped campaigns (which the
-/// caller must still check against their frequency caps) beside the best uncapped
-/// bid, for [`pick_best`] to choose among once capped-out campaigns are known.
-/// A bid is left out only when an uncapped bid at least as high came before it, so
-/// it could never be picked. Returns the response currency, or why nothing is
-/// eligible.
-pub fn decide_eligible(
-    snapshot: &Snapshot,
-    req: &BidRequest<'_>,
-    ctx: &BidContext<'_>,
-    eligible: &mut Vec<ImpBid>,
-) -> Result<Currency, NoBidReason> {
-    eligible.clear();
-    let stands = |terms: &BidTerms| !terms.capped;
-    walk_eligible(snapshot, req, ctx, stands, |bid| eligible.push(bid))
-}
-
-/// Keeps the best-paying bid per impression among `eligible` (in impression order,
-/// as [`decide_eligible`] leaves them) that `allowed` accepts; `allowed` may only
-/// turn away bids of capped campaigns.
-pub fn pick_best(
-    eligible: &[ImpBid],
-    mut allowed: impl FnMut(&ImpBid) -> bool,
-    bids: &mut Vec<ImpBid>,
-) {
-    bids.clear();
-    for bid in eligible.iter().filter(|b| allowed(b)) {
-        match bids.last_mut() {
-            Some(best) if best.imp == bid.imp => {
-                if bid.price > best.price {
-                    *best = *bid;
-                }
-            }
-            _ => bids.push(*bid),
-        }
+    /// Step 2: the positions (in the snapshot) of the capped campaigns whose
+    /// counts the cap store must read; empty when no cap can change the outcome.
+    pub fn cap_queries(&self) -> &[u32] {
+        &self.cap_queries
     }
-}
 
-/// Evaluates the candidates of every impression, in impression order, handing each
-/// eligible bid that could still win to `eligible`. A bid of a campaign that
-/// `stands` accepts cannot be filtered out later, so candidates that cannot beat it
-/// are skipped. Returns the response currency, or the furthest reason a candidate
-/// failed when none was eligible.
-fn walk_eligible(
-    snapshot: &Snapshot,
-    req: &BidRequest<'_>,
-    ctx: &BidContext<'_>,
-    stands: impl Fn(&BidTerms) -> bool,
-    mut eligible: impl FnMut(ImpBid),
-) -> Result<Currency, NoBidReason> {
-    if (!req.wseat.is_empty() && !req.wseat.iter().any(|s| s == ctx.seat))
-        || req.bseat.iter().any(|s| s == ctx.seat)
-    {
-        return Err(NoBidReason::Seat);
+    /// The queries and the buffer for their counts (cleared), for the cap store to
+    /// fill in query order before [`Auction::finish`] with [`CapOutcome::Counted`].
+    pub fn cap_counts(&mut self) -> (&[u32], &mut Vec<u32>) {
+        self.cap_counts.clear();
+        (&self.cap_queries, &mut self.cap_counts)
     }
-    let Some(currency) = response_currency(req, snapshot.fx()) else {
-        return Err(NoBidReason::Currency);
-    };
-    let hour = ((ctx.now_unix_s / 3600) % 24) as u32;
-    let day = ctx.now_unix_s / 86_400;
-    let mut furthest = NoBidReason::NoMatch;
-    let mut any = false;
-    let bits = snapshot.index.request_bits(req, hour);
-    let pricing = Pricing::new(snapshot.fx(), currency, day);
-    for (imp_pos, imp) in req.imp.iter().enumerate() {
-        let candidates = snapshot.index.candidates(req, imp);
-        if candidates.iter().all(|list| list.is_empty()) && is_private(imp) {
-            // None of the deals on offer belongs to any campaign.
-            furthest = furthest.max(NoBidReason::Deal);
-        }
-        let slot = Slot {
-            imp,
-            floor: pricing.floor(imp.bidfloor, imp.bidfloorcur.as_ref()),
-        };
-        // The best bid so far for this impression that nothing can filter out.
-        let mut to_beat: Option<Micros> = None;
-        for list in candidates {
-            for &position in list {
-                let terms = snapshot.index.terms(position);
-                let key = terms.rank_key_usd;
-                if to_beat.is_some_and(|best| !pricing.ranked_could_beat(key, slot.floor, best)) {
-                    // Nor can any later candidate in this list: their keys are lower.
-                    break;
-                }
-                if !snapshot.index.may_target(position, &bits) {
-                    // What `evaluate` would conclude, without reading the campaign.
-                    continue;
-                }
-                if to_beat.is_some_and(|best| !pricing.could_beat(terms, slot.floor, best)) {
-                    continue;
-                }
-                let campaign = &snapshot.campaigns()[position as usize];
-                match evaluate(campaign, terms, req, &slot, ctx, hour, &pricing) {
-                    Ok(mut bid) => {
-                        bid.imp = imp_pos;
-                        bid.campaign = position;
-                        any = true;
-                        if stands(terms) {
-                            to_beat = to_beat.max(Some(bid.price));
-                        }
-                        eligible(bid);
+
+    /// Step 3: keeps the best bid per impression among the campaigns the cap
+    /// outcome lets bid. A queried campaign with no count (a short answer) sits out.
+    /// The bids are in impression order; empty means every candidate was capped.
+    pub fn finish(&mut self, snapshot: &Snapshot, outcome: CapOutcome) -> &[ImpBid] {
+        self.capped_out.clear();
+        match outcome {
+            CapOutcome::IgnoreCaps => {}
+            CapOutcome::SkipCapped => self.capped_out.extend_from_slice(&self.cap_queries),
+            CapOutcome::Counted => {
+                for (i, &position) in self.cap_queries.iter().enumerate() {
+                    let max = snapshot.campaigns()[position as usize]
+                        .frequency_cap
+                        .map_or(u32::MAX, |cap| cap.max_impressions);
+                    if self.cap_counts.get(i).is_none_or(|seen| *seen >= max) {
+                        self.capped_out.push(position);
                     }
-                    Err(reason) => furthest = furthest.max(reason),
                 }
             }
         }
-    }
-    if any { Ok(currency) } else { Err(furthest) }
-}
-
-/// The first currency the exchange accepts that we can price in; USD when unstated.
-fn response_currency(req: &BidRequest<'_>, fx: &FxTable) -> Option<Currency> {
-    if req.cur.is_empty() {
-        return Some(Currency::USD);
-    }
-    req.cur
-        .iter()
-        .filter_map(|c| Currency::parse(c))
-        .find(|c| fx.knows(*c))
-}
-
-/// One impression with its own floor in the response currency, priced once.
-struct Slot<'i, 'a> {
-    imp: &'i Imp<'a>,
-    floor: Result<Micros, NoBidReason>,
-}
-
-/// What prices one request: the FX table, the response currency and the budget day.
-struct Pricing<'f> {
-    fx: &'f FxTable,
-    currency: Currency,
-    /// Units of `currency` per US dollar.
-    units_per_usd: f64,
-    day: u64,
-}
-
-impl<'f> Pricing<'f> {
-    /// Pricing in `currency`, which `fx` knows.
-    fn new(fx: &'f FxTable, currency: Currency, day: u64) -> Pricing<'f> {
-        Pricing {
-            fx,
-            currency,
-            units_per_usd: fx.units_per_usd(currency).unwrap_or(f64::INFINITY),
-            day,
+        self.bids.clear();
+        for bid in &self.eligible {
+            if self.capped_out.contains(&bid.campaign) {
+                continue;
+            }
+            match self.bids.last_mut() {
+                Some(best) if best.imp == bid.imp => {
+                    if bid.price > best.price {
+                        *best = *bid;
+                    }
+                }
+                _ => self.bids.push(*bid),
+            }
         }
+        &self.bids
     }
 
-    /// Whether a campaign ranked at `key_usd` (or lower) could bid more than `best`
-    /// on an impression whose own floor is `imp_floor`. Never false for one that
-    /// could: open-market campaigns bid at least the floor, and otherwise at most
-    /// their key, which rounding may have cut by under one micro-dollar.
-    fn ranked_could_beat(
-        &self,
-        key_usd: Micros,
-        imp_floor: Result<Micros, NoBidReason>,
-        best: Micros,
-    ) -> bool {
-        if imp_floor.is_ok_and(|floor| floor > best) {
-            return true;
-        }
-        // In the response currency, rounded generously up (one micro-dollar for the
-        // key's rounding, a relative margin and one micro for the float arithmetic).
-        let ceiling = (key_usd as f64 + 1.0) * self.units_per_usd * (1.0 + 1e-9) + 1.0;
-        ceiling > best as f64
-    }
-    /// A floor in the response currency, rounded up: a bid of it reads back, as the
-    /// exchange reads our price, at least the floor (see `money`).
-    fn floor(&self, amount: f64, currency: Option<&Str<'_>>) -> Result<Micros, NoBidReason> {
-        let from = match currency {
-            None => Currency::USD,
-            Some(code) => Currency::parse(code).ok_or(NoBidReason::Currency)?,
-        };
-        self.fx
-            .floor_micros(amount, from, self.currency)
-            .ok_or(NoBidReason::Currency)
+    /// The bids [`Auction::finish`] kept.
+    pub fn bids(&self) -> &[ImpBid] {
+        &self.bids
     }
 
-    /// The price a campaign bids over `floor`: its base bid raised to the floor,
-    /// in the response currency, unless that passes its maximum.
-    fn bid_over(&self, terms: &BidTerms, floor: Micros) -> Result<Micros, NoBidReason> {
-        let convert = |micros| {
-            self.fx
-                .convert_down(micros, terms.currency, self.currency)
-                .ok_or(NoBidReason::Currency)
-        };
-        let base = convert(terms.base_bid)?;
-        let max = convert(terms.max_cpm)?;
-        let price = base.max(floor);
-        if price > max || price == 0 {
-            return Err(NoBidReason::BelowFloor);
-        }
-        Ok(price)
+    /// How many queried campaigns the last [`Auction::finish`] left out.
+    pub fn capped_out(&self) -> usize {
+        self.capped_out.len()
     }
 
-    /// Whether a campaign could bid more than `best` on an impression whose own
-    /// floor is `imp_floor`. Never false for a campaign that could; reads only the
-    /// campaign's terms.
-    fn could_beat(
-        &self,
-        terms: &BidTerms,
-        imp_floor: Result<Micros, NoBidReason>,
-        best: Micros,
-    ) -> bool {
-        if terms.deal_only {
-            // A deal's own floor may lift the bid up to the maximum.
-            return self
-                .fx
-                .convert_down(terms.max_cpm, terms.currency, self.currency)
-                .is_some_and(|max| max > best);
-        }
-        imp_floor
-            .and_then(|floor| self.bid_over(terms, floor))
-            .is_ok_and(|price| price > best)
-    }
-}
-
-/// Checks one candidate for one impression; on success returns its bid (with the
-/// impression and campaign positions left for the caller to fill).
-fn evaluate(
-    campaign: &CompiledCampaign,
-    terms: &BidTerms,
-    req: &BidRequest<'_>,
-    slot: &Slot<'_, '_>,
-    ctx: &BidContext<'_>,
-    hour: u32,
-    pricing: &Pricing<'_>,
-) -> Result<ImpBid, NoBidReason> {
-    let imp = slot.imp;
-    if !campaign.targets(req, hour) {
-        return Err(NoBidReason::NoMatch);
-    }
-    let deal = choose_deal(campaign, imp, ctx.seat)?;
-    if campaign.is_blocked(req) {
-        return Err(NoBidReason::Blocked);
-    }
-    let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;
-    let price = price(campaign, terms, slot.floor, deal.map(|(_, d)| d), pricing)?;
-    Ok(ImpBid {
-        imp: 0,
-        campaign: 0,
-        creative,
-        deal: deal.map(|(i, _)| i),
-        price,
-        w,
-        h,
-    })
-}
-
-/// The campaign's creative for `imp`: one of the slot's main size when there is
-/// one, else the first that fits. Returns its position and the size to report.
-fn choose_creative(campaign: &CompiledCampaign, imp: &Imp<'_>) -> Option<(usize, BidSize)> {
-    let primary = imp.banner.as_ref().map(|b| (b.w, b.h));
-    let mut first = None;
-    for (i, creative) in campaign.creatives.iter().enumerate() {
-        let Some(size) = creative.fits(imp) else {
-            continue;
-        };
-        if primary.is_some_and(|p| p == size) {
-            return Some((i, size));
-        }
-        first = first.or(Some((i, size)));
-    }
-    first
-}
-
-/// The deal a campaign bids through on `imp`, if any. Open-market campaigns cannot
-/// bid in private auctions (`Deal`); deal-only campaigns are not targeted where none
-/// of their deals is offered (`NoMatch`), and cannot use a deal closed to our seat.
-fn choose_deal<'i, 'a>(
-    campaign: &CompiledCampaign,
-    imp: &'i Imp<'a>,
-    seat: &str,
-) -> Result<Option<(usize, &'i Deal<'a>)>, NoBidReason> {
-    if !campaign.is_deal_only() {
-        return if is_private(imp) {
-            Err(NoBidReason::Deal)
+    /// All three steps, for a cap store that answers at once: `counts` fills the
+    /// impressions the user has seen of each queried campaign, in order. Returns the
+    /// response currency with the bids in [`Auction::bids`], or why there is none.
+    pub fn decide(
+        &mut self,
+        snapshot: &Snapshot,
+        req: &BidRequest<'_>,
+        ctx: &BidContext<'_>,
+        counts: impl FnOnce(&[u32], &mut Vec<u32>),
+    ) -> Result<Currency, NoBidReason> {
+        let currency = self.run(snapshot, req, ctx)?;
+        let outcome = if self.cap_queries.is_empty() {
+            CapOutcome::IgnoreCaps
         } else {
-            Ok(None)
+            let (queries, buffer) = self.cap_counts();
+            counts(queries, buffer);
+            CapOutcome::Counted
         };
+        if self.finish(snapshot, outcome).is_empty() {
+            return Err(NoBidReason::FrequencyCap);
+        }
+        Ok(currency)
     }
-    let mut offered = imp
-        .pmp
-        .iter()
-        .flat_map(|p| p.deals.iter().enumerate())
-        .filter(|(_, deal)| campaign.targets_deal(&deal.id))
-        .peekable();
-    if offered.peek().is_none() {
-        return Err(NoBidReason::NoMatch);
-    }
-    offered
-        .find(|(_, deal)| deal.wseat.is_empty() || deal.wseat.iter().any(|s| s == seat))
-        .map(Some)
-        .ok_or(NoBidReason::Deal)
-}
 
-/// Whether only deal bids are accepted for `imp`.
-fn is_private(imp: &Imp<'_>) -> bool {
-    imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1)
-}
-
-/// The price to bid: the base bid, raised to the floor (the deal's, when bidding
-/// through a deal that sets one, else the impression's) when the floor is higher,
-/// never above the campaign's maximum, and only when the budget can pay for it.
-fn price(
-    campaign: &CompiledCampaign,
-    terms: &BidTerms,
-    imp_floor: Result<Micros, NoBidReason>,
-    deal: Option<&Deal<'_>>,
-    pricing: &Pricing<'_>,
-) -> Result<Micros, NoBidReason> {
-    let floor = match deal {
-        Some(d) if d.bidfloor > 0.0 => pricing.floor(d.bidfloor, d.bidfloorcur.as_ref())?,
-        _ => imp_floor?,
-    };
-    let price = pricing.bid_over(terms, floor)?;
-    let cost = impression_cost(
-        pricing
-            .fx
-            .convert_up(price, pricing.currency, campaign.currency)
-            .ok_or(NoBidReason::Currency)?,
-    );
-    if !campaign.spend.allows(cost, &campaign.budget, pricing.day) {
-        return Err(NoBidReason::Budget);
+    /// The capped campaigns whose cap can change the outcome, once each: those that
+    /// could beat the best uncapped bid on some impression. When an uncapped
+    /// campaign wins anyway, the cap store is not asked at all.
+    fn query_caps(&mut self, snapshot: &Snapshot) {
+        let has_cap = |b: &ImpBid| {
+            snapshot.campaigns()[b.campaign as usize]
+                .frequency_cap
+                .is_some()
+        };
+        // `eligible` is grouped by impression, in order.
+        for group in self.eligible.chunk_by(|a, b| a.imp == b.imp) {
+            let best_uncapped = group.iter().filter(|b| !has_cap(b)).map(|b| b.price).max();
+            self.cap_queries.extend(
+                group
+                    .iter()
+                    .filter(|b| has_cap(b) && best_uncapped.is_none_or(|best| b.price >= best))
+                    .map(|b| b.campaign),
+            );
+        }
+        self.cap_queries.sort_unstable();
+        self.cap_queries.dedup();
     }
-    Ok(price)
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use super::pricing::{Pricing, response_currency};
+use super::walk::{Slot, evaluate};
 use super::*;
 use crate::budget::BudgetLedger;
 use crate::campaign::{
@@ -9,6 +11,7 @@ use crate::campaign::{
     Targeting, VideoSpec,
 };
 use crate::money::FxTable;
+use crate::snapshot::Snapshot;
 
 /// Noon UTC (1_700_006_400 is a midnight).
 const NOON: u64 = 1_700_006_400 + 12 * 3600;
@@ -57,34 +60,40 @@ fn build(campaigns: &[Campaign]) -> Snapshot {
     Snapshot::build(campaigns, fx, &BudgetLedger::default()).unwrap()
 }
 
+/// What one auction came to: the response currency, or why nothing was bid.
+type Decision = Result<Currency, NoBidReason>;
+
+/// Decides `json` with nobody at a frequency cap.
 fn run(snapshot: &Snapshot, json: &str) -> (Decision, Vec<ImpBid>) {
     let req = BidRequest::parse(json.as_bytes()).unwrap();
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOON,
     };
-    let mut bids = Vec::new();
-    let decision = decide(snapshot, &req, &ctx, &mut bids);
-    (decision, bids)
+    let mut auction = Auction::default();
+    let decision = auction.decide(snapshot, &req, &ctx, |queries, counts| {
+        counts.extend(queries.iter().map(|_| 0));
+    });
+    (decision, auction.bids().to_vec())
 }
 
 fn winner(snapshot: &Snapshot, json: &str) -> Option<(String, Micros)> {
     match run(snapshot, json) {
-        (Decision::Bid(_), bids) => {
+        (Ok(_), bids) => {
             let b = bids[0];
             Some((
                 snapshot.campaigns()[b.campaign as usize].id.clone(),
                 b.price,
             ))
         }
-        (Decision::NoBid(_), _) => None,
+        (Err(_), _) => None,
     }
 }
 
 fn reason(snapshot: &Snapshot, json: &str) -> NoBidReason {
     match run(snapshot, json).0 {
-        Decision::NoBid(reason) => reason,
-        Decision::Bid(_) => panic!("expected no bid for {json}"),
+        Err(reason) => reason,
+        Ok(_) => panic!("expected no bid for {json}"),
     }
 }
 
@@ -358,11 +367,11 @@ fn floors_and_bids_convert_currencies() {
     assert_eq!(reason(&snap, &high), NoBidReason::BelowFloor);
     // Asked to bid in EUR: 1 USD base bid = 0.5 EUR.
     let in_eur = r#"{"id":"r","cur":["EUR"],"imp":[{"id":"1","banner":{"w":300,"h":250}}]}"#;
-    assert_eq!(run(&snap, in_eur).0, Decision::Bid(eur()));
+    assert_eq!(run(&snap, in_eur).0, Ok(eur()));
     assert_eq!(winner(&snap, in_eur).unwrap().1, 500_000);
     // The first currency we know is used.
     let first_known = in_eur.replace(r#"["EUR"]"#, r#"["JPY","EUR","USD"]"#);
-    assert_eq!(run(&snap, &first_known).0, Decision::Bid(eur()));
+    assert_eq!(run(&snap, &first_known).0, Ok(eur()));
     let unknown = in_eur.replace(r#"["EUR"]"#, r#"["JPY"]"#);
     assert_eq!(reason(&snap, &unknown), NoBidReason::Currency);
     let floor_unknown = eur_floor.replace(r#""EUR""#, r#""JPY""#);
@@ -390,7 +399,7 @@ fn private_auctions_take_only_deal_bids() {
         )
     };
     let (decision, bids) = run(&snap, &pmp(1, r#"{"id":"D-1","bidfloor":5}"#));
-    assert!(matches!(decision, Decision::Bid(_)));
+    assert!(decision.is_ok());
     assert_eq!(snap.campaigns()[bids[0].campaign as usize].id, "deal");
     assert_eq!(
         (bids[0].deal, bids[0].price),
@@ -436,7 +445,7 @@ fn multi_impression_requests_get_one_bid_per_winnable_impression() {
         {"id":"b","banner":{"w":160,"h":600}},
         {"id":"c","banner":{"w":728,"h":90}}]}"#;
     let (decision, bids) = run(&snap, req);
-    assert_eq!(decision, Decision::Bid(Currency::USD));
+    assert_eq!(decision, Ok(Currency::USD));
     let got: Vec<_> = bids
         .iter()
         .map(|b| (b.imp, snap.campaigns()[b.campaign as usize].id.as_str()))
@@ -546,8 +555,31 @@ fn capped(mut c: Campaign) -> Campaign {
     c
 }
 
+/// The campaign ids at `positions`.
+fn ids_at(snap: &Snapshot, positions: impl IntoIterator<Item = u32>) -> Vec<&str> {
+    positions
+        .into_iter()
+        .map(|p| snap.campaigns()[p as usize].id.as_str())
+        .collect()
+}
+
+/// The campaign ids of `bids`.
+fn ids<'s>(snap: &'s Snapshot, bids: &[ImpBid]) -> Vec<&'s str> {
+    ids_at(snap, bids.iter().map(|b| b.campaign))
+}
+
+/// Answers the auction's cap queries: the user has seen the campaigns named in
+/// `seen` that often, the others never.
+fn answer(snap: &Snapshot, auction: &mut Auction, seen: &[(&str, u32)]) {
+    let (queries, counts) = auction.cap_counts();
+    counts.extend(queries.iter().map(|&q| {
+        let id = &snap.campaigns()[q as usize].id;
+        seen.iter().find(|(s, _)| s == id).map_or(0, |(_, n)| *n)
+    }));
+}
+
 #[test]
-fn filtered_picks_fall_back_to_the_next_best_eligible_bid() {
+fn a_capped_out_pick_falls_back_to_the_next_best_eligible_bid() {
     let snap = build(&[
         campaign("low", 1.0, 2.0),
         capped(campaign("high", 3.0, 4.0)),
@@ -558,32 +590,73 @@ fn filtered_picks_fall_back_to_the_next_best_eligible_bid() {
         seat: "tern",
         now_unix_s: NOON,
     };
-    let mut eligible = Vec::new();
+    let mut auction = Auction::default();
+    assert_eq!(auction.run(&snap, &req, &ctx), Ok(Currency::USD));
+    let mut queried = ids_at(&snap, auction.cap_queries().iter().copied());
+    queried.sort_unstable();
     assert_eq!(
-        decide_eligible(&snap, &req, &ctx, &mut eligible),
-        Ok(Currency::USD)
+        queried,
+        ["high", "mid"],
+        "both capped campaigns can beat `low`"
     );
-    assert_eq!(eligible.len(), 3);
-    let id = |b: &ImpBid| snap.campaigns()[b.campaign as usize].id.as_str();
-    let mut bids = Vec::new();
-    pick_best(&eligible, |_| true, &mut bids);
-    assert_eq!(id(&bids[0]), "high");
-    pick_best(&eligible, |b| id(b) != "high", &mut bids);
-    assert_eq!((id(&bids[0]), bids[0].price), ("mid", 2_000_000));
-    pick_best(&eligible, |b| id(b) == "low", &mut bids);
-    assert_eq!((id(&bids[0]), bids[0].price), ("low", 1_000_000));
+
+    answer(&snap, &mut auction, &[]);
+    assert_eq!(
+        ids(&snap, auction.finish(&snap, CapOutcome::Counted)),
+        ["high"]
+    );
+    assert_eq!(auction.capped_out(), 0);
+    // `high` has reached its cap of one impression.
+    answer(&snap, &mut auction, &[("high", 1)]);
+    let bids = auction.finish(&snap, CapOutcome::Counted).to_vec();
+    assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["mid"], 2_000_000));
+    assert_eq!(auction.capped_out(), 1);
+    // The store could not answer: the policy decides.
+    let bids = auction.finish(&snap, CapOutcome::SkipCapped).to_vec();
+    assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["low"], 1_000_000));
+    assert_eq!(auction.capped_out(), 2);
+    assert_eq!(
+        ids(&snap, auction.finish(&snap, CapOutcome::IgnoreCaps)),
+        ["high"]
+    );
+    // A short answer leaves the unanswered campaigns out.
+    let _ = auction.cap_counts();
+    assert_eq!(
+        ids(&snap, auction.finish(&snap, CapOutcome::Counted)),
+        ["low"]
+    );
+
     let nothing =
         BidRequest::parse(br#"{"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1}}]}"#).unwrap();
     assert_eq!(
-        decide_eligible(&snap, &nothing, &ctx, &mut eligible),
+        auction.run(&snap, &nothing, &ctx),
         Err(NoBidReason::NoMatch)
+    );
+    assert!(auction.cap_queries().is_empty() && auction.bids().is_empty());
+}
+
+#[test]
+fn every_candidate_at_its_cap_is_a_frequency_cap_no_bid() {
+    let snap = build(&[capped(campaign("only", 1.0, 2.0))]);
+    let req = BidRequest::parse(BANNER.as_bytes()).unwrap();
+    let ctx = BidContext {
+        seat: "tern",
+        now_unix_s: NOON,
+    };
+    let mut auction = Auction::default();
+    let seen_once = |queries: &[u32], counts: &mut Vec<u32>| {
+        counts.extend(queries.iter().map(|_| 1));
+    };
+    assert_eq!(
+        auction.decide(&snap, &req, &ctx, seen_once),
+        Err(NoBidReason::FrequencyCap)
     );
 }
 
 #[test]
-fn bids_below_an_uncapped_bid_are_not_kept_for_filtering() {
+fn capped_campaigns_an_uncapped_bid_beats_are_never_queried() {
     // "top" (uncapped) stands whatever the caps say, so the cheaper capped
-    // campaign can never be picked and is not handed back.
+    // campaign can never be picked: neither kept nor asked about.
     let snap = build(&[
         capped(campaign("capped-low", 1.0, 2.0)),
         campaign("top", 3.0, 4.0),
@@ -594,14 +667,22 @@ fn bids_below_an_uncapped_bid_are_not_kept_for_filtering() {
         seat: "tern",
         now_unix_s: NOON,
     };
-    let mut eligible = Vec::new();
-    decide_eligible(&snap, &req, &ctx, &mut eligible).unwrap();
-    let mut ids: Vec<&str> = eligible
-        .iter()
-        .map(|b| snap.campaigns()[b.campaign as usize].id.as_str())
-        .collect();
-    ids.sort_unstable();
-    assert_eq!(ids, ["capped-high", "top"]);
+    let mut auction = Auction::default();
+    auction.run(&snap, &req, &ctx).unwrap();
+    let mut kept = ids(&snap, &auction.eligible);
+    kept.sort_unstable();
+    assert_eq!(kept, ["capped-high", "top"]);
+    assert_eq!(
+        ids_at(&snap, auction.cap_queries().iter().copied()),
+        ["capped-high"]
+    );
+    // With only an uncapped winner possible, nothing is asked at all.
+    let snap = build(&[
+        capped(campaign("capped-low", 1.0, 2.0)),
+        campaign("top", 3.0, 4.0),
+    ]);
+    auction.run(&snap, &req, &ctx).unwrap();
+    assert!(auction.cap_queries().is_empty());
 }
 
 /// Skipping candidates that cannot beat the best bid so far, and walking them in
@@ -800,23 +881,22 @@ mod against_every_campaign {
             let ctx = BidContext { seat: "tern", now_unix_s: NOON };
 
             let expected = exhaustive(&snap, &req, |_| true);
-            let mut bids = Vec::new();
-            let decision = decide(&snap, &req, &ctx, &mut bids);
-            prop_assert_eq!(
-                matches!(decision, Decision::Bid(_)),
-                expected.iter().any(Option::is_some)
-            );
-            prop_assert_eq!(prices(&bids, imps.len()), expected);
+            let mut auction = Auction::default();
+            let decision = auction.decide(&snap, &req, &ctx, |queries, counts| {
+                counts.extend(queries.iter().map(|_| 0));
+            });
+            prop_assert_eq!(decision.is_ok(), expected.iter().any(Option::is_some));
+            prop_assert_eq!(prices(auction.bids(), imps.len()), expected);
 
-            // Caps: some capped campaigns turn out capped out after the decision.
-            let capped_out =
+            // Caps: some capped campaigns turn out to be at their cap.
+            let at_cap =
                 |p: u32| snap.campaigns()[p as usize].frequency_cap.is_some()
                     && capped_out_mask & (1 << (p % 64)) != 0;
-            let expected = exhaustive(&snap, &req, |p| !capped_out(p));
-            let mut eligible = Vec::new();
-            let _ = decide_eligible(&snap, &req, &ctx, &mut eligible);
-            pick_best(&eligible, |b| !capped_out(b.campaign), &mut bids);
-            prop_assert_eq!(prices(&bids, imps.len()), expected);
+            let expected = exhaustive(&snap, &req, |p| !at_cap(p));
+            let _ = auction.decide(&snap, &req, &ctx, |queries, counts| {
+                counts.extend(queries.iter().map(|&p| u32::from(at_cap(p))));
+            });
+            prop_assert_eq!(prices(auction.bids(), imps.len()), expected);
         }
     }
 }

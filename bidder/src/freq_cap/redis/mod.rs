@@ -25,7 +25,7 @@ use tern_engine::user::UserKey;
 use self::cluster::{Redirect, SlotRoutes, key_slot};
 use self::connection::Connection;
 pub(crate) use self::tls::RedisTls;
-use super::{CapError, CapQuery, counter_key};
+use super::{CapError, counter_key};
 use crate::config::RedisConfig;
 use crate::metrics::WorkerMetrics;
 
@@ -122,20 +122,22 @@ impl RedisCaps {
         }
     }
 
-    /// Reads the counters of `queries` for `user` (missing counters are 0).
+    /// Reads the counters of the campaigns `ids` for `user` (missing counters are 0).
     pub(crate) async fn counts(
         &self,
         user: &UserKey,
-        queries: &[CapQuery<'_>],
+        ids: impl Iterator<Item = &str>,
         deadline: Instant,
         counts: &mut Vec<u32>,
     ) -> Result<(), CapError> {
         let mut mget = redis::cmd("MGET");
         let mut key = Vec::with_capacity(64);
-        for query in queries {
+        let mut asked = 0;
+        for id in ids {
             key.clear();
-            counter_key(user, query.campaign_id, &mut key);
+            counter_key(user, id, &mut key);
             mget.arg(&key[..]);
+            asked += 1;
         }
         // Every key carries the user as its hash tag: one slot for all of them.
         let replies = self.round_trip(key_slot(&key), &[mget], deadline).await?;
@@ -143,7 +145,7 @@ impl RedisCaps {
             return Err(CapError::Unavailable("MGET did not answer an array".into()));
         };
         counts.extend(values.iter().map(counter_value));
-        if counts.len() != queries.len() {
+        if counts.len() != asked {
             return Err(CapError::Unavailable(
                 "MGET answered the wrong number of values".into(),
             ));

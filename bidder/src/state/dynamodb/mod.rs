@@ -25,8 +25,9 @@ use self::replica::{Applied, Change, Replica};
 use self::shards::ShardTracker;
 use self::stream::{AwsStream, ChangeStream, Position};
 use self::tail::{Backoff, RoundOutcome, poll_round};
-use super::{BidderState, now_ms};
+use super::BidderState;
 use crate::config::DynamoDbConfig;
+use tern_engine::clock::now_ms;
 
 /// Consecutive failed calls after which the source checks whether the table's
 /// stream has changed.

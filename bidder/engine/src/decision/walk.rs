@@ -1,0 +1,197 @@
+//! The walk over candidates: for each impression, every campaign the index offers,
+//! checked in order of cost (targeting, deal terms, block lists, creative fit,
+//! price against the floor, budget), skipping those that cannot beat a bid that
+//! already stands.
+
+use super::pricing::{Pricing, response_currency};
+use super::{BidContext, ImpBid, NoBidReason};
+use crate::budget;
+use crate::clock;
+use crate::money::{Currency, Micros};
+use crate::openrtb::request::{BidRequest, Deal, Imp};
+use crate::snapshot::{BidSize, BidTerms, CompiledCampaign, Snapshot};
+
+/// Evaluates the candidates of every impression, in impression order, handing each
+/// eligible bid that could still win to `eligible`. A bid of a campaign that
+/// `stands` accepts cannot be filtered out later, so candidates that cannot beat it
+/// are skipped. Returns the response currency, or the furthest reason a candidate
+/// failed when none was eligible.
+pub(super) fn walk_eligible(
+    snapshot: &Snapshot,
+    req: &BidRequest<'_>,
+    ctx: &BidContext<'_>,
+    stands: impl Fn(&BidTerms) -> bool,
+    mut eligible: impl FnMut(ImpBid),
+) -> Result<Currency, NoBidReason> {
+    if (!req.wseat.is_empty() && !req.wseat.iter().any(|s| s == ctx.seat))
+        || req.bseat.iter().any(|s| s == ctx.seat)
+    {
+        return Err(NoBidReason::Seat);
+    }
+    let Some(currency) = response_currency(req, snapshot.fx()) else {
+        return Err(NoBidReason::Currency);
+    };
+    let hour = clock::hour_of_day(ctx.now_unix_s);
+    let day = clock::budget_day(ctx.now_unix_s);
+    let mut furthest = NoBidReason::NoMatch;
+    let mut any = false;
+    let bits = snapshot.index.request_bits(req, hour);
+    let pricing = Pricing::new(snapshot.fx(), currency, day);
+    for (imp_pos, imp) in req.imp.iter().enumerate() {
+        let candidates = snapshot.index.candidates(req, imp);
+        if candidates.iter().all(|list| list.is_empty()) && is_private(imp) {
+            // None of the deals on offer belongs to any campaign.
+            furthest = furthest.max(NoBidReason::Deal);
+        }
+        let slot = Slot {
+            imp,
+            floor: pricing.floor(imp.bidfloor, imp.bidfloorcur.as_ref()),
+        };
+        // The best bid so far for this impression that nothing can filter out.
+        let mut to_beat: Option<Micros> = None;
+        for list in candidates {
+            for &position in list {
+                let terms = snapshot.index.terms(position);
+                let key = terms.rank_key_usd;
+                if to_beat.is_some_and(|best| !pricing.ranked_could_beat(key, slot.floor, best)) {
+                    // Nor can any later candidate in this list: their keys are lower.
+                    break;
+                }
+                if !snapshot.index.may_target(position, &bits) {
+                    // What `evaluate` would conclude, without reading the campaign.
+                    continue;
+                }
+                if to_beat.is_some_and(|best| !pricing.could_beat(terms, slot.floor, best)) {
+                    continue;
+                }
+                let campaign = &snapshot.campaigns()[position as usize];
+                match evaluate(campaign, terms, req, &slot, ctx, hour, &pricing) {
+                    Ok(mut bid) => {
+                        bid.imp = imp_pos;
+                        bid.campaign = position;
+                        any = true;
+                        if stands(terms) {
+                            to_beat = to_beat.max(Some(bid.price));
+                        }
+                        eligible(bid);
+                    }
+                    Err(reason) => furthest = furthest.max(reason),
+                }
+            }
+        }
+    }
+    if any { Ok(currency) } else { Err(furthest) }
+}
+
+/// One impression with its own floor in the response currency, priced once.
+pub(super) struct Slot<'i, 'a> {
+    pub(super) imp: &'i Imp<'a>,
+    pub(super) floor: Result<Micros, NoBidReason>,
+}
+
+/// Checks one candidate for one impression; on success returns its bid (with the
+/// impression and campaign positions left for the caller to fill).
+pub(super) fn evaluate(
+    campaign: &CompiledCampaign,
+    terms: &BidTerms,
+    req: &BidRequest<'_>,
+    slot: &Slot<'_, '_>,
+    ctx: &BidContext<'_>,
+    hour: u32,
+    pricing: &Pricing<'_>,
+) -> Result<ImpBid, NoBidReason> {
+    let imp = slot.imp;
+    if !campaign.targets(req, hour) {
+        return Err(NoBidReason::NoMatch);
+    }
+    let deal = choose_deal(campaign, imp, ctx.seat)?;
+    if campaign.is_blocked(req) {
+        return Err(NoBidReason::Blocked);
+    }
+    let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;
+    let price = price(campaign, terms, slot.floor, deal.map(|(_, d)| d), pricing)?;
+    Ok(ImpBid {
+        imp: 0,
+        campaign: 0,
+        creative,
+        deal: deal.map(|(i, _)| i),
+        price,
+        w,
+        h,
+    })
+}
+
+/// The campaign's creative for `imp`: one of the slot's main size when there is
+/// one, else the first that fits. Returns its position and the size to report.
+fn choose_creative(campaign: &CompiledCampaign, imp: &Imp<'_>) -> Option<(usize, BidSize)> {
+    let primary = imp.banner.as_ref().map(|b| (b.w, b.h));
+    let mut first = None;
+    for (i, creative) in campaign.creatives.iter().enumerate() {
+        let Some(size) = creative.fits(imp) else {
+            continue;
+        };
+        if primary.is_some_and(|p| p == size) {
+            return Some((i, size));
+        }
+        first = first.or(Some((i, size)));
+    }
+    first
+}
+
+/// The deal a campaign bids through on `imp`, if any. Open-market campaigns cannot
+/// bid in private auctions (`Deal`); deal-only campaigns are not targeted where none
+/// of their deals is offered (`NoMatch`), and cannot use a deal closed to our seat.
+fn choose_deal<'i, 'a>(
+    campaign: &CompiledCampaign,
+    imp: &'i Imp<'a>,
+    seat: &str,
+) -> Result<Option<(usize, &'i Deal<'a>)>, NoBidReason> {
+    if !campaign.is_deal_only() {
+        return if is_private(imp) {
+            Err(NoBidReason::Deal)
+        } else {
+            Ok(None)
+        };
+    }
+    let mut offered = imp
+        .pmp
+        .iter()
+        .flat_map(|p| p.deals.iter().enumerate())
+        .filter(|(_, deal)| campaign.targets_deal(&deal.id))
+        .peekable();
+    if offered.peek().is_none() {
+        return Err(NoBidReason::NoMatch);
+    }
+    offered
+        .find(|(_, deal)| deal.wseat.is_empty() || deal.wseat.iter().any(|s| s == seat))
+        .map(Some)
+        .ok_or(NoBidReason::Deal)
+}
+
+/// Whether only deal bids are accepted for `imp`.
+fn is_private(imp: &Imp<'_>) -> bool {
+    imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1)
+}
+
+/// The price to bid: the base bid, raised to the floor (the deal's, when bidding
+/// through a deal that sets one, else the impression's) when the floor is higher,
+/// never above the campaign's maximum, and only when the budget can pay for it.
+fn price(
+    campaign: &CompiledCampaign,
+    terms: &BidTerms,
+    imp_floor: Result<Micros, NoBidReason>,
+    deal: Option<&Deal<'_>>,
+    pricing: &Pricing<'_>,
+) -> Result<Micros, NoBidReason> {
+    let floor = match deal {
+        Some(d) if d.bidfloor > 0.0 => pricing.floor(d.bidfloor, d.bidfloorcur.as_ref())?,
+        _ => imp_floor?,
+    };
+    let price = pricing.bid_over(terms, floor)?;
+    let cost = budget::impression_cost_in(pricing.fx, price, pricing.currency, campaign.currency)
+        .ok_or(NoBidReason::Currency)?;
+    if !campaign.spend.allows(cost, &campaign.budget, pricing.day) {
+        return Err(NoBidReason::Budget);
+    }
+    Ok(price)
+}
