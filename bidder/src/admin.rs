@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::http::{Method, Reply, Request, Router};
-use crate::metrics::render::StateGauges;
-use crate::metrics::{MetricsRegistry, render};
+use crate::events::EventQueues;
+use crate::http::{Method, Reply, Request, Router, Status};
+use crate::metrics::catalog::*;
+use crate::metrics::render::render_workers;
+use crate::metrics::{Exposition, MetricsRegistry};
 use crate::server::RunningListener;
 use crate::state::BidderState;
 use tern_engine::clock;
@@ -20,7 +22,7 @@ pub(crate) struct AdminRouter {
     /// Whether a remote source feeds the state (sync figures are shown then).
     pub(crate) remote_source: bool,
     /// The event pipeline, when events are on.
-    pub(crate) events: Option<crate::events::EventQueues>,
+    pub(crate) events: Option<EventQueues>,
 }
 
 /// The `/state` document.
@@ -65,24 +67,30 @@ impl AdminRouter {
 
     fn metrics(&self, body: &mut Vec<u8>) -> Reply {
         let now = clock::now_unix_s();
-        let merged = self.registry.merge(now);
+        let mut out = Exposition::default();
+        render_workers(&mut out, &self.registry.merge(now));
         let summary = self.state.summary(now);
-        let gauges = StateGauges {
-            ready: summary.ready,
-            campaigns_active: summary.campaigns_active,
-            campaigns_paused: summary.campaigns_paused,
-            budget_exhausted: summary.budget_exhausted,
-            state_updates: summary.updates,
-            state_rejects: summary.rejects,
-            state_age_s: summary.age_s,
-            workers: self.registry.workers.len(),
-            sync: self.remote_source.then(|| self.state.sync().report()),
-            events: self.events.clone(),
-        };
-        let mut text = String::with_capacity(8192);
-        render(&mut text, &merged, &gauges);
-        body.extend_from_slice(text.as_bytes());
-        Reply::new(200, "text/plain; version=0.0.4; charset=utf-8")
+        out.value(&READY, u8::from(summary.ready));
+        out.value(&CAMPAIGNS_ACTIVE, summary.campaigns_active);
+        out.value(&CAMPAIGNS_PAUSED, summary.campaigns_paused);
+        out.value(&CAMPAIGNS_BUDGET_EXHAUSTED, summary.budget_exhausted);
+        out.value(&STATE_UPDATES_TOTAL, summary.updates);
+        out.value(&STATE_REJECTS_TOTAL, summary.rejects);
+        out.value(&STATE_AGE_SECONDS, summary.age_s);
+        out.value(&WORKERS, self.registry.workers.len());
+        if let Some(events) = &self.events {
+            render_events(&mut out, events);
+        }
+        if self.remote_source {
+            let sync = self.state.sync().report();
+            out.value(&SYNC_LAG_SECONDS, sync.lag_s);
+            out.value(&SYNC_LAST_POLL_AGE_SECONDS, sync.last_poll_age_s);
+            out.value(&SYNC_RECORDS_APPLIED_TOTAL, sync.applied);
+            out.value(&SYNC_RECORDS_REJECTED_TOTAL, sync.rejected);
+            out.value(&SYNC_BOOTSTRAPS_TOTAL, sync.bootstraps);
+        }
+        body.extend_from_slice(out.into_text().as_bytes());
+        Reply::new(Status::OK, "text/plain; version=0.0.4; charset=utf-8")
     }
 
     fn state_document(&self, body: &mut Vec<u8>) -> Reply {
@@ -105,7 +113,7 @@ impl AdminRouter {
                 .registry
                 .workers
                 .iter()
-                .map(|w| w.connections_accepted.get())
+                .map(|w| w.connections_accepted())
                 .collect(),
             sync: self.remote_source.then(|| {
                 let report = self.state.sync().report();
@@ -120,28 +128,44 @@ impl AdminRouter {
         };
         serde_json::to_writer(&mut *body, &document).expect("serializing to a Vec");
         body.push(b'\n');
-        Reply::new(200, "application/json")
+        Reply::new(Status::OK, "application/json")
     }
-}
-
-fn text(body: &mut Vec<u8>, status: u16, message: &str) -> Reply {
-    body.extend_from_slice(message.as_bytes());
-    body.push(b'\n');
-    Reply::text(status)
 }
 
 impl Router for AdminRouter {
     async fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
         if !matches!(req.method, Method::Get | Method::Head) {
-            return text(body, 405, "use GET").with_header("Allow", "GET, HEAD");
+            return Reply::plain(body, Status::METHOD_NOT_ALLOWED, "use GET")
+                .with_header("Allow", "GET, HEAD");
         }
         match req.path {
-            "/health" => text(body, 200, "ok"),
-            "/ready" if self.state.is_ready() => text(body, 200, "ready"),
-            "/ready" => text(body, 503, "not ready"),
+            "/health" => Reply::plain(body, Status::OK, "ok"),
+            "/ready" if self.state.is_ready() => Reply::plain(body, Status::OK, "ready"),
+            "/ready" => Reply::plain(body, Status::SERVICE_UNAVAILABLE, "not ready"),
             "/metrics" => self.metrics(body),
             "/state" => self.state_document(body),
-            _ => text(body, 404, "not found"),
+            _ => Reply::plain(body, Status::NOT_FOUND, "not found"),
         }
     }
+}
+
+/// The event pipeline's figures.
+fn render_events(out: &mut Exposition, events: &EventQueues) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let stats = events.stats();
+    out.value(&EVENTS_ACCEPTED_TOTAL, stats.accepted.load(Relaxed));
+    out.samples(
+        &EVENTS_DROPPED_TOTAL,
+        [
+            (["queue_full"], stats.dropped_queue_full.load(Relaxed)),
+            (["sink"], stats.dropped_sink.load(Relaxed)),
+        ],
+    );
+    out.value(&EVENTS_SENT_TOTAL, stats.sent.load(Relaxed));
+    out.value(&EVENTS_RETRIED_TOTAL, stats.retried.load(Relaxed));
+    out.value(&EVENTS_QUEUE_DEPTH, events.depth());
+    out.value(&EVENTS_PENDING, stats.pending.load(Relaxed));
+    let mut batches = crate::latency::Snapshot::default();
+    stats.batch_latency.add_since_start(&mut batches);
+    out.histogram(&EVENTS_BATCH_DURATION_SECONDS, &batches);
 }

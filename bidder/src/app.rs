@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::admin::AdminRouter;
-use crate::bid_api::{BidApi, BidRouter};
+use crate::bid_api::{BidApi, BidRouter, BidSettings};
 use crate::config::{
-    CapStoreKind, Config, ConfigError, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
+    CapStoreKind, Config, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
 };
+use crate::error::StartError;
 use crate::events::{EventLog, EventQueues, Shipper, ShipperReport, start_shipper};
 use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint, RedisTls};
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
@@ -24,33 +25,6 @@ const ADMIN_MAX_CONNECTIONS: usize = 256;
 const WORKER_START_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the admin listener gets to finish after the bid listener drained.
 const ADMIN_DRAIN: Duration = Duration::from_millis(500);
-
-/// Why the bidder could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The configuration is unusable.
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    /// The initial campaigns are invalid (the message names campaign and field).
-    #[error("{0}")]
-    Campaigns(String),
-    /// A listener could not bind.
-    #[error("cannot listen on {addr} ({listener}): {source}")]
-    Bind {
-        /// `bid` or `admin`.
-        listener: &'static str,
-        /// The address asked for.
-        addr: SocketAddr,
-        /// What the OS said.
-        source: std::io::Error,
-    },
-    /// Worker threads could not be started.
-    #[error("cannot start worker threads: {0}")]
-    Workers(std::io::Error),
-    /// Workers exited at start (e.g. `io_driver = "io_uring"` without io_uring).
-    #[error("bid workers failed to start; see the log above")]
-    WorkersExited,
-}
 
 /// What the workers' frequency-cap stores share.
 #[derive(Clone)]
@@ -66,11 +40,7 @@ impl SharedCaps {
         Ok(match config.store {
             CapStoreKind::Local => SharedCaps::Local(Arc::default()),
             CapStoreKind::Redis => {
-                let endpoint =
-                    RedisEndpoint::start(&config.redis.addr).map_err(|reason| ConfigError {
-                        key: "frequency_cap.redis.addr".to_owned(),
-                        reason,
-                    })?;
+                let endpoint = RedisEndpoint::start(&config.redis.addr)?;
                 let tls = RedisTls::from_config(&config.redis)?.map(Arc::new);
                 SharedCaps::Redis(endpoint, config.redis.clone(), tls)
             }
@@ -78,14 +48,13 @@ impl SharedCaps {
     }
 
     /// The store of one worker (built on that worker's thread).
-    fn for_worker(&self, metrics: Arc<WorkerMetrics>) -> CapStore {
+    fn for_worker(&self) -> CapStore {
         match self {
             SharedCaps::Local(local) => CapStore::Local(Arc::clone(local)),
             SharedCaps::Redis(endpoint, config, tls) => CapStore::Redis(Rc::new(RedisCaps::new(
                 Arc::clone(endpoint),
                 config.clone(),
                 tls.clone(),
-                metrics,
             ))),
         }
     }
@@ -148,28 +117,35 @@ pub struct ShutdownReport {
 impl Bidder {
     /// Loads campaigns, binds both listeners and starts every worker.
     pub fn start(config: &Config) -> Result<Bidder, StartError> {
-        let state = Arc::new(BidderState::new(config.fx_table()?));
+        let state = Arc::new(BidderState::new(config.bidding.fx_table()?));
         let (source, campaigns) = match config.campaigns.source {
             SourceKind::File => {
-                let file = match &config.campaigns.path {
-                    Some(path) => CampaignSource::File(path.clone()),
-                    None => CampaignSource::Bundled,
-                };
-                let count = file.load_into(&state).map_err(StartError::Campaigns)?;
+                let file = CampaignSource::from_config(&config.campaigns);
+                let count = file.load_into(&state)?;
                 let watcher = match file {
-                    CampaignSource::File(path) => Some(FileWatcher::start(
-                        path,
-                        Duration::from_millis(config.campaigns.reload_interval_ms),
-                        Arc::clone(&state),
-                    )),
+                    CampaignSource::File(path) => Some(
+                        FileWatcher::start(
+                            path,
+                            Duration::from_millis(config.campaigns.reload_interval_ms),
+                            Arc::clone(&state),
+                        )
+                        .map_err(|source| StartError::Thread {
+                            thread: "campaign-file",
+                            source,
+                        })?,
+                    ),
                     CampaignSource::Bundled => None,
                 };
                 (RunningSource::File(watcher), CampaignCount::Loaded(count))
             }
             SourceKind::Dynamodb => {
                 let dynamodb = &config.campaigns.dynamodb;
-                let source = DynamoDbSource::start(dynamodb.clone(), Arc::clone(&state))
-                    .map_err(StartError::Workers)?;
+                let source = DynamoDbSource::start(dynamodb.clone(), Arc::clone(&state)).map_err(
+                    |source| StartError::Thread {
+                        thread: "dynamodb-sync",
+                        source,
+                    },
+                )?;
                 (
                     RunningSource::DynamoDb(source),
                     CampaignCount::Table(dynamodb.table.clone()),
@@ -178,7 +154,7 @@ impl Bidder {
         };
         let remote_source = matches!(source, RunningSource::DynamoDb(_));
 
-        let workers = config.worker_count();
+        let workers = config.server.worker_count();
         let bind = |listener, addr, count, backlog| {
             BoundSockets::bind(addr, count, backlog).map_err(|source| StartError::Bind {
                 listener,
@@ -197,7 +173,12 @@ impl Bidder {
             "" => format!("http://{}", bid_sockets.addr()),
             url => url.to_owned(),
         };
-        let api = Arc::new(BidApi::new(config, public_url, Arc::clone(&state)));
+        let settings = BidSettings {
+            bidding: &config.bidding,
+            notice: &config.notice,
+            frequency_cap: &config.frequency_cap,
+        };
+        let api = Arc::new(BidApi::new(settings, public_url, Arc::clone(&state)));
         let worker_metrics: Vec<Arc<WorkerMetrics>> = (0..workers)
             .map(|_| Arc::new(WorkerMetrics::default()))
             .collect();
@@ -210,12 +191,7 @@ impl Bidder {
         let events = (config.events.sink != EventSinkKind::None)
             .then(|| EventQueues::new(workers, config.events.queue_capacity));
         let shipper = match &events {
-            Some(queues) => {
-                start_shipper(queues, &config.events).map_err(|reason| ConfigError {
-                    key: "events".to_owned(),
-                    reason,
-                })?
-            }
+            Some(queues) => start_shipper(queues, &config.events)?,
             None => None,
         };
         let instance: Arc<str> = config.events.instance_or_host().into();
@@ -234,7 +210,7 @@ impl Bidder {
             );
             (
                 Box::new(move || {
-                    let store = caps.for_worker(Arc::clone(&for_router));
+                    let store = caps.for_worker();
                     BidRouter::new(api, for_router, store, log)
                 }),
                 Some(metrics),
@@ -249,7 +225,10 @@ impl Bidder {
             max_connections: config.server.max_connections_per_worker,
             routers: bid_routers,
         })
-        .map_err(StartError::Workers)?;
+        .map_err(|source| StartError::Thread {
+            thread: "bid worker",
+            source,
+        })?;
 
         let admin_state = Arc::clone(&state);
         let drivers = AdminRouter::drivers_of(&bid);
@@ -272,7 +251,10 @@ impl Bidder {
             max_connections: ADMIN_MAX_CONNECTIONS,
             routers: admin_routers,
         })
-        .map_err(StartError::Workers)?;
+        .map_err(|source| StartError::Thread {
+            thread: "admin worker",
+            source,
+        })?;
 
         let started = Instant::now();
         loop {

@@ -15,13 +15,16 @@ pub mod app;
 pub mod aws;
 pub mod bid_api;
 pub mod config;
+pub mod error;
 pub mod events;
 pub mod freq_cap;
 pub mod http;
+pub mod latency;
 pub mod metrics;
 pub mod report;
 pub mod server;
 pub mod state;
 
-pub use app::{Bidder, ShutdownReport, StartError};
+pub use app::{Bidder, ShutdownReport};
 pub use config::Config;
+pub use error::StartError;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use bidder::config::{Config, Overrides};
+use bidder::state::CampaignSource;
 use bidder::state::dynamodb::{AwsClients, seed};
 use bidder::{Bidder, bid_api::BID_PATH};
 use clap::Parser;
@@ -128,45 +129,27 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn check(config: &Config) -> anyhow::Result<()> {
-    let state = bidder::state::BidderState::new(config.fx_table()?);
-    let source = match &config.campaigns.path {
-        Some(path) => bidder::state::CampaignSource::File(path.clone()),
-        None => bidder::state::CampaignSource::Bundled,
-    };
-    let count = source.load_into(&state).map_err(anyhow::Error::msg)?;
+    let state = bidder::state::BidderState::new(config.bidding.fx_table()?);
+    let count = CampaignSource::from_config(&config.campaigns).load_into(&state)?;
     println!(
         "config ok; {count} campaigns ok; {} workers",
-        config.worker_count()
+        config.server.worker_count()
     );
     Ok(())
 }
 
 fn seed_table(config: &Config, table: &str, create: bool) -> anyhow::Result<()> {
-    let campaigns = match &config.campaigns.path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let format = tern_engine::campaign::FileFormat::from_path(path);
-            tern_engine::campaign::parse_campaigns(&text, format)?
-        }
-        None => bidder::state::bundled_campaigns()?,
-    };
+    let campaigns = CampaignSource::from_config(&config.campaigns).campaigns()?;
     let timeout = std::time::Duration::from_millis(config.campaigns.dynamodb.request_timeout_ms);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let clients = AwsClients::load(timeout)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        let clients = AwsClients::load(timeout).await?;
         if create {
-            seed::create_table(&clients, table)
-                .await
-                .map_err(anyhow::Error::msg)?;
+            seed::create_table(&clients, table).await?;
         }
-        seed::put_campaigns(&clients, table, &campaigns)
-            .await
-            .map_err(anyhow::Error::msg)
+        seed::put_campaigns(&clients, table, &campaigns).await
     })?;
     println!("seeded {} campaigns into {table}", campaigns.len());
     Ok(())

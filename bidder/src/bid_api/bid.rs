@@ -10,12 +10,12 @@ use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_resp
 use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 
-use super::{BidRouter, non_empty, text};
-use crate::config::CapPolicy;
+use super::{BidRouter, non_empty};
 use crate::events::{Event, EventKind};
 use crate::freq_cap::CapError;
-use crate::http::{Reply, Request};
-use crate::metrics::CapCheck;
+use crate::freq_cap::config::CapPolicy;
+use crate::http::{Reply, Request, Status};
+use crate::metrics::{CapCheck, CapFallback};
 
 /// Longest parse error echoed back to the client.
 const MAX_REASON_BYTES: usize = 200;
@@ -36,7 +36,11 @@ struct Answer<'r, 'a> {
 impl BidRouter {
     pub(super) async fn bid(&self, req: &Request<'_>, exchange: &str, body: &mut Vec<u8>) -> Reply {
         if !req.json_content_type {
-            return text(body, 415, "content-type must be application/json");
+            return Reply::plain(
+                body,
+                Status::UNSUPPORTED_MEDIA_TYPE,
+                "content-type must be application/json",
+            );
         }
         let mut request = BidRequest::default();
         if let Err(e) = BidRequest::parse_into(req.body, &mut request) {
@@ -47,7 +51,7 @@ impl BidRouter {
                     .find(|i| reason.is_char_boundary(*i));
                 reason.truncate(cut.unwrap_or(0));
             }
-            return text(body, 400, &reason);
+            return Reply::plain(body, Status::BAD_REQUEST, &reason);
         }
         let api = &*self.api;
         let tmax = match request.tmax {
@@ -89,7 +93,7 @@ impl BidRouter {
                 .await;
             auction.finish(&held, outcome);
             if outcome == CapOutcome::Counted {
-                self.metrics.capped.add(auction.capped_out() as u64);
+                self.metrics.capped(auction.capped_out());
             }
             &held
         };
@@ -137,9 +141,9 @@ impl BidRouter {
             body.clear();
             return no_bid(NoBidReason::Deadline);
         }
-        self.metrics.bids.add(answer.bids.len() as u64);
+        self.metrics.bids(answer.bids.len());
         self.bid_events(answer);
-        Reply::new(200, "application/json").with_header("X-OpenRTB-Version", "2.6")
+        Reply::new(Status::OK, "application/json").with_header("X-OpenRTB-Version", "2.6")
     }
 
     /// One `bid` event per bid sent.
@@ -184,7 +188,7 @@ impl BidRouter {
     ) -> CapOutcome {
         let Some(user) = user else {
             // Nobody to count for: a cap cannot be honoured.
-            self.metrics.record_cap_check(CapCheck::NoUser);
+            self.metrics.cap_check(CapCheck::NoUser);
             return CapOutcome::SkipCapped;
         };
         let cap_deadline = deadline.min(Instant::now() + self.api.cap_timeout);
@@ -194,26 +198,23 @@ impl BidRouter {
             .counts(user, snapshot, queries, cap_deadline, counts)
             .await
         {
-            Ok(()) => {
-                self.metrics.record_cap_check(CapCheck::Ok);
+            Ok(round_trip) => {
+                self.record_round_trip(round_trip);
+                self.metrics.cap_check(CapCheck::Ok);
                 CapOutcome::Counted
             }
             Err(error) => {
-                self.metrics.record_cap_check(match error {
+                self.metrics.cap_check(match error {
                     CapError::Timeout => CapCheck::Timeout,
                     CapError::Unavailable(_) => CapCheck::Unavailable,
                     CapError::Busy => CapCheck::Busy,
                 });
-                match self.api.cap_policy {
-                    CapPolicy::SkipCapped => {
-                        self.metrics.cap_fallbacks[0].inc();
-                        CapOutcome::SkipCapped
-                    }
-                    CapPolicy::IgnoreCaps => {
-                        self.metrics.cap_fallbacks[1].inc();
-                        CapOutcome::IgnoreCaps
-                    }
-                }
+                let (fallback, outcome) = match self.api.cap_policy {
+                    CapPolicy::SkipCapped => (CapFallback::SkipCapped, CapOutcome::SkipCapped),
+                    CapPolicy::IgnoreCaps => (CapFallback::IgnoreCaps, CapOutcome::IgnoreCaps),
+                };
+                self.metrics.cap_fallback(fallback);
+                outcome
             }
         }
     }
@@ -226,7 +227,7 @@ impl BidRouter {
         exchange: &str,
         received_at: Instant,
     ) -> Reply {
-        self.metrics.record_nobid(reason);
+        self.metrics.nobid(reason);
         if self.events.sample_nobid() {
             self.events.emit(&Event {
                 kind: Some(EventKind::NoBid),
@@ -243,6 +244,6 @@ impl BidRouter {
                 ..Event::default()
             });
         }
-        Reply::empty(204).with_header("X-OpenRTB-Version", "2.6")
+        Reply::empty(Status::NO_CONTENT).with_header("X-OpenRTB-Version", "2.6")
     }
 }

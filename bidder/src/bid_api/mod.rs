@@ -5,9 +5,8 @@
 //! metrics, so answering a request touches nothing another core writes.
 
 mod bid;
+pub mod config;
 mod notice;
-
-pub(crate) use notice::NoticeKind;
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -15,19 +14,31 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tern_engine::clock;
 use tern_engine::decision::Auction;
-use tern_engine::notice::{NoticeDedup, NoticeSigner};
+use tern_engine::notice::{NoticeDedup, NoticeKind, NoticeSigner};
 use tern_engine::openrtb::{CLICK_PATH, NOTICE_PATH, WIN_PATH};
 
-use crate::config::{CapPolicy, Config};
+use self::config::{BiddingConfig, NoticeConfig};
 use crate::events::EventLog;
-use crate::freq_cap::CapStore;
-use crate::http::{Method, Reply, Request, Router};
+use crate::freq_cap::config::{CapPolicy, FrequencyCapConfig};
+use crate::freq_cap::{CapStore, RoundTrip};
+use crate::http::{Method, Reply, Request, Router, Status};
 use crate::metrics::WorkerMetrics;
 use crate::state::BidderState;
 
 /// Path of the OpenRTB endpoint; `/openrtb2/bid/<exchange>` names the supply
 /// partner for reporting.
 pub const BID_PATH: &str = "/openrtb2/bid";
+
+/// The sections of the config the bid endpoints read.
+#[derive(Debug, Clone, Copy)]
+pub struct BidSettings<'c> {
+    /// `[bidding]`.
+    pub bidding: &'c BiddingConfig,
+    /// `[notice]`.
+    pub notice: &'c NoticeConfig,
+    /// `[frequency_cap]`.
+    pub frequency_cap: &'c FrequencyCapConfig,
+}
 
 /// Settings and shared state for the bid endpoints, built once from the config.
 #[derive(Debug)]
@@ -39,7 +50,7 @@ pub struct BidApi {
     pub(crate) public_url: String,
     pub(crate) signer: NoticeSigner,
     /// Notices seen, per kind (win, impression, click): each counts once.
-    pub(crate) dedup: [NoticeDedup; 3],
+    dedup: [NoticeDedup; NoticeKind::ALL.len()],
     pub(crate) notice_max_age_s: u64,
     pub(crate) cap_timeout: Duration,
     pub(crate) cap_record_timeout: Duration,
@@ -49,7 +60,7 @@ pub struct BidApi {
 impl BidApi {
     /// Builds the endpoints' settings. `public_url` is where billing notices point;
     /// an empty `notice.secret` gets a random key.
-    pub fn new(config: &Config, public_url: String, state: Arc<BidderState>) -> BidApi {
+    pub fn new(config: BidSettings<'_>, public_url: String, state: Arc<BidderState>) -> BidApi {
         let secret = if config.notice.secret.is_empty() {
             random_key().to_vec()
         } else {
@@ -62,12 +73,20 @@ impl BidApi {
             tmax_margin: Duration::from_millis(config.bidding.tmax_margin_ms),
             public_url,
             signer: NoticeSigner::new(&secret),
-            dedup: [(); 3].map(|()| NoticeDedup::new(config.notice.max_age_s)),
+            dedup: NoticeKind::ALL.map(|_| NoticeDedup::new(config.notice.max_age_s)),
             notice_max_age_s: config.notice.max_age_s,
             cap_timeout: Duration::from_millis(config.frequency_cap.timeout_ms),
             cap_record_timeout: Duration::from_millis(config.frequency_cap.record_timeout_ms),
             cap_policy: config.frequency_cap.on_unavailable,
         }
+    }
+}
+
+impl BidApi {
+    /// The notices of `kind` seen so far.
+    pub(crate) fn dedup(&self, kind: NoticeKind) -> &NoticeDedup {
+        let at = NoticeKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        &self.dedup[at]
     }
 }
 
@@ -132,6 +151,14 @@ impl BidRouter {
     fn give_back(&self, auction: Auction) {
         self.auctions.borrow_mut().push(auction);
     }
+
+    /// Records how long the cap store took, when it was Redis.
+    fn record_round_trip(&self, round_trip: RoundTrip) {
+        if let Some(took) = round_trip {
+            self.metrics
+                .redis_round_trip(took.as_micros() as u64, clock::now_unix_s());
+        }
+    }
 }
 
 /// The exchange named by a bid path: `""` for `/openrtb2/bid`, `x` for
@@ -149,40 +176,36 @@ fn bid_endpoint(path: &str) -> Option<&str> {
     usable.then_some(name)
 }
 
-fn text(body: &mut Vec<u8>, status: u16, message: &str) -> Reply {
-    body.extend_from_slice(message.as_bytes());
-    body.push(b'\n');
-    Reply::text(status)
-}
-
 impl Router for BidRouter {
     async fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply {
         if let Some(exchange) = bid_endpoint(req.path) {
             return match req.method {
                 Method::Post => self.bid(req, exchange, body).await,
-                _ => text(body, 405, "use POST").with_header("Allow", "POST"),
+                _ => Reply::plain(body, Status::METHOD_NOT_ALLOWED, "use POST")
+                    .with_header("Allow", "POST"),
             };
         }
         let kind = match req.path {
             WIN_PATH => NoticeKind::Win,
             NOTICE_PATH => NoticeKind::Impression,
             CLICK_PATH => NoticeKind::Click,
-            _ => return text(body, 404, "not found"),
+            _ => return Reply::plain(body, Status::NOT_FOUND, "not found"),
         };
         match req.method {
             Method::Get => self.notice(req, kind, body).await,
-            _ => text(body, 405, "use GET").with_header("Allow", "GET"),
+            _ => Reply::plain(body, Status::METHOD_NOT_ALLOWED, "use GET")
+                .with_header("Allow", "GET"),
         }
     }
 
-    fn on_response(&self, status: u16, received_at: Instant) {
+    fn on_response(&self, status: Status, received_at: Instant) {
         let latency_us = received_at.elapsed().as_micros() as u64;
         self.metrics
-            .record_response(status, latency_us, clock::now_unix_s());
+            .response(status.code(), latency_us, clock::now_unix_s());
     }
 
     fn on_panic(&self) {
-        self.metrics.panics.inc();
+        self.metrics.panic();
     }
 }
 

@@ -6,35 +6,17 @@
 
 use std::time::Instant;
 
+use std::borrow::Cow;
 use tern_engine::clock;
-use tern_engine::notice::{PriceSource, TokenError, clearing_price};
+
+use percent_encoding::percent_decode_str;
+use tern_engine::notice::{NoticeKind, NoticeOutcome, TokenError, clearing_price};
 use tern_engine::user::UserKey;
 
-use super::{BidRouter, non_empty, text};
+use super::{BidRouter, non_empty};
 use crate::events::{Event, EventKind};
-use crate::http::{Reply, Request};
-use crate::metrics::NoticeOutcome;
-
-/// Which notice endpoint was called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NoticeKind {
-    /// The bid won (`nurl`).
-    Win,
-    /// The impression was billed (`burl`).
-    Impression,
-    /// The ad was clicked.
-    Click,
-}
-
-impl NoticeKind {
-    fn event(self) -> EventKind {
-        match self {
-            NoticeKind::Win => EventKind::Win,
-            NoticeKind::Impression => EventKind::Impression,
-            NoticeKind::Click => EventKind::Click,
-        }
-    }
-}
+use crate::http::{Reply, Request, Status};
+use crate::metrics::CapRecord;
 
 /// An impression to count against a frequency cap.
 struct CapImpression {
@@ -51,7 +33,7 @@ impl BidRouter {
         body: &mut Vec<u8>,
     ) -> Reply {
         let (outcome, reply, impression) = self.settle(req, kind, body);
-        self.metrics.record_notice(kind, outcome);
+        self.metrics.notice(kind, outcome);
         if let Some(impression) = impression {
             let deadline = Instant::now() + self.api.cap_record_timeout;
             let recorded = self
@@ -63,10 +45,17 @@ impl BidRouter {
                     deadline,
                 )
                 .await;
-            if let Err(e) = &recorded {
-                tracing::debug!(error = %e, "impression not counted against its cap");
-            }
-            self.metrics.cap_records[usize::from(recorded.is_err())].inc();
+            let record = match recorded {
+                Ok(round_trip) => {
+                    self.record_round_trip(round_trip);
+                    CapRecord::Ok
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "impression not counted against its cap");
+                    CapRecord::Failed
+                }
+            };
+            self.metrics.cap_record(record);
         }
         reply
     }
@@ -80,18 +69,12 @@ impl BidRouter {
         kind: NoticeKind,
         body: &mut Vec<u8>,
     ) -> (NoticeOutcome, Reply, Option<CapImpression>) {
-        let malformed =
-            |body: &mut Vec<u8>, why: &str| (NoticeOutcome::Malformed, text(body, 400, why), None);
-        let mut token = None;
-        let mut price_param = None;
-        for pair in req.query.split('&') {
-            match pair.split_once('=') {
-                Some(("t", value)) => token = Some(value),
-                Some(("p", value)) => price_param = Some(value),
-                _ => {}
-            }
-        }
-        let Some(token) = token else {
+        let malformed = |body: &mut Vec<u8>, why: &str| {
+            let reply = Reply::plain(body, Status::BAD_REQUEST, why);
+            (NoticeOutcome::Malformed, reply, None)
+        };
+        let params = NoticeParams::read(req.query);
+        let Some(token) = params.token() else {
             return malformed(body, "missing notice token");
         };
         let api = &*self.api;
@@ -99,31 +82,28 @@ impl BidRouter {
         let mut scratch = self.token_scratch.borrow_mut();
         let notice = match api
             .signer
-            .verify(token, now, api.notice_max_age_s, &mut scratch)
+            .verify(&token, now, api.notice_max_age_s, &mut scratch)
         {
             Ok(verified) => verified,
-            Err(TokenError::Forged) => {
-                let reply = text(body, 403, "notice signature does not match");
-                return (NoticeOutcome::Forged, reply, None);
+            Err(error) => {
+                let (status, why) = match error {
+                    TokenError::Forged => (Status::FORBIDDEN, "notice signature does not match"),
+                    TokenError::Expired => (Status::GONE, "notice expired"),
+                    TokenError::Malformed => (Status::BAD_REQUEST, "malformed notice token"),
+                };
+                let reply = Reply::plain(body, status, why);
+                return (NoticeOutcome::refused(error), reply, None);
             }
-            Err(TokenError::Expired) => {
-                return (
-                    NoticeOutcome::Expired,
-                    text(body, 410, "notice expired"),
-                    None,
-                );
-            }
-            Err(TokenError::Malformed) => return malformed(body, "malformed notice token"),
         };
         // A genuine token means a served impression: one whose price cannot be read
         // is still counted, at our bid (the most the exchange may charge).
-        let price = clearing_price(price_param, notice.price);
-        if !api.dedup[kind as usize].first_time(&notice.id(), notice.issued_at_s) {
-            let reply = text(body, 200, "already counted");
+        let price = clearing_price(params.price(), notice.price);
+        if !api.dedup(kind).first_time(&notice.id(), notice.issued_at_s) {
+            let reply = Reply::plain(body, Status::OK, "already counted");
             return (NoticeOutcome::Duplicate, reply, None);
         }
         self.events.emit(&Event {
-            kind: Some(kind.event()),
+            kind: Some(EventKind::from(kind)),
             ts_ms: clock::now_ms(),
             request_id: Some(notice.request_id),
             imp_id: Some(notice.imp_id),
@@ -138,13 +118,9 @@ impl BidRouter {
             core: self.events.core(),
             ..Event::default()
         });
-        let accepted = match (kind, price.source) {
-            (NoticeKind::Click, _) | (_, PriceSource::Exchange) => NoticeOutcome::Accepted,
-            (_, PriceSource::Capped) => NoticeOutcome::PriceCapped,
-            (_, PriceSource::Bid) => NoticeOutcome::PriceUnreadable,
-        };
+        let accepted = NoticeOutcome::counted(kind, price.source);
         if kind != NoticeKind::Impression {
-            return (accepted, text(body, 200, "ok"), None);
+            return (accepted, Reply::plain(body, Status::OK, "ok"), None);
         }
         let snapshot = api.state.snapshot();
         let campaign = snapshot.campaign(notice.campaign_id);
@@ -152,7 +128,7 @@ impl BidRouter {
             c.spend
                 .debit_impression(snapshot.fx(), price.cpm, notice.currency, c.currency, now)
         });
-        self.metrics.spend_micros.add(debited);
+        self.metrics.spend(debited);
         let impression = match (campaign.and_then(|c| c.frequency_cap), notice.user) {
             (Some(cap), Some(user)) => Some(CapImpression {
                 user,
@@ -161,6 +137,61 @@ impl BidRouter {
             }),
             _ => None,
         };
-        (accepted, text(body, 200, "ok"), impression)
+        (accepted, Reply::plain(body, Status::OK, "ok"), impression)
     }
+}
+
+/// The parameters of a notice URL, read tolerantly: exchanges that re-encode the
+/// URL we bid with send the token percent-encoded (`%5F` for `_`), or the whole
+/// query encoded (`t%3D…%26p%3D…`).
+struct NoticeParams<'q> {
+    token: Option<Cow<'q, str>>,
+    price: Option<Cow<'q, str>>,
+}
+
+impl<'q> NoticeParams<'q> {
+    fn read(query: &'q str) -> NoticeParams<'q> {
+        let (token, price) = token_and_price(query);
+        if token.is_some() {
+            return NoticeParams {
+                token: token.map(Cow::Borrowed),
+                price: price.map(Cow::Borrowed),
+            };
+        }
+        let Ok(Cow::Owned(decoded)) = percent_decode_str(query).decode_utf8() else {
+            return NoticeParams {
+                token: None,
+                price: price.map(Cow::Borrowed),
+            };
+        };
+        let (token, price) = token_and_price(&decoded);
+        NoticeParams {
+            token: token.map(|t| Cow::Owned(t.to_owned())),
+            price: price.map(|p| Cow::Owned(p.to_owned())),
+        }
+    }
+
+    /// The token, percent-decoded.
+    fn token(&self) -> Option<Cow<'_, str>> {
+        let raw = self.token.as_deref()?;
+        percent_decode_str(raw).decode_utf8().ok()
+    }
+
+    /// The price as sent (the engine reads every form it comes in).
+    fn price(&self) -> Option<&str> {
+        self.price.as_deref()
+    }
+}
+
+/// The raw `t` and `p` values of a query string.
+fn token_and_price(query: &str) -> (Option<&str>, Option<&str>) {
+    let (mut token, mut price) = (None, None);
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("t", value)) => token = Some(value),
+            Some(("p", value)) => price = Some(value),
+            _ => {}
+        }
+    }
+    (token, price)
 }

@@ -8,8 +8,9 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::config::EventFileConfig;
 use super::shipper::{Sink, SinkError};
-use crate::config::EventFileConfig;
+use crate::error::ConfigError;
 
 /// Appends events to the current file, opening a new one when it is full or old.
 pub(crate) struct FileSink {
@@ -28,9 +29,13 @@ struct Current {
 
 impl FileSink {
     /// Creates the directory if needed.
-    pub(crate) fn new(config: &EventFileConfig, instance: &str) -> Result<FileSink, String> {
-        std::fs::create_dir_all(&config.dir)
-            .map_err(|e| format!("events.file.dir {}: {e}", config.dir.display()))?;
+    pub(crate) fn new(config: &EventFileConfig, instance: &str) -> Result<FileSink, ConfigError> {
+        std::fs::create_dir_all(&config.dir).map_err(|e| {
+            ConfigError::new(
+                "events.file.dir",
+                format!("cannot create {}: {e}", config.dir.display()),
+            )
+        })?;
         Ok(FileSink {
             dir: config.dir.clone(),
             instance: instance

@@ -3,8 +3,9 @@
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 
+use super::config::EventKinesisConfig;
 use super::shipper::{Sink, SinkError};
-use crate::config::EventKinesisConfig;
+use crate::error::StartError;
 
 /// Sends batches with `PutRecords`, from the shipper thread's own runtime.
 pub(crate) struct KinesisSink {
@@ -16,26 +17,19 @@ pub(crate) struct KinesisSink {
 impl KinesisSink {
     /// Loads the standard AWS configuration (`AWS_ENDPOINT_URL`, `AWS_REGION`,
     /// credentials chain); fails without a region.
-    pub(crate) fn new(config: &EventKinesisConfig) -> Result<KinesisSink, String> {
+    pub(crate) fn new(config: &EventKinesisConfig) -> Result<KinesisSink, StartError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| StartError::Thread {
+                thread: "event-shipper",
+                source,
+            })?;
         let timeout = std::time::Duration::from_millis(config.request_timeout_ms);
-        let shared = runtime.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                // The shipper retries refused records itself, with its own backoff.
-                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
-                .timeout_config(
-                    aws_config::timeout::TimeoutConfig::builder()
-                        .operation_timeout(timeout)
-                        .build(),
-                )
-                .load(),
-        );
-        if shared.region().is_none() {
-            return Err("events.sink = \"kinesis\" needs an AWS region (AWS_REGION)".to_owned());
-        }
+        // Two tries: the shipper retries refused records itself, with its own backoff.
+        let shared = runtime
+            .block_on(crate::aws::load_config(timeout, 2))
+            .map_err(StartError::Events)?;
         Ok(KinesisSink {
             runtime,
             client: aws_sdk_kinesis::Client::new(&shared),

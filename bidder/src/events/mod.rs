@@ -6,6 +6,7 @@
 //! rotating NDJSON files (the embedded default) or Kinesis — retrying what failed,
 //! holding a bounded backlog while the sink is away, and flushing at shutdown.
 
+pub mod config;
 mod file_sink;
 mod kinesis_sink;
 pub mod schema;
@@ -13,11 +14,11 @@ mod shipper;
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_queue::ArrayQueue;
-use hdrhistogram::Histogram;
+
+use crate::latency::LatencyHistogram;
 
 pub use schema::{Event, EventKind};
 pub use shipper::{Shipper, ShipperReport, start_shipper};
@@ -31,7 +32,7 @@ const LINE_CAPACITY: usize = 512;
 const MAX_SPARE_CAPACITY: usize = 4096;
 
 /// Counters of the event pipeline, shared by workers and the shipper.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct EventStats {
     /// Events put into a queue.
     pub accepted: AtomicU64,
@@ -45,24 +46,8 @@ pub struct EventStats {
     pub dropped_sink: AtomicU64,
     /// Events taken from the queues but not yet acknowledged.
     pub pending: AtomicU64,
-    /// Time per sink batch, microseconds.
-    pub batch_latency: Mutex<Histogram<u64>>,
-}
-
-impl Default for EventStats {
-    fn default() -> Self {
-        EventStats {
-            accepted: AtomicU64::new(0),
-            dropped_queue_full: AtomicU64::new(0),
-            sent: AtomicU64::new(0),
-            retried: AtomicU64::new(0),
-            dropped_sink: AtomicU64::new(0),
-            pending: AtomicU64::new(0),
-            batch_latency: Mutex::new(
-                Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds"),
-            ),
-        }
-    }
+    /// Time per sink batch, microseconds (written by the shipper alone).
+    pub batch_latency: LatencyHistogram,
 }
 
 /// The per-worker queues, created before the workers start.

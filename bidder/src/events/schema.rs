@@ -6,6 +6,7 @@
 use std::io::Write as _;
 
 use tern_engine::money::{Currency, Micros};
+use tern_engine::notice::NoticeKind;
 
 /// The schema version written in `v`.
 pub const VERSION: u8 = 1;
@@ -57,6 +58,16 @@ impl EventKind {
             EventKind::Win => "win",
             EventKind::Impression => "imp",
             EventKind::Click => "click",
+        }
+    }
+}
+
+impl From<NoticeKind> for EventKind {
+    fn from(kind: NoticeKind) -> EventKind {
+        match kind {
+            NoticeKind::Win => EventKind::Win,
+            NoticeKind::Impression => EventKind::Impression,
+            NoticeKind::Click => EventKind::Click,
         }
     }
 }

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::config::{EventSinkKind, EventsConfig};
 use super::file_sink::FileSink;
 use super::kinesis_sink::KinesisSink;
 use super::{EventQueues, EventStats};
-use crate::config::{EventSinkKind, EventsConfig};
+use crate::error::StartError;
 
 /// Largest batch a sink is handed, in bytes (Kinesis `PutRecords` takes 5 MiB).
 const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
@@ -56,7 +57,7 @@ pub struct Shipper {
 pub fn start_shipper(
     queues: &EventQueues,
     config: &EventsConfig,
-) -> Result<Option<Shipper>, String> {
+) -> Result<Option<Shipper>, StartError> {
     let sink: Box<dyn Sink + Send> = match config.sink {
         EventSinkKind::None => return Ok(None),
         EventSinkKind::File => Box::new(FileSink::new(&config.file, &config.instance_or_host())?),
@@ -71,7 +72,10 @@ pub fn start_shipper(
     };
     spawn(queues, sink, pacing)
         .map(Some)
-        .map_err(|e| e.to_string())
+        .map_err(|source| StartError::Thread {
+            thread: "event-shipper",
+            source,
+        })
 }
 
 /// How the shipper batches and retries.
@@ -295,11 +299,9 @@ fn take_batch(
 }
 
 fn record_latency(stats: &EventStats, took: Duration) {
-    let mut histogram = stats
+    stats
         .batch_latency
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    histogram.saturating_record((took.as_micros() as u64).max(1));
+        .record(took.as_micros() as u64, tern_engine::clock::now_unix_s());
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! counter is created with its window as expiry and incremented after that, so a
 //! window starts with the first impression and ends `window_secs` later.
 
+pub mod config;
 mod local;
 pub(crate) mod redis;
 
@@ -37,6 +38,10 @@ pub(crate) enum CapError {
     Busy,
 }
 
+/// How long the store took to answer: the Redis round trip, or `None` for the
+/// in-process store.
+pub(crate) type RoundTrip = Option<std::time::Duration>;
+
 /// The store a worker uses.
 pub(crate) enum CapStore {
     /// In this process (the embedded default).
@@ -55,7 +60,7 @@ impl CapStore {
         campaigns: &[u32],
         deadline: Instant,
         counts: &mut Vec<u32>,
-    ) -> Result<(), CapError> {
+    ) -> Result<RoundTrip, CapError> {
         counts.clear();
         let ids = campaigns
             .iter()
@@ -63,9 +68,9 @@ impl CapStore {
         match self {
             CapStore::Local(local) => {
                 counts.extend(ids.map(|id| local.count(user, id)));
-                Ok(())
+                Ok(None)
             }
-            CapStore::Redis(redis) => redis.counts(user, ids, deadline, counts).await,
+            CapStore::Redis(redis) => redis.counts(user, ids, deadline, counts).await.map(Some),
         }
     }
 
@@ -76,13 +81,16 @@ impl CapStore {
         campaign_id: &str,
         window_secs: u64,
         deadline: Instant,
-    ) -> Result<(), CapError> {
+    ) -> Result<RoundTrip, CapError> {
         match self {
             CapStore::Local(local) => {
                 local.record(user, campaign_id, window_secs);
-                Ok(())
+                Ok(None)
             }
-            CapStore::Redis(redis) => redis.record(user, campaign_id, window_secs, deadline).await,
+            CapStore::Redis(redis) => redis
+                .record(user, campaign_id, window_secs, deadline)
+                .await
+                .map(Some),
         }
     }
 }

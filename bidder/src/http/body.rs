@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::ops::Range;
 
-use super::{BodyFraming, HttpError, RequestHead};
+use super::{BodyFraming, HttpError, RequestHead, Status};
 
 /// Where a complete body is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,8 +14,8 @@ pub(crate) enum BodyLocation {
     Decoded,
 }
 
-const TOO_LARGE: HttpError = HttpError::new(413, "request body too large");
-const BAD_CHUNKS: HttpError = HttpError::new(400, "malformed chunked body");
+const TOO_LARGE: HttpError = HttpError::new(Status::CONTENT_TOO_LARGE, "request body too large");
+const BAD_CHUNKS: HttpError = HttpError::new(Status::BAD_REQUEST, "malformed chunked body");
 
 /// Finds the body of the request whose head starts `buf`. Returns where it is and
 /// how many bytes of `buf` the whole request used, or `Ok(None)` when more bytes are
@@ -94,9 +94,12 @@ pub(crate) fn inflate_gzip(body: &[u8], limit: usize, out: &mut Vec<u8>) -> Resu
     let read = decoder
         .take(limit as u64 + 1)
         .read_to_end(out)
-        .map_err(|_| HttpError::new(400, "malformed gzip body"))?;
+        .map_err(|_| HttpError::new(Status::BAD_REQUEST, "malformed gzip body"))?;
     if read > limit {
-        return Err(HttpError::new(413, "inflated request body too large"));
+        return Err(HttpError::new(
+            Status::CONTENT_TOO_LARGE,
+            "inflated request body too large",
+        ));
     }
     Ok(())
 }
@@ -130,7 +133,10 @@ mod tests {
             Some((b"hello".to_vec(), text.len() - 3))
         );
         assert_eq!(frame(&text[..text.len() - 5], 100).unwrap(), None);
-        assert_eq!(frame(text, 4).unwrap_err().status, 413);
+        assert_eq!(
+            frame(text, 4).unwrap_err().status,
+            Status::CONTENT_TOO_LARGE
+        );
     }
 
     #[test]
@@ -149,14 +155,26 @@ mod tests {
     fn chunked_bodies_are_checked() {
         let head = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
         let with = |chunks: &[u8]| [head.as_slice(), chunks].concat();
-        assert_eq!(frame(&with(b"zz\r\n"), 100).unwrap_err().status, 400);
-        assert_eq!(frame(&with(b"3\r\nabcX\r\n"), 100).unwrap_err().status, 400);
         assert_eq!(
-            frame(&with(b"8\r\n12345678\r\n"), 4).unwrap_err().status,
+            frame(&with(b"zz\r\n"), 100).unwrap_err().status,
+            Status::BAD_REQUEST
+        );
+        assert_eq!(
+            frame(&with(b"3\r\nabcX\r\n"), 100).unwrap_err().status,
+            Status::BAD_REQUEST
+        );
+        assert_eq!(
+            frame(&with(b"8\r\n12345678\r\n"), 4)
+                .unwrap_err()
+                .status
+                .code(),
             413
         );
         assert_eq!(
-            frame(&with(b"ffffffffffffffff\r\n"), 4).unwrap_err().status,
+            frame(&with(b"ffffffffffffffff\r\n"), 4)
+                .unwrap_err()
+                .status
+                .code(),
             413
         );
     }
@@ -169,15 +187,22 @@ mod tests {
         let mut out = Vec::new();
         inflate_gzip(&gz, 10_000, &mut out).unwrap();
         assert_eq!(out.len(), 10_000);
-        assert_eq!(inflate_gzip(&gz, 9_999, &mut out).unwrap_err().status, 413);
         assert_eq!(
-            inflate_gzip(b"not gzip", 100, &mut out).unwrap_err().status,
+            inflate_gzip(&gz, 9_999, &mut out).unwrap_err().status,
+            Status::CONTENT_TOO_LARGE
+        );
+        assert_eq!(
+            inflate_gzip(b"not gzip", 100, &mut out)
+                .unwrap_err()
+                .status
+                .code(),
             400
         );
         assert_eq!(
             inflate_gzip(&gz[..gz.len() / 2], 100_000, &mut out)
                 .unwrap_err()
-                .status,
+                .status
+                .code(),
             400
         );
     }

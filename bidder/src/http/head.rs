@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::HttpError;
+use super::{HttpError, Status};
 
 /// Request methods the server distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,10 @@ pub(crate) fn parse_head(
     max_headers: usize,
     max_head_bytes: usize,
 ) -> Result<Option<RequestHead>, HttpError> {
-    const TOO_LARGE: HttpError = HttpError::new(431, "request header fields too large");
+    const TOO_LARGE: HttpError = HttpError::new(
+        Status::HEADER_FIELDS_TOO_LARGE,
+        "request header fields too large",
+    );
     // Left uninitialized: httparse writes only the headers it finds, so a request
     // does not pay for clearing room for 1024 of them (32 KiB) on every parse.
     let mut storage = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; 1024];
@@ -69,7 +72,12 @@ pub(crate) fn parse_head(
         Ok(httparse::Status::Partial) if buf.len() >= max_head_bytes => return Err(TOO_LARGE),
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(TOO_LARGE),
-        Err(_) => return Err(HttpError::new(400, "malformed request head")),
+        Err(_) => {
+            return Err(HttpError::new(
+                Status::BAD_REQUEST,
+                "malformed request head",
+            ));
+        }
     };
     if len > max_head_bytes {
         return Err(TOO_LARGE);
@@ -103,17 +111,23 @@ pub(crate) fn parse_head(
     for header in req.headers.iter() {
         let name = header.name;
         let value = std::str::from_utf8(header.value)
-            .map_err(|_| HttpError::new(400, "header value is not text"))?
+            .map_err(|_| HttpError::new(Status::BAD_REQUEST, "header value is not text"))?
             .trim();
         if name.eq_ignore_ascii_case("content-length") {
             let n = parse_length(value)?;
             if content_length.is_some_and(|prev| prev != n) {
-                return Err(HttpError::new(400, "conflicting content-length headers"));
+                return Err(HttpError::new(
+                    Status::BAD_REQUEST,
+                    "conflicting content-length headers",
+                ));
             }
             content_length = Some(n);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             if !value.eq_ignore_ascii_case("chunked") || chunked {
-                return Err(HttpError::new(400, "unsupported transfer-encoding"));
+                return Err(HttpError::new(
+                    Status::BAD_REQUEST,
+                    "unsupported transfer-encoding",
+                ));
             }
             chunked = true;
         } else if name.eq_ignore_ascii_case("connection") {
@@ -131,7 +145,10 @@ pub(crate) fn parse_head(
             } else if is("identity") || value.is_empty() {
                 false
             } else {
-                return Err(HttpError::new(415, "unsupported content-encoding"));
+                return Err(HttpError::new(
+                    Status::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported content-encoding",
+                ));
             };
         } else if name.eq_ignore_ascii_case("expect") {
             head.expect_continue = value.eq_ignore_ascii_case("100-continue");
@@ -142,7 +159,7 @@ pub(crate) fn parse_head(
     head.framing = match (content_length, chunked) {
         (Some(_), true) => {
             return Err(HttpError::new(
-                400,
+                Status::BAD_REQUEST,
                 "both content-length and transfer-encoding",
             ));
         }
@@ -154,7 +171,7 @@ pub(crate) fn parse_head(
 }
 
 fn parse_length(value: &str) -> Result<usize, HttpError> {
-    const BAD: HttpError = HttpError::new(400, "invalid content-length");
+    const BAD: HttpError = HttpError::new(Status::BAD_REQUEST, "invalid content-length");
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(BAD);
     }
@@ -213,19 +230,23 @@ mod tests {
     fn partial_heads_wait_until_the_limit() {
         assert_eq!(head("POST / HTTP/1.1\r\nHost"), Ok(None));
         let long = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(9000));
-        assert_eq!(head(&long).unwrap_err().status, 431);
+        assert_eq!(
+            head(&long).unwrap_err().status,
+            Status::HEADER_FIELDS_TOO_LARGE
+        );
         let many: String = (0..70).map(|i| format!("X{i}: y\r\n")).collect();
         assert_eq!(
             head(&format!("GET / HTTP/1.1\r\n{many}\r\n"))
                 .unwrap_err()
-                .status,
+                .status
+                .code(),
             431
         );
     }
 
     #[test]
     fn refuses_ambiguous_or_unsupported_framing() {
-        let status = |text: &str| head(text).unwrap_err().status;
+        let status = |text: &str| head(text).unwrap_err().status.code();
         assert_eq!(status("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
         assert_eq!(status("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
         assert_eq!(

@@ -3,30 +3,32 @@
 //! `httparse` reads the head; this module adds what a server must decide on top of
 //! it: body framing (Content-Length or chunked), gzip bodies with an inflation cap,
 //! keep-alive, size limits, and the status each malformed input earns. It does no
-//! I/O: the connection loop in [`crate::server`] feeds it bytes and writes out what
-//! it produces.
+//! I/O: the server's connection loop feeds it bytes and writes out what it
+//! produces.
 
 mod body;
 mod head;
 mod response;
+mod status;
 
 use std::time::Instant;
 
 pub(crate) use body::{BodyLocation, frame_body, inflate_gzip};
 pub(crate) use head::{BodyFraming, Method, RequestHead, parse_head};
 pub(crate) use response::{Reply, write_continue, write_response};
+pub(crate) use status::Status;
 
 /// A request the framing layer refuses; answered with `status` and closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HttpError {
     /// Status code to answer with.
-    pub(crate) status: u16,
+    pub(crate) status: Status,
     /// Short reason, sent as the body.
     pub(crate) reason: &'static str,
 }
 
 impl HttpError {
-    pub(crate) const fn new(status: u16, reason: &'static str) -> HttpError {
+    pub(crate) const fn new(status: Status, reason: &'static str) -> HttpError {
         HttpError { status, reason }
     }
 }
@@ -55,7 +57,7 @@ pub(crate) trait Router {
     async fn route(&self, req: &Request<'_>, body: &mut Vec<u8>) -> Reply;
 
     /// Called once per response written, including framing errors.
-    fn on_response(&self, _status: u16, _received_at: Instant) {}
+    fn on_response(&self, _status: Status, _received_at: Instant) {}
 
     /// Called when routing panicked; the connection answers 500 and closes.
     fn on_panic(&self) {}

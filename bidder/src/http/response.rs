@@ -1,10 +1,12 @@
 //! Writing response heads and bodies.
 
+use super::Status;
+
 /// A response's status and the headers that vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Reply {
     /// Status code.
-    pub(crate) status: u16,
+    pub(crate) status: Status,
     /// Content-Type of the body, if it has one.
     pub(crate) content_type: Option<&'static str>,
     /// One extra header, e.g. `Allow` on a 405.
@@ -13,7 +15,7 @@ pub(crate) struct Reply {
 
 impl Reply {
     /// A response with a body of this type.
-    pub(crate) const fn new(status: u16, content_type: &'static str) -> Reply {
+    pub(crate) const fn new(status: Status, content_type: &'static str) -> Reply {
         Reply {
             status,
             content_type: Some(content_type),
@@ -22,7 +24,7 @@ impl Reply {
     }
 
     /// A response with no body (204).
-    pub(crate) const fn empty(status: u16) -> Reply {
+    pub(crate) const fn empty(status: Status) -> Reply {
         Reply {
             status,
             content_type: None,
@@ -31,34 +33,22 @@ impl Reply {
     }
 
     /// A plain-text response; the caller writes the reason into the body.
-    pub(crate) const fn text(status: u16) -> Reply {
+    pub(crate) const fn text(status: Status) -> Reply {
         Reply::new(status, "text/plain; charset=utf-8")
+    }
+
+    /// A plain-text response whose body is `message` and a newline, written into
+    /// `body`.
+    pub(crate) fn plain(body: &mut Vec<u8>, status: Status, message: &str) -> Reply {
+        body.extend_from_slice(message.as_bytes());
+        body.push(b'\n');
+        Reply::text(status)
     }
 
     /// The same response with one extra header.
     pub(crate) const fn with_header(mut self, name: &'static str, value: &'static str) -> Reply {
         self.header = Some((name, value));
         self
-    }
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "Content Too Large",
-        415 => "Unsupported Media Type",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Unknown",
     }
 }
 
@@ -73,11 +63,11 @@ pub(crate) fn write_response(
 ) {
     let mut num = itoa::Buffer::new();
     out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(num.format(reply.status).as_bytes());
+    out.extend_from_slice(num.format(reply.status.code()).as_bytes());
     out.push(b' ');
-    out.extend_from_slice(reason_phrase(reply.status).as_bytes());
+    out.extend_from_slice(reply.status.reason().as_bytes());
     out.extend_from_slice(b"\r\n");
-    let has_body = reply.status != 204 && reply.status >= 200;
+    let has_body = reply.status != Status::NO_CONTENT && reply.status.code() >= 200;
     if has_body {
         if let Some(content_type) = reply.content_type {
             out.extend_from_slice(b"Content-Type: ");
@@ -121,7 +111,12 @@ mod tests {
     #[test]
     fn bodies_carry_type_and_length() {
         assert_eq!(
-            text(Reply::new(200, "application/json"), "{}", false, false),
+            text(
+                Reply::new(Status::OK, "application/json"),
+                "{}",
+                false,
+                false
+            ),
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
         );
     }
@@ -129,7 +124,7 @@ mod tests {
     #[test]
     fn no_content_has_no_length_and_close_is_announced() {
         assert_eq!(
-            text(Reply::empty(204), "", false, true),
+            text(Reply::empty(Status::NO_CONTENT), "", false, true),
             "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
         );
     }
@@ -137,7 +132,7 @@ mod tests {
     #[test]
     fn head_requests_get_the_length_only() {
         assert_eq!(
-            text(Reply::text(200), "ok", true, false),
+            text(Reply::text(Status::OK), "ok", true, false),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\r\n"
         );
     }

@@ -1,68 +1,58 @@
 //! Counters and latency histograms, kept per worker and merged when scraped.
 //!
-//! Each worker writes only its own [`WorkerMetrics`] (atomics on their own cache
-//! lines, and histograms behind a mutex that only a scrape ever contends for). The
-//! admin listener renders the sum in Prometheus text format.
+//! Every metric is defined once in [`catalog`] (name, type, help, labels). Each
+//! worker records into its own [`WorkerMetrics`] through typed calls — a status
+//! code, a no-bid reason, a notice kind and outcome — never by indexing an array,
+//! and without taking a lock: counters and histogram buckets are relaxed atomics
+//! on the worker's own cache lines. The admin listener merges every worker's
+//! figures and [`render`]s them as Prometheus text.
+//!
+//! A leaf: it knows the engine's label types and nothing of the bidder's other
+//! services; the admin listener hands in what the state and the event pipeline
+//! report.
 
-pub mod names;
+pub mod catalog;
 pub(crate) mod render;
 
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hdrhistogram::Histogram;
-
-pub(crate) use crate::bid_api::NoticeKind;
 use tern_engine::decision::NoBidReason;
+use tern_engine::notice::{NoticeKind, NoticeOutcome};
 
-pub(crate) use render::render;
+pub(crate) use self::render::Exposition;
+use crate::latency::{LatencyHistogram, Snapshot};
 
 /// Status codes counted one by one; others are counted as `other`.
 pub(crate) const STATUSES: [u16; 13] = [
     200, 204, 400, 403, 404, 405, 408, 410, 413, 415, 431, 500, 503,
 ];
 
-/// What became of a billing notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NoticeOutcome {
-    /// Counted (and, for an impression, debited) at the exchange's price.
-    Accepted,
-    /// Counted at our bid: the exchange's price was above it.
-    PriceCapped,
-    /// Counted at our bid: the price could not be read (absent, empty, the macro
-    /// unsubstituted, encrypted, not a number).
-    PriceUnreadable,
-    /// Seen before; not counted again.
-    Duplicate,
-    /// Signature does not match.
-    Forged,
-    /// Too old (or from the future).
-    Expired,
-    /// Not a token.
-    Malformed,
+/// A bounded set of label values, each with its text.
+pub(crate) trait Label: Copy + PartialEq + 'static {
+    /// Every value, in the order they are rendered.
+    const ALL: &'static [Self];
+
+    /// The label value's text.
+    fn as_str(self) -> &'static str;
+
+    /// Position in [`Label::ALL`].
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
 }
 
-impl NoticeOutcome {
-    pub(crate) const ALL: [NoticeOutcome; 7] = [
-        NoticeOutcome::Accepted,
-        NoticeOutcome::PriceCapped,
-        NoticeOutcome::PriceUnreadable,
-        NoticeOutcome::Duplicate,
-        NoticeOutcome::Forged,
-        NoticeOutcome::Expired,
-        NoticeOutcome::Malformed,
-    ];
+impl Label for NoBidReason {
+    const ALL: &'static [Self] = &NoBidReason::ALL;
+    fn as_str(self) -> &'static str {
+        NoBidReason::as_str(self)
+    }
+}
 
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            NoticeOutcome::Accepted => "accepted",
-            NoticeOutcome::PriceCapped => "price_capped",
-            NoticeOutcome::PriceUnreadable => "price_unreadable",
-            NoticeOutcome::Duplicate => "duplicate",
-            NoticeOutcome::Forged => "forged",
-            NoticeOutcome::Expired => "expired",
-            NoticeOutcome::Malformed => "malformed",
-        }
+impl Label for NoticeOutcome {
+    const ALL: &'static [Self] = &NoticeOutcome::ALL;
+    fn as_str(self) -> &'static str {
+        NoticeOutcome::as_str(self)
     }
 }
 
@@ -81,22 +71,59 @@ pub(crate) enum CapCheck {
     NoUser,
 }
 
-impl CapCheck {
-    pub(crate) const ALL: [CapCheck; 5] = [
+impl Label for CapCheck {
+    const ALL: &'static [Self] = &[
         CapCheck::Ok,
         CapCheck::Timeout,
         CapCheck::Unavailable,
         CapCheck::Busy,
         CapCheck::NoUser,
     ];
-
-    pub(crate) fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             CapCheck::Ok => "ok",
             CapCheck::Timeout => "timeout",
             CapCheck::Unavailable => "unavailable",
             CapCheck::Busy => "busy",
             CapCheck::NoUser => "no_user",
+        }
+    }
+}
+
+/// The policy applied when a cap check could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CapFallback {
+    /// Capped campaigns sat out.
+    SkipCapped,
+    /// Every campaign bid as if under its cap.
+    IgnoreCaps,
+}
+
+impl Label for CapFallback {
+    const ALL: &'static [Self] = &[CapFallback::SkipCapped, CapFallback::IgnoreCaps];
+    fn as_str(self) -> &'static str {
+        match self {
+            CapFallback::SkipCapped => "skip_capped",
+            CapFallback::IgnoreCaps => "ignore_caps",
+        }
+    }
+}
+
+/// Whether an impression was counted against its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CapRecord {
+    /// Counted.
+    Ok,
+    /// The store could not count it in time.
+    Failed,
+}
+
+impl Label for CapRecord {
+    const ALL: &'static [Self] = &[CapRecord::Ok, CapRecord::Failed];
+    fn as_str(self) -> &'static str {
+        match self {
+            CapRecord::Ok => "ok",
+            CapRecord::Failed => "failed",
         }
     }
 }
@@ -110,148 +137,154 @@ impl Counter {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn inc(&self) {
-        self.add(1);
-    }
-
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 }
 
-/// Latency in microseconds: since start, and over a rolling window for percentiles.
+/// One counter per value of a label.
 #[derive(Debug)]
-struct Latency {
-    total: Histogram<u64>,
-    window: [Histogram<u64>; 2],
-    window_epoch: u64,
+pub(crate) struct LabeledCounter<L: Label> {
+    counters: Box<[Counter]>,
+    label: std::marker::PhantomData<L>,
 }
 
-/// Seconds in one latency window; percentiles cover the current and the last one.
-const WINDOW_S: u64 = 60;
-/// Largest latency recorded, microseconds; longer ones are clamped.
-const MAX_LATENCY_US: u64 = 60_000_000;
-
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds")
-}
-
-/// One worker's metrics. Aligned so workers never share a cache line.
-#[derive(Debug)]
-#[repr(align(128))]
-pub(crate) struct WorkerMetrics {
-    pub(crate) requests: Counter,
-    responses: [Counter; STATUSES.len() + 1],
-    pub(crate) bids: Counter,
-    nobids: [Counter; NoBidReason::ALL.len()],
-    /// By notice kind (win, impression, click), then outcome.
-    notices: [[Counter; NoticeOutcome::ALL.len()]; 3],
-    pub(crate) spend_micros: Counter,
-    pub(crate) connections_open: AtomicU64,
-    pub(crate) connections_accepted: Counter,
-    pub(crate) connections_rejected: Counter,
-    pub(crate) panics: Counter,
-    cap_checks: [Counter; CapCheck::ALL.len()],
-    /// Fallbacks by policy: `[skip_capped, ignore_caps]`.
-    pub(crate) cap_fallbacks: [Counter; 2],
-    pub(crate) capped: Counter,
-    /// Impressions counted: `[ok, failed]`.
-    pub(crate) cap_records: [Counter; 2],
-    latency: Mutex<Latency>,
-    redis_latency: Mutex<Histogram<u64>>,
-}
-
-impl Default for WorkerMetrics {
+impl<L: Label> Default for LabeledCounter<L> {
     fn default() -> Self {
-        WorkerMetrics {
-            requests: Counter::default(),
-            responses: Default::default(),
-            bids: Counter::default(),
-            nobids: Default::default(),
-            notices: Default::default(),
-            spend_micros: Counter::default(),
-            connections_open: AtomicU64::new(0),
-            connections_accepted: Counter::default(),
-            connections_rejected: Counter::default(),
-            panics: Counter::default(),
-            cap_checks: Default::default(),
-            cap_fallbacks: Default::default(),
-            capped: Counter::default(),
-            cap_records: Default::default(),
-            redis_latency: Mutex::new(histogram()),
-            latency: Mutex::new(Latency {
-                total: histogram(),
-                window: [histogram(), histogram()],
-                window_epoch: 0,
-            }),
+        LabeledCounter {
+            counters: L::ALL.iter().map(|_| Counter::default()).collect(),
+            label: std::marker::PhantomData,
         }
     }
 }
 
+impl<L: Label> LabeledCounter<L> {
+    fn inc(&self, label: L) {
+        self.counters[label.index()].add(1);
+    }
+
+    fn get(&self, label: L) -> u64 {
+        self.counters[label.index()].get()
+    }
+}
+
+/// One worker's metrics. Aligned so workers never share a cache line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct WorkerMetrics {
+    requests: Counter,
+    /// By position in [`STATUSES`], then `other`.
+    responses: [Counter; STATUSES.len() + 1],
+    bids: Counter,
+    nobids: LabeledCounter<NoBidReason>,
+    /// By notice kind, then outcome.
+    notices: [LabeledCounter<NoticeOutcome>; NoticeKind::ALL.len()],
+    spend_micros: Counter,
+    connections_open: AtomicU64,
+    connections_accepted: Counter,
+    connections_rejected: Counter,
+    panics: Counter,
+    cap_checks: LabeledCounter<CapCheck>,
+    cap_fallbacks: LabeledCounter<CapFallback>,
+    capped: Counter,
+    cap_records: LabeledCounter<CapRecord>,
+    latency: LatencyHistogram,
+    redis_latency: LatencyHistogram,
+}
+
 impl WorkerMetrics {
-    /// Counts one response and its latency.
-    pub(crate) fn record_response(&self, status: u16, latency_us: u64, now_unix_s: u64) {
-        self.requests.inc();
+    /// One response on the bid listener, with its status and latency.
+    pub(crate) fn response(&self, status: u16, latency_us: u64, now_unix_s: u64) {
+        self.requests.add(1);
         let slot = STATUSES
             .iter()
             .position(|s| *s == status)
             .unwrap_or(STATUSES.len());
-        self.responses[slot].inc();
-        let value = latency_us.clamp(1, MAX_LATENCY_US);
-        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        latency.total.saturating_record(value);
-        let epoch = now_unix_s / WINDOW_S;
-        if epoch != latency.window_epoch {
-            let stale = epoch > latency.window_epoch + 1;
-            latency.window.swap(0, 1);
-            latency.window[0].reset();
-            if stale {
-                latency.window[1].reset();
-            }
-            latency.window_epoch = epoch;
+        self.responses[slot].add(1);
+        self.latency.record(latency_us, now_unix_s);
+    }
+
+    /// Bids sent in one response.
+    pub(crate) fn bids(&self, count: usize) {
+        self.bids.add(count as u64);
+    }
+
+    /// A request answered with no bid.
+    pub(crate) fn nobid(&self, reason: NoBidReason) {
+        self.nobids.inc(reason);
+    }
+
+    /// A notice and what became of it.
+    pub(crate) fn notice(&self, kind: NoticeKind, outcome: NoticeOutcome) {
+        let kind = NoticeKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        self.notices[kind].inc(outcome);
+    }
+
+    /// Spend debited by a billing notice, micros of the campaign's currency.
+    pub(crate) fn spend(&self, micros: u64) {
+        self.spend_micros.add(micros);
+    }
+
+    /// A connection accepted (`true`) or closed at once because the worker was
+    /// full (`false`).
+    pub(crate) fn connection_accepted(&self, accepted: bool) {
+        if accepted {
+            self.connections_accepted.add(1);
+            self.connections_open.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.connections_rejected.add(1);
         }
-        latency.window[0].saturating_record(value);
     }
 
-    /// Counts a request that got no bid.
-    pub(crate) fn record_nobid(&self, reason: NoBidReason) {
-        let slot = NoBidReason::ALL
-            .iter()
-            .position(|r| *r == reason)
-            .unwrap_or(0);
-        self.nobids[slot].inc();
+    /// An accepted connection closed.
+    pub(crate) fn connection_closed(&self) {
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Counts a frequency-cap check.
-    pub(crate) fn record_cap_check(&self, check: CapCheck) {
-        let slot = CapCheck::ALL.iter().position(|c| *c == check).unwrap_or(0);
-        self.cap_checks[slot].inc();
+    /// Connections this worker accepted since start.
+    pub(crate) fn connections_accepted(&self) -> u64 {
+        self.connections_accepted.get()
     }
 
-    /// Records one Redis round trip.
-    pub(crate) fn record_redis_latency(&self, micros: u64) {
-        let mut histogram = self.redis_latency.lock().unwrap_or_else(|e| e.into_inner());
-        histogram.saturating_record(micros.clamp(1, MAX_LATENCY_US));
+    /// A request whose handling panicked.
+    pub(crate) fn panic(&self) {
+        self.panics.add(1);
     }
 
-    /// Counts a notice.
-    pub(crate) fn record_notice(&self, kind: NoticeKind, outcome: NoticeOutcome) {
-        let slot = NoticeOutcome::ALL
-            .iter()
-            .position(|o| *o == outcome)
-            .unwrap_or(0);
-        self.notices[kind as usize][slot].inc();
+    /// A bid request's frequency-cap check.
+    pub(crate) fn cap_check(&self, check: CapCheck) {
+        self.cap_checks.inc(check);
+    }
+
+    /// A check that could not be made, and the policy applied.
+    pub(crate) fn cap_fallback(&self, fallback: CapFallback) {
+        self.cap_fallbacks.inc(fallback);
+    }
+
+    /// Candidate campaigns left out because the user reached their cap.
+    pub(crate) fn capped(&self, campaigns: usize) {
+        self.capped.add(campaigns as u64);
+    }
+
+    /// An impression counted against its cap, or not.
+    pub(crate) fn cap_record(&self, record: CapRecord) {
+        self.cap_records.inc(record);
+    }
+
+    /// One Redis round trip of the cap store.
+    pub(crate) fn redis_round_trip(&self, micros: u64, now_unix_s: u64) {
+        self.redis_latency.record(micros, now_unix_s);
     }
 }
 
 /// Every worker's metrics, for the admin listener to merge.
 #[derive(Debug, Default)]
 pub(crate) struct MetricsRegistry {
-    pub(crate) workers: Vec<std::sync::Arc<WorkerMetrics>>,
+    pub(crate) workers: Vec<Arc<WorkerMetrics>>,
 }
 
 /// Sums and merged histograms over all workers.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct MergedMetrics {
     pub(crate) requests: u64,
     pub(crate) responses: Vec<(Option<u16>, u64)>,
@@ -263,95 +296,75 @@ pub(crate) struct MergedMetrics {
     pub(crate) connections_accepted: u64,
     pub(crate) connections_rejected: u64,
     pub(crate) panics: u64,
-    pub(crate) latency_total: Histogram<u64>,
-    pub(crate) latency_window: Histogram<u64>,
+    pub(crate) latency_total: Snapshot,
+    pub(crate) latency_recent: Snapshot,
     pub(crate) cap_checks: Vec<(CapCheck, u64)>,
-    pub(crate) cap_fallbacks: [u64; 2],
+    pub(crate) cap_fallbacks: Vec<(CapFallback, u64)>,
     pub(crate) capped: u64,
-    pub(crate) cap_records: [u64; 2],
-    pub(crate) redis_latency: Histogram<u64>,
+    pub(crate) cap_records: Vec<(CapRecord, u64)>,
+    pub(crate) redis_latency: Snapshot,
 }
 
 impl MetricsRegistry {
-    /// Sums counters and merges histograms of all workers. `now_unix_s` drops
-    /// windows that no request has refreshed lately.
+    /// Sums counters and merges histograms of all workers; `now_unix_s` picks the
+    /// recent windows.
     pub(crate) fn merge(&self, now_unix_s: u64) -> MergedMetrics {
         let sum = |f: &dyn Fn(&WorkerMetrics) -> u64| self.workers.iter().map(|w| f(w)).sum();
-        let mut latency_total = histogram();
-        let mut latency_window = histogram();
-        let mut redis_latency = histogram();
-        let epoch = now_unix_s / WINDOW_S;
-        for worker in &self.workers {
-            let _ = redis_latency.add(
-                &*worker
-                    .redis_latency
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()),
-            );
-            let latency = worker.latency.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = latency_total.add(&latency.total);
-            // Window 0 is the worker's current minute, window 1 the one before it.
-            for (age, window) in latency.window.iter().enumerate() {
-                if latency.window_epoch + 1 >= epoch + age as u64 {
-                    let _ = latency_window.add(window);
-                }
-            }
+        fn each<L: Label>(sum: impl Fn(L) -> u64) -> Vec<(L, u64)> {
+            L::ALL.iter().map(|l| (*l, sum(*l))).collect()
         }
-        MergedMetrics {
+        let mut merged = MergedMetrics {
             requests: sum(&|w| w.requests.get()),
             responses: (0..=STATUSES.len())
                 .map(|i| (STATUSES.get(i).copied(), sum(&|w| w.responses[i].get())))
                 .collect(),
             bids: sum(&|w| w.bids.get()),
-            nobids: NoBidReason::ALL
+            nobids: each(|r| sum(&|w| w.nobids.get(r))),
+            notices: NoticeKind::ALL
                 .iter()
                 .enumerate()
-                .map(|(i, r)| (*r, sum(&|w| w.nobids[i].get())))
-                .collect(),
-            notices: [NoticeKind::Win, NoticeKind::Impression, NoticeKind::Click]
-                .into_iter()
-                .flat_map(|kind| {
-                    NoticeOutcome::ALL
-                        .iter()
-                        .enumerate()
-                        .map(move |(i, o)| (kind, *o, i))
-                })
-                .map(|(kind, o, i)| (kind, o, sum(&|w| w.notices[kind as usize][i].get())))
+                .flat_map(|(k, kind)| NoticeOutcome::ALL.iter().map(move |o| (k, *kind, *o)))
+                .map(|(k, kind, o)| (kind, o, sum(&|w| w.notices[k].get(o))))
                 .collect(),
             spend_micros: sum(&|w| w.spend_micros.get()),
             connections_open: sum(&|w| w.connections_open.load(Ordering::Relaxed)),
             connections_accepted: sum(&|w| w.connections_accepted.get()),
             connections_rejected: sum(&|w| w.connections_rejected.get()),
             panics: sum(&|w| w.panics.get()),
-            latency_total,
-            latency_window,
-            cap_checks: CapCheck::ALL
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (*c, sum(&|w| w.cap_checks[i].get())))
-                .collect(),
-            cap_fallbacks: [0, 1].map(|i| sum(&|w| w.cap_fallbacks[i].get())),
+            cap_checks: each(|c| sum(&|w| w.cap_checks.get(c))),
+            cap_fallbacks: each(|f| sum(&|w| w.cap_fallbacks.get(f))),
             capped: sum(&|w| w.capped.get()),
-            cap_records: [0, 1].map(|i| sum(&|w| w.cap_records[i].get())),
-            redis_latency,
+            cap_records: each(|r| sum(&|w| w.cap_records.get(r))),
+            ..MergedMetrics::default()
+        };
+        for worker in &self.workers {
+            worker.latency.add_since_start(&mut merged.latency_total);
+            worker
+                .latency
+                .add_recent(&mut merged.latency_recent, now_unix_s);
+            worker
+                .redis_latency
+                .add_since_start(&mut merged.redis_latency);
         }
+        merged
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
 
     #[test]
     fn merges_counters_and_histograms_across_workers() {
         let a = Arc::new(WorkerMetrics::default());
         let b = Arc::new(WorkerMetrics::default());
-        a.record_response(200, 100, 600);
-        b.record_response(204, 300, 600);
-        b.record_response(999, 300, 600);
-        b.record_nobid(NoBidReason::BelowFloor);
+        a.response(200, 100, 600);
+        b.response(204, 300, 600);
+        b.response(999, 300, 600);
+        b.nobid(NoBidReason::BelowFloor);
+        a.notice(NoticeKind::Click, NoticeOutcome::Forged);
+        b.notice(NoticeKind::Click, NoticeOutcome::Forged);
+        a.cap_fallback(CapFallback::IgnoreCaps);
         let registry = MetricsRegistry {
             workers: vec![a, b],
         };
@@ -363,31 +376,21 @@ mod tests {
             "unknown statuses count as other"
         );
         assert!(merged.nobids.contains(&(NoBidReason::BelowFloor, 1)));
-        assert_eq!(merged.latency_total.len(), 3);
-        assert_eq!(merged.latency_window.len(), 3);
-    }
-
-    #[test]
-    fn percentile_window_forgets_old_minutes() {
-        let w = Arc::new(WorkerMetrics::default());
-        w.record_response(200, 50_000, 0);
-        w.record_response(200, 10, 60);
-        let registry = MetricsRegistry {
-            workers: vec![w.clone()],
-        };
-        assert_eq!(
-            registry.merge(60).latency_window.len(),
-            2,
-            "this and the last minute"
+        assert!(
+            merged
+                .notices
+                .contains(&(NoticeKind::Click, NoticeOutcome::Forged, 2))
+        );
+        assert!(
+            merged
+                .notices
+                .contains(&(NoticeKind::Win, NoticeOutcome::Forged, 0))
         );
         assert_eq!(
-            registry.merge(180).latency_window.len(),
-            0,
-            "no traffic for two minutes"
+            merged.cap_fallbacks,
+            [(CapFallback::SkipCapped, 0), (CapFallback::IgnoreCaps, 1)]
         );
-        w.record_response(200, 10, 180);
-        let merged = registry.merge(180);
-        assert_eq!(merged.latency_window.len(), 1);
-        assert_eq!(merged.latency_total.len(), 3);
+        assert_eq!(merged.latency_total.count(), 3);
+        assert_eq!(merged.latency_recent.count(), 3);
     }
 }

@@ -13,8 +13,8 @@ use monoio::net::TcpStream;
 
 use super::worker::WorkerLocal;
 use crate::http::{
-    BodyLocation, HttpError, Method, Reply, Request, Router, frame_body, inflate_gzip, parse_head,
-    write_continue, write_response,
+    BodyLocation, HttpError, Method, Reply, Request, Router, Status, frame_body, inflate_gzip,
+    parse_head, write_continue, write_response,
 };
 
 /// Limits one connection works under.
@@ -32,7 +32,7 @@ pub(crate) struct ConnectionLimits {
 
 impl ConnectionLimits {
     /// From the `[limits]` section.
-    pub(crate) fn from_config(l: &crate::config::LimitsConfig) -> ConnectionLimits {
+    pub(crate) fn from_config(l: &super::config::LimitsConfig) -> ConnectionLimits {
         ConnectionLimits {
             header_bytes: l.header_bytes,
             max_headers: l.max_headers,
@@ -154,9 +154,12 @@ pub(crate) async fn serve<R: Router>(
             let max = limits.max_request_bytes();
             if inbuf.len() >= max {
                 let error = if head_complete {
-                    HttpError::new(413, "request body too large")
+                    HttpError::new(Status::CONTENT_TOO_LARGE, "request body too large")
                 } else {
-                    HttpError::new(431, "request header fields too large")
+                    HttpError::new(
+                        Status::HEADER_FIELDS_TOO_LARGE,
+                        "request header fields too large",
+                    )
                 };
                 answer_error(&mut stream, &*router, &limits, error, first_byte_at).await;
                 return;
@@ -185,7 +188,8 @@ pub(crate) async fn serve<R: Router>(
             match monoio::time::timeout(remaining, read).await {
                 Ok(done) => done,
                 Err(_) => {
-                    let error = HttpError::new(408, "request not received in time");
+                    let error =
+                        HttpError::new(Status::REQUEST_TIMEOUT, "request not received in time");
                     answer_error(&mut stream, &*router, &limits, error, first_byte_at).await;
                     return;
                 }
@@ -271,7 +275,7 @@ async fn step<R: Router>(
             router.on_panic();
             response_body.clear();
             response_body.extend_from_slice(b"internal error\n");
-            (Reply::text(500), true)
+            (Reply::text(Status::INTERNAL_SERVER_ERROR), true)
         }
     };
     let close = !head.keep_alive || draining || panicked;

@@ -6,6 +6,7 @@
 //! one small unpinned worker of the same kind. Shutdown is one flag: workers stop
 //! accepting, close idle keep-alive connections, answer what is in flight, and exit.
 
+pub mod config;
 mod connection;
 mod worker;
 
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 pub(crate) use connection::ConnectionLimits;
 use worker::WorkerSetup;
 
-use crate::config::IoDriver;
+use self::config::IoDriver;
 use crate::http::Router;
 use crate::metrics::WorkerMetrics;
 

@@ -12,8 +12,8 @@ use monoio::io::{CancelHandle, Canceller};
 use monoio::net::TcpListener;
 
 use super::ServerShared;
+use super::config::IoDriver;
 use super::connection::{ConnectionLimits, serve};
-use crate::config::IoDriver;
 use crate::http::Router;
 use crate::metrics::WorkerMetrics;
 
@@ -129,7 +129,7 @@ async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Res
         };
         if local.open.get() >= max_connections {
             if let Some(m) = &metrics {
-                m.connections_rejected.inc();
+                m.connection_accepted(false);
             }
             drop(stream);
             continue;
@@ -137,8 +137,7 @@ async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Res
         let _ = stream.set_nodelay(true);
         local.open.set(local.open.get() + 1);
         if let Some(m) = &metrics {
-            m.connections_accepted.inc();
-            m.connections_open.fetch_add(1, Ordering::Relaxed);
+            m.connection_accepted(true);
         }
         let connection = serve(
             stream,
@@ -160,7 +159,7 @@ async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Res
             }
             task_local.open.set(task_local.open.get() - 1);
             if let Some(m) = task_metrics {
-                m.connections_open.fetch_sub(1, Ordering::Relaxed);
+                m.connection_closed();
             }
         });
     }

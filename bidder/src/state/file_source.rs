@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use tern_engine::campaign::{CampaignError, FileFormat, parse_campaigns};
+use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
 
 use super::BidderState;
+use super::config::CampaignsConfig;
+use crate::error::CampaignsError;
 
 /// The example campaigns shipped with the bidder.
 const BUNDLED: &str = include_str!("../../campaigns/example.toml");
@@ -23,32 +25,64 @@ pub enum CampaignSource {
     File(PathBuf),
 }
 
-/// The bundled example campaigns, parsed.
-pub fn bundled_campaigns() -> Result<Vec<tern_engine::campaign::Campaign>, CampaignError> {
-    parse_campaigns(BUNDLED, FileFormat::Toml)
-}
-
 impl CampaignSource {
-    /// Loads the campaigns once into `state`; the error names the campaign and field.
-    pub fn load_into(&self, state: &BidderState) -> Result<usize, String> {
-        let campaigns = match self {
+    /// The file `campaigns.path` names, or the bundled examples when it is unset.
+    pub fn from_config(config: &CampaignsConfig) -> CampaignSource {
+        match &config.path {
+            Some(path) => CampaignSource::File(path.clone()),
+            None => CampaignSource::Bundled,
+        }
+    }
+
+    /// Reads and validates the campaigns; the error names the file, campaign and field.
+    pub fn campaigns(&self) -> Result<Vec<Campaign>, CampaignsError> {
+        match self {
             CampaignSource::Bundled => {
-                bundled_campaigns().map_err(|e| format!("bundled campaigns: {e}"))?
+                parse_campaigns(BUNDLED, FileFormat::Toml).map_err(|source| {
+                    CampaignsError::Invalid {
+                        origin: "bundled campaigns".to_owned(),
+                        source,
+                    }
+                })
             }
-            CampaignSource::File(path) => read_file(path)?,
-        };
+            CampaignSource::File(path) => read_file(path),
+        }
+    }
+
+    /// Loads the campaigns once into `state`; returns how many there are.
+    pub fn load_into(&self, state: &BidderState) -> Result<usize, CampaignsError> {
+        let campaigns = self.campaigns()?;
         state
             .replace_campaigns(&campaigns)
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| CampaignsError::Invalid {
+                origin: self.origin(),
+                source,
+            })?;
         Ok(campaigns.len())
+    }
+
+    fn origin(&self) -> String {
+        match self {
+            CampaignSource::Bundled => "bundled campaigns".to_owned(),
+            CampaignSource::File(path) => file_origin(path),
+        }
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<tern_engine::campaign::Campaign>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("campaigns file {}: {e}", path.display()))?;
-    parse_campaigns(&text, FileFormat::from_path(path))
-        .map_err(|e| format!("campaigns file {}: {e}", path.display()))
+/// How errors name a campaigns file.
+fn file_origin(path: &Path) -> String {
+    format!("campaigns file {}", path.display())
+}
+
+fn read_file(path: &Path) -> Result<Vec<Campaign>, CampaignsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CampaignsError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_campaigns(&text, FileFormat::from_path(path)).map_err(|source| CampaignsError::Invalid {
+        origin: file_origin(path),
+        source,
+    })
 }
 
 /// What identifies one version of a file without reading it.
@@ -79,7 +113,11 @@ pub struct FileWatcher {
 impl FileWatcher {
     /// Starts watching `path` every `interval`, applying good versions to `state`.
     /// A bad version is logged and counted, and the last good campaigns keep serving.
-    pub fn start(path: PathBuf, interval: Duration, state: Arc<BidderState>) -> FileWatcher {
+    pub fn start(
+        path: PathBuf,
+        interval: Duration,
+        state: Arc<BidderState>,
+    ) -> std::io::Result<FileWatcher> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -93,17 +131,21 @@ impl FileWatcher {
                         continue;
                     }
                     seen = now;
-                    let result = match read_file(&path) {
+                    // A snapshot that fails to build counts its own rejection.
+                    let applied = match read_file(&path) {
+                        Err(e) => {
+                            state.record_reject(e.to_string());
+                            Err(e)
+                        }
                         Ok(campaigns) => state
                             .replace_campaigns(&campaigns)
                             .map(|()| campaigns.len())
-                            .map_err(|e| e.to_string()),
-                        Err(e) => {
-                            state.record_reject(e.clone());
-                            Err(e)
-                        }
+                            .map_err(|source| CampaignsError::Invalid {
+                                origin: file_origin(&path),
+                                source,
+                            }),
                     };
-                    match result {
+                    match applied {
                         Ok(n) => {
                             tracing::info!(campaigns = n, path = %path.display(), "campaigns reloaded");
                         }
@@ -113,12 +155,11 @@ impl FileWatcher {
                         ),
                     }
                 }
-            })
-            .expect("spawning the campaign file watcher");
-        FileWatcher {
+            })?;
+        Ok(FileWatcher {
             stop,
             thread: Some(thread),
-        }
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 //! traffic on the fast path). Sources of campaigns (the file watcher here, DynamoDB
 //! later) build a new snapshot off the hot path and swap it in whole.
 
+pub mod config;
 pub mod dynamodb;
 mod file_source;
 mod sync_health;
@@ -19,7 +20,7 @@ use tern_engine::clock::{self, now_ms};
 use tern_engine::money::FxTable;
 use tern_engine::snapshot::Snapshot;
 
-pub use file_source::{CampaignSource, FileWatcher, bundled_campaigns};
+pub use file_source::{CampaignSource, FileWatcher};
 pub use sync_health::{SyncHealth, SyncReport};
 
 /// Campaign snapshot, spend, and readiness, shared by every thread.

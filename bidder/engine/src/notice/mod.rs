@@ -6,6 +6,7 @@
 //! bidder checks the signature and age, counts the notice once, and debits spend.
 
 mod dedup;
+mod kind;
 mod price;
 
 use base64::Engine as _;
@@ -14,6 +15,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 pub use dedup::NoticeDedup;
+pub use kind::{NoticeKind, NoticeOutcome};
 pub use price::{ClearingPrice, PriceSource, clearing_price};
 
 use crate::money::{Currency, Micros};
@@ -51,8 +53,10 @@ pub struct Notice<'a> {
     pub user: Option<UserKey>,
 }
 
-/// The identity of a notice for counting it once: a digest of its auction and
-/// impression ids, so every notice for one impression of one auction counts once.
+/// The identity of a notice for counting it once: a digest of its exchange,
+/// auction and impression ids, so every notice for one impression of one auction
+/// counts once, and two exchanges that happen to use the same auction ids each
+/// count.
 pub type NoticeId = [u8; 16];
 
 impl Notice<'_> {
@@ -60,8 +64,11 @@ impl Notice<'_> {
     pub fn id(&self) -> NoticeId {
         use sha2::Digest as _;
         let mut digest = Sha256::new();
-        digest.update((self.request_id.len() as u64).to_le_bytes());
-        digest.update(self.request_id.as_bytes());
+        // Length-prefixed, so no two different triples run together alike.
+        for part in [self.exchange, self.request_id] {
+            digest.update((part.len() as u64).to_le_bytes());
+            digest.update(part.as_bytes());
+        }
         digest.update(self.imp_id.as_bytes());
         let full = digest.finalize();
         let mut id = [0u8; 16];
@@ -319,6 +326,23 @@ mod tests {
             ..first
         };
         assert_ne!(ab_c.id(), a_bc.id());
+        // Two exchanges may run auctions with the same ids: each counts.
+        let elsewhere = Notice {
+            exchange: "exchange-b",
+            ..first
+        };
+        assert_ne!(first.id(), elsewhere.id());
+        let shifted = Notice {
+            exchange: "x1",
+            request_id: "req",
+            ..first
+        };
+        let unshifted = Notice {
+            exchange: "x",
+            request_id: "1req",
+            ..first
+        };
+        assert_ne!(shifted.id(), unshifted.id());
     }
 
     #[test]

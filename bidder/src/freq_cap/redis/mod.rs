@@ -26,8 +26,8 @@ use self::cluster::{Redirect, SlotRoutes, key_slot};
 use self::connection::Connection;
 pub(crate) use self::tls::RedisTls;
 use super::{CapError, counter_key};
-use crate::config::RedisConfig;
-use crate::metrics::WorkerMetrics;
+use crate::error::{ConfigError, StartError};
+use crate::freq_cap::config::RedisConfig;
 
 /// How often the Redis host name is resolved again (endpoints move on failover).
 const RESOLVE_EVERY: Duration = Duration::from_secs(10);
@@ -42,11 +42,17 @@ pub(crate) struct RedisEndpoint {
 }
 
 impl RedisEndpoint {
-    /// Resolves `host:port` now (an error stops the start) and keeps resolving it.
-    pub(crate) fn start(host_port: &str) -> Result<Arc<RedisEndpoint>, String> {
+    /// Resolves `host:port` now (an error stops the start, naming
+    /// `frequency_cap.redis.addr`) and keeps resolving it on a thread of its own.
+    pub(crate) fn start(host_port: &str) -> Result<Arc<RedisEndpoint>, StartError> {
         let first: Vec<SocketAddr> = host_port
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {host_port}: {e}"))?
+            .map_err(|e| {
+                ConfigError::new(
+                    "frequency_cap.redis.addr",
+                    format!("cannot resolve {host_port}: {e}"),
+                )
+            })?
             .collect();
         let endpoint = Arc::new(RedisEndpoint {
             addrs: ArcSwap::from_pointee(first),
@@ -73,7 +79,10 @@ impl RedisEndpoint {
                     }
                 }
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| StartError::Thread {
+                thread: "redis-resolve",
+                source,
+            })?;
         Ok(endpoint)
     }
 
@@ -93,7 +102,6 @@ pub(crate) struct RedisCaps {
     endpoint: Arc<RedisEndpoint>,
     config: RedisConfig,
     tls: Option<Arc<RedisTls>>,
-    metrics: Arc<WorkerMetrics>,
     /// Open connections not in use, with the node each goes to.
     idle: RefCell<Vec<(SocketAddr, Connection)>>,
     routes: RefCell<SlotRoutes>,
@@ -107,13 +115,11 @@ impl RedisCaps {
         endpoint: Arc<RedisEndpoint>,
         config: RedisConfig,
         tls: Option<Arc<RedisTls>>,
-        metrics: Arc<WorkerMetrics>,
     ) -> RedisCaps {
         RedisCaps {
             endpoint,
             config,
             tls,
-            metrics,
             idle: RefCell::new(Vec::new()),
             routes: RefCell::new(SlotRoutes::default()),
             open: Cell::new(0),
@@ -122,14 +128,15 @@ impl RedisCaps {
         }
     }
 
-    /// Reads the counters of the campaigns `ids` for `user` (missing counters are 0).
+    /// Reads the counters of the campaigns `ids` for `user` (missing counters are
+    /// 0); returns how long the round trip took.
     pub(crate) async fn counts(
         &self,
         user: &UserKey,
         ids: impl Iterator<Item = &str>,
         deadline: Instant,
         counts: &mut Vec<u32>,
-    ) -> Result<(), CapError> {
+    ) -> Result<Duration, CapError> {
         let mut mget = redis::cmd("MGET");
         let mut key = Vec::with_capacity(64);
         let mut asked = 0;
@@ -140,7 +147,7 @@ impl RedisCaps {
             asked += 1;
         }
         // Every key carries the user as its hash tag: one slot for all of them.
-        let replies = self.round_trip(key_slot(&key), &[mget], deadline).await?;
+        let (replies, took) = self.round_trip(key_slot(&key), &[mget], deadline).await?;
         let Some(Value::Array(values)) = replies.into_iter().next() else {
             return Err(CapError::Unavailable("MGET did not answer an array".into()));
         };
@@ -150,7 +157,7 @@ impl RedisCaps {
                 "MGET answered the wrong number of values".into(),
             ));
         }
-        Ok(())
+        Ok(took)
     }
 
     /// Counts one impression: creates the counter with its window as expiry when it
@@ -161,7 +168,7 @@ impl RedisCaps {
         campaign_id: &str,
         window_secs: u64,
         deadline: Instant,
-    ) -> Result<(), CapError> {
+    ) -> Result<Duration, CapError> {
         let mut key = Vec::with_capacity(64);
         counter_key(user, campaign_id, &mut key);
         let mut create = redis::cmd("SET");
@@ -175,17 +182,18 @@ impl RedisCaps {
         increment.arg(&key[..]);
         self.round_trip(key_slot(&key), &[create, increment], deadline)
             .await
-            .map(drop)
+            .map(|(_, took)| took)
     }
 
     /// Sends `commands` (all on keys of `slot`) in one round trip to the node
-    /// serving the slot, following cluster redirects; returns their replies.
+    /// serving the slot, following cluster redirects; returns their replies and
+    /// how long it all took.
     async fn round_trip(
         &self,
         slot: u16,
         commands: &[redis::Cmd],
         deadline: Instant,
-    ) -> Result<Vec<Value>, CapError> {
+    ) -> Result<(Vec<Value>, Duration), CapError> {
         let started = Instant::now();
         let mut node = self.routes.borrow().node(slot);
         let mut asking = false;
@@ -248,9 +256,7 @@ impl RedisCaps {
             {
                 return Err(CapError::Unavailable(format!("server error: {e:?}")));
             }
-            self.metrics
-                .record_redis_latency(started.elapsed().as_micros() as u64);
-            return Ok(values);
+            return Ok((values, started.elapsed()));
         }
         Err(CapError::Unavailable(format!(
             "more than {MAX_REDIRECTS} redirects for slot {slot}"

@@ -13,7 +13,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
-use crate::config::{ConfigError, RedisConfig};
+use crate::error::ConfigError;
+use crate::freq_cap::config::RedisConfig;
 
 /// How connections to Redis are encrypted and whom they trust.
 pub(crate) struct RedisTls {

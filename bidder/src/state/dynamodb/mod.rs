@@ -7,6 +7,7 @@
 //! After each poll round that changed something, a new snapshot is built and
 //! swapped in. See `docs/dynamodb.md` for the table design.
 
+pub mod config;
 pub mod item;
 mod replica;
 pub mod seed;
@@ -21,12 +22,13 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::try_join_all;
 
+use self::config::DynamoDbConfig;
 use self::replica::{Applied, Change, Replica};
 use self::shards::ShardTracker;
 use self::stream::{AwsStream, ChangeStream, Position};
 use self::tail::{Backoff, RoundOutcome, poll_round};
 use super::BidderState;
-use crate::config::DynamoDbConfig;
+use crate::error::AwsError;
 use tern_engine::clock::now_ms;
 
 /// Consecutive failed calls after which the source checks whether the table's
@@ -43,20 +45,10 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    /// Loads region, endpoint (`AWS_ENDPOINT_URL`) and credentials the standard way.
-    /// Fails when no region is configured.
-    pub async fn load(request_timeout: Duration) -> Result<AwsClients, String> {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .operation_timeout(request_timeout)
-            .connect_timeout(request_timeout.min(Duration::from_secs(2)))
-            .build();
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(timeouts)
-            .load()
-            .await;
-        if shared.region().is_none() {
-            return Err("no AWS region configured: set AWS_REGION (or a profile's region)".into());
-        }
+    /// Loads region, endpoint (`AWS_ENDPOINT_URL`) and credentials the standard way
+    /// (see [`crate::aws::load_config`]), with the SDK's standard three tries per call.
+    pub async fn load(request_timeout: Duration) -> Result<AwsClients, AwsError> {
+        let shared = crate::aws::load_config(request_timeout, 3).await?;
         Ok(AwsClients::from_config(&shared))
     }
 

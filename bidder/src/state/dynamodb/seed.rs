@@ -10,6 +10,8 @@ use tern_engine::campaign::Campaign;
 
 use super::AwsClients;
 use super::item::{KEY_ATTRIBUTE, to_table_item};
+use crate::aws::call_error;
+use crate::error::AwsError;
 
 /// Items per `BatchWriteItem` call (the service's limit).
 const BATCH: usize = 25;
@@ -17,7 +19,11 @@ const BATCH: usize = 25;
 /// Creates the campaigns table as the bidder expects it (on-demand, key
 /// `campaign_id`, stream with new and old images) and waits until it is active.
 /// An existing table is left as it is.
-pub async fn create_table(clients: &AwsClients, table: &str) -> Result<(), String> {
+pub async fn create_table(clients: &AwsClients, table: &str) -> Result<(), AwsError> {
+    let invalid = |e: aws_sdk_dynamodb::error::BuildError| AwsError::Call {
+        operation: format!("create table {table}"),
+        text: e.to_string(),
+    };
     let created = clients
         .dynamodb
         .create_table()
@@ -28,21 +34,21 @@ pub async fn create_table(clients: &AwsClients, table: &str) -> Result<(), Strin
                 .attribute_name(KEY_ATTRIBUTE)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
-                .map_err(|e| e.to_string())?,
+                .map_err(invalid)?,
         )
         .key_schema(
             KeySchemaElement::builder()
                 .attribute_name(KEY_ATTRIBUTE)
                 .key_type(KeyType::Hash)
                 .build()
-                .map_err(|e| e.to_string())?,
+                .map_err(invalid)?,
         )
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
                 .stream_view_type(StreamViewType::NewAndOldImages)
                 .build()
-                .map_err(|e| e.to_string())?,
+                .map_err(invalid)?,
         )
         .send()
         .await;
@@ -52,10 +58,7 @@ pub async fn create_table(clients: &AwsClients, table: &str) -> Result<(), Strin
         {
             return Ok(());
         }
-        return Err(format!(
-            "create table {table}: {}",
-            crate::aws::error_text(&e)
-        ));
+        return Err(call_error(format!("create table {table}"), &e));
     }
     for _ in 0..600 {
         let described = clients
@@ -64,15 +67,16 @@ pub async fn create_table(clients: &AwsClients, table: &str) -> Result<(), Strin
             .table_name(table)
             .send()
             .await
-            .map_err(|e| format!("describe table {table}: {}", crate::aws::error_text(&e)))?;
+            .map_err(|e| call_error(format!("describe table {table}"), &e))?;
         if described.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(format!(
-        "table {table} did not become active within a minute"
-    ))
+    Err(AwsError::Call {
+        operation: format!("create table {table}"),
+        text: "the table did not become active within a minute".to_owned(),
+    })
 }
 
 /// Writes every campaign as an item, replacing items with the same id.
@@ -80,7 +84,7 @@ pub async fn put_campaigns(
     clients: &AwsClients,
     table: &str,
     campaigns: &[Campaign],
-) -> Result<(), String> {
+) -> Result<(), AwsError> {
     for chunk in campaigns.chunks(BATCH) {
         let mut requests: Vec<WriteRequest> = chunk
             .iter()
@@ -99,7 +103,7 @@ pub async fn put_campaigns(
                 .request_items(table, requests)
                 .send()
                 .await
-                .map_err(|e| format!("write to {table}: {}", crate::aws::error_text(&e)))?;
+                .map_err(|e| call_error(format!("write to {table}"), &e))?;
             requests = answer
                 .unprocessed_items
                 .and_then(|mut left| left.remove(table))
@@ -110,10 +114,10 @@ pub async fn put_campaigns(
             tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
         }
         if !requests.is_empty() {
-            return Err(format!(
-                "{} items left unprocessed by {table}",
-                requests.len()
-            ));
+            return Err(AwsError::Call {
+                operation: format!("write to {table}"),
+                text: format!("{} items left unprocessed", requests.len()),
+            });
         }
     }
     Ok(())

@@ -1,0 +1,113 @@
+//! The bidder's errors, by where they come from: the operator's settings
+//! ([`ConfigError`], naming the key), the campaigns it starts with, the sockets and
+//! threads it starts, and the AWS services it talks to. [`StartError`] is what a
+//! failed start reports; each part has its own variant so the message says which
+//! part failed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tern_engine::campaign::CampaignError;
+
+/// A configuration that cannot be used, naming the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config key `{key}`: {reason}")]
+pub struct ConfigError {
+    /// Dotted key, e.g. `limits.body_bytes`.
+    pub key: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    /// The error for `key`.
+    pub fn new(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Refuses the first of `values` (dotted key, value) that is zero: durations,
+/// sizes and counts that must be at least 1.
+pub(crate) fn at_least_one(values: &[(&str, u64)]) -> Result<(), ConfigError> {
+    match values.iter().find(|(_, value)| *value == 0) {
+        Some((key, _)) => Err(ConfigError::new(*key, "must be at least 1")),
+        None => Ok(()),
+    }
+}
+
+/// Campaigns that cannot be loaded from a file or the bundled examples.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignsError {
+    /// The file could not be read.
+    #[error("campaigns file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The document or a campaign in it is invalid (the error names campaign and field).
+    #[error("{origin}: {source}")]
+    Invalid {
+        /// `campaigns file <path>` or `bundled campaigns`.
+        origin: String,
+        /// Which campaign and field, and why.
+        source: CampaignError,
+    },
+}
+
+/// A call to AWS that failed, or an AWS setup that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AwsError {
+    /// No region in the environment or profile.
+    #[error("no AWS region configured: set AWS_REGION (or a profile's region)")]
+    NoRegion,
+    /// A call failed: what was asked, and the service's code and message (or the
+    /// transport error with its causes).
+    #[error("{operation}: {text}")]
+    Call {
+        /// What was asked, e.g. `create table tern-campaigns`.
+        operation: String,
+        /// What went wrong.
+        text: String,
+    },
+}
+
+/// Why the bidder could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The initial campaigns are invalid or unreadable.
+    #[error(transparent)]
+    Campaigns(#[from] CampaignsError),
+    /// A listener could not bind.
+    #[error("cannot listen on {addr} ({listener}): {source}")]
+    Bind {
+        /// `bid` or `admin`.
+        listener: &'static str,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A thread could not be started.
+    #[error("cannot start the {thread} thread: {source}")]
+    Thread {
+        /// Which one: `bid worker`, `admin worker`, `dynamodb-sync`, `event-shipper`,
+        /// `redis-resolve`, `campaign-file`.
+        thread: &'static str,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Workers exited at start (e.g. `io_driver = "io_uring"` without io_uring).
+    #[error("bid workers failed to start; see the log above")]
+    WorkersExited,
+    /// The Kinesis event sink cannot be set up.
+    #[error("events: {0}")]
+    Events(AwsError),
+}
