@@ -227,3 +227,61 @@ fn a_genuine_notice_is_counted_debited_and_capped_whatever_its_price_looks_like(
     }
     assert_eq!(bidder.metric("tern_panics_total"), 0.0);
 }
+
+/// The banner sample with `id` as its auction id, bid through `path`; its `burl`.
+fn billing_url(bidder: &Bidder, path: &str, id: &str) -> String {
+    let mut request: serde_json::Value =
+        serde_json::from_slice(&support::sample("banner")).unwrap();
+    request["id"] = serde_json::Value::String(id.to_owned());
+    let reply = bidder.post_json(path, request.to_string().as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["seatbid"][0]["bid"][0]["burl"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn two_exchanges_reusing_an_auction_id_are_each_billed() {
+    let bidder = Bidder::start();
+    let a = billing_url(&bidder, "/openrtb2/bid/exchange-a", "auction-42");
+    let b = billing_url(&bidder, "/openrtb2/bid/exchange-b", "auction-42");
+    for url in [&a, &b] {
+        let reply = get_raw(&bidder, &with_price(url, Some("2")));
+        assert_eq!((reply.status, reply.text().trim()), (200, "ok"));
+    }
+    assert_eq!(bidder.metric("tern_spend_micros_total"), 4_000.0);
+    let again = get_raw(&bidder, &with_price(&b, Some("2")));
+    assert_eq!(again.text().trim(), "already counted");
+}
+
+#[test]
+fn a_token_the_exchange_percent_encoded_is_still_genuine() {
+    let bidder = Bidder::start();
+    let burl = billing_url(&bidder, "/openrtb2/bid", "auction-1");
+    let (base, query) = burl.split_once('?').unwrap();
+    let token = query
+        .strip_prefix("t=")
+        .and_then(|q| q.split('&').next())
+        .unwrap();
+    // Every byte of the token percent-encoded, then the whole query encoded.
+    let encoded: String = token.bytes().map(|b| format!("%{b:02X}")).collect();
+    let reply = get_raw(&bidder, &format!("{base}?t={encoded}&p=1.5"));
+    assert_eq!((reply.status, reply.text().trim()), (200, "ok"));
+    assert_eq!(bidder.metric("tern_spend_micros_total"), 1_500.0);
+
+    let burl = billing_url(&bidder, "/openrtb2/bid", "auction-2");
+    let (base, query) = burl.split_once('?').unwrap();
+    let query = query.replace("${AUCTION_PRICE}", "1.5");
+    let whole: String = query
+        .bytes()
+        .map(|b| match b {
+            b'=' => "%3D".to_owned(),
+            b'&' => "%26".to_owned(),
+            _ => (b as char).to_string(),
+        })
+        .collect();
+    let reply = get_raw(&bidder, &format!("{base}?{whole}"));
+    assert_eq!((reply.status, reply.text().trim()), (200, "ok"));
+    assert_eq!(bidder.metric("tern_spend_micros_total"), 3_000.0);
+}
