@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod app;
 pub mod aws;
+pub mod backoff;
 pub mod bid_api;
 pub mod config;
 pub mod error;

@@ -10,6 +10,7 @@ use super::config::{EventSinkKind, EventsConfig};
 use super::file_sink::FileSink;
 use super::kinesis_sink::KinesisSink;
 use super::{EventQueues, EventStats};
+use crate::backoff::Backoff;
 use crate::error::StartError;
 
 /// Largest batch a sink is handed, in bytes (Kinesis `PutRecords` takes 5 MiB).
@@ -156,7 +157,7 @@ impl Worker {
         let mut failed = Vec::new();
         let mut last_send = Instant::now();
         let mut retry_at = Instant::now();
-        let mut delay = self.pacing.retry_initial;
+        let mut backoff = Backoff::new(self.pacing.retry_initial, self.pacing.retry_max);
         loop {
             let stopping = self.stopping.load(Ordering::Acquire);
             self.pull(&mut pending);
@@ -185,7 +186,7 @@ impl Worker {
                             .sent
                             .fetch_add((batch.len() - failed.len()) as u64, Ordering::Relaxed);
                         if failed.is_empty() {
-                            delay = self.pacing.retry_initial;
+                            backoff.reset();
                         } else {
                             stats
                                 .retried
@@ -197,8 +198,7 @@ impl Worker {
                                     line: std::mem::take(&mut batch[i]),
                                 });
                             }
-                            retry_at = Instant::now() + delay;
-                            delay = (delay * 2).min(self.pacing.retry_max);
+                            retry_at = Instant::now() + backoff.next_delay();
                         }
                     }
                     Err(e) => {
@@ -209,8 +209,7 @@ impl Worker {
                         for (line, core) in batch.drain(..).zip(origins.drain(..)).rev() {
                             pending.push_front(Pulled { core, line });
                         }
-                        retry_at = Instant::now() + delay;
-                        delay = (delay * 2).min(self.pacing.retry_max);
+                        retry_at = Instant::now() + backoff.next_delay();
                     }
                 }
                 // What is left was delivered (refused lines were taken, leaving

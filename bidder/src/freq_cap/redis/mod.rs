@@ -26,6 +26,7 @@ use self::cluster::{Redirect, SlotRoutes, key_slot};
 use self::connection::Connection;
 pub(crate) use self::tls::RedisTls;
 use super::{CapError, counter_key};
+use crate::backoff::Backoff;
 use crate::error::{ConfigError, StartError};
 use crate::freq_cap::config::RedisConfig;
 
@@ -107,6 +108,7 @@ pub(crate) struct RedisCaps {
     routes: RefCell<SlotRoutes>,
     open: Cell<usize>,
     failures: Cell<u32>,
+    backoff: RefCell<Backoff>,
     down_until: Cell<Option<Instant>>,
 }
 
@@ -116,6 +118,10 @@ impl RedisCaps {
         config: RedisConfig,
         tls: Option<Arc<RedisTls>>,
     ) -> RedisCaps {
+        let backoff = Backoff::new(
+            Duration::from_millis(config.retry_initial_ms),
+            Duration::from_millis(config.retry_max_ms),
+        );
         RedisCaps {
             endpoint,
             config,
@@ -124,6 +130,7 @@ impl RedisCaps {
             routes: RefCell::new(SlotRoutes::default()),
             open: Cell::new(0),
             failures: Cell::new(0),
+            backoff: RefCell::new(backoff),
             down_until: Cell::new(None),
         }
     }
@@ -233,6 +240,7 @@ impl RedisCaps {
                 }
             };
             self.failures.set(0);
+            self.backoff.borrow_mut().reset();
             self.idle.borrow_mut().push((addr, connection));
             if asking {
                 // Drop each `ASKING`'s own `OK`.
@@ -314,8 +322,8 @@ impl RedisCaps {
         self.mark_failure();
     }
 
-    /// After a failure, Redis is not tried again for a while; the pause doubles with
-    /// each failure in a row, up to `retry_max_ms`.
+    /// After failures in a row, Redis is not tried again for a while; the pause
+    /// backs off from `retry_initial_ms` up to `retry_max_ms`.
     fn mark_failure(&self) {
         let failures = self.failures.get().saturating_add(1);
         self.failures.set(failures);
@@ -323,13 +331,8 @@ impl RedisCaps {
             // One failure (e.g. one slow reply) retries at once with a new connection.
             return;
         }
-        let pause_ms = self
-            .config
-            .retry_initial_ms
-            .saturating_mul(1 << (failures - 2).min(16))
-            .min(self.config.retry_max_ms);
-        self.down_until
-            .set(Some(Instant::now() + Duration::from_millis(pause_ms)));
+        let pause = self.backoff.borrow_mut().next_delay();
+        self.down_until.set(Some(Instant::now() + pause));
     }
 }
 

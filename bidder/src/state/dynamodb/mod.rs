@@ -26,8 +26,9 @@ use self::config::DynamoDbConfig;
 use self::replica::{Applied, Change, Replica};
 use self::shards::ShardTracker;
 use self::stream::{AwsStream, ChangeStream, Position};
-use self::tail::{Backoff, RoundOutcome, poll_round};
+use self::tail::{RoundOutcome, poll_round};
 use super::BidderState;
+use crate::backoff::Backoff;
 use crate::error::AwsError;
 use tern_engine::clock::now_ms;
 
@@ -95,7 +96,10 @@ impl Drop for DynamoDbSource {
 
 /// Bootstraps, tails, and starts over whenever the stream is lost.
 async fn run(config: DynamoDbConfig, state: Arc<BidderState>, stop: Arc<AtomicBool>) {
-    let mut backoff = Backoff::new(config.retry_initial_ms, config.retry_max_ms);
+    let mut backoff = Backoff::new(
+        Duration::from_millis(config.retry_initial_ms),
+        Duration::from_millis(config.retry_max_ms),
+    );
     let clients = loop {
         match AwsClients::load(Duration::from_millis(config.request_timeout_ms)).await {
             Ok(clients) => break clients,
@@ -128,7 +132,10 @@ async fn tail<S: ChangeStream>(
     state: &BidderState,
     stop: &AtomicBool,
 ) {
-    let mut backoff = Backoff::new(config.retry_initial_ms, config.retry_max_ms);
+    let mut backoff = Backoff::new(
+        Duration::from_millis(config.retry_initial_ms),
+        Duration::from_millis(config.retry_max_ms),
+    );
     let refresh = Duration::from_millis(config.shard_refresh_ms);
     let poll_interval = Duration::from_millis(config.poll_interval_ms);
     let mut last_refresh = tokio::time::Instant::now();

@@ -11,6 +11,7 @@ use tern_engine::campaign::Campaign;
 use super::AwsClients;
 use super::item::{KEY_ATTRIBUTE, to_table_item};
 use crate::aws::call_error;
+use crate::backoff::Backoff;
 use crate::error::AwsError;
 
 /// Items per `BatchWriteItem` call (the service's limit).
@@ -96,7 +97,8 @@ pub async fn put_campaigns(
                 WriteRequest::builder().put_request(put).build()
             })
             .collect();
-        for attempt in 0..10u32 {
+        let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(3));
+        for _ in 0..10 {
             let answer = clients
                 .dynamodb
                 .batch_write_item()
@@ -111,7 +113,7 @@ pub async fn put_campaigns(
             if requests.is_empty() {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+            tokio::time::sleep(backoff.next_delay()).await;
         }
         if !requests.is_empty() {
             return Err(AwsError::Call {

@@ -1,6 +1,4 @@
-//! One pass over the readable shards, and the retry pacing around it.
-
-use std::time::Duration;
+//! One pass over the readable shards.
 
 use super::replica::{Applied, Replica};
 use super::shards::ShardTracker;
@@ -93,47 +91,6 @@ pub(crate) async fn poll_round<S: ChangeStream>(
         outcome.shard_finished |= finished;
     }
     Ok(outcome)
-}
-
-/// Capped exponential backoff with jitter.
-#[derive(Debug)]
-pub(crate) struct Backoff {
-    initial_ms: u64,
-    max_ms: u64,
-    current_ms: u64,
-    seed: u64,
-}
-
-impl Backoff {
-    pub(crate) fn new(initial_ms: u64, max_ms: u64) -> Backoff {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64)
-            | 1;
-        Backoff {
-            initial_ms,
-            max_ms,
-            current_ms: initial_ms,
-            seed,
-        }
-    }
-
-    /// The next delay: the current step with up to half of it as jitter, then the
-    /// step doubles up to the cap.
-    pub(crate) fn next_delay(&mut self) -> Duration {
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let jitter = self.seed % (self.current_ms / 2 + 1);
-        let delay = (self.current_ms / 2 + jitter).max(1);
-        self.current_ms = (self.current_ms * 2).min(self.max_ms);
-        Duration::from_millis(delay)
-    }
-
-    /// Back to the first step after a success.
-    pub(crate) fn reset(&mut self) {
-        self.current_ms = self.initial_ms;
-    }
 }
 
 #[cfg(test)]
@@ -451,18 +408,5 @@ mod tests {
         block_on(poll_round(&stream, &mut tracker, &mut replica, &health, 0)).unwrap();
         assert_eq!((health.report().applied, health.report().rejected), (2, 1));
         assert_eq!(max_cpm(&replica, "x"), Some(1.0));
-    }
-
-    #[test]
-    fn backoff_doubles_to_the_cap_with_jitter_and_resets() {
-        let mut backoff = Backoff::new(100, 1_000);
-        let delays: Vec<u64> = (0..6)
-            .map(|_| backoff.next_delay().as_millis() as u64)
-            .collect();
-        for (delay, step) in delays.iter().zip([100, 200, 400, 800, 1000, 1000]) {
-            assert!((step / 2..=step).contains(delay), "{delays:?}");
-        }
-        backoff.reset();
-        assert!(backoff.next_delay() <= Duration::from_millis(100));
     }
 }
