@@ -11,7 +11,8 @@ use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
 use tern_engine::decision::{Auction, BidContext, NoBidReason};
 use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
-use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::openrtb::BidRequest;
+use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
 
 /// Noon UTC on a fixed day, so budgets and hours never depend on the wall clock.

@@ -9,7 +9,7 @@
 //! 2. A [`decision::Auction`] matches it against a [`snapshot::Snapshot`]
 //!    (campaigns compiled from the [`campaign`] model and indexed), asks for the
 //!    frequency caps that can change the outcome, and picks one bid per impression.
-//! 3. [`openrtb::write_bid_response`] writes the answer, with signed billing
+//! 3. [`response::write_bid_response`] writes the answer, with signed billing
 //!    notices from [`notice`].
 //!
 //! Start with the tests in `decision/tests.rs`: each one is a small auction.
@@ -22,5 +22,6 @@ pub mod json_depth;
 pub mod money;
 pub mod notice;
 pub mod openrtb;
+pub mod response;
 pub mod snapshot;
 pub mod user;

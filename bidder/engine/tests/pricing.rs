@@ -12,7 +12,8 @@ use tern_engine::campaign::{
 };
 use tern_engine::decision::{Auction, BidContext};
 use tern_engine::money::{Currency, FxTable, micros_down, to_amount};
-use tern_engine::openrtb::{BidRequest, ResponseParts, write_bid_response};
+use tern_engine::openrtb::BidRequest;
+use tern_engine::response::{ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
 
 /// The bidder's default `bidding.fx` table (units per US dollar), with USD.

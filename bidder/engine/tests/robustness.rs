@@ -9,7 +9,8 @@ use tern_engine::campaign::{FileFormat, parse_campaigns};
 use tern_engine::decision::{Auction, BidContext};
 use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
-use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::openrtb::BidRequest;
+use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
 
 const SAMPLES: [&str; 5] = [

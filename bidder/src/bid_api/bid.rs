@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use tern_engine::clock;
 use tern_engine::decision::{Auction, BidContext, CapOutcome, ImpBid, NoBidReason};
 use tern_engine::money::Currency;
-use tern_engine::openrtb::{BidRequest, BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::openrtb::BidRequest;
+use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 

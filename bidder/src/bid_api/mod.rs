@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tern_engine::clock;
 use tern_engine::decision::Auction;
 use tern_engine::notice::{NoticeDedup, NoticeKind, NoticeSigner};
-use tern_engine::openrtb::{CLICK_PATH, NOTICE_PATH, WIN_PATH};
+use tern_engine::response::{CLICK_PATH, NOTICE_PATH, WIN_PATH};
 
 use self::config::{BiddingConfig, NoticeConfig};
 use crate::events::EventLog;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::config::EventFileConfig;
-use super::shipper::{Sink, SinkError};
+use super::sink::{Sink, SinkError};
 use crate::error::ConfigError;
 
 /// Appends events to the current file, opening a new one when it is full or old.

@@ -4,7 +4,7 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 
 use super::config::EventKinesisConfig;
-use super::shipper::{Sink, SinkError};
+use super::sink::{Sink, SinkError};
 use crate::error::StartError;
 
 /// Sends batches with `PutRecords`, from the shipper thread's own runtime.

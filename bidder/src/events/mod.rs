@@ -11,6 +11,7 @@ mod file_sink;
 mod kinesis_sink;
 pub mod schema;
 mod shipper;
+mod sink;
 
 use std::cell::Cell;
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::config::{EventSinkKind, EventsConfig};
 use super::file_sink::FileSink;
 use super::kinesis_sink::KinesisSink;
+use super::sink::Sink;
 use super::{EventQueues, EventStats};
 use crate::backoff::Backoff;
 use crate::error::StartError;
@@ -17,18 +18,6 @@ use crate::error::StartError;
 const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
 /// Pause when there is nothing to do.
 const IDLE: Duration = Duration::from_millis(2);
-
-/// Why a whole batch failed.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct SinkError(pub(crate) String);
-
-/// A destination for event lines.
-pub(crate) trait Sink {
-    /// Delivers `batch`. On `Ok`, `failed` holds the positions of records the sink
-    /// refused (to be retried); on `Err`, nothing was delivered.
-    fn send(&mut self, batch: &[Vec<u8>], failed: &mut Vec<usize>) -> Result<(), SinkError>;
-}
 
 /// The counts when the shipper stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +297,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::events::sink::SinkError;
     use crate::events::{Event, EventKind, EventLog};
 
     /// A sink that refuses what the script says, and remembers what it took.

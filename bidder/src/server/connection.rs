@@ -11,7 +11,7 @@ use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt, CancelableAsyncReadRent};
 use monoio::net::TcpStream;
 
-use super::worker::WorkerLocal;
+use super::drain::Drain;
 use crate::http::{
     BodyLocation, HttpError, Method, Reply, Request, Router, Status, frame_body, inflate_gzip,
     parse_head, write_continue, write_response,
@@ -78,7 +78,7 @@ pub(crate) async fn serve<R: Router>(
     mut stream: TcpStream,
     router: Rc<R>,
     limits: Rc<ConnectionLimits>,
-    local: Rc<WorkerLocal>,
+    drain: Rc<Drain>,
 ) {
     let mut inbuf: Vec<u8> = Vec::with_capacity(4096);
     let mut out: Vec<u8> = Vec::with_capacity(4096);
@@ -92,7 +92,7 @@ pub(crate) async fn serve<R: Router>(
         let mut head_complete = false;
         while !inbuf.is_empty() {
             let received_at = *first_byte_at.get_or_insert(last_read_at);
-            let draining = local.is_draining();
+            let draining = drain.is_draining();
             match step(
                 &inbuf,
                 &*router,
@@ -169,11 +169,11 @@ pub(crate) async fn serve<R: Router>(
         let len = inbuf.len();
         let capacity = inbuf.capacity();
         let (result, buf) = if inbuf.is_empty() {
-            if local.is_draining() {
+            if drain.is_draining() {
                 return;
             }
             let read =
-                stream.cancelable_read(inbuf.slice_mut(len..capacity), local.cancel_handle());
+                stream.cancelable_read(inbuf.slice_mut(len..capacity), drain.cancel_handle());
             match monoio::time::timeout(limits.idle_timeout, read).await {
                 Ok(done) => done,
                 Err(_) => return,

@@ -8,6 +8,7 @@
 
 pub mod config;
 mod connection;
+mod drain;
 mod worker;
 
 use std::net::SocketAddr;

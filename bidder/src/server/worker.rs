@@ -1,19 +1,19 @@
 //! One worker: a thread pinned to a core, running its own monoio executor with its
 //! own `SO_REUSEPORT` listener. Connections it accepts live and die on it.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use monoio::io::{CancelHandle, Canceller};
 use monoio::net::TcpListener;
 
 use super::ServerShared;
 use super::config::IoDriver;
 use super::connection::{ConnectionLimits, serve};
+use super::drain::Drain;
 use crate::http::Router;
 use crate::metrics::WorkerMetrics;
 
@@ -21,41 +21,6 @@ use crate::metrics::WorkerMetrics;
 const DRAIN_POLL: Duration = Duration::from_millis(20);
 /// How long a worker waits after an accept error (e.g. out of file descriptors).
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(10);
-
-/// State shared by the tasks of one worker (single-threaded, so `Cell`s).
-pub(crate) struct WorkerLocal {
-    draining: Cell<bool>,
-    canceller: RefCell<Canceller>,
-    open: Cell<usize>,
-}
-
-impl WorkerLocal {
-    fn new() -> WorkerLocal {
-        WorkerLocal {
-            draining: Cell::new(false),
-            canceller: RefCell::new(Canceller::new()),
-            open: Cell::new(0),
-        }
-    }
-
-    /// Whether the worker is shutting down: answer what is in flight, then close.
-    pub(crate) fn is_draining(&self) -> bool {
-        self.draining.get()
-    }
-
-    /// A handle whose operations (accept, idle reads) are cancelled by the drain.
-    pub(crate) fn cancel_handle(&self) -> CancelHandle {
-        self.canceller.borrow().handle()
-    }
-
-    fn begin_drain(&self) {
-        self.draining.set(true);
-        let canceller = std::mem::take(&mut *self.canceller.borrow_mut());
-        // Cancels the accept and every idle keep-alive read; handles taken from the
-        // old canceller stay cancelled.
-        drop(canceller.cancel());
-    }
-}
 
 /// What a worker needs; moved onto its thread.
 pub(crate) struct WorkerSetup<R> {
@@ -105,29 +70,31 @@ async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Res
     let listener = TcpListener::from_std(listener)?;
     let router = Rc::new(make_router());
     let limits = Rc::new(limits);
-    let local = Rc::new(WorkerLocal::new());
+    let drain = Rc::new(Drain::new());
+    // Open connections; a task of this worker's executor changes it.
+    let open = Rc::new(Cell::new(0usize));
     shared.note_driver(monoio::utils::is_legacy());
 
-    let watcher_local = Rc::clone(&local);
+    let watcher_drain = Rc::clone(&drain);
     let watcher_shared = Arc::clone(&shared);
     monoio::spawn(async move {
         while !watcher_shared.draining.load(Ordering::Acquire) {
             monoio::time::sleep(DRAIN_POLL).await;
         }
-        watcher_local.begin_drain();
+        watcher_drain.begin();
     });
 
-    while !local.is_draining() {
-        let (stream, _peer) = match listener.cancelable_accept(local.cancel_handle()).await {
+    while !drain.is_draining() {
+        let (stream, _peer) = match listener.cancelable_accept(drain.cancel_handle()).await {
             Ok(accepted) => accepted,
-            Err(_) if local.is_draining() => break,
+            Err(_) if drain.is_draining() => break,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
                 monoio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
                 continue;
             }
         };
-        if local.open.get() >= max_connections {
+        if open.get() >= max_connections {
             if let Some(m) = &metrics {
                 m.connection_accepted(false);
             }
@@ -135,7 +102,7 @@ async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Res
             continue;
         }
         let _ = stream.set_nodelay(true);
-        local.open.set(local.open.get() + 1);
+        open.set(open.get() + 1);
         if let Some(m) = &metrics {
             m.connection_accepted(true);
         }
@@ -143,9 +110,9 @@ async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Res
             stream,
             Rc::clone(&router),
             Rc::clone(&limits),
-            Rc::clone(&local),
+            Rc::clone(&drain),
         );
-        let task_local = Rc::clone(&local);
+        let task_open = Rc::clone(&open);
         let task_metrics = metrics.clone();
         let task_router = Rc::clone(&router);
         monoio::spawn(async move {
@@ -157,14 +124,14 @@ async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Res
             {
                 task_router.on_panic();
             }
-            task_local.open.set(task_local.open.get() - 1);
+            task_open.set(task_open.get() - 1);
             if let Some(m) = task_metrics {
                 m.connection_closed();
             }
         });
     }
     drop(listener);
-    while local.open.get() > 0 {
+    while open.get() > 0 {
         monoio::time::sleep(Duration::from_millis(5)).await;
     }
     Ok(())

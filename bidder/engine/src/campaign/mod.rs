@@ -2,7 +2,7 @@
 //! or by the control plane (DynamoDB items), validated the same way for both.
 //!
 //! Prices are decimal CPM in the campaign's currency; budgets are decimal amounts in
-//! the same currency. [`crate::snapshot`] compiles campaigns into indexed form.
+//! the same currency. The snapshot module compiles campaigns into indexed form.
 
 mod load;
 mod validate;

@@ -1,4 +1,4 @@
-//! OpenRTB 2.6 `BidResponse`, written straight into the output buffer.
+//! OpenRTB 2.6 `BidResponse` (§3.3), written straight into the output buffer.
 //!
 //! The response is assembled from the request (borrowed), the decision and the
 //! snapshot without building an intermediate document: every byte goes once into a
