@@ -12,12 +12,13 @@ use crate::config::{
     CapStoreKind, Config, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
 };
 use crate::error::StartError;
-use crate::events::{EventLog, EventQueues, Shipper, ShipperReport, start_shipper};
+use crate::events::{EventLog, EventQueues, ShipperReport, start_shipper};
 use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint, RedisTls};
+use crate::lifecycle::Background;
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
 use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
-use crate::state::dynamodb::DynamoDbSource;
-use crate::state::{BidderState, CampaignSource, FileWatcher};
+use crate::state::dynamodb::start_sync;
+use crate::state::{BidderState, CampaignSource, watch_file};
 
 /// Connections the admin listener holds at once.
 const ADMIN_MAX_CONNECTIONS: usize = 256;
@@ -36,13 +37,16 @@ enum SharedCaps {
 }
 
 impl SharedCaps {
-    fn start(config: &FrequencyCapConfig) -> Result<SharedCaps, StartError> {
+    /// The shared part of the configured store, and the background service it
+    /// needs (Redis's resolver), if any.
+    fn start(config: &FrequencyCapConfig) -> Result<(SharedCaps, Option<Background>), StartError> {
         Ok(match config.store {
-            CapStoreKind::Local => SharedCaps::Local(Arc::default()),
+            CapStoreKind::Local => (SharedCaps::Local(Arc::default()), None),
             CapStoreKind::Redis => {
-                let endpoint = RedisEndpoint::start(&config.redis.addr)?;
+                let (endpoint, resolver) = RedisEndpoint::start(&config.redis.addr)?;
                 let tls = RedisTls::from_config(&config.redis)?.map(Arc::new);
-                SharedCaps::Redis(endpoint, config.redis.clone(), tls)
+                let shared = SharedCaps::Redis(endpoint, config.redis.clone(), tls);
+                (shared, Some(resolver))
             }
         })
     }
@@ -58,18 +62,6 @@ impl SharedCaps {
             ))),
         }
     }
-}
-
-/// The campaign source feeding the state; stops when dropped.
-#[expect(
-    dead_code,
-    reason = "the sources are held only to be stopped when dropped"
-)]
-enum RunningSource {
-    /// The file watcher (none for the bundled campaigns).
-    File(Option<FileWatcher>),
-    /// The DynamoDB sync thread.
-    DynamoDb(DynamoDbSource),
 }
 
 /// What was loaded at start.
@@ -95,8 +87,11 @@ pub struct Bidder {
     bid: RunningListener,
     admin: RunningListener,
     state: Arc<BidderState>,
-    source: RunningSource,
-    shipper: Option<Shipper>,
+    /// The campaign source, the cap store's resolver and the event shipper, in the
+    /// order they started.
+    services: Vec<Background>,
+    /// The event pipeline, for the final counts.
+    events: Option<EventQueues>,
     workers: usize,
     campaigns: CampaignCount,
     drain_timeout: Duration,
@@ -118,41 +113,24 @@ impl Bidder {
     /// Loads campaigns, binds both listeners and starts every worker.
     pub fn start(config: &Config) -> Result<Bidder, StartError> {
         let state = Arc::new(BidderState::new(config.bidding.fx_table()?));
-        let (source, campaigns) = match config.campaigns.source {
+        let mut services = Vec::new();
+        let campaigns = match config.campaigns.source {
             SourceKind::File => {
                 let file = CampaignSource::from_config(&config.campaigns);
                 let count = file.load_into(&state)?;
-                let watcher = match file {
-                    CampaignSource::File(path) => Some(
-                        FileWatcher::start(
-                            path,
-                            Duration::from_millis(config.campaigns.reload_interval_ms),
-                            Arc::clone(&state),
-                        )
-                        .map_err(|source| StartError::Thread {
-                            thread: "campaign-file",
-                            source,
-                        })?,
-                    ),
-                    CampaignSource::Bundled => None,
-                };
-                (RunningSource::File(watcher), CampaignCount::Loaded(count))
+                if let CampaignSource::File(path) = file {
+                    let interval = Duration::from_millis(config.campaigns.reload_interval_ms);
+                    services.push(watch_file(path, interval, Arc::clone(&state))?);
+                }
+                CampaignCount::Loaded(count)
             }
             SourceKind::Dynamodb => {
                 let dynamodb = &config.campaigns.dynamodb;
-                let source = DynamoDbSource::start(dynamodb.clone(), Arc::clone(&state)).map_err(
-                    |source| StartError::Thread {
-                        thread: "dynamodb-sync",
-                        source,
-                    },
-                )?;
-                (
-                    RunningSource::DynamoDb(source),
-                    CampaignCount::Table(dynamodb.table.clone()),
-                )
+                services.push(start_sync(dynamodb.clone(), Arc::clone(&state))?);
+                CampaignCount::Table(dynamodb.table.clone())
             }
         };
-        let remote_source = matches!(source, RunningSource::DynamoDb(_));
+        let remote_source = config.campaigns.source == SourceKind::Dynamodb;
 
         let workers = config.server.worker_count();
         let bind = |listener, addr, count, backlog| {
@@ -187,13 +165,13 @@ impl Bidder {
         });
         let limits = ConnectionLimits::from_config(&config.limits);
 
-        let caps = SharedCaps::start(&config.frequency_cap)?;
+        let (caps, resolver) = SharedCaps::start(&config.frequency_cap)?;
+        services.extend(resolver);
         let events = (config.events.sink != EventSinkKind::None)
             .then(|| EventQueues::new(workers, config.events.queue_capacity));
-        let shipper = match &events {
-            Some(queues) => start_shipper(queues, &config.events)?,
-            None => None,
-        };
+        if let Some(queues) = &events {
+            services.extend(start_shipper(queues, &config.events)?);
+        }
         let instance: Arc<str> = config.events.instance_or_host().into();
         let nobid_sample_rate = config.events.nobid_sample_rate;
         let worker_events = events.clone();
@@ -231,6 +209,7 @@ impl Bidder {
         })?;
 
         let admin_state = Arc::clone(&state);
+        let admin_events = events.clone();
         let drivers = AdminRouter::drivers_of(&bid);
         let admin_routers: RouterFactory<AdminRouter> = Arc::new(move |_| {
             let router = AdminRouter {
@@ -238,7 +217,7 @@ impl Bidder {
                 registry: Arc::clone(&registry),
                 drivers: Arc::clone(&drivers),
                 remote_source,
-                events: events.clone(),
+                events: admin_events.clone(),
             };
             (Box::new(move || router), None)
         });
@@ -272,8 +251,8 @@ impl Bidder {
             bid,
             admin,
             state,
-            source,
-            shipper,
+            services,
+            events,
             workers,
             campaigns,
             drain_timeout: Duration::from_millis(config.shutdown.drain_timeout_ms),
@@ -314,9 +293,12 @@ impl Bidder {
         std::thread::sleep(self.unready_delay);
         let deadline = Instant::now() + self.drain_timeout;
         let clean = self.bid.drain(deadline);
-        drop(self.source);
-        // No worker makes events any more: flush what is queued, within the drain time.
-        let events = self.shipper.map(|shipper| shipper.shutdown(deadline));
+        // No worker bids any more: the campaign source, the resolver and the event
+        // shipper (which sends what is queued) stop, newest first, by the deadline.
+        for service in self.services.into_iter().rev() {
+            service.stop(deadline);
+        }
+        let events = self.events.as_ref().map(|q| ShipperReport::of(q.stats()));
         self.admin.drain(Instant::now() + ADMIN_DRAIN);
         ShutdownReport {
             clean,

@@ -21,6 +21,7 @@ pub mod events;
 pub mod freq_cap;
 pub mod http;
 pub mod latency;
+pub mod lifecycle;
 pub mod metrics;
 pub mod report;
 pub mod server;

@@ -22,7 +22,7 @@ use crossbeam_queue::ArrayQueue;
 use crate::latency::LatencyHistogram;
 
 pub use schema::{Event, EventKind};
-pub use shipper::{Shipper, ShipperReport, start_shipper};
+pub use shipper::{ShipperReport, start_shipper};
 
 /// One worker's queue of event lines (or of spare line buffers).
 pub(crate) type EventQueue = ArrayQueue<Vec<u8>>;

@@ -2,8 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::config::{EventSinkKind, EventsConfig};
@@ -13,6 +12,7 @@ use super::sink::Sink;
 use super::{EventQueues, EventStats};
 use crate::backoff::Backoff;
 use crate::error::StartError;
+use crate::lifecycle::{Background, StopSignal};
 
 /// Largest batch a sink is handed, in bytes (Kinesis `PutRecords` takes 5 MiB).
 const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
@@ -32,22 +32,14 @@ pub struct ShipperReport {
     pub dropped_sink: u64,
 }
 
-/// A running shipper.
-pub struct Shipper {
-    stopping: Arc<AtomicBool>,
-    /// Shutdown deadline, milliseconds after `epoch`.
-    deadline_ms: Arc<AtomicU64>,
-    epoch: Instant,
-    thread: Option<JoinHandle<()>>,
-    stats: Arc<EventStats>,
-}
-
 /// Builds the configured sink (failing at start on bad settings) and starts the
-/// shipper thread. `None` when events are off.
+/// shipper thread. `None` when events are off. Stop it with [`Background::stop`]
+/// once no worker produces events any more: it sends what is queued until the
+/// deadline, and counts what is left then as dropped.
 pub fn start_shipper(
     queues: &EventQueues,
     config: &EventsConfig,
-) -> Result<Option<Shipper>, StartError> {
+) -> Result<Option<Background>, StartError> {
     let sink: Box<dyn Sink + Send> = match config.sink {
         EventSinkKind::None => return Ok(None),
         EventSinkKind::File => Box::new(FileSink::new(&config.file, &config.instance_or_host())?),
@@ -60,12 +52,7 @@ pub fn start_shipper(
         retry_initial: Duration::from_millis(config.retry_initial_ms),
         retry_max: Duration::from_millis(config.retry_max_ms),
     };
-    spawn(queues, sink, pacing)
-        .map(Some)
-        .map_err(|source| StartError::Thread {
-            thread: "event-shipper",
-            source,
-        })
+    spawn(queues, sink, pacing).map(Some)
 }
 
 /// How the shipper batches and retries.
@@ -83,41 +70,22 @@ fn spawn(
     queues: &EventQueues,
     sink: Box<dyn Sink + Send>,
     pacing: Pacing,
-) -> std::io::Result<Shipper> {
-    let stopping = Arc::new(AtomicBool::new(false));
-    let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
-    let epoch = Instant::now();
-    let worker = Worker {
-        queues: queues.clone(),
-        sink,
-        pacing,
-        stopping: Arc::clone(&stopping),
-        deadline_ms: Arc::clone(&deadline_ms),
-        epoch,
-    };
-    let thread = std::thread::Builder::new()
-        .name("event-shipper".into())
-        .spawn(move || worker.run())?;
-    Ok(Shipper {
-        stopping,
-        deadline_ms,
-        epoch,
-        thread: Some(thread),
-        stats: Arc::clone(&queues.stats),
+) -> Result<Background, StartError> {
+    let queues = queues.clone();
+    Background::spawn("event-shipper", move |signal| {
+        Worker {
+            queues,
+            sink,
+            pacing,
+            signal,
+        }
+        .run();
     })
 }
 
-impl Shipper {
-    /// Sends what is queued, until `deadline`; what is left then is counted as
-    /// dropped. Call once no worker produces events any more.
-    pub fn shutdown(mut self, deadline: Instant) -> ShipperReport {
-        let ms = deadline.saturating_duration_since(self.epoch).as_millis() as u64;
-        self.deadline_ms.store(ms, Ordering::Release);
-        self.stopping.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        let stats = &self.stats;
+impl ShipperReport {
+    /// The pipeline's counts now (final once the shipper has stopped).
+    pub fn of(stats: &EventStats) -> ShipperReport {
         ShipperReport {
             accepted: stats.accepted.load(Ordering::Relaxed),
             sent: stats.sent.load(Ordering::Relaxed),
@@ -131,9 +99,7 @@ struct Worker {
     queues: EventQueues,
     sink: Box<dyn Sink + Send>,
     pacing: Pacing,
-    stopping: Arc<AtomicBool>,
-    deadline_ms: Arc<AtomicU64>,
-    epoch: Instant,
+    signal: StopSignal,
 }
 
 impl Worker {
@@ -148,7 +114,7 @@ impl Worker {
         let mut retry_at = Instant::now();
         let mut backoff = Backoff::new(self.pacing.retry_initial, self.pacing.retry_max);
         loop {
-            let stopping = self.stopping.load(Ordering::Acquire);
+            let stopping = self.signal.is_stopping();
             self.pull(&mut pending);
             stats.pending.store(pending.len() as u64, Ordering::Relaxed);
             let now = Instant::now();
@@ -214,9 +180,7 @@ impl Worker {
                 if pending.is_empty() && queued == 0 {
                     break;
                 }
-                let deadline =
-                    self.epoch + Duration::from_millis(self.deadline_ms.load(Ordering::Acquire));
-                if Instant::now() >= deadline {
+                if self.signal.deadline().is_none_or(|d| Instant::now() >= d) {
                     let mut left = pending.len() as u64;
                     for queue in &self.queues.queues {
                         while queue.pop().is_some() {
@@ -362,7 +326,8 @@ mod tests {
             retry_max: Duration::from_millis(4),
         };
         let shipper = spawn(&queues, Box::new(sink), pacing).unwrap();
-        let report = shipper.shutdown(Instant::now() + Duration::from_secs(5));
+        shipper.stop(Instant::now() + Duration::from_secs(5));
+        let report = ShipperReport::of(&queues.stats);
         let taken = taken.lock().unwrap().len();
         let spares = queues.spares.iter().map(|s| s.len()).collect();
         (report, taken, spares)
@@ -414,7 +379,8 @@ mod tests {
             queues.stats.pending.load(Ordering::Relaxed) <= 20,
             "backlog stays bounded"
         );
-        let report = shipper.shutdown(Instant::now() + Duration::from_millis(100));
+        shipper.stop(Instant::now() + Duration::from_millis(100));
+        let report = ShipperReport::of(&queues.stats);
         assert_eq!(report.sent, 0);
         assert_eq!(
             report.accepted,

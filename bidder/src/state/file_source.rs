@@ -3,15 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
 
 use super::BidderState;
 use super::config::CampaignsConfig;
-use crate::error::CampaignsError;
+use crate::error::{CampaignsError, StartError};
+use crate::lifecycle::Background;
 
 /// The example campaigns shipped with the bidder.
 const BUNDLED: &str = include_str!("../../campaigns/example.toml");
@@ -103,71 +102,45 @@ fn fingerprint(path: &Path) -> Option<Fingerprint> {
     })
 }
 
-/// A thread that re-reads a campaigns file whenever it changes.
-#[derive(Debug)]
-pub struct FileWatcher {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl FileWatcher {
-    /// Starts watching `path` every `interval`, applying good versions to `state`.
-    /// A bad version is logged and counted, and the last good campaigns keep serving.
-    pub fn start(
-        path: PathBuf,
-        interval: Duration,
-        state: Arc<BidderState>,
-    ) -> std::io::Result<FileWatcher> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("campaign-file".into())
-            .spawn(move || {
-                let mut seen = fingerprint(&path);
-                while !stop_flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(interval);
-                    let now = fingerprint(&path);
-                    if now == seen {
-                        continue;
-                    }
-                    seen = now;
-                    // A snapshot that fails to build counts its own rejection.
-                    let applied = match read_file(&path) {
-                        Err(e) => {
-                            state.record_reject(e.to_string());
-                            Err(e)
-                        }
-                        Ok(campaigns) => state
-                            .replace_campaigns(&campaigns)
-                            .map(|()| campaigns.len())
-                            .map_err(|source| CampaignsError::Invalid {
-                                origin: file_origin(&path),
-                                source,
-                            }),
-                    };
-                    match applied {
-                        Ok(n) => {
-                            tracing::info!(campaigns = n, path = %path.display(), "campaigns reloaded");
-                        }
-                        Err(e) => tracing::warn!(
-                            error = %e,
-                            "campaigns rejected; the last good campaigns keep serving"
-                        ),
-                    }
+/// Starts the `campaign-file` service: it re-reads `path` every `interval` and
+/// applies good versions to `state`. A bad version is logged and counted, and the
+/// last good campaigns keep serving.
+pub fn watch_file(
+    path: PathBuf,
+    interval: Duration,
+    state: Arc<BidderState>,
+) -> Result<Background, StartError> {
+    Background::spawn("campaign-file", move |signal| {
+        let mut seen = fingerprint(&path);
+        while signal.sleep(interval) {
+            let now = fingerprint(&path);
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            // A snapshot that fails to build counts its own rejection.
+            let applied = match read_file(&path) {
+                Err(e) => {
+                    state.record_reject(e.to_string());
+                    Err(e)
                 }
-            })?;
-        Ok(FileWatcher {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for FileWatcher {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+                Ok(campaigns) => state
+                    .replace_campaigns(&campaigns)
+                    .map(|()| campaigns.len())
+                    .map_err(|source| CampaignsError::Invalid {
+                        origin: file_origin(&path),
+                        source,
+                    }),
+            };
+            match applied {
+                Ok(n) => {
+                    tracing::info!(campaigns = n, path = %path.display(), "campaigns reloaded");
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "campaigns rejected; the last good campaigns keep serving"
+                ),
+            }
         }
-    }
+    })
 }

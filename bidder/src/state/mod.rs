@@ -20,7 +20,7 @@ use tern_engine::clock::{self, now_ms};
 use tern_engine::money::FxTable;
 use tern_engine::snapshot::Snapshot;
 
-pub use file_source::{CampaignSource, FileWatcher};
+pub use file_source::{CampaignSource, watch_file};
 pub use sync_health::{SyncHealth, SyncReport};
 
 /// Campaign snapshot, spend, and readiness, shared by every thread.

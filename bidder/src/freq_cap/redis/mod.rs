@@ -15,7 +15,6 @@ mod tls;
 use std::cell::{Cell, RefCell};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -29,6 +28,7 @@ use super::{CapError, counter_key};
 use crate::backoff::Backoff;
 use crate::error::{ConfigError, StartError};
 use crate::freq_cap::config::RedisConfig;
+use crate::lifecycle::Background;
 
 /// How often the Redis host name is resolved again (endpoints move on failover).
 const RESOLVE_EVERY: Duration = Duration::from_secs(10);
@@ -39,13 +39,13 @@ const MAX_REDIRECTS: usize = 3;
 #[derive(Debug)]
 pub(crate) struct RedisEndpoint {
     addrs: ArcSwap<Vec<SocketAddr>>,
-    stop: AtomicBool,
 }
 
 impl RedisEndpoint {
     /// Resolves `host:port` now (an error stops the start, naming
-    /// `frequency_cap.redis.addr`) and keeps resolving it on a thread of its own.
-    pub(crate) fn start(host_port: &str) -> Result<Arc<RedisEndpoint>, StartError> {
+    /// `frequency_cap.redis.addr`) and starts the `redis-resolve` service that keeps
+    /// resolving it (endpoints move on failover).
+    pub(crate) fn start(host_port: &str) -> Result<(Arc<RedisEndpoint>, Background), StartError> {
         let first: Vec<SocketAddr> = host_port
             .to_socket_addrs()
             .map_err(|e| {
@@ -57,44 +57,24 @@ impl RedisEndpoint {
             .collect();
         let endpoint = Arc::new(RedisEndpoint {
             addrs: ArcSwap::from_pointee(first),
-            stop: AtomicBool::new(false),
         });
-        let weak = Arc::downgrade(&endpoint);
+        let shared = Arc::clone(&endpoint);
         let host_port = host_port.to_owned();
-        std::thread::Builder::new()
-            .name("redis-resolve".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(RESOLVE_EVERY);
-                    let Some(endpoint) = weak.upgrade() else {
-                        return;
-                    };
-                    if endpoint.stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    if let Ok(addrs) = host_port.to_socket_addrs() {
-                        let addrs: Vec<SocketAddr> = addrs.collect();
-                        if !addrs.is_empty() {
-                            endpoint.addrs.store(Arc::new(addrs));
-                        }
+        let resolver = Background::spawn("redis-resolve", move |signal| {
+            while signal.sleep(RESOLVE_EVERY) {
+                if let Ok(addrs) = host_port.to_socket_addrs() {
+                    let addrs: Vec<SocketAddr> = addrs.collect();
+                    if !addrs.is_empty() {
+                        shared.addrs.store(Arc::new(addrs));
                     }
                 }
-            })
-            .map_err(|source| StartError::Thread {
-                thread: "redis-resolve",
-                source,
-            })?;
-        Ok(endpoint)
+            }
+        })?;
+        Ok((endpoint, resolver))
     }
 
     fn addr(&self) -> Option<SocketAddr> {
         self.addrs.load().first().copied()
-    }
-}
-
-impl Drop for RedisEndpoint {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }
 

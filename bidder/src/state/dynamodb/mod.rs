@@ -16,7 +16,6 @@ mod stream;
 mod tail;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -29,7 +28,8 @@ use self::stream::{AwsStream, ChangeStream, Position};
 use self::tail::{RoundOutcome, poll_round};
 use super::BidderState;
 use crate::backoff::Backoff;
-use crate::error::AwsError;
+use crate::error::{AwsError, StartError};
+use crate::lifecycle::{Background, StopSignal};
 use tern_engine::clock::now_ms;
 
 /// Consecutive failed calls after which the source checks whether the table's
@@ -62,40 +62,30 @@ impl AwsClients {
     }
 }
 
-/// A running DynamoDB source; stops at the end of its current call when dropped.
-#[derive(Debug)]
-pub struct DynamoDbSource {
-    stop: Arc<AtomicBool>,
-}
-
-impl DynamoDbSource {
-    /// Starts the sync thread. The state stays not-ready until the first scan is
-    /// applied and whenever the source falls behind `max_staleness_ms`.
-    pub fn start(config: DynamoDbConfig, state: Arc<BidderState>) -> std::io::Result<Self> {
-        state.sync().set_staleness_limit(config.max_staleness_ms);
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_flag = Arc::clone(&stop);
-        std::thread::Builder::new()
-            .name("dynamodb-sync".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("building the sync runtime");
-                runtime.block_on(run(config, state, stop_flag));
-            })?;
-        Ok(DynamoDbSource { stop })
-    }
-}
-
-impl Drop for DynamoDbSource {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
+/// Starts the `dynamodb-sync` service: it bootstraps, then follows the stream,
+/// on its own tokio runtime. The state stays not-ready until the first scan is
+/// applied and whenever the source falls behind `max_staleness_ms`. When stopped it
+/// ends after its current call.
+pub fn start_sync(
+    config: DynamoDbConfig,
+    state: Arc<BidderState>,
+) -> Result<Background, StartError> {
+    state.sync().set_staleness_limit(config.max_staleness_ms);
+    Background::spawn("dynamodb-sync", move |signal| {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(run(config, state, signal)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the sync runtime; no campaign sync")
+            }
+        }
+    })
 }
 
 /// Bootstraps, tails, and starts over whenever the stream is lost.
-async fn run(config: DynamoDbConfig, state: Arc<BidderState>, stop: Arc<AtomicBool>) {
+async fn run(config: DynamoDbConfig, state: Arc<BidderState>, stop: StopSignal) {
     let mut backoff = Backoff::new(
         Duration::from_millis(config.retry_initial_ms),
         Duration::from_millis(config.retry_max_ms),
@@ -109,7 +99,7 @@ async fn run(config: DynamoDbConfig, state: Arc<BidderState>, stop: Arc<AtomicBo
             }
         }
     };
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.is_stopping() {
         let (stream, mut tracker, mut replica) = match bootstrap(&clients, &config, &state).await {
             Ok(started) => started,
             Err(e) => {
@@ -130,7 +120,7 @@ async fn tail<S: ChangeStream>(
     replica: &mut Replica,
     config: &DynamoDbConfig,
     state: &BidderState,
-    stop: &AtomicBool,
+    stop: &StopSignal,
 ) {
     let mut backoff = Backoff::new(
         Duration::from_millis(config.retry_initial_ms),
@@ -141,7 +131,7 @@ async fn tail<S: ChangeStream>(
     let mut last_refresh = tokio::time::Instant::now();
     let mut refresh_now = false;
     let mut failures = 0u32;
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.is_stopping() {
         if failures >= CHECK_STREAM_AFTER_FAILURES {
             // Calls keep failing: if the table now has another stream (restored or
             // re-created), this one will never recover.
