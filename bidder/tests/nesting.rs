@@ -2,12 +2,13 @@
 //! limit), never a crashed worker, whatever field the nesting hides in, plain or
 //! gzip; the bidder keeps answering on the same and other connections.
 
+#[macro_use]
 mod support;
 
 use std::io::Write as _;
 use std::net::TcpStream;
 
-use support::{Bidder, raw_bid, read_response, sample, send};
+use support::{Bidder, Options, raw_bid, read_response, sample, send};
 
 /// `limits.body_bytes` and `limits.inflated_body_bytes` at their defaults.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -70,9 +71,9 @@ fn bids(stream: &mut TcpStream) {
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
-#[test]
-fn deep_nesting_anywhere_gets_400_or_413_and_the_bidder_keeps_answering() {
-    let bidder = Bidder::start();
+on_both_drivers! {
+fn deep_nesting_anywhere_gets_400_or_413_and_the_bidder_keeps_answering(options: Options) {
+    let bidder = Bidder::start_with(options);
     let mut refused = 0;
     for levels in [1_000, 100_000, 1_000_000] {
         for shape in ["arrays", "objects", "mixed"] {
@@ -107,12 +108,11 @@ fn deep_nesting_anywhere_gets_400_or_413_and_the_bidder_keeps_answering() {
     assert_eq!(bidder.metric("tern_panics_total"), 0.0);
 }
 
-#[test]
-fn nesting_up_to_the_limit_is_parsed_on_the_workers_stack() {
+fn nesting_up_to_the_limit_is_parsed_on_the_workers_stack(options: Options) {
     // The root object, `imp` and its first element are three levels: 61 more in
     // `imp[0].ext` make 64, the deepest accepted. Parsing it needs a few MiB of
     // stack in a debug build (the tests'), more than a default thread has.
-    let bidder = Bidder::start();
+    let bidder = Bidder::start_with(options);
     let mut stream = bidder.connect();
     for shape in ["arrays", "objects"] {
         let deepest = request_with("imp.ext", &nesting(shape, 61));
@@ -129,4 +129,5 @@ fn nesting_up_to_the_limit_is_parsed_on_the_workers_stack() {
         assert_eq!(reply.status, 400, "{shape}: {}", reply.text());
     }
     bids(&mut stream);
+}
 }

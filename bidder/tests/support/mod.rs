@@ -41,6 +41,40 @@ impl Default for Options {
     }
 }
 
+/// Options that run the bidder on `driver` (`auto`: io_uring where the kernel
+/// allows it; `epoll`: the fallback).
+pub fn on_driver(driver: &str) -> Options {
+    Options {
+        env: vec![("TERN_SERVER__IO_DRIVER".into(), driver.into())],
+        ..Options::default()
+    }
+}
+
+/// Defines each `fn name(options: Options) { .. }` as a module of two tests,
+/// `name::io_uring` and `name::epoll`, that run the body on a bidder with each I/O
+/// driver, as monoio runs its own tests on both.
+#[macro_export]
+macro_rules! on_both_drivers {
+    ($(fn $name:ident($options:ident: Options) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn run($options: Options) $body
+
+            #[test]
+            fn io_uring() {
+                run(support::on_driver("auto"));
+            }
+
+            #[test]
+            fn epoll() {
+                run(support::on_driver("epoll"));
+            }
+        }
+    )*};
+}
+
 /// A running bidder process, killed on drop.
 pub struct Bidder {
     child: Child,
