@@ -83,6 +83,7 @@ impl std::fmt::Display for CampaignCount {
 }
 
 /// A running bidder.
+#[derive(Debug)]
 pub struct Bidder {
     bid: RunningListener,
     admin: RunningListener,

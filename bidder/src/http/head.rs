@@ -163,7 +163,7 @@ pub(crate) fn parse_head(
                 "both content-length and transfer-encoding",
             ));
         }
-        (Some(0), false) | (None, false) => BodyFraming::Empty,
+        (Some(0) | None, false) => BodyFraming::Empty,
         (Some(n), false) => BodyFraming::Length(n),
         (None, true) => BodyFraming::Chunked,
     };

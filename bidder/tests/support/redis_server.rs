@@ -180,7 +180,7 @@ impl RedisServer {
             buf.extend_from_slice(&chunk[..n]);
             match redis::parse_redis_value(&buf) {
                 Ok(value) => return Ok(value),
-                Err(e) if e.is_io_error() => continue,
+                Err(e) if e.is_io_error() => {}
                 Err(e) => return Err(std::io::Error::other(e.to_string())),
             }
         }
