@@ -21,6 +21,7 @@
 //! once. An [`Auction`] keeps its buffers across requests, so a worker that reuses
 //! one allocates nothing per request in steady state.
 
+mod blocks;
 mod pricing;
 mod walk;
 
@@ -141,6 +142,8 @@ pub struct Auction {
     capped_out: Vec<u32>,
     /// One bid per won impression.
     bids: Vec<ImpBid>,
+    /// The request's block lists, hashed when long.
+    blocks: blocks::BlockLists,
 }
 
 impl Auction {
@@ -158,8 +161,11 @@ impl Auction {
         self.capped_out.clear();
         self.bids.clear();
         let stands = |terms: &crate::snapshot::BidTerms| !terms.capped;
+        self.blocks.prepare(req);
         let eligible = &mut self.eligible;
-        let currency = walk::walk_eligible(snapshot, req, ctx, stands, |bid| eligible.push(bid))?;
+        let currency = walk::walk_eligible(snapshot, req, ctx, &self.blocks, stands, |bid| {
+            eligible.push(bid)
+        })?;
         self.query_caps(snapshot);
         Ok(currency)
     }

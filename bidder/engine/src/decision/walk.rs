@@ -3,6 +3,7 @@
 //! price against the floor, budget), skipping those that cannot beat a bid that
 //! already stands.
 
+use super::blocks::BlockLists;
 use super::pricing::{Pricing, response_currency};
 use super::{BidContext, ImpBid, NoBidReason};
 use crate::budget;
@@ -20,6 +21,7 @@ pub(super) fn walk_eligible(
     snapshot: &Snapshot,
     req: &BidRequest<'_>,
     ctx: &BidContext<'_>,
+    blocks: &BlockLists,
     stands: impl Fn(&BidTerms) -> bool,
     mut eligible: impl FnMut(ImpBid),
 ) -> Result<Currency, NoBidReason> {
@@ -37,6 +39,13 @@ pub(super) fn walk_eligible(
     let mut any = false;
     let bits = snapshot.index.request_bits(req, hour);
     let pricing = Pricing::new(snapshot.fx(), currency, day);
+    let view = RequestView {
+        req,
+        ctx,
+        blocks,
+        hour,
+        pricing: &pricing,
+    };
     for (imp_pos, imp) in req.imp.iter().enumerate() {
         let candidates = snapshot.index.candidates(req, imp);
         if candidates.iter().all(|list| list.is_empty()) && is_private(imp) {
@@ -65,7 +74,7 @@ pub(super) fn walk_eligible(
                     continue;
                 }
                 let campaign = &snapshot.campaigns()[position as usize];
-                match evaluate(campaign, terms, req, &slot, ctx, hour, &pricing) {
+                match evaluate(campaign, terms, &slot, &view) {
                     Ok(mut bid) => {
                         bid.imp = imp_pos;
                         bid.campaign = position;
@@ -83,6 +92,16 @@ pub(super) fn walk_eligible(
     if any { Ok(currency) } else { Err(furthest) }
 }
 
+/// What every candidate of one request is checked against, prepared once.
+pub(super) struct RequestView<'r, 'a> {
+    pub(super) req: &'r BidRequest<'a>,
+    pub(super) ctx: &'r BidContext<'r>,
+    pub(super) blocks: &'r BlockLists,
+    /// The UTC hour, for `targeting.hours_utc`.
+    pub(super) hour: u32,
+    pub(super) pricing: &'r Pricing<'r>,
+}
+
 /// One impression with its own floor in the response currency, priced once.
 pub(super) struct Slot<'i, 'a> {
     pub(super) imp: &'i Imp<'a>,
@@ -94,18 +113,22 @@ pub(super) struct Slot<'i, 'a> {
 pub(super) fn evaluate(
     campaign: &CompiledCampaign,
     terms: &BidTerms,
-    req: &BidRequest<'_>,
     slot: &Slot<'_, '_>,
-    ctx: &BidContext<'_>,
-    hour: u32,
-    pricing: &Pricing<'_>,
+    view: &RequestView<'_, '_>,
 ) -> Result<ImpBid, NoBidReason> {
+    let RequestView {
+        req,
+        ctx,
+        blocks,
+        hour,
+        pricing,
+    } = *view;
     let imp = slot.imp;
     if !campaign.targets(req, hour) {
         return Err(NoBidReason::NoMatch);
     }
     let deal = choose_deal(campaign, imp, ctx.seat)?;
-    if campaign.is_blocked(req) {
+    if blocks.exclude(req, campaign) {
         return Err(NoBidReason::Blocked);
     }
     let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;

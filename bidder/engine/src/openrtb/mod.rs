@@ -1,6 +1,7 @@
 //! OpenRTB 2.6 bid requests as parsed from the wire (the response module writes
 //! the answer).
 
+mod borrowed;
 mod raw_json;
 pub mod request;
 

@@ -4,86 +4,20 @@
 //! exchange sent and only allocate when the JSON string holds escapes. Fields the
 //! bidder does not use are ignored; `ext` objects are kept as lazy, unparsed JSON.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
-use smallvec::SmallVec;
 
+pub use super::borrowed::{List, Str};
 pub use super::raw_json::RawJson;
 use crate::json_depth::{self, TooDeep};
 
 /// Longest request or impression id accepted; ids travel inside billing tokens.
 pub const MAX_ID_BYTES: usize = 256;
 
-/// A list from the request, held inline up to `N` items. The lists a bid request
-/// carries are short, so parsing one allocates nothing in the common case; a
-/// longer list spills to the heap. Read it as a slice.
-pub type List<T, const N: usize> = SmallVec<[T; N]>;
-
-/// A string field borrowed from the request body; owned only when the JSON text
-/// held escapes. Unlike a bare `Cow<str>`, it borrows inside `Vec` and `Option` too.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Str<'a>(Cow<'a, str>);
-
-impl<'a> Str<'a> {
-    /// Whether the text points into the request body (no copy was made).
-    pub fn is_borrowed(&self) -> bool {
-        matches!(self.0, Cow::Borrowed(_))
-    }
-}
-
-impl std::ops::Deref for Str<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for Str<'_> {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl PartialEq<str> for Str<'_> {
-    fn eq(&self, other: &str) -> bool {
-        *self.0 == *other
-    }
-}
-
-impl PartialEq<&str> for Str<'_> {
-    fn eq(&self, other: &&str) -> bool {
-        *self.0 == **other
-    }
-}
-
-impl std::fmt::Debug for Str<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor;
-        impl<'de> serde::de::Visitor<'de> for StrVisitor {
-            type Value = Str<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor)
-    }
-}
+/// Most impressions read from one request; the ones after are skipped unparsed
+/// and get no bid. Real requests carry a few (a video pod some tens); without a
+/// bound, one gzip-compressed request of thousands of impressions would hold a
+/// worker for a long time and draw a response of megabytes.
+pub const MAX_IMPS: usize = 256;
 
 /// The top-level bid request (OpenRTB 2.6 §3.2.1). `Default` is an empty slot for
 /// [`BidRequest::parse_into`], not a valid request.
@@ -92,8 +26,8 @@ pub struct BidRequest<'a> {
     /// Auction id, echoed in the response.
     #[serde(borrow)]
     pub id: Str<'a>,
-    /// Impressions offered; at least one is required.
-    #[serde(borrow, default)]
+    /// Impressions offered; at least one is required. At most [`MAX_IMPS`] are read.
+    #[serde(borrow, default, deserialize_with = "first_imps")]
     pub imp: List<Imp<'a>, 4>,
     /// The website, when the ad shows on a site.
     #[serde(borrow)]
@@ -379,6 +313,34 @@ pub struct Source<'a> {
     pub schain: Option<RawJson<'a>>,
 }
 
+/// The first [`MAX_IMPS`] impressions of the `imp` array; the rest are skipped.
+fn first_imps<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<List<Imp<'a>, 4>, D::Error> {
+    struct FirstImps<'a>(std::marker::PhantomData<&'a ()>);
+    impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstImps<'a> {
+        type Value = List<Imp<'a>, 4>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of impressions")
+        }
+        fn visit_seq<S: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: S,
+        ) -> Result<Self::Value, S::Error> {
+            let mut imps = List::new();
+            while imps.len() < MAX_IMPS {
+                match seq.next_element()? {
+                    Some(imp) => imps.push(imp),
+                    None => return Ok(imps),
+                }
+            }
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(imps)
+        }
+    }
+    deserializer.deserialize_seq(FirstImps(std::marker::PhantomData))
+}
+
 impl<'a> BidRequest<'a> {
     /// Parses a request body; the returned request borrows from `body`.
     pub fn parse(body: &'a [u8]) -> Result<Self, RequestError> {
@@ -512,6 +474,21 @@ mod tests {
         assert_eq!(req.publisher_id(), Some("pub-1"));
         assert_eq!(req.content_categories().collect::<Vec<_>>(), ["IAB1"]);
         assert_eq!(req.ext.unwrap().as_raw_str(), r#"{"k":"v"}"#);
+    }
+
+    #[test]
+    fn impressions_past_the_bound_are_skipped() {
+        let imps: Vec<String> = (0..MAX_IMPS + 10)
+            .map(|i| format!(r#"{{"id":"{i}"}}"#))
+            .collect();
+        let body = format!(r#"{{"id":"r","imp":[{}],"tmax":90}}"#, imps.join(","));
+        let req = BidRequest::parse(body.as_bytes()).unwrap();
+        assert_eq!(req.imp.len(), MAX_IMPS);
+        assert_eq!(&*req.imp[MAX_IMPS - 1].id, (MAX_IMPS - 1).to_string());
+        assert_eq!(req.tmax, Some(90), "what follows the array is still read");
+        // Skipped impressions are still checked as JSON.
+        let bad = body.replace(&format!(r#"{{"id":"{}"}}"#, MAX_IMPS + 5), r#"{"id":}"#);
+        assert!(BidRequest::parse(bad.as_bytes()).is_err());
     }
 
     #[test]
