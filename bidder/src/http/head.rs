@@ -88,7 +88,7 @@ pub(crate) fn parse_head(
         "POST" => Method::Post,
         _ => Method::Other,
     };
-    let target = req.path.unwrap_or_default();
+    let target = origin_form(req.path.unwrap_or_default());
     let offset = target.as_ptr() as usize - buf.as_ptr() as usize;
     let (path, query) = match target.find('?') {
         Some(q) => (offset..offset + q, offset + q + 1..offset + target.len()),
@@ -192,12 +192,45 @@ fn is_json_like(content_type: &str) -> bool {
         || (kind.eq_ignore_ascii_case("text") && (sub_is("json") || sub_is("plain")))
 }
 
+/// The path and query of a request target. Servers must accept the absolute form
+/// (`http://host/path?query`, RFC 9112 §3.2.2), which clients send through proxies.
+fn origin_form(target: &str) -> &str {
+    let Some(rest) = target
+        .strip_prefix("http://")
+        .or_else(|| target.strip_prefix("https://"))
+    else {
+        return target;
+    };
+    // The authority ends at the path, or at the query when the path is empty.
+    match rest.find(['/', '?']) {
+        Some(at) => &rest[at..],
+        None => &rest[rest.len()..],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn head(text: &str) -> Result<Option<RequestHead>, HttpError> {
         parse_head(text.as_bytes(), 64, 8192)
+    }
+
+    #[test]
+    fn absolute_targets_are_read_like_origin_ones() {
+        let text = "GET http://bidder.example:8080/notice/imp?t=a&p=1 HTTP/1.1\r\n\r\n";
+        let h = head(text).unwrap().unwrap();
+        assert_eq!(&text[h.path.clone()], "/notice/imp");
+        assert_eq!(&text[h.query.clone()], "t=a&p=1");
+        let bare = "GET https://bidder.example HTTP/1.1\r\n\r\n";
+        let h = head(bare).unwrap().unwrap();
+        assert_eq!((&bare[h.path.clone()], &bare[h.query.clone()]), ("", ""));
+        let no_path = "GET http://bidder.example?t=a HTTP/1.1\r\n\r\n";
+        let h = head(no_path).unwrap().unwrap();
+        assert_eq!(
+            (&no_path[h.path.clone()], &no_path[h.query.clone()]),
+            ("", "t=a")
+        );
     }
 
     #[test]
