@@ -5,14 +5,19 @@
 //! `bench-report --results DIR --criterion target/criterion --out benches/RESULTS.md
 //!  --plot benches/latency.svg [--command "benches/run.sh"]`
 
-use std::collections::BTreeMap;
+mod load;
+mod plot;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Parser;
-use plotters::prelude::*;
+use plotters::style::RGBColor;
 use serde_json::Value;
+
+use crate::load::{criterion_means, load_phases, num, read_json, read_text};
+use crate::plot::plot;
 
 /// Servers in the order the tables list them.
 const SERVERS: [(&str, &str); 6] = [
@@ -67,184 +72,6 @@ struct Cli {
     /// The command that produced the results, quoted in the report.
     #[arg(long, default_value = "benches/run.sh")]
     command: String,
-}
-
-/// Medians over rounds of one server in one phase.
-#[derive(Debug, Default, Clone)]
-struct Phase {
-    throughput: f64,
-    cpu_us: Option<f64>,
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    p999: f64,
-    max: f64,
-    rate: Option<f64>,
-    errors: f64,
-    unsent: f64,
-    bid_share: f64,
-    /// The run whose p99 is the median, for the plot.
-    percentiles: Vec<(f64, f64)>,
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
-
-fn num(v: &Value, path: &[&str]) -> Option<f64> {
-    let mut at = v;
-    for key in path {
-        at = at.get(key)?;
-    }
-    at.as_f64()
-}
-
-fn load_phases(dir: &Path) -> anyhow::Result<BTreeMap<(String, String), Phase>> {
-    let mut runs: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
-    let http = dir.join("http");
-    if http.is_dir() {
-        for entry in std::fs::read_dir(&http)? {
-            let path = entry?.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            // {server}.{phase}.r{round}
-            let parts: Vec<&str> = stem.split('.').collect();
-            if parts.len() != 3 {
-                continue;
-            }
-            let value: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)
-                .with_context(|| format!("reading {}", path.display()))?;
-            runs.entry((parts[0].to_owned(), parts[1].to_owned()))
-                .or_default()
-                .push(value);
-        }
-    }
-    let mut phases = BTreeMap::new();
-    for (key, values) in runs {
-        let get =
-            |path: &[&str]| -> Vec<f64> { values.iter().filter_map(|v| num(v, path)).collect() };
-        let cpu = get(&["server_cpu_us_per_request"]);
-        let p99s = get(&["latency_us", "p99"]);
-        let med_p99 = median(p99s.clone());
-        let plotted = values
-            .iter()
-            .min_by(|a, b| {
-                let da = (num(a, &["latency_us", "p99"]).unwrap_or(0.0) - med_p99).abs();
-                let db = (num(b, &["latency_us", "p99"]).unwrap_or(0.0) - med_p99).abs();
-                da.total_cmp(&db)
-            })
-            .and_then(|v| v.get("percentiles_us"))
-            .and_then(Value::as_array)
-            .map(|points| {
-                points
-                    .iter()
-                    .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let bid_share = median(
-            values
-                .iter()
-                .map(|v| {
-                    let total = num(v, &["responses"]).unwrap_or(0.0);
-                    let bids = num(v, &["statuses", "200"]).unwrap_or(0.0);
-                    if total > 0.0 { bids / total } else { 0.0 }
-                })
-                .collect(),
-        );
-        let errors = median(
-            values
-                .iter()
-                .map(|v| {
-                    ["connect", "read", "write", "parse"]
-                        .iter()
-                        .filter_map(|k| num(v, &["errors", k]))
-                        .sum()
-                })
-                .collect(),
-        );
-        phases.insert(
-            key,
-            Phase {
-                throughput: median(get(&["throughput_rps"])),
-                cpu_us: (!cpu.is_empty()).then(|| median(cpu)),
-                p50: median(get(&["latency_us", "p50"])),
-                p90: median(get(&["latency_us", "p90"])),
-                p99: med_p99,
-                p999: median(get(&["latency_us", "p99.9"])),
-                max: median(get(&["latency_us", "max"])),
-                rate: values.first().and_then(|v| num(v, &["rate"])),
-                errors,
-                unsent: median(get(&["unsent"])),
-                bid_share,
-                percentiles: plotted,
-            },
-        );
-    }
-    Ok(phases)
-}
-
-/// Criterion mean estimates (ns), keyed by bench id (`group/function/param`).
-fn criterion_means(dir: &Path) -> BTreeMap<String, f64> {
-    let mut means = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&at) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            if path.is_dir() {
-                if path
-                    .file_name()
-                    .is_some_and(|n| n == "report" || n == "base")
-                {
-                    continue;
-                }
-                stack.push(path);
-            } else if path.ends_with("new/estimates.json") {
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let Ok(value) = serde_json::from_str::<Value>(&text) else {
-                    continue;
-                };
-                let Some(mean) = num(&value, &["mean", "point_estimate"]) else {
-                    continue;
-                };
-                let id = path
-                    .parent()
-                    .and_then(Path::parent)
-                    .and_then(|p| p.strip_prefix(dir).ok())
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                means.insert(id, mean);
-            }
-        }
-    }
-    means
-}
-
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
-
-fn read_text(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
 }
 
 fn fmt_us(us: f64) -> String {
@@ -636,72 +463,4 @@ fn fmt_ns(ns: f64) -> String {
     } else {
         format!("{ns:.0} ns")
     }
-}
-
-/// Latency by percentile for every server at both fixed rates: x is the
-/// percentile on the usual "nines" scale, y the latency in µs (log scale).
-fn plot(phases: &BTreeMap<(String, String), Phase>, path: &Path) -> anyhow::Result<()> {
-    let root = SVGBackend::new(path, (960, 540)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let nines = |p: f64| -(1.0 - (p / 100.0).min(0.99999)).log10();
-    let mut y_max: f64 = 100.0;
-    for ((_, phase), p) in phases {
-        if phase == "common" {
-            for (_, us) in &p.percentiles {
-                y_max = y_max.max(*us);
-            }
-        }
-    }
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Latency by percentile at the common fixed rate (CO-corrected)",
-            ("sans-serif", 20),
-        )
-        .margin(15)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0f64..5f64, (5f64..y_max * 1.5).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc("percentile")
-        .y_desc("latency (µs)")
-        .x_labels(6)
-        .x_label_formatter(&|x| match x.round() as i64 {
-            0 => "0%".into(),
-            1 => "90%".into(),
-            2 => "99%".into(),
-            3 => "99.9%".into(),
-            4 => "99.99%".into(),
-            _ => "99.999%".into(),
-        })
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .draw()?;
-    for (i, (server, label)) in SERVERS.iter().enumerate() {
-        for phase in ["common"] {
-            let Some(p) = phases.get(&((*server).to_owned(), phase.to_owned())) else {
-                continue;
-            };
-            let color = COLORS[i % COLORS.len()];
-            let style = color.stroke_width(2);
-            let points: Vec<(f64, f64)> = p
-                .percentiles
-                .iter()
-                .map(|(pct, us)| (nines(*pct), us.max(5.0)))
-                .collect();
-            let name = (*label).to_owned();
-            chart
-                .draw_series(LineSeries::new(points, style))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 13))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
-    root.present()?;
-    Ok(())
 }
