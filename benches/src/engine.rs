@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tern_engine::budget::BudgetLedger;
 use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
-use tern_engine::decision::{Auction, BidContext, NoBidReason};
+use tern_engine::decision::{Auction, BidContext, NoBidReason, nobody_at_cap};
 use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
 use tern_engine::openrtb::BidRequest;
@@ -117,9 +117,7 @@ impl Engine {
             seat: &self.seat,
             now_unix_s,
         };
-        auction.decide(&self.snapshot, request, &ctx, |queries, counts| {
-            counts.extend(queries.iter().map(|_| 0));
-        })
+        auction.decide(&self.snapshot, request, &ctx, nobody_at_cap)
     }
 
     /// Decides and writes the answer for a parsed request.

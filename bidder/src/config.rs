@@ -208,6 +208,13 @@ pub(crate) mod tests {
         Config::from_toml(toml).unwrap_err().key
     }
 
+    /// Checks that each config text is refused naming its key.
+    pub(crate) fn assert_refused(cases: &[(&str, &str)]) {
+        for (toml, key) in cases {
+            assert_eq!(key_of(toml), *key, "for {toml:?}");
+        }
+    }
+
     #[test]
     fn the_example_file_documents_exactly_the_defaults() {
         let example = include_str!("../bidder.example.toml");
@@ -237,7 +244,7 @@ pub(crate) mod tests {
 
     #[test]
     fn each_value_refused_across_sections_names_its_key() {
-        for (toml, key) in [
+        assert_refused(&[
             (
                 "[shutdown]\ndrain_timeout_ms = 0",
                 "shutdown.drain_timeout_ms",
@@ -251,9 +258,7 @@ pub(crate) mod tests {
                 "frequency_cap.timeout_ms",
             ),
             ("[log]\nlevel = \"=[\"", "log.level"),
-        ] {
-            assert_eq!(key_of(toml), key, "for {toml:?}");
-        }
+        ]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tern_engine::budget::BudgetLedger;
 use tern_engine::campaign::{
     BannerSpec, Bidding, Budget, Campaign, CampaignStatus, Creative, Targeting,
 };
-use tern_engine::decision::{Auction, BidContext};
+use tern_engine::decision::{Auction, BidContext, nobody_at_cap};
 use tern_engine::money::{Currency, FxTable, micros_down, to_amount};
 use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{ResponseParts, write_bid_response};
@@ -77,10 +77,7 @@ fn answered_price(
         now_unix_s: 1_700_000_000,
     };
     let mut auction = Auction::default();
-    let nobody_capped = |queries: &[u32], counts: &mut Vec<u32>| {
-        counts.extend(queries.iter().map(|_| 0));
-    };
-    let Ok(answered_in) = auction.decide(snapshot, &request, &ctx, nobody_capped) else {
+    let Ok(answered_in) = auction.decide(snapshot, &request, &ctx, nobody_at_cap) else {
         return None;
     };
     assert_eq!(answered_in.as_str(), currency);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use tern_engine::budget::BudgetLedger;
 use tern_engine::campaign::{FileFormat, parse_campaigns};
-use tern_engine::decision::{Auction, BidContext};
+use tern_engine::decision::{Auction, BidContext, nobody_at_cap};
 use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
 use tern_engine::openrtb::BidRequest;
@@ -43,10 +43,7 @@ fn run_engine(snapshot: &Snapshot, body: &[u8]) {
         now_unix_s: 1_700_000_000,
     };
     let mut auction = Auction::default();
-    let nobody_capped = |queries: &[u32], counts: &mut Vec<u32>| {
-        counts.extend(queries.iter().map(|_| 0));
-    };
-    if let Ok(currency) = auction.decide(snapshot, &request, &ctx, nobody_capped) {
+    if let Ok(currency) = auction.decide(snapshot, &request, &ctx, nobody_at_cap) {
         let signer = NoticeSigner::new(b"0123456789abcdef");
         let mut out = Vec::new();
         let parts = ResponseParts {
@@ -150,9 +147,7 @@ fn every_sample_parses_and_bids() {
             seat: "tern",
             now_unix_s: 1_700_000_000,
         };
-        let decision = Auction::default().decide(snapshot, &request, &ctx, |queries, counts| {
-            counts.extend(queries.iter().map(|_| 0));
-        });
+        let decision = Auction::default().decide(snapshot, &request, &ctx, nobody_at_cap);
         assert!(
             decision.is_ok(),
             "{}: {decision:?}",

@@ -129,6 +129,13 @@ pub enum CapOutcome {
     IgnoreCaps,
 }
 
+/// The cap store's answer for a user who has seen none of the queried campaigns,
+/// for [`Auction::decide`]: what the embedded default's store answers for users it
+/// has not shown ads yet.
+pub fn nobody_at_cap(queries: &[u32], counts: &mut Vec<u32>) {
+    counts.extend(queries.iter().map(|_| 0));
+}
+
 /// One request's decision, in buffers reused across requests (see the module).
 #[derive(Debug, Default)]
 pub struct Auction {

@@ -204,9 +204,7 @@ proptest! {
 
         let expected = exhaustive(&snap, &req, |_| true);
         let mut auction = Auction::default();
-        let decision = auction.decide(&snap, &req, &ctx, |queries, counts| {
-            counts.extend(queries.iter().map(|_| 0));
-        });
+        let decision = auction.decide(&snap, &req, &ctx, nobody_at_cap);
         prop_assert_eq!(decision.is_ok(), expected.iter().any(Option::is_some));
         prop_assert_eq!(prices(auction.bids(), imps.len()), expected);
 

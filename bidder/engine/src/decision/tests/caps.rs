@@ -1,0 +1,134 @@
+//! Frequency caps in the decision: which capped campaigns are asked about, and the
+//! pick once the cap store has answered (or could not).
+
+use super::*;
+
+/// The campaign ids at `positions`.
+fn ids_at(snap: &Snapshot, positions: impl IntoIterator<Item = u32>) -> Vec<&str> {
+    positions
+        .into_iter()
+        .map(|p| snap.campaigns()[p as usize].id.as_str())
+        .collect()
+}
+
+/// The campaign ids of `bids`.
+fn ids<'s>(snap: &'s Snapshot, bids: &[ImpBid]) -> Vec<&'s str> {
+    ids_at(snap, bids.iter().map(|b| b.campaign))
+}
+
+/// Answers the auction's cap queries: the user has seen the campaigns named in
+/// `seen` that often, the others never.
+fn answer(snap: &Snapshot, auction: &mut Auction, seen: &[(&str, u32)]) {
+    let (queries, counts) = auction.cap_counts();
+    counts.extend(queries.iter().map(|&q| {
+        let id = &snap.campaigns()[q as usize].id;
+        seen.iter().find(|(s, _)| s == id).map_or(0, |(_, n)| *n)
+    }));
+}
+
+#[test]
+fn a_capped_out_pick_falls_back_to_the_next_best_eligible_bid() {
+    let snap = build(&[
+        campaign("low", 1.0, 2.0),
+        capped(campaign("high", 3.0, 4.0)),
+        capped(campaign("mid", 2.0, 3.0)),
+    ]);
+    let req = BidRequest::parse(BANNER.as_bytes()).unwrap();
+    let ctx = BidContext {
+        seat: "tern",
+        now_unix_s: NOON,
+    };
+    let mut auction = Auction::default();
+    assert_eq!(auction.run(&snap, &req, &ctx), Ok(Currency::USD));
+    let mut queried = ids_at(&snap, auction.cap_queries().iter().copied());
+    queried.sort_unstable();
+    assert_eq!(
+        queried,
+        ["high", "mid"],
+        "both capped campaigns can beat `low`"
+    );
+
+    answer(&snap, &mut auction, &[]);
+    assert_eq!(
+        ids(&snap, auction.finish(&snap, CapOutcome::Counted)),
+        ["high"]
+    );
+    assert_eq!(auction.capped_out(), 0);
+    // `high` has reached its cap of one impression.
+    answer(&snap, &mut auction, &[("high", 1)]);
+    let bids = auction.finish(&snap, CapOutcome::Counted).to_vec();
+    assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["mid"], 2_000_000));
+    assert_eq!(auction.capped_out(), 1);
+    // The store could not answer: the policy decides.
+    let bids = auction.finish(&snap, CapOutcome::SkipCapped).to_vec();
+    assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["low"], 1_000_000));
+    assert_eq!(auction.capped_out(), 2);
+    assert_eq!(
+        ids(&snap, auction.finish(&snap, CapOutcome::IgnoreCaps)),
+        ["high"]
+    );
+    // A short answer leaves the unanswered campaigns out.
+    let _ = auction.cap_counts();
+    assert_eq!(
+        ids(&snap, auction.finish(&snap, CapOutcome::Counted)),
+        ["low"]
+    );
+
+    let nothing =
+        BidRequest::parse(br#"{"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1}}]}"#).unwrap();
+    assert_eq!(
+        auction.run(&snap, &nothing, &ctx),
+        Err(NoBidReason::NoMatch)
+    );
+    assert!(auction.cap_queries().is_empty() && auction.bids().is_empty());
+}
+
+#[test]
+fn every_candidate_at_its_cap_is_a_frequency_cap_no_bid() {
+    let snap = build(&[capped(campaign("only", 1.0, 2.0))]);
+    let req = BidRequest::parse(BANNER.as_bytes()).unwrap();
+    let ctx = BidContext {
+        seat: "tern",
+        now_unix_s: NOON,
+    };
+    let mut auction = Auction::default();
+    let seen_once = |queries: &[u32], counts: &mut Vec<u32>| {
+        counts.extend(queries.iter().map(|_| 1));
+    };
+    assert_eq!(
+        auction.decide(&snap, &req, &ctx, seen_once),
+        Err(NoBidReason::FrequencyCap)
+    );
+}
+
+#[test]
+fn capped_campaigns_an_uncapped_bid_beats_are_never_queried() {
+    // "top" (uncapped) stands whatever the caps say, so the cheaper capped
+    // campaign can never be picked: neither kept nor asked about.
+    let snap = build(&[
+        capped(campaign("capped-low", 1.0, 2.0)),
+        campaign("top", 3.0, 4.0),
+        capped(campaign("capped-high", 5.0, 6.0)),
+    ]);
+    let req = BidRequest::parse(BANNER.as_bytes()).unwrap();
+    let ctx = BidContext {
+        seat: "tern",
+        now_unix_s: NOON,
+    };
+    let mut auction = Auction::default();
+    auction.run(&snap, &req, &ctx).unwrap();
+    let mut kept = ids(&snap, &auction.eligible);
+    kept.sort_unstable();
+    assert_eq!(kept, ["capped-high", "top"]);
+    assert_eq!(
+        ids_at(&snap, auction.cap_queries().iter().copied()),
+        ["capped-high"]
+    );
+    // With only an uncapped winner possible, nothing is asked at all.
+    let snap = build(&[
+        capped(campaign("capped-low", 1.0, 2.0)),
+        campaign("top", 3.0, 4.0),
+    ]);
+    auction.run(&snap, &req, &ctx).unwrap();
+    assert!(auction.cap_queries().is_empty());
+}
