@@ -6,7 +6,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::config::EventFileConfig;
 use super::sink::{Sink, SinkError};
@@ -63,9 +63,7 @@ impl FileSink {
             old.writer.flush()?;
         }
         if self.current.is_none() {
-            let ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis());
+            let ms = tern_engine::clock::now_ms();
             let path = self
                 .dir
                 .join(format!("events-{ms:013}-{}.ndjson", self.instance));

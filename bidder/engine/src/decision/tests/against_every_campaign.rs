@@ -141,7 +141,7 @@ fn exhaustive(
     allowed: impl Fn(u32) -> bool,
 ) -> Vec<Option<Micros>> {
     let currency = response_currency(req, snap.fx()).unwrap();
-    let pricing = Pricing::new(snap.fx(), currency, NOON / 86_400);
+    let pricing = Pricing::new(snap.fx(), currency, crate::clock::budget_day(NOON));
     let mut blocks = BlockLists::default();
     blocks.prepare(req);
     let ctx = BidContext {

@@ -458,7 +458,7 @@ fn spent_budgets_stop_bidding() {
     c.budget.daily = Some(0.004); // two impressions at 2.0 CPM
     let snap = build(&[c]);
     let counter = &snap.campaigns()[0].spend;
-    let day = NOON / 86_400;
+    let day = crate::clock::budget_day(NOON);
     assert!(winner(&snap, BANNER).is_some());
     counter.record(2_000, day);
     assert!(winner(&snap, BANNER).is_some());
