@@ -16,7 +16,8 @@ run "pipeline_and_schema" {
   assert {
     condition = [for c in aws_glue_catalog_table.events.storage_descriptor[0].columns : "${c.name}:${c.type}"] == [
       "v:int", "type:string", "ts_ms:bigint", "request_id:string", "imp_id:string", "campaign_id:string",
-      "creative_id:string", "bid_price_micros:bigint", "win_price_micros:bigint", "currency:string",
+      "creative_id:string", "bid_price_micros:bigint", "win_price_micros:bigint", "win_price_source:string",
+      "currency:string",
       "exchange:string", "publisher_id:string", "country:string", "device_type:int", "nobid_reason:string",
       "instance:string", "core:int", "latency_us:bigint",
     ]
