@@ -91,7 +91,7 @@ fn deep_nesting_anywhere_gets_400_or_413_and_the_bidder_keeps_answering(options:
                     } else {
                         assert_eq!(reply.status, 400, "{case}: {}", reply.text());
                         assert!(
-                            reply.text().contains("nests deeper than 64 levels"),
+                            reply.text().contains("nests deeper than 128 levels"),
                             "{case}: {}",
                             reply.text()
                         );
@@ -109,22 +109,22 @@ fn deep_nesting_anywhere_gets_400_or_413_and_the_bidder_keeps_answering(options:
 }
 
 fn nesting_up_to_the_limit_is_parsed_on_the_workers_stack(options: Options) {
-    // The root object, `imp` and its first element are three levels: 61 more in
-    // `imp[0].ext` make 64, the deepest accepted. Parsing it needs a few MiB of
+    // The root object, `imp` and its first element are three levels: 125 more in
+    // `imp[0].ext` make 128, the deepest accepted. Parsing it needs about 7 MiB of
     // stack in a debug build (the tests'), more than a default thread has.
     let bidder = Bidder::start_with(options);
     let mut stream = bidder.connect();
     for shape in ["arrays", "objects"] {
-        let deepest = request_with("imp.ext", &nesting(shape, 61));
+        let deepest = request_with("imp.ext", &nesting(shape, 125));
         let reply = post(&mut stream, &deepest, false);
         assert_eq!(reply.status, 200, "{shape}: {}", reply.text());
         let reply = post(
             &mut stream,
-            &request_with("unknown", &nesting(shape, 63)),
+            &request_with("unknown", &nesting(shape, 127)),
             false,
         );
         assert_eq!(reply.status, 200, "{shape}: {}", reply.text());
-        let one_more = request_with("imp.ext", &nesting(shape, 62));
+        let one_more = request_with("imp.ext", &nesting(shape, 126));
         let reply = post(&mut stream, &one_more, false);
         assert_eq!(reply.status, 400, "{shape}: {}", reply.text());
     }

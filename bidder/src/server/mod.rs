@@ -26,12 +26,12 @@ use crate::metrics::WorkerMetrics;
 
 /// Stack of each worker thread. A worker parses request bodies on it, and JSON
 /// parsers recurse once per nesting level; requests nested past
-/// `tern_engine::json_depth::MAX_DEPTH` (64) are refused before parsing, so this
-/// only has to hold the deepest accepted one. Measured: about 60 KiB in a release
-/// build (48 KiB plus 180 bytes a level) and 3.7 MiB in a debug build (the tests':
-/// 54 KiB a level), where the default 2 MiB overflowed at 37 levels. 8 MiB leaves
+/// `tern_engine::json_depth::MAX_DEPTH` (128) are refused before parsing, so this
+/// only has to hold the deepest accepted one. Measured: about 70 KiB in a release
+/// build (48 KiB plus 180 bytes a level) and 7 MiB in a debug build (the tests':
+/// 54 KiB a level), where the default 2 MiB overflowed at 37 levels. 16 MiB leaves
 /// twice what a debug build needs; untouched stack pages cost no memory.
-const WORKER_STACK_BYTES: usize = 8 << 20;
+const WORKER_STACK_BYTES: usize = 16 << 20;
 
 /// Flags and counts shared by all workers of one listener and its owner.
 #[derive(Debug, Default)]

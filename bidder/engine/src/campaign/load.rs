@@ -153,7 +153,7 @@ mod tests {
             let json = format!(r#"{{"campaigns":[{{"id":"c1","x":{arrays}}}]}}"#);
             let err = parse_campaigns(&json, FileFormat::Json).unwrap_err();
             assert_eq!(err.field, "(syntax)", "{levels}");
-            assert!(err.reason.contains("nests deeper than 64 levels"), "{err}");
+            assert!(err.reason.contains("nests deeper than 128 levels"), "{err}");
             let tomls = [
                 format!("[[campaigns]]\nid = \"c1\"\nx = {arrays}\n"),
                 format!(

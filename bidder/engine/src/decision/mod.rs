@@ -264,11 +264,8 @@ impl Auction {
     /// could beat the best uncapped bid on some impression. When an uncapped
     /// campaign wins anyway, the cap store is not asked at all.
     fn query_caps(&mut self, snapshot: &Snapshot) {
-        let has_cap = |b: &ImpBid| {
-            snapshot.campaigns()[b.campaign as usize]
-                .frequency_cap
-                .is_some()
-        };
+        // The dense terms record, not the campaign: one cache line for many bids.
+        let has_cap = |b: &ImpBid| snapshot.index.terms(b.campaign).capped;
         // `eligible` is grouped by impression, in order.
         for group in self.eligible.chunk_by(|a, b| a.imp == b.imp) {
             let best_uncapped = group.iter().filter(|b| !has_cap(b)).map(|b| b.price).max();

@@ -27,8 +27,8 @@ pub struct BidRequest<'a> {
     #[serde(borrow)]
     pub id: Str<'a>,
     /// Impressions offered; at least one is required. At most [`MAX_IMPS`] are read.
-    #[serde(borrow, default, deserialize_with = "first_imps")]
-    pub imp: List<Imp<'a>, 4>,
+    #[serde(borrow, default)]
+    pub imp: Imps<'a>,
     /// The website, when the ad shows on a site.
     #[serde(borrow)]
     pub site: Option<Site<'a>>,
@@ -313,32 +313,50 @@ pub struct Source<'a> {
     pub schain: Option<RawJson<'a>>,
 }
 
-/// The first [`MAX_IMPS`] impressions of the `imp` array; the rest are skipped.
-fn first_imps<'de: 'a, 'a, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<List<Imp<'a>, 4>, D::Error> {
-    struct FirstImps<'a>(std::marker::PhantomData<&'a ()>);
-    impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstImps<'a> {
-        type Value = List<Imp<'a>, 4>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an array of impressions")
-        }
-        fn visit_seq<S: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: S,
-        ) -> Result<Self::Value, S::Error> {
-            let mut imps = List::new();
-            while imps.len() < MAX_IMPS {
-                match seq.next_element()? {
-                    Some(imp) => imps.push(imp),
-                    None => return Ok(imps),
-                }
-            }
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-            Ok(imps)
-        }
+/// The impressions of a request: the first [`MAX_IMPS`] of the `imp` array (the
+/// rest are skipped unparsed), read as a slice. Deserialized in place, like the
+/// request, so a few KB of impressions are built where they stay.
+#[derive(Debug, Default)]
+pub struct Imps<'a>(List<Imp<'a>, 4>);
+
+impl<'a> std::ops::Deref for Imps<'a> {
+    type Target = [Imp<'a>];
+    fn deref(&self) -> &[Imp<'a>] {
+        &self.0
     }
-    deserializer.deserialize_seq(FirstImps(std::marker::PhantomData))
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Imps<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut imps = Imps::default();
+        Imps::deserialize_in_place(deserializer, &mut imps)?;
+        Ok(imps)
+    }
+
+    fn deserialize_in_place<D: serde::Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Self,
+    ) -> Result<(), D::Error> {
+        struct FirstImps<'p, 'a>(&'p mut List<Imp<'a>, 4>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstImps<'_, 'a> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of impressions")
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+                while self.0.len() < MAX_IMPS {
+                    match seq.next_element()? {
+                        Some(imp) => self.0.push(imp),
+                        None => return Ok(()),
+                    }
+                }
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(())
+            }
+        }
+        place.0.clear();
+        deserializer.deserialize_seq(FirstImps(&mut place.0))
+    }
 }
 
 impl<'a> BidRequest<'a> {
@@ -380,7 +398,7 @@ impl<'a> BidRequest<'a> {
         if self.imp.is_empty() {
             return Err(RequestError::Invalid("request has no imp"));
         }
-        for imp in &self.imp {
+        for imp in self.imp.iter() {
             if imp.id.is_empty() {
                 return Err(RequestError::Invalid("imp id is empty"));
             }

@@ -271,11 +271,14 @@ mod tests {
             .into_iter()
             .collect()
         };
-        // The item is level 1: 63 lists inside it reach the limit of 64.
-        assert!(from_table_item(&item(63)).is_ok());
-        for levels in [64, 1_000] {
+        // The item is level 1: 127 lists inside it reach the limit of 128.
+        assert!(from_table_item(&item(127)).is_ok());
+        for levels in [128, 1_000] {
             let err = from_table_item(&item(levels)).unwrap_err();
-            assert!(err.reason.contains("nested deeper than 64 levels"), "{err}");
+            assert!(
+                err.reason.contains("nested deeper than 128 levels"),
+                "{err}"
+            );
         }
     }
 
