@@ -172,16 +172,21 @@ proptest! {
         // What the campaign may pay after its maximum is rounded down to whole micros
         // of its own currency (the rule for campaign limits), converted.
         let payable = fx.convert_amount(to_amount(micros_down(max).unwrap()), c, r).unwrap();
+        // The least the campaign bids: its base bid, raised to the floor.
+        let base_paid = fx.convert_amount(to_amount(micros_down(base).unwrap()), c, r).unwrap();
+        let lowest = floor_in_response.max(base_paid);
         match answered_price(&snapshot, floor, floor_currency, response_currency) {
             Some(price) => {
                 prop_assert!(price >= floor_in_response, "price {price} below floor {floor_in_response}");
                 prop_assert!(price <= max_in_response, "price {price} above maximum {max_in_response}");
             }
             None => {
-                // No bid is right only when no whole micro fits between the two.
+                // No bid is right only when no whole micro fits between the lowest
+                // price and the maximum, or the lowest price is below one micro
+                // (a bid of 0 is never made).
                 prop_assert!(
-                    floor_in_response + 2e-6 > payable * (1.0 - 1e-12),
-                    "no bid although the floor {floor_in_response} is below the maximum {payable}"
+                    lowest + 2e-6 > payable * (1.0 - 1e-12) || lowest < 1.000_001e-6,
+                    "no bid although the lowest price {lowest} is below the maximum {payable}"
                 );
             }
         }
