@@ -82,8 +82,8 @@ inclusive() {
     END { if (total > 0) printf "%6.2f%%  %s\n", 100 * hit / total, label }' "$out/folded.txt"
 }
 {
-  inclusive "parse (BidRequest::parse_into, sonic-rs, UTF-8 check)" 'BidRequest.*parse|sonic_rs|simdutf8'
-  inclusive "decide (candidates and evaluation)" 'decision::decide'
+  inclusive "parse (BidRequest::parse_into, sonic-rs, UTF-8 and depth checks)" 'BidRequest.*parse|sonic_rs|simdutf8|json_depth'
+  inclusive "decide (candidates, evaluation, caps, pick)" 'decision::'
   inclusive "write response (JSON writer)" 'write_bid_response'
   inclusive "billing token (HMAC-SHA256, base64)" 'append_token'
   inclusive "HTTP framing (httparse, head, body)" 'parse_head|frame_body|httparse'
