@@ -153,11 +153,11 @@ impl Router for AdminRouter {
 fn render_events(out: &mut Exposition, events: &EventQueues) {
     use std::sync::atomic::Ordering::Relaxed;
     let stats = events.stats();
-    out.value(&EVENTS_ACCEPTED_TOTAL, stats.accepted.load(Relaxed));
+    out.value(&EVENTS_ACCEPTED_TOTAL, stats.accepted());
     out.samples(
         &EVENTS_DROPPED_TOTAL,
         [
-            (["queue_full"], stats.dropped_queue_full.load(Relaxed)),
+            (["queue_full"], stats.dropped_queue_full()),
             (["sink"], stats.dropped_sink.load(Relaxed)),
         ],
     );

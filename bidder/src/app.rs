@@ -12,7 +12,7 @@ use crate::config::{
     CapStoreKind, Config, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
 };
 use crate::error::StartError;
-use crate::events::{EventLog, EventQueues, ShipperReport, start_shipper};
+use crate::events::{EventLog, EventQueues, ShipperReport, check_sink, start_shipper};
 use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint, RedisTls};
 use crate::lifecycle::Background;
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
@@ -108,6 +108,26 @@ pub struct ShutdownReport {
     pub took: Duration,
     /// The event pipeline's final counts, when events are on.
     pub events: Option<ShipperReport>,
+}
+
+/// Checks `config` as a start would, without binding or starting anything: the
+/// exchange rates, the campaigns (a file or the bundled ones; a DynamoDB table is
+/// only named), the Redis address and TLS settings, and the event sink. Returns
+/// what was loaded.
+pub fn check(config: &Config) -> Result<CampaignCount, StartError> {
+    let state = BidderState::new(config.bidding.fx_table()?);
+    let campaigns = match config.campaigns.source {
+        SourceKind::File => {
+            CampaignCount::Loaded(CampaignSource::from_config(&config.campaigns).load_into(&state)?)
+        }
+        SourceKind::Dynamodb => CampaignCount::Table(config.campaigns.dynamodb.table.clone()),
+    };
+    if config.frequency_cap.store == CapStoreKind::Redis {
+        RedisEndpoint::resolve(&config.frequency_cap.redis.addr)?;
+        RedisTls::from_config(&config.frequency_cap.redis)?;
+    }
+    check_sink(&config.events)?;
+    Ok(campaigns)
 }
 
 impl Bidder {

@@ -28,6 +28,12 @@ pub use crate::state::dynamodb::config::DynamoDbConfig;
 /// Prefix of environment overrides: `TERN_LIMITS__BODY_BYTES=65536`.
 pub const ENV_PREFIX: &str = "TERN_";
 
+/// The environment's overrides: `TERN_<SECTION>__<KEY>`, except `TERN_CONFIG`,
+/// which names the config file (the `--config` flag) rather than a key.
+fn environment() -> Env {
+    Env::prefixed(ENV_PREFIX).ignore(&["config"]).split("__")
+}
+
 /// All settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -105,7 +111,7 @@ impl Config {
     /// Loads the file (if any), then environment overrides, then `overrides`, and
     /// validates the result.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
-        Config::load_with_env(file, overrides, Env::prefixed(ENV_PREFIX).split("__"))
+        Config::load_with_env(file, overrides, environment())
     }
 
     fn load_with_env(
@@ -275,7 +281,9 @@ pub(crate) mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("TERN_LIMITS__BODY_BYTES", "8192");
             jail.set_env("TERN_SERVER__WORKERS", "5");
-            let env = Env::prefixed(ENV_PREFIX).split("__");
+            // The config file's own variable names the file, not a key.
+            jail.set_env("TERN_CONFIG", "elsewhere.toml");
+            let env = environment();
             let overrides = Overrides {
                 workers: Some(2),
                 ..Overrides::default()
@@ -284,7 +292,7 @@ pub(crate) mod tests {
             assert_eq!(config.limits.body_bytes, 8192);
             assert_eq!(config.server.workers, 2);
             jail.set_env("TERN_LIMITS__BODY_BYTEZ", "1");
-            let env = Env::prefixed(ENV_PREFIX).split("__");
+            let env = environment();
             let err = Config::load_with_env(None, &Overrides::default(), env).unwrap_err();
             assert_eq!(err.key, "limits.body_bytez");
             Ok(())

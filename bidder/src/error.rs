@@ -38,6 +38,22 @@ pub(crate) fn at_least_one(values: &[(&str, u64)]) -> Result<(), ConfigError> {
     }
 }
 
+/// Refuses a retry back-off whose longest wait (`<section>.retry_max_ms`) is
+/// shorter than its first (`<section>.retry_initial_ms`).
+pub(crate) fn retry_waits_in_order(
+    section: &str,
+    retry_initial_ms: u64,
+    retry_max_ms: u64,
+) -> Result<(), ConfigError> {
+    if retry_max_ms < retry_initial_ms {
+        return Err(ConfigError::new(
+            format!("{section}.retry_max_ms"),
+            format!("must be at least {section}.retry_initial_ms"),
+        ));
+    }
+    Ok(())
+}
+
 /// Campaigns that cannot be loaded from a file or the bundled examples.
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignsError {

@@ -7,6 +7,10 @@
 //! scrape reads every worker's buckets and adds them up. Besides the totals since
 //! start, two one-minute windows (the current and the last) give recent
 //! percentiles: the writer clears a window when its minute comes round again.
+//!
+//! The log-linear buckets do not end on the round bounds Prometheus histograms
+//! use (50 µs falls inside a bucket), so each histogram also counts exactly how
+//! many observations fall at or below each of [`BOUNDS_US`].
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -19,6 +23,18 @@ const SUB_BITS: u32 = 4;
 const SUB: u64 = 1 << SUB_BITS;
 /// Buckets up to `MAX_US` (below 2^26).
 const BUCKETS: usize = (26 - SUB_BITS as usize + 1) * SUB as usize;
+
+/// The exported histogram bounds (Prometheus `le`), microseconds: 50 µs to 1 s.
+pub const BOUNDS_US: [u64; 14] = [
+    50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000,
+];
+
+/// The first of [`BOUNDS_US`] at or above `value`, or `BOUNDS_US.len()` when
+/// `value` is above them all.
+fn bound_of(value: u64) -> usize {
+    BOUNDS_US.partition_point(|&bound| bound < value)
+}
 
 /// The bucket of `value` (at least 1, at most `MAX_US`).
 fn bucket_of(value: u64) -> usize {
@@ -41,10 +57,13 @@ fn bucket_top(index: usize) -> u64 {
     ((SUB + sub) << (power - u64::from(SUB_BITS))) + (1 << (power - u64::from(SUB_BITS))) - 1
 }
 
-/// Counts per bucket, plus their count and sum.
+/// Counts per bucket and per exported bound (each observation once, in the first
+/// bound at or above it; the last slot holds those above every bound), plus
+/// their count and sum.
 #[derive(Debug)]
 struct Buckets {
     counts: Box<[AtomicU64]>,
+    by_bound: [AtomicU64; BOUNDS_US.len() + 1],
     total: AtomicU64,
     sum_us: AtomicU64,
 }
@@ -53,6 +72,7 @@ impl Default for Buckets {
     fn default() -> Self {
         Buckets {
             counts: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            by_bound: Default::default(),
             total: AtomicU64::new(0),
             sum_us: AtomicU64::new(0),
         }
@@ -60,14 +80,15 @@ impl Default for Buckets {
 }
 
 impl Buckets {
-    fn record(&self, bucket: usize, value: u64) {
+    fn record(&self, bucket: usize, bound: usize, value: u64) {
         self.counts[bucket].fetch_add(1, Relaxed);
+        self.by_bound[bound].fetch_add(1, Relaxed);
         self.total.fetch_add(1, Relaxed);
         self.sum_us.fetch_add(value, Relaxed);
     }
 
     fn clear(&self) {
-        for count in self.counts.iter() {
+        for count in self.counts.iter().chain(&self.by_bound) {
             count.store(0, Relaxed);
         }
         self.total.store(0, Relaxed);
@@ -76,6 +97,9 @@ impl Buckets {
 
     fn add_to(&self, into: &mut Snapshot) {
         for (sum, count) in into.counts.iter_mut().zip(self.counts.iter()) {
+            *sum += count.load(Relaxed);
+        }
+        for (sum, count) in into.by_bound.iter_mut().zip(&self.by_bound) {
             *sum += count.load(Relaxed);
         }
         into.total += self.total.load(Relaxed);
@@ -97,8 +121,8 @@ impl LatencyHistogram {
     /// Records `value_us` observed at `now_unix_s`. Only one thread may record.
     pub fn record(&self, value_us: u64, now_unix_s: u64) {
         let value = value_us.clamp(1, MAX_US);
-        let bucket = bucket_of(value);
-        self.since_start.record(bucket, value);
+        let (bucket, bound) = (bucket_of(value), bound_of(value));
+        self.since_start.record(bucket, bound, value);
         let minute = now_unix_s / WINDOW_S;
         let slot = (minute % 2) as usize;
         if self.window_minute[slot].load(Relaxed) != minute {
@@ -106,7 +130,7 @@ impl LatencyHistogram {
             self.windows[slot].clear();
             self.window_minute[slot].store(minute, Relaxed);
         }
-        self.windows[slot].record(bucket, value);
+        self.windows[slot].record(bucket, bound, value);
     }
 
     /// Adds everything since start to `into`.
@@ -130,6 +154,7 @@ impl LatencyHistogram {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     counts: Vec<u64>,
+    by_bound: [u64; BOUNDS_US.len() + 1],
     total: u64,
     sum_us: u64,
 }
@@ -138,6 +163,7 @@ impl Default for Snapshot {
     fn default() -> Self {
         Snapshot {
             counts: vec![0; BUCKETS],
+            by_bound: [0; BOUNDS_US.len() + 1],
             total: 0,
             sum_us: 0,
         }
@@ -155,14 +181,16 @@ impl Snapshot {
         self.sum_us
     }
 
-    /// Observations certainly at most `bound_us` (those in buckets that end by it).
-    pub fn count_at_most(&self, bound_us: u64) -> u64 {
-        self.counts
+    /// Each of [`BOUNDS_US`] with the observations at or below it, exactly
+    /// (cumulative, as a Prometheus histogram's buckets).
+    pub fn at_or_below_bounds(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        BOUNDS_US
             .iter()
-            .enumerate()
-            .take_while(|(i, _)| bucket_top(*i) <= bound_us)
-            .map(|(_, count)| count)
-            .sum()
+            .zip(&self.by_bound)
+            .scan(0, |seen, (&bound, count)| {
+                *seen += count;
+                Some((bound, *seen))
+            })
     }
 
     /// The value at quantile `q` (0 to 1): the top of the bucket it falls in; 0 when
@@ -215,9 +243,31 @@ mod tests {
         assert_eq!((s.count(), s.sum_us()), (5, 1_100));
         assert_eq!(s.value_at_quantile(0.5), 30, "exact below 16, then 6%");
         assert!((1_000..=1_063).contains(&s.value_at_quantile(1.0)));
-        assert_eq!(s.count_at_most(15), 1);
-        assert_eq!(s.count_at_most(100), 4);
-        assert_eq!(s.count_at_most(MAX_US), 5);
+    }
+
+    #[test]
+    fn bound_counts_are_exact_where_buckets_straddle_a_bound() {
+        let h = LatencyHistogram::default();
+        // 50 and 51 share a log-linear bucket; 1_000 and 1_001 too.
+        for us in [50, 51, 1_000, 1_001, 2_000_000] {
+            h.record(us, 600);
+        }
+        assert_eq!(bucket_of(50), bucket_of(51));
+        assert_eq!(bucket_of(1_000), bucket_of(1_001));
+        let mut s = Snapshot::default();
+        h.add_since_start(&mut s);
+        let bounds: Vec<_> = s.at_or_below_bounds().collect();
+        assert_eq!(bounds.len(), BOUNDS_US.len());
+        assert_eq!(bounds[0], (50, 1), "50 is at the bound, 51 above it");
+        assert_eq!(bounds[1], (100, 2));
+        assert_eq!(bounds[4], (1_000, 3), "1_000 at the bound, 1_001 above");
+        assert_eq!(bounds[5], (2_500, 4));
+        assert_eq!(
+            bounds[13],
+            (1_000_000, 4),
+            "two seconds is above every bound"
+        );
+        assert_eq!(s.count(), 5);
     }
 
     #[test]

@@ -129,8 +129,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn check(config: &Config) -> anyhow::Result<()> {
-    let state = bidder::state::BidderState::new(config.bidding.fx_table()?);
-    let count = CampaignSource::from_config(&config.campaigns).load_into(&state)?;
+    let count = bidder::app::check(config)?;
     println!(
         "config ok; {count} campaigns ok; {} workers",
         config.server.worker_count()

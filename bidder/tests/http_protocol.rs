@@ -28,6 +28,12 @@ on_both_drivers! {
         let bidder = Bidder::start_with(options);
         let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
             ("bad json", raw_bid(b"{\"id\":", ""), 400, "malformed bid request"),
+        (
+            "bad type",
+            raw_bid(br#"{"id":"x","tmax":-5,"imp":[{"id":"1"}]}"#, ""),
+            400,
+            "malformed bid request",
+        ),
             ("no imp", raw_bid(br#"{"id":"x"}"#, ""), 400, "request has no imp"),
             ("empty imp id", raw_bid(br#"{"id":"x","imp":[{"id":""}]}"#, ""), 400, "imp id is empty"),
             (
@@ -68,8 +74,9 @@ on_both_drivers! {
             let reply = exchange(&bidder, &bytes);
             assert_eq!(reply.status, status, "{name}: {}", reply.text());
             assert!(reply.text().contains(reason), "{name}: {:?}", reply.text());
+        assert_eq!(reply.text().lines().count(), 1, "{name}: one line: {:?}", reply.text());
         }
-        assert_eq!(bidder.metric("tern_responses_total{status=\"400\"}"), 7.0);
+        assert_eq!(bidder.metric("tern_responses_total{status=\"400\"}"), 8.0);
         assert_eq!(bidder.metric("tern_responses_total{status=\"415\"}"), 2.0);
         assert_eq!(bidder.metric("tern_panics_total"), 0.0);
     }

@@ -192,3 +192,65 @@ fn the_check_flag_validates_without_serving() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("6 campaigns ok"), "{stdout}");
 }
+
+#[test]
+fn the_check_flag_refuses_what_a_start_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let cases = [
+        (
+            "TERN_FREQUENCY_CAP__STORE",
+            "redis",
+            "TERN_FREQUENCY_CAP__REDIS__ADDR",
+            "no-such-host.invalid:6379",
+            "frequency_cap.redis.addr",
+        ),
+        (
+            "TERN_FREQUENCY_CAP__STORE",
+            "redis",
+            "TERN_FREQUENCY_CAP__REDIS__TLS_CA_FILE",
+            "/nonexistent/ca.pem",
+            "frequency_cap.redis.tls_ca_file",
+        ),
+        (
+            "TERN_EVENTS__SINK",
+            "file",
+            "TERN_EVENTS__FILE__DIR",
+            not_a_dir.to_str().unwrap(),
+            "events.file.dir",
+        ),
+        (
+            "TERN_NOTICE__SECRET",
+            "",
+            "TERN_NOTICE__MAX_AGE_S",
+            "100000000000",
+            "notice.max_age_s",
+        ),
+    ];
+    for (k1, v1, k2, v2, key) in cases {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bidder"));
+        command.arg("--check").env(k1, v1).env(k2, v2);
+        if key.ends_with("tls_ca_file") {
+            command.env("TERN_FREQUENCY_CAP__REDIS__TLS", "true");
+        }
+        let output = command.output().unwrap();
+        assert!(!output.status.success(), "{key}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&format!("`{key}`")), "{key}: {stderr}");
+    }
+}
+
+#[test]
+fn the_config_file_may_be_named_in_the_environment() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bidder"))
+        .arg("--check")
+        .env("TERN_CONFIG", crate_file("bidder.example.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

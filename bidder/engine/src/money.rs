@@ -12,7 +12,7 @@
 //!
 //! | what | rounds | so that |
 //! | --- | --- | --- |
-//! | a floor (`bidfloor`, a deal's floor), and its conversion to the response currency | up ([`micros_up`]) | a bid at the floor reads back `>=` the floor, converted at the table's rate ([`FxTable::convert_amount`]), as a float |
+//! | a floor (`bidfloor`, a deal's floor), and its conversion to the response currency | up ([`FxTable::convert_amount`], then [`micros_up`]) | a bid at the floor reads back `>=` the floor, converted at the table's rate ([`FxTable::convert_amount`]), as a float |
 //! | a campaign's `base_bid` and `max_cpm`, and their conversion to the response currency | down ([`micros_down`], [`FxTable::convert_down`]) | a bid never reads back above what the advertiser allowed |
 //! | a campaign's budgets | down | spend never passes the budget the advertiser set |
 //! | spend: a clearing price, its conversion to the campaign's currency, and CPM to the cost of one impression | up ([`micros_up`], [`FxTable::convert_up`], [`impression_cost`]) | spend is never under-counted |
@@ -199,13 +199,6 @@ impl FxTable {
         }
         micros_up(self.convert_amount(to_amount(micros), from, to)?)
     }
-
-    /// A floor of `amount` in `from` as micros of `to`, rounded up: a bid of these
-    /// micros reads back as at least the floor converted at this table's rate.
-    /// `None` when a currency is unknown or the amount is not a price.
-    pub fn floor_micros(&self, amount: f64, from: Currency, to: Currency) -> Option<Micros> {
-        micros_up(self.convert_amount(amount, from, to)?)
-    }
 }
 
 impl Default for FxTable {
@@ -292,11 +285,12 @@ mod tests {
         let eur = Currency::parse("EUR").unwrap();
         let fx = FxTable::new([(eur, 0.9)]).unwrap();
         // 1 EUR = 1.111111.. USD: spend and floors round up, prices down.
+        let floor = |amount, from| micros_up(fx.convert_amount(amount, from, Currency::USD)?);
         assert_eq!(
             fx.convert_up(1_000_000, eur, Currency::USD),
             Some(1_111_112)
         );
-        assert_eq!(fx.floor_micros(1.0, eur, Currency::USD), Some(1_111_112));
+        assert_eq!(floor(1.0, eur), Some(1_111_112));
         assert_eq!(
             fx.convert_down(1_000_000, eur, Currency::USD),
             Some(1_111_111)
@@ -306,13 +300,10 @@ mod tests {
             Some(1_800_000)
         );
         // A floor converts from its float, not from micros rounded first.
-        assert_eq!(
-            fx.floor_micros(0.9000001, eur, Currency::USD),
-            Some(1_000_001)
-        );
+        assert_eq!(floor(0.9000001, eur), Some(1_000_001));
         let gbp = Currency::parse("GBP").unwrap();
         assert_eq!(fx.convert_up(1, gbp, Currency::USD), None);
-        assert_eq!(fx.floor_micros(1.0, gbp, Currency::USD), None);
+        assert_eq!(floor(1.0, gbp), None);
     }
 
     #[test]

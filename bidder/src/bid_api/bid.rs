@@ -21,6 +21,17 @@ use crate::metrics::{CapCheck, CapFallback};
 /// Longest parse error echoed back to the client.
 const MAX_REASON_BYTES: usize = 200;
 
+/// A parse error as a short one-line reason: its first line (sonic-rs adds the
+/// offending part of the body on the lines after), cut to [`MAX_REASON_BYTES`].
+fn one_line(error: &str) -> &str {
+    let line = error.lines().next().unwrap_or_default().trim_end();
+    let cut = (0..=MAX_REASON_BYTES.min(line.len()))
+        .rev()
+        .find(|i| line.is_char_boundary(*i))
+        .unwrap_or(0);
+    &line[..cut]
+}
+
 /// What a bid response is written from.
 struct Answer<'r, 'a> {
     request: &'r BidRequest<'a>,
@@ -45,14 +56,7 @@ impl BidRouter {
         }
         let mut request = BidRequest::default();
         if let Err(e) = BidRequest::parse_into(req.body, &mut request) {
-            let mut reason = e.to_string();
-            if reason.len() > MAX_REASON_BYTES {
-                let cut = (0..=MAX_REASON_BYTES)
-                    .rev()
-                    .find(|i| reason.is_char_boundary(*i));
-                reason.truncate(cut.unwrap_or(0));
-            }
-            return Reply::plain(body, Status::BAD_REQUEST, &reason);
+            return Reply::plain(body, Status::BAD_REQUEST, one_line(&e.to_string()));
         }
         let api = &*self.api;
         let tmax = match request.tmax {
@@ -83,21 +87,20 @@ impl BidRouter {
         // them, the snapshot is held as an `Arc` across the wait: a swap meanwhile
         // must not free the campaigns the bids point at.
         let (guard, held);
-        let snapshot: &Snapshot = if auction.cap_queries().is_empty() {
+        let (snapshot, caps): (&Snapshot, _) = if auction.cap_queries().is_empty() {
             guard = snapshot;
-            auction.finish(&guard, CapOutcome::IgnoreCaps);
-            &guard
+            (&guard, CapOutcome::IgnoreCaps)
         } else {
             held = arc_swap::Guard::into_inner(snapshot);
-            let outcome = self
+            let caps = self
                 .check_caps(&held, &mut auction, user.as_ref(), deadline)
                 .await;
-            auction.finish(&held, outcome);
-            if outcome == CapOutcome::Counted {
-                self.metrics.capped(auction.capped_out());
-            }
-            &held
+            (&held, caps)
         };
+        auction.finish(snapshot, caps);
+        if caps == CapOutcome::Counted {
+            self.metrics.capped(auction.capped_out());
+        }
         let answer = Answer {
             request: &request,
             exchange,
@@ -119,6 +122,8 @@ impl BidRouter {
         let no_bid =
             |reason| self.no_bid(reason, answer.request, answer.exchange, answer.received_at);
         if answer.bids.is_empty() {
+            // `Auction::run` found a bid for some impression, so only the frequency
+            // caps can have taken every one away.
             return no_bid(NoBidReason::FrequencyCap);
         }
         let api = &*self.api;
@@ -246,5 +251,22 @@ impl BidRouter {
             });
         }
         Reply::empty(Status::NO_CONTENT).with_header("X-OpenRTB-Version", "2.6")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_become_one_short_line() {
+        assert_eq!(
+            one_line("bad at line 1 column 5\n\n\t{\"tmax\":-5}\n\t^"),
+            "bad at line 1 column 5"
+        );
+        let long = "é".repeat(150);
+        let cut = one_line(&long);
+        assert!(cut.len() <= MAX_REASON_BYTES && long.starts_with(cut));
+        assert_eq!(one_line(""), "");
     }
 }

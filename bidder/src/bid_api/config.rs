@@ -8,6 +8,9 @@ use tern_engine::money::{Currency, FxError, FxTable};
 
 use crate::error::{ConfigError, at_least_one};
 
+/// Longest a notice may be late (and be remembered to count it once): a week.
+const MAX_NOTICE_AGE_S: u64 = 7 * 24 * 3600;
+
 /// Bidding behaviour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -100,7 +103,15 @@ impl NoticeConfig {
                 "must be at least 16 bytes (or empty)",
             ));
         }
-        at_least_one(&[("notice.max_age_s", self.max_age_s)])
+        at_least_one(&[("notice.max_age_s", self.max_age_s)])?;
+        // Repeats are remembered this long, in memory sized by it.
+        if self.max_age_s > MAX_NOTICE_AGE_S {
+            return Err(ConfigError::new(
+                "notice.max_age_s",
+                "must be at most 604800 (7 days)",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -119,6 +130,7 @@ mod tests {
             ("[bidding.fx]\nUSD = 2.0", "bidding.fx.USD"),
             ("[notice]\nsecret = \"short\"", "notice.secret"),
             ("[notice]\nmax_age_s = 0", "notice.max_age_s"),
+            ("[notice]\nmax_age_s = 100000000000", "notice.max_age_s"),
         ]);
     }
 }

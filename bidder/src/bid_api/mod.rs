@@ -1,8 +1,11 @@
-//! The bid listener's endpoints: `POST /openrtb2/bid` and `GET /notice/imp`.
+//! The bid listener's endpoints: `POST /openrtb2/bid[/<exchange>]` and the
+//! notices `GET /notice/win`, `GET /notice/imp` and `GET /notice/click`.
 //!
 //! [`BidApi`] holds what every worker shares (state, settings, the notice signer);
-//! each worker wraps it in its own [`BidRouter`] with per-core scratch space and
-//! metrics, so answering a request touches nothing another core writes.
+//! each worker wraps it in its own [`BidRouter`] with per-core scratch space,
+//! metrics and event queue. The only shared memory a request writes is a
+//! campaign's atomic spend counter (on a billing notice) and, without Redis, the
+//! in-process frequency caps.
 
 mod bid;
 pub mod config;

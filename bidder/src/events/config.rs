@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ConfigError, at_least_one};
+use crate::error::{ConfigError, at_least_one, retry_waits_in_order};
 
 /// The event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,12 +155,7 @@ impl EventsConfig {
                 self.kinesis.request_timeout_ms,
             ),
         ])?;
-        if self.retry_max_ms < self.retry_initial_ms {
-            return Err(ConfigError::new(
-                "events.retry_max_ms",
-                "must be at least events.retry_initial_ms",
-            ));
-        }
+        retry_waits_in_order("events", self.retry_initial_ms, self.retry_max_ms)?;
         if self.sink == EventSinkKind::Kinesis && self.kinesis.stream.is_empty() {
             return Err(ConfigError::new(
                 "events.kinesis.stream",

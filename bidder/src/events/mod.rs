@@ -22,7 +22,7 @@ use crossbeam_queue::ArrayQueue;
 use crate::latency::LatencyHistogram;
 
 pub use schema::{Event, EventKind};
-pub use shipper::{ShipperReport, start_shipper};
+pub use shipper::{ShipperReport, check_sink, start_shipper};
 
 /// One worker's queue of event lines (or of spare line buffers).
 pub(crate) type EventQueue = ArrayQueue<Vec<u8>>;
@@ -32,13 +32,19 @@ const LINE_CAPACITY: usize = 512;
 /// Line buffers that grew past this are freed rather than reused.
 const MAX_SPARE_CAPACITY: usize = 4096;
 
-/// Counters of the event pipeline, shared by workers and the shipper.
+/// What one worker's log counted, on cache lines no other core writes.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct WorkerEventCounts {
+    accepted: AtomicU64,
+    dropped_queue_full: AtomicU64,
+}
+
+/// Counters of the event pipeline: the workers' own, and the shipper's.
 #[derive(Debug, Default)]
 pub struct EventStats {
-    /// Events put into a queue.
-    pub accepted: AtomicU64,
-    /// Events dropped because a worker's queue was full.
-    pub dropped_queue_full: AtomicU64,
+    /// Per worker: events put into its queue, and dropped at its full queue.
+    workers: Vec<WorkerEventCounts>,
     /// Events the sink acknowledged.
     pub sent: AtomicU64,
     /// Event sends retried (records a sink refused once).
@@ -49,6 +55,31 @@ pub struct EventStats {
     pub pending: AtomicU64,
     /// Time per sink batch, microseconds (written by the shipper alone).
     pub batch_latency: LatencyHistogram,
+}
+
+impl EventStats {
+    fn new(workers: usize) -> EventStats {
+        EventStats {
+            workers: (0..workers).map(|_| WorkerEventCounts::default()).collect(),
+            ..EventStats::default()
+        }
+    }
+
+    /// Events put into the workers' queues.
+    pub fn accepted(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|w| w.accepted.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Events dropped because a worker's queue was full.
+    pub fn dropped_queue_full(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|w| w.dropped_queue_full.load(Ordering::Relaxed))
+            .sum()
+    }
 }
 
 /// The per-worker queues, created before the workers start.
@@ -75,7 +106,7 @@ impl EventQueues {
         EventQueues {
             queues: queues(),
             spares: queues(),
-            stats: Arc::new(EventStats::default()),
+            stats: Arc::new(EventStats::new(workers)),
         }
     }
 
@@ -128,6 +159,11 @@ impl EventLog {
         }
     }
 
+    /// This worker's own counters.
+    fn counts(&self) -> &WorkerEventCounts {
+        &self.stats.workers[usize::from(self.core)]
+    }
+
     /// The bidder instance written into events.
     pub(crate) fn instance(&self) -> &str {
         &self.instance
@@ -164,10 +200,10 @@ impl EventLog {
         event.write_line(&mut line);
         match queue.push(line) {
             Ok(()) => {
-                self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+                self.counts().accepted.fetch_add(1, Ordering::Relaxed);
             }
             Err(line) => {
-                self.stats
+                self.counts()
                     .dropped_queue_full
                     .fetch_add(1, Ordering::Relaxed);
                 if let Some(spare) = &self.spare {
@@ -216,8 +252,8 @@ mod tests {
         for _ in 0..5 {
             log.emit(&event());
         }
-        assert_eq!(queues.stats.accepted.load(Ordering::Relaxed), 2);
-        assert_eq!(queues.stats.dropped_queue_full.load(Ordering::Relaxed), 3);
+        assert_eq!(queues.stats.accepted(), 2);
+        assert_eq!(queues.stats.dropped_queue_full(), 3);
         assert_eq!(queues.depth(), 2);
     }
 

@@ -40,10 +40,8 @@ pub fn start_shipper(
     queues: &EventQueues,
     config: &EventsConfig,
 ) -> Result<Option<Background>, StartError> {
-    let sink: Box<dyn Sink + Send> = match config.sink {
-        EventSinkKind::None => return Ok(None),
-        EventSinkKind::File => Box::new(FileSink::new(&config.file, &config.instance_or_host())?),
-        EventSinkKind::Kinesis => Box::new(KinesisSink::new(&config.kinesis)?),
+    let Some(sink) = build_sink(config)? else {
+        return Ok(None);
     };
     let pacing = Pacing {
         batch_records: config.batch_records,
@@ -53,6 +51,25 @@ pub fn start_shipper(
         retry_max: Duration::from_millis(config.retry_max_ms),
     };
     spawn(queues, sink, pacing).map(Some)
+}
+
+/// The configured sink (`None` for `sink = "none"`): creating the file sink's
+/// directory, or loading the AWS configuration the Kinesis sink needs.
+fn build_sink(config: &EventsConfig) -> Result<Option<Box<dyn Sink + Send>>, StartError> {
+    Ok(match config.sink {
+        EventSinkKind::None => None,
+        EventSinkKind::File => Some(Box::new(FileSink::new(
+            &config.file,
+            &config.instance_or_host(),
+        )?)),
+        EventSinkKind::Kinesis => Some(Box::new(KinesisSink::new(&config.kinesis)?)),
+    })
+}
+
+/// Checks that the configured sink can be set up, as a start would, without
+/// starting the shipper (for `bidder --check`).
+pub fn check_sink(config: &EventsConfig) -> Result<(), StartError> {
+    build_sink(config).map(drop)
 }
 
 /// How the shipper batches and retries.
@@ -87,9 +104,9 @@ impl ShipperReport {
     /// The pipeline's counts now (final once the shipper has stopped).
     pub fn of(stats: &EventStats) -> ShipperReport {
         ShipperReport {
-            accepted: stats.accepted.load(Ordering::Relaxed),
+            accepted: stats.accepted(),
             sent: stats.sent.load(Ordering::Relaxed),
-            dropped_queue_full: stats.dropped_queue_full.load(Ordering::Relaxed),
+            dropped_queue_full: stats.dropped_queue_full(),
             dropped_sink: stats.dropped_sink.load(Ordering::Relaxed),
         }
     }

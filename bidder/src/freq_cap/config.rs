@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ConfigError, at_least_one};
+use crate::error::{ConfigError, at_least_one, retry_waits_in_order};
 
 /// Frequency caps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,12 +119,11 @@ impl FrequencyCapConfig {
                 redis.retry_initial_ms,
             ),
         ])?;
-        if redis.retry_max_ms < redis.retry_initial_ms {
-            return Err(ConfigError::new(
-                "frequency_cap.redis.retry_max_ms",
-                "must be at least frequency_cap.redis.retry_initial_ms",
-            ));
-        }
+        retry_waits_in_order(
+            "frequency_cap.redis",
+            redis.retry_initial_ms,
+            redis.retry_max_ms,
+        )?;
         if !(1..=1024).contains(&redis.connections_per_worker) {
             return Err(ConfigError::new(
                 "frequency_cap.redis.connections_per_worker",

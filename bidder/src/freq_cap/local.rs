@@ -1,11 +1,14 @@
 //! The in-process frequency-cap store of the embedded default: one bidder, no Redis.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use dashmap::DashMap;
 use tern_engine::clock::now_ms;
 use tern_engine::user::UserKey;
 
-/// Entries above which expired counters are swept on the next write.
-const SWEEP_ABOVE: usize = 100_000;
+/// How often expired counters are swept, milliseconds: by time, so a notice never
+/// pays for counting every shard.
+const SWEEP_EVERY_MS: u64 = 60_000;
 
 /// Counters in memory, expiring like their Redis counterparts. Keyed by the user
 /// and a 128-bit hash of the campaign id, so a lookup on the bid path allocates
@@ -13,6 +16,8 @@ const SWEEP_ABOVE: usize = 100_000;
 #[derive(Debug, Default)]
 pub(crate) struct LocalCaps {
     counters: DashMap<(UserKey, u128), Counter>,
+    /// When expired counters were last swept, milliseconds since the epoch.
+    swept_at_ms: AtomicU64,
 }
 
 /// The key of one user's counter for one campaign.
@@ -39,7 +44,14 @@ impl LocalCaps {
     /// Counts one impression; the window starts with the first.
     pub(crate) fn record(&self, user: &UserKey, campaign_id: &str, window_secs: u64) {
         let now = now_ms();
-        if self.counters.len() > SWEEP_ABOVE {
+        let swept = self.swept_at_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(swept) >= SWEEP_EVERY_MS
+            && self
+                .swept_at_ms
+                .compare_exchange(swept, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            // One notice a minute, on one core, sweeps for everyone.
             self.counters.retain(|_, c| c.expires_at_ms > now);
         }
         let mut counter = self
@@ -52,7 +64,7 @@ impl LocalCaps {
         if counter.expires_at_ms <= now {
             *counter = Counter {
                 count: 0,
-                expires_at_ms: now + window_secs * 1000,
+                expires_at_ms: now.saturating_add(window_secs.saturating_mul(1000)),
             };
         }
         counter.count += 1;

@@ -7,12 +7,6 @@ use super::catalog::{self, Metric};
 use super::{Label, MergedMetrics};
 use crate::latency::Snapshot;
 
-/// Histogram bucket bounds, seconds.
-const BUCKETS_S: [f64; 14] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0,
-];
-
 /// Prometheus text being written.
 #[derive(Debug, Default)]
 pub(crate) struct Exposition {
@@ -71,9 +65,9 @@ impl Exposition {
     pub(crate) fn histogram(&mut self, metric: &Metric, histogram: &Snapshot) {
         self.header(metric);
         let name = metric.name;
-        for bound in BUCKETS_S {
-            let count = histogram.count_at_most((bound * 1e6) as u64);
-            let _ = writeln!(self.out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+        for (bound_us, count) in histogram.at_or_below_bounds() {
+            let bound_s = bound_us as f64 / 1e6;
+            let _ = writeln!(self.out, "{name}_bucket{{le=\"{bound_s}\"}} {count}");
         }
         let count = histogram.count();
         let _ = writeln!(self.out, "{name}_bucket{{le=\"+Inf\"}} {count}");
@@ -151,7 +145,8 @@ mod tests {
     #[test]
     fn renders_buckets_cumulatively_and_every_family_once() {
         let w = Arc::new(WorkerMetrics::default());
-        for us in [40, 90, 400, 2_000_000] {
+        for us in [50, 100, 400, 2_000_000] {
+            // 50 and 100 µs sit exactly on bounds: `le` counts them.
             w.response(200, us, 0);
         }
         let merged = MetricsRegistry { workers: vec![w] }.merge(0);
@@ -165,7 +160,7 @@ mod tests {
         assert!(out.contains("tern_request_duration_seconds_bucket{le=\"0.0001\"} 2\n"));
         assert!(out.contains("tern_request_duration_seconds_bucket{le=\"1\"} 3\n"));
         assert!(out.contains("tern_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"));
-        assert!(out.contains("tern_request_duration_seconds_sum 2.00053\n"));
+        assert!(out.contains("tern_request_duration_seconds_sum 2.00055\n"));
         assert!(out.contains("tern_responses_total{status=\"200\"} 4\n"));
         assert!(out.contains("tern_notices_total{kind=\"imp\",outcome=\"price_unreadable\"} 0\n"));
         let types = out.lines().filter(|l| l.starts_with("# TYPE")).count();

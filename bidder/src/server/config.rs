@@ -11,7 +11,7 @@ use crate::error::{ConfigError, at_least_one};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
-    /// Address of the bid listener (`POST /openrtb2/bid`, `GET /notice/imp`).
+    /// Address of the bid listener (`POST /openrtb2/bid`, `GET /notice/{win,imp,click}`).
     pub bid_addr: SocketAddr,
     /// Address of the admin listener (`/metrics`, `/health`, `/ready`, `/state`).
     pub admin_addr: SocketAddr,

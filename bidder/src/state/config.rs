@@ -14,8 +14,8 @@ use crate::error::{ConfigError, at_least_one};
 pub struct CampaignsConfig {
     /// `file` (the embedded default) or `dynamodb`.
     pub source: SourceKind,
-    /// Campaigns file (`.toml` or `.json`), re-read when it changes. Empty: the bundled
-    /// example campaigns, compiled into the binary.
+    /// Campaigns file (`.toml` or `.json`), re-read when it changes. Unset: the
+    /// bundled example campaigns, compiled into the binary.
     pub path: Option<PathBuf>,
     /// How often the file is checked for changes, milliseconds.
     pub reload_interval_ms: u64,

@@ -7,6 +7,9 @@ use std::fmt;
 use super::{Campaign, Creative};
 use crate::money::{Currency, micros_down};
 
+/// Longest frequency-cap window: a year (counters expire with their window).
+const MAX_CAP_WINDOW_S: u64 = 365 * 24 * 3600;
+
 /// Longest id accepted for campaigns and creatives.
 const MAX_ID_BYTES: usize = 128;
 
@@ -73,8 +76,11 @@ impl Campaign {
             if cap.max_impressions == 0 {
                 return Err(fail("frequency_cap.max_impressions", "must be at least 1"));
             }
-            if cap.window_secs == 0 {
-                return Err(fail("frequency_cap.window_secs", "must be at least 1"));
+            if !(1..=MAX_CAP_WINDOW_S).contains(&cap.window_secs) {
+                return Err(fail(
+                    "frequency_cap.window_secs",
+                    "must be between 1 and 31536000 (a year)",
+                ));
             }
         }
         Ok(())
@@ -330,6 +336,15 @@ mod tests {
             window_secs: 60,
         });
         assert_eq!(field_of(c), "frequency_cap.max_impressions");
+
+        for window_secs in [0, 365 * 24 * 3600 + 1, u64::MAX / 1000] {
+            let mut c = campaign();
+            c.frequency_cap = Some(FrequencyCap {
+                max_impressions: 1,
+                window_secs,
+            });
+            assert_eq!(field_of(c), "frequency_cap.window_secs", "{window_secs}");
+        }
     }
 
     #[test]

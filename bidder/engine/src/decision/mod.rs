@@ -40,6 +40,9 @@ pub enum NoBidReason {
     Blocked,
     /// No candidate has a creative that fits the slot.
     NoCreative,
+    /// A currency of the request (the response's, or a floor's) is not in the FX
+    /// table.
+    Currency,
     /// The floor is above every candidate's maximum price.
     BelowFloor,
     /// Every candidate that could pay the price is out of budget.
@@ -47,8 +50,6 @@ pub enum NoBidReason {
     /// Every candidate left has shown this user its ads as often as its cap allows
     /// (or the cap could not be checked and the policy skips capped campaigns).
     FrequencyCap,
-    /// None of the request's currencies is in the FX table.
-    Currency,
     /// `wseat`/`bseat` exclude our seat.
     Seat,
     /// Too little of `tmax` was left to answer in time.
@@ -62,10 +63,10 @@ impl NoBidReason {
         NoBidReason::Deal,
         NoBidReason::Blocked,
         NoBidReason::NoCreative,
+        NoBidReason::Currency,
         NoBidReason::BelowFloor,
         NoBidReason::Budget,
         NoBidReason::FrequencyCap,
-        NoBidReason::Currency,
         NoBidReason::Seat,
         NoBidReason::Deadline,
     ];

@@ -2,7 +2,7 @@
 //! rounded down (see `money`), and the bounds that let the walk skip candidates.
 
 use super::NoBidReason;
-use crate::money::{Currency, FxTable, Micros};
+use crate::money::{Currency, FxTable, Micros, micros_up};
 use crate::openrtb::request::{BidRequest, Str};
 use crate::snapshot::BidTerms;
 
@@ -66,9 +66,12 @@ impl<'f> Pricing<'f> {
             None => Currency::USD,
             Some(code) => Currency::parse(code).ok_or(NoBidReason::Currency)?,
         };
-        self.fx
-            .floor_micros(amount, from, self.currency)
-            .ok_or(NoBidReason::Currency)
+        let amount = self
+            .fx
+            .convert_amount(amount, from, self.currency)
+            .ok_or(NoBidReason::Currency)?;
+        // Beyond what micros can hold (billions): no campaign pays that.
+        micros_up(amount).ok_or(NoBidReason::BelowFloor)
     }
 
     /// The price a campaign bids over `floor`: its base bid raised to the floor,

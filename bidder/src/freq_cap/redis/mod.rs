@@ -46,15 +46,7 @@ impl RedisEndpoint {
     /// `frequency_cap.redis.addr`) and starts the `redis-resolve` service that keeps
     /// resolving it (endpoints move on failover).
     pub(crate) fn start(host_port: &str) -> Result<(Arc<RedisEndpoint>, Background), StartError> {
-        let first: Vec<SocketAddr> = host_port
-            .to_socket_addrs()
-            .map_err(|e| {
-                ConfigError::new(
-                    "frequency_cap.redis.addr",
-                    format!("cannot resolve {host_port}: {e}"),
-                )
-            })?
-            .collect();
+        let first = RedisEndpoint::resolve(host_port)?;
         let endpoint = Arc::new(RedisEndpoint {
             addrs: ArcSwap::from_pointee(first),
         });
@@ -71,6 +63,26 @@ impl RedisEndpoint {
             }
         })?;
         Ok((endpoint, resolver))
+    }
+
+    /// Resolves `host:port` once; an error names `frequency_cap.redis.addr`.
+    pub(crate) fn resolve(host_port: &str) -> Result<Vec<SocketAddr>, ConfigError> {
+        let addrs: Vec<SocketAddr> = host_port
+            .to_socket_addrs()
+            .map_err(|e| {
+                ConfigError::new(
+                    "frequency_cap.redis.addr",
+                    format!("cannot resolve {host_port}: {e}"),
+                )
+            })?
+            .collect();
+        if addrs.is_empty() {
+            return Err(ConfigError::new(
+                "frequency_cap.redis.addr",
+                format!("{host_port} resolves to no address"),
+            ));
+        }
+        Ok(addrs)
     }
 
     fn addr(&self) -> Option<SocketAddr> {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ConfigError, at_least_one};
+use crate::error::{ConfigError, at_least_one, retry_waits_in_order};
 
 /// The DynamoDB campaign source. The endpoint, region and credentials come from the
 /// standard AWS configuration (`AWS_ENDPOINT_URL`, `AWS_REGION`, the credentials chain).
@@ -66,12 +66,11 @@ impl DynamoDbConfig {
                 self.request_timeout_ms,
             ),
         ])?;
-        if self.retry_max_ms < self.retry_initial_ms {
-            return Err(ConfigError::new(
-                "campaigns.dynamodb.retry_max_ms",
-                "must be at least campaigns.dynamodb.retry_initial_ms",
-            ));
-        }
+        retry_waits_in_order(
+            "campaigns.dynamodb",
+            self.retry_initial_ms,
+            self.retry_max_ms,
+        )?;
         if self.max_staleness_ms <= self.poll_interval_ms {
             return Err(ConfigError::new(
                 "campaigns.dynamodb.max_staleness_ms",

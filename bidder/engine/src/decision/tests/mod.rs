@@ -352,6 +352,8 @@ fn floors_raise_the_bid_up_to_the_maximum() {
         "floor equal to max"
     );
     assert_eq!(reason(&snap, &floor("2.01")), NoBidReason::BelowFloor);
+    // Past what micros hold: still a floor nobody pays, not a currency problem.
+    assert_eq!(reason(&snap, &floor("1e13")), NoBidReason::BelowFloor);
 }
 
 #[test]
