@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use tern_engine::budget::BudgetLedger;
+use tern_engine::budget::Budgets;
 use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
 use tern_engine::decision::{Auction, BidContext, NoBidReason, nobody_at_cap};
 use tern_engine::money::{Currency, FxTable};
@@ -61,8 +61,11 @@ pub fn fx_table() -> FxTable {
 impl Engine {
     /// An engine over `campaigns` (validated already).
     pub fn new(campaigns: &[Campaign]) -> Engine {
-        let snapshot = Snapshot::build(campaigns, Arc::new(fx_table()), &BudgetLedger::default())
+        let snapshot = Snapshot::build(campaigns, Arc::new(fx_table()), &Budgets::default())
             .expect("benchmark campaigns compile");
+        // Each bid holds its cost against a lease, as in the bidder; the leases
+        // hold whole budgets and never lapse, so the budget never decides.
+        snapshot.grant_whole_budgets(tern_engine::clock::now_unix_s(), u64::MAX);
         Engine {
             snapshot,
             signer: NoticeSigner::new(b"tern-benchmarks-notice-secret-32b"),
@@ -140,6 +143,7 @@ impl Engine {
             billing: Some(BillingUrl {
                 base_url: &self.base_url,
                 signer: &self.signer,
+                origin: tern_engine::notice::BidOrigin::default(),
             }),
             now_unix_s,
             user: tern_engine::user::UserKey::from_request(request),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::budget::{BudgetService, CampaignBudgetStatus};
 use crate::events::EventQueues;
 use crate::http::{Method, Reply, Request, Router, Status};
 use crate::metrics::catalog::*;
@@ -23,6 +24,8 @@ pub(crate) struct AdminRouter {
     pub(crate) remote_source: bool,
     /// The event pipeline, when events are on.
     pub(crate) events: Option<EventQueues>,
+    /// Budgets, leases and pacing.
+    pub(crate) budget: Arc<BudgetService>,
 }
 
 /// The `/state` document.
@@ -44,6 +47,10 @@ struct StateDocument<'a> {
     worker_connections_accepted: Vec<u64>,
     /// The remote source's figures, when campaigns come from DynamoDB.
     sync: Option<SyncDocument>,
+    /// This bidder in the spend ledger.
+    budget_bidder_id: &'a str,
+    /// Each campaign with a budget, as of the last sync with the ledger.
+    budgets: Vec<CampaignBudgetStatus>,
 }
 
 /// The `sync` part of `/state`.
@@ -69,11 +76,12 @@ impl AdminRouter {
         let now = clock::now_unix_s();
         let mut out = Exposition::default();
         render_workers(&mut out, &self.registry.merge(now));
-        let summary = self.state.summary(now);
+        let summary = self.state.summary();
+        let budgets = self.budget.status();
         out.value(&READY, u8::from(summary.ready));
         out.value(&CAMPAIGNS_ACTIVE, summary.campaigns_active);
         out.value(&CAMPAIGNS_PAUSED, summary.campaigns_paused);
-        out.value(&CAMPAIGNS_BUDGET_EXHAUSTED, summary.budget_exhausted);
+        out.value(&CAMPAIGNS_BUDGET_EXHAUSTED, exhausted(&budgets));
         out.value(&STATE_UPDATES_TOTAL, summary.updates);
         out.value(&STATE_REJECTS_TOTAL, summary.rejects);
         out.value(&STATE_AGE_SECONDS, summary.age_s);
@@ -89,19 +97,21 @@ impl AdminRouter {
             out.value(&SYNC_RECORDS_REJECTED_TOTAL, sync.rejected);
             out.value(&SYNC_BOOTSTRAPS_TOTAL, sync.bootstraps);
         }
+        render_budget(&mut out, &self.budget, &budgets);
         body.extend_from_slice(out.into_text().as_bytes());
         Reply::new(Status::OK, "text/plain; version=0.0.4; charset=utf-8")
     }
 
     fn state_document(&self, body: &mut Vec<u8>) -> Reply {
-        let summary = self.state.summary(clock::now_unix_s());
+        let summary = self.state.summary();
+        let budgets = self.budget.status();
         let (io_uring_workers, epoll_workers) = (self.drivers)();
         let document = StateDocument {
             ready: summary.ready,
             draining: summary.draining,
             campaigns_active: summary.campaigns_active,
             campaigns_paused: summary.campaigns_paused,
-            campaigns_budget_exhausted: summary.budget_exhausted,
+            campaigns_budget_exhausted: exhausted(&budgets),
             state_updates: summary.updates,
             state_rejects: summary.rejects,
             state_age_s: summary.age_s,
@@ -125,6 +135,8 @@ impl AdminRouter {
                     bootstraps: report.bootstraps,
                 }
             }),
+            budget_bidder_id: self.budget.bidder_id(),
+            budgets,
         };
         serde_json::to_writer(&mut *body, &document).expect("serializing to a Vec");
         body.push(b'\n');
@@ -147,6 +159,46 @@ impl Router for AdminRouter {
             _ => Reply::plain(body, Status::NOT_FOUND, "not found"),
         }
     }
+}
+
+/// Campaigns whose fleet may commit no more of their budget today.
+fn exhausted(budgets: &[CampaignBudgetStatus]) -> usize {
+    budgets.iter().filter(|b| b.exhausted).count()
+}
+
+/// The budget service's figures: its errors and alerts, and per campaign its
+/// spend, lease and pacing.
+fn render_budget(out: &mut Exposition, service: &BudgetService, budgets: &[CampaignBudgetStatus]) {
+    out.samples(
+        &BUDGET_SYNC_ERRORS_TOTAL,
+        service.errors().map(|(op, n)| ([op.as_str()], n)),
+    );
+    let alerts = service.alerts_sent();
+    let thresholds: Vec<String> = alerts.iter().map(|(p, _)| p.to_string()).collect();
+    out.samples(
+        &BUDGET_ALERTS_TOTAL,
+        thresholds
+            .iter()
+            .zip(&alerts)
+            .map(|(p, (_, n))| ([p.as_str()], *n)),
+    );
+    let each = |f: fn(&CampaignBudgetStatus) -> f64| {
+        budgets
+            .iter()
+            .map(move |b| ([b.campaign_id.as_str()], f(b)))
+    };
+    out.samples(&CAMPAIGN_SPEND_TODAY, each(|b| b.spent_today_micros as f64));
+    out.samples(&CAMPAIGN_SPEND_TOTAL, each(|b| b.spent_total_micros as f64));
+    out.samples(
+        &CAMPAIGN_LEASE_BALANCE,
+        each(|b| b.lease_balance_micros as f64),
+    );
+    out.samples(&CAMPAIGN_HELD, each(|b| b.held_micros as f64));
+    out.samples(
+        &CAMPAIGN_PACING_TARGET_RATE,
+        each(|b| b.target_rate_micros_per_s),
+    );
+    out.samples(&CAMPAIGN_PACING_THROTTLE, each(|b| b.throttle));
 }
 
 /// The event pipeline's figures.

@@ -6,8 +6,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tern_engine::notice::NoticeKind;
+
 use crate::admin::AdminRouter;
 use crate::bid_api::{BidApi, BidRouter, BidSettings};
+use crate::budget::BudgetService;
+use crate::budget::ledger::local::LocalLedger;
 use crate::config::{
     CapStoreKind, Config, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
 };
@@ -15,6 +19,7 @@ use crate::error::StartError;
 use crate::events::{EventLog, EventQueues, ShipperReport, check_sink, start_shipper};
 use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint, RedisTls};
 use crate::lifecycle::Background;
+use crate::local_state::LocalState;
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
 use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
 use crate::state::dynamodb::start_sync;
@@ -24,6 +29,9 @@ use crate::state::{BidderState, CampaignSource, watch_file};
 const ADMIN_MAX_CONNECTIONS: usize = 256;
 /// How long start-up waits for workers to report their I/O driver.
 const WORKER_START_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long start-up waits for the budget service's first round (leases taken)
+/// before reporting; readiness waits for it regardless.
+const BUDGET_START_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the admin listener gets to finish after the bid listener drained.
 const ADMIN_DRAIN: Duration = Duration::from_millis(500);
 
@@ -93,6 +101,8 @@ pub struct Bidder {
     services: Vec<Background>,
     /// The event pipeline, for the final counts.
     events: Option<EventQueues>,
+    /// The state directory, locked while the bidder runs.
+    _local: LocalState,
     workers: usize,
     campaigns: CampaignCount,
     drain_timeout: Duration,
@@ -112,10 +122,10 @@ pub struct ShutdownReport {
 
 /// Checks `config` as a start would, without binding or starting anything: the
 /// exchange rates, the campaigns (a file or the bundled ones; a DynamoDB table is
-/// only named), the Redis address and TLS settings, and the event sink. Returns
-/// what was loaded.
+/// only named), the Redis address and TLS settings, the event sink, and the local
+/// spend ledger when there is one. Returns what was loaded.
 pub fn check(config: &Config) -> Result<CampaignCount, StartError> {
-    let state = BidderState::new(config.bidding.fx_table()?);
+    let state = BidderState::new(config.bidding.fx_table()?, config.budget.hold_timeout_s);
     let campaigns = match config.campaigns.source {
         SourceKind::File => {
             CampaignCount::Loaded(CampaignSource::from_config(&config.campaigns).load_into(&state)?)
@@ -127,13 +137,23 @@ pub fn check(config: &Config) -> Result<CampaignCount, StartError> {
         RedisTls::from_config(&config.frequency_cap.redis)?;
     }
     check_sink(&config.events)?;
+    let ledger = config.budget.state_dir.join("ledger.json");
+    if config.budget.ledger == crate::config::LedgerKind::Local && ledger.exists() {
+        LocalLedger::open(&ledger).map_err(StartError::Budget)?;
+    }
     Ok(campaigns)
 }
 
 impl Bidder {
     /// Loads campaigns, binds both listeners and starts every worker.
     pub fn start(config: &Config) -> Result<Bidder, StartError> {
-        let state = Arc::new(BidderState::new(config.bidding.fx_table()?));
+        let state = Arc::new(BidderState::new(
+            config.bidding.fx_table()?,
+            config.budget.hold_timeout_s,
+        ));
+        let local = LocalState::open(&config.budget.state_dir, &config.budget.bidder_id)?;
+        let (budget, replay) = BudgetService::open(&config.budget, &local)?;
+        let budget = Arc::new(budget);
         let mut services = Vec::new();
         let campaigns = match config.campaigns.source {
             SourceKind::File => {
@@ -177,13 +197,31 @@ impl Bidder {
             notice: &config.notice,
             frequency_cap: &config.frequency_cap,
         };
-        let api = Arc::new(BidApi::new(settings, public_url, Arc::clone(&state)));
+        let api = Arc::new(BidApi::new(
+            settings,
+            public_url,
+            Arc::clone(&state),
+            Arc::clone(&budget),
+            local.notice_key(),
+        ));
+        // Notices booked before a restart still count once.
+        let billed = api.dedup(NoticeKind::Impression);
+        for (record, _) in &replay.records {
+            billed.first_time(&record.notice_id, record.issued_at_s);
+        }
         let worker_metrics: Vec<Arc<WorkerMetrics>> = (0..workers)
             .map(|_| Arc::new(WorkerMetrics::default()))
             .collect();
         let registry = Arc::new(MetricsRegistry {
             workers: worker_metrics.clone(),
         });
+        let counted = Arc::clone(&registry);
+        services.push(crate::budget::start(
+            Arc::clone(&budget),
+            replay,
+            Arc::clone(&state),
+            move || counted.requests(),
+        )?);
         let limits = ConnectionLimits::from_config(&config.limits);
 
         let (caps, resolver) = SharedCaps::start(&config.frequency_cap)?;
@@ -231,6 +269,7 @@ impl Bidder {
 
         let admin_state = Arc::clone(&state);
         let admin_events = events.clone();
+        let admin_budget = Arc::clone(&budget);
         let drivers = AdminRouter::drivers_of(&bid);
         let admin_routers: RouterFactory<AdminRouter> = Arc::new(move |_| {
             let router = AdminRouter {
@@ -239,6 +278,7 @@ impl Bidder {
                 drivers: Arc::clone(&drivers),
                 remote_source,
                 events: admin_events.clone(),
+                budget: Arc::clone(&admin_budget),
             };
             (Box::new(move || router), None)
         });
@@ -267,6 +307,10 @@ impl Bidder {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
+        let loaded = !remote_source;
+        while loaded && !state.budgets_synced() && started.elapsed() < BUDGET_START_TIMEOUT {
+            std::thread::sleep(Duration::from_millis(2));
+        }
 
         Ok(Bidder {
             bid,
@@ -274,6 +318,7 @@ impl Bidder {
             state,
             services,
             events,
+            _local: local,
             workers,
             campaigns,
             drain_timeout: Duration::from_millis(config.shutdown.drain_timeout_ms),
@@ -314,8 +359,10 @@ impl Bidder {
         std::thread::sleep(self.unready_delay);
         let deadline = Instant::now() + self.drain_timeout;
         let clean = self.bid.drain(deadline);
-        // No worker bids any more: the campaign source, the resolver and the event
-        // shipper (which sends what is queued) stop, newest first, by the deadline.
+        // No worker bids any more: the event shipper (which sends what is queued),
+        // the resolver, the budget sync (which flushes spend and gives back what
+        // the leases hold free) and the campaign source stop, newest first, by the
+        // deadline.
         for service in self.services.into_iter().rev() {
             service.stop(deadline);
         }

@@ -3,7 +3,8 @@
 //!
 //! Each section's settings, defaults and checks live beside the code that uses them
 //! (`server/config.rs`, `bid_api/config.rs`, `state/config.rs`,
-//! `state/dynamodb/config.rs`, `freq_cap/config.rs`, `events/config.rs`); this
+//! `state/dynamodb/config.rs`, `freq_cap/config.rs`, `events/config.rs`,
+//! `budget/config.rs`); this
 //! module loads and layers them, and checks what spans sections. Every option is
 //! documented in `bidder/bidder.example.toml` (a test keeps it equal to the
 //! defaults). Unknown keys and bad values stop the bidder at start with a message
@@ -17,6 +18,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use crate::bid_api::config::{BiddingConfig, NoticeConfig};
+pub use crate::budget::config::{AlertsConfig, BudgetConfig, LedgerDynamoDbConfig, LedgerKind};
 pub use crate::error::ConfigError;
 use crate::error::at_least_one;
 pub use crate::events::config::{EventFileConfig, EventKinesisConfig, EventSinkKind, EventsConfig};
@@ -52,6 +54,8 @@ pub struct Config {
     pub frequency_cap: FrequencyCapConfig,
     /// The event log.
     pub events: EventsConfig,
+    /// Fleet budgets: the spend ledger, leases, holds and alerts.
+    pub budget: BudgetConfig,
     /// Graceful shutdown.
     pub shutdown: ShutdownConfig,
     /// Logging.
@@ -168,6 +172,7 @@ impl Config {
         self.notice.validate()?;
         self.frequency_cap.validate()?;
         self.events.validate()?;
+        self.budget.validate()?;
         at_least_one(&[("shutdown.drain_timeout_ms", self.shutdown.drain_timeout_ms)])?;
         if self.frequency_cap.timeout_ms >= self.bidding.default_tmax_ms {
             return Err(ConfigError::new(

@@ -126,4 +126,8 @@ pub enum StartError {
     /// The Kinesis event sink cannot be set up.
     #[error("events: {0}")]
     Events(AwsError),
+    /// The budget state (`budget.state_dir`: its lock, journal or local ledger)
+    /// cannot be opened.
+    #[error("budget state: {0}")]
+    Budget(String),
 }

@@ -3,8 +3,10 @@
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::Value;
-use support::{Bidder, Options, example_campaigns, sample};
+use support::{Bidder, Options, eventually, example_campaigns, sample};
 use tern_engine::campaign::Campaign;
 
 fn campaign(id: &str) -> Campaign {
@@ -262,6 +264,12 @@ fn a_campaign_stops_bidding_when_its_budget_is_spent() {
         assert_eq!(fire(&bidder, &burl, "2.0").status, 200);
     }
     assert_eq!(bidder.bid(request(3).as_bytes()).status, 204);
-    assert_eq!(bidder.metric("tern_nobids_total{reason=\"budget\"}"), 1.0);
-    assert_eq!(bidder.metric("tern_campaigns_budget_exhausted"), 1.0);
+    assert_eq!(
+        bidder.metric("tern_nobids_total{reason=\"budget_exhausted\"}"),
+        1.0
+    );
+    // The budget service sees the whole budget committed at its next round.
+    assert!(eventually(Duration::from_secs(5), || {
+        bidder.metric("tern_campaigns_budget_exhausted") == 1.0
+    }));
 }

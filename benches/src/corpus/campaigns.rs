@@ -134,7 +134,7 @@ fn campaign(rng: &mut Rng, n: usize, deals: u32) -> Campaign {
         },
         budget: Budget {
             daily: Some(1.0e9),
-            total: None,
+            ..Budget::default()
         },
         frequency_cap: rng.chance(30).then_some(FrequencyCap {
             max_impressions: 5,

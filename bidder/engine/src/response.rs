@@ -6,7 +6,7 @@
 
 use crate::decision::ImpBid;
 use crate::money::{Currency, write_decimal};
-use crate::notice::{Notice, NoticeSigner};
+use crate::notice::{BidOrigin, Notice, NoticeSigner};
 use crate::openrtb::request::BidRequest;
 use crate::snapshot::Snapshot;
 use crate::user::UserKey;
@@ -18,6 +18,8 @@ pub struct BillingUrl<'a> {
     pub base_url: &'a str,
     /// Signs the notice token.
     pub signer: &'a NoticeSigner,
+    /// This bidder process, named in each token (see [`BidOrigin`]).
+    pub origin: BidOrigin,
 }
 
 /// Path of the billing notice endpoint on the bid listener (`burl`).
@@ -138,6 +140,13 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
             currency: parts.currency,
             issued_at_s: parts.now_unix_s,
             user: parts.user,
+            origin: Some(billing.origin),
+            // Only a campaign with a budget holds (see `Auction::finish`).
+            held: if campaign.budget.is_limited() {
+                bid.cost
+            } else {
+                0
+            },
         };
         write_notice_urls(out, &billing, &notice, creative.nurl.is_none());
     }

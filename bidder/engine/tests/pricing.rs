@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use tern_engine::budget::BudgetLedger;
+use tern_engine::budget::Budgets;
 use tern_engine::campaign::{
     BannerSpec, Bidding, Budget, Campaign, CampaignStatus, Creative, Targeting,
 };
@@ -155,7 +155,7 @@ proptest! {
         let snapshot = Snapshot::build(
             &[campaign(base, max, campaign_currency)],
             Arc::new(fx.clone()),
-            &BudgetLedger::default(),
+            &Budgets::default(),
         ).unwrap();
         let (c, f, r) = (
             Currency::parse(campaign_currency).unwrap(),
@@ -196,12 +196,8 @@ proptest! {
 #[test]
 fn a_floor_with_seven_decimals_is_met_not_rounded_away() {
     let fx = Arc::new(fx());
-    let snapshot = Snapshot::build(
-        &[campaign(0.000_001, 6.0, "USD")],
-        fx,
-        &BudgetLedger::default(),
-    )
-    .unwrap();
+    let snapshot =
+        Snapshot::build(&[campaign(0.000_001, 6.0, "USD")], fx, &Budgets::default()).unwrap();
     // Each floor is above the base bid, so the bid is the floor rounded up.
     for floor in [2.8000001, 4.0 / 0.9, 0.1 + 0.2, 1.5e-6] {
         let price = answered_price(&snapshot, floor, "USD", "USD").unwrap();

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use tern_engine::budget::BudgetLedger;
+use tern_engine::budget::Budgets;
 use tern_engine::campaign::{FileFormat, parse_campaigns};
 use tern_engine::decision::{Auction, BidContext, nobody_at_cap};
 use tern_engine::money::{Currency, FxTable};
@@ -30,8 +30,13 @@ fn snapshot() -> Snapshot {
     )
     .unwrap();
     let fx = FxTable::new([(Currency::parse("EUR").unwrap(), 0.92)]).unwrap();
-    Snapshot::build(&campaigns, Arc::new(fx), &BudgetLedger::default()).unwrap()
+    let snapshot = Snapshot::build(&campaigns, Arc::new(fx), &Budgets::default()).unwrap();
+    snapshot.grant_whole_budgets(NOW, NOW + 3_600);
+    snapshot
 }
+
+/// The time every request is decided at.
+const NOW: u64 = 1_700_000_000;
 
 /// Parses, decides and answers; checks the answer is JSON when there is one.
 fn run_engine(snapshot: &Snapshot, body: &[u8]) {
@@ -40,7 +45,7 @@ fn run_engine(snapshot: &Snapshot, body: &[u8]) {
     };
     let ctx = BidContext {
         seat: "tern",
-        now_unix_s: 1_700_000_000,
+        now_unix_s: NOW,
     };
     let mut auction = Auction::default();
     if let Ok(currency) = auction.decide(snapshot, &request, &ctx, nobody_at_cap) {
@@ -55,8 +60,9 @@ fn run_engine(snapshot: &Snapshot, body: &[u8]) {
             billing: Some(BillingUrl {
                 base_url: "http://b",
                 signer: &signer,
+                origin: tern_engine::notice::BidOrigin::default(),
             }),
-            now_unix_s: 1_700_000_000,
+            now_unix_s: NOW,
             user: tern_engine::user::UserKey::from_request(&request),
             exchange: "bench",
         };
@@ -145,7 +151,7 @@ fn every_sample_parses_and_bids() {
         let request = BidRequest::parse(sample.as_bytes()).expect("sample parses");
         let ctx = BidContext {
             seat: "tern",
-            now_unix_s: 1_700_000_000,
+            now_unix_s: NOW,
         };
         let decision = Auction::default().decide(snapshot, &request, &ctx, nobody_at_cap);
         assert!(

@@ -97,9 +97,13 @@ impl BidRouter {
                 .await;
             (&held, caps)
         };
-        auction.finish(snapshot, caps);
+        let finished = auction.finish(snapshot, caps).map(drop);
         if caps == CapOutcome::Counted {
             self.metrics.capped(auction.capped_out());
+        }
+        if let Err(reason) = finished {
+            self.give_back(auction);
+            return no_bid(reason);
         }
         let answer = Answer {
             request: &request,
@@ -113,19 +117,18 @@ impl BidRouter {
             deadline,
         };
         let reply = self.answer(&answer, body);
+        if reply.status != Status::OK {
+            // Nothing was sent: no notice will come for these bids.
+            auction.cancel_holds(snapshot);
+        }
         self.give_back(auction);
         reply
     }
 
-    /// Writes the response, or a no-bid when nothing is left or the deadline passed.
+    /// Writes the response with the bids, or a no-bid when the deadline passed.
     fn answer(&self, answer: &Answer<'_, '_>, body: &mut Vec<u8>) -> Reply {
         let no_bid =
             |reason| self.no_bid(reason, answer.request, answer.exchange, answer.received_at);
-        if answer.bids.is_empty() {
-            // `Auction::run` found a bid for some impression, so only the frequency
-            // caps can have taken every one away.
-            return no_bid(NoBidReason::FrequencyCap);
-        }
         let api = &*self.api;
         let parts = ResponseParts {
             request: answer.request,
@@ -136,6 +139,7 @@ impl BidRouter {
             billing: Some(BillingUrl {
                 base_url: &api.public_url,
                 signer: &api.signer,
+                origin: api.budget.origin(),
             }),
             now_unix_s: answer.now_unix_s,
             user: answer.user,

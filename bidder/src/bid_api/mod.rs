@@ -13,7 +13,7 @@ mod notice;
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tern_engine::clock;
 use tern_engine::decision::Auction;
@@ -21,6 +21,7 @@ use tern_engine::notice::{NoticeDedup, NoticeKind, NoticeSigner};
 use tern_engine::response::{CLICK_PATH, NOTICE_PATH, WIN_PATH};
 
 use self::config::{BiddingConfig, NoticeConfig};
+use crate::budget::BudgetService;
 use crate::events::EventLog;
 use crate::freq_cap::config::{CapPolicy, FrequencyCapConfig};
 use crate::freq_cap::{CapStore, RoundTrip};
@@ -58,24 +59,34 @@ pub struct BidApi {
     pub(crate) cap_timeout: Duration,
     pub(crate) cap_record_timeout: Duration,
     pub(crate) cap_policy: CapPolicy,
+    /// Leases, holds and the spend journal.
+    pub(crate) budget: Arc<BudgetService>,
 }
 
 impl BidApi {
     /// Builds the endpoints' settings. `public_url` is where billing notices point;
-    /// an empty `notice.secret` gets a random key.
-    pub fn new(config: BidSettings<'_>, public_url: String, state: Arc<BidderState>) -> BidApi {
+    /// an empty `notice.secret` signs with `stored_key` (the bidder's own, kept in
+    /// its state directory so notices outlive a restart).
+    pub fn new(
+        config: BidSettings<'_>,
+        public_url: String,
+        state: Arc<BidderState>,
+        budget: Arc<BudgetService>,
+        stored_key: &[u8],
+    ) -> BidApi {
         let secret = if config.notice.secret.is_empty() {
-            random_key().to_vec()
+            stored_key
         } else {
-            config.notice.secret.as_bytes().to_vec()
+            config.notice.secret.as_bytes()
         };
         BidApi {
+            budget,
             state,
             seat: config.bidding.seat.clone(),
             default_tmax: Duration::from_millis(config.bidding.default_tmax_ms),
             tmax_margin: Duration::from_millis(config.bidding.tmax_margin_ms),
             public_url,
-            signer: NoticeSigner::new(&secret),
+            signer: NoticeSigner::new(secret),
             dedup: NoticeKind::ALL.map(|_| NoticeDedup::new(config.notice.max_age_s)),
             notice_max_age_s: config.notice.max_age_s,
             cap_timeout: Duration::from_millis(config.frequency_cap.timeout_ms),
@@ -91,24 +102,6 @@ impl BidApi {
         let at = NoticeKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
         &self.dedup[at]
     }
-}
-
-/// 32 bytes from the kernel's random source, for a per-process notice key.
-fn random_key() -> [u8; 32] {
-    use std::io::Read;
-    let mut key = [0u8; 32];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key));
-    if read.is_err() {
-        // Without /dev/urandom, fall back to time and address entropy; still unguessable
-        // enough for a development default, and production sets notice.secret.
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let mixed = seed ^ (&key as *const _ as u128);
-        key[..16].copy_from_slice(&mixed.to_le_bytes());
-    }
-    key
 }
 
 /// `None` for an empty string (an unnamed exchange).

@@ -1,7 +1,7 @@
 //! The notice endpoints, all carrying the token signed into the bid:
 //! `GET /notice/win?t=..&p=..` (`nurl`: the bid won), `GET /notice/imp?t=..&p=..`
-//! (`burl`: the impression was billed; debits the budget and counts against the
-//! frequency cap) and `GET /notice/click?t=..` (a click). Each is verified, counted
+//! (`burl`: the impression was billed; books the spend against the campaign's
+//! budget and counts against the frequency cap) and `GET /notice/click?t=..` (a click). Each is verified, counted
 //! once per auction and impression, and recorded as an event.
 
 use std::time::Instant;
@@ -60,7 +60,8 @@ impl BidRouter {
         reply
     }
 
-    /// Verifies, de-duplicates, records the event and (for impressions) debits;
+    /// Verifies, de-duplicates, records the event and (for impressions) books the
+    /// spend;
     /// returns the impression to count against a cap, if the campaign has one
     /// (counted after, without holding any borrow).
     fn settle(
@@ -124,11 +125,10 @@ impl BidRouter {
         }
         let snapshot = api.state.snapshot();
         let campaign = snapshot.campaign(notice.campaign_id);
-        let debited = campaign.map_or(0, |c| {
-            c.spend
-                .debit_impression(snapshot.fx(), price.cpm, notice.currency, c.currency, now)
-        });
-        self.metrics.spend(debited);
+        let booked = api
+            .budget
+            .record_billed(&notice, price.cpm, campaign, snapshot.fx());
+        self.metrics.spend(booked);
         let impression = match (campaign.and_then(|c| c.frequency_cap), notice.user) {
             (Some(cap), Some(user)) => Some(CapImpression {
                 user,

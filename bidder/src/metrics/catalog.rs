@@ -208,12 +208,68 @@ pub const CAMPAIGNS_ACTIVE: Metric = metric(
 /// Paused campaigns in the current snapshot.
 pub const CAMPAIGNS_PAUSED: Metric =
     metric("tern_campaigns_paused", Gauge, "Paused campaigns.", &[]);
-/// Active campaigns whose daily or total budget is spent.
+/// Active campaigns whose fleet may commit no more of their budget today.
 pub const CAMPAIGNS_BUDGET_EXHAUSTED: Metric = metric(
     "tern_campaigns_budget_exhausted",
     Gauge,
-    "Active campaigns whose daily or total budget is spent.",
+    "Active campaigns whose daily or total budget the fleet has committed in full.",
     &[],
+);
+/// Failed spend-ledger calls and journal writes, by operation.
+pub const BUDGET_SYNC_ERRORS_TOTAL: Metric = metric(
+    "tern_budget_sync_errors_total",
+    Counter,
+    "Failed spend ledger calls (flush, lease, release, reclaim, alert) and journal writes.",
+    &["op"],
+);
+/// Budget alerts this bidder sent (each goes out from one bidder of the fleet).
+pub const BUDGET_ALERTS_TOTAL: Metric = metric(
+    "tern_budget_alerts_total",
+    Counter,
+    "Budget alerts this bidder sent, by threshold percent.",
+    &["threshold"],
+);
+/// A campaign's fleet-wide spend on its current budget day.
+pub const CAMPAIGN_SPEND_TODAY: Metric = metric(
+    "tern_campaign_spend_today_micros",
+    Gauge,
+    "Fleet spend on the campaign's budget day, micros of its currency, as the ledger has it.",
+    &["campaign"],
+);
+/// A campaign's fleet-wide spend in all.
+pub const CAMPAIGN_SPEND_TOTAL: Metric = metric(
+    "tern_campaign_spend_total_micros",
+    Gauge,
+    "Fleet spend in all, micros of the campaign's currency, as the ledger has it.",
+    &["campaign"],
+);
+/// What this bidder may still commit of its lease of a campaign's budget.
+pub const CAMPAIGN_LEASE_BALANCE: Metric = metric(
+    "tern_campaign_lease_balance_micros",
+    Gauge,
+    "This bidder's lease balance, micros of the campaign's currency.",
+    &["campaign"],
+);
+/// What this bidder's bids in flight hold of a campaign's budget.
+pub const CAMPAIGN_HELD: Metric = metric(
+    "tern_campaign_held_micros",
+    Gauge,
+    "Held by this bidder's bids in flight, micros of the campaign's currency.",
+    &["campaign"],
+);
+/// The spend rate pacing aims at.
+pub const CAMPAIGN_PACING_TARGET_RATE: Metric = metric(
+    "tern_campaign_pacing_target_rate",
+    Gauge,
+    "Fleet spend rate pacing aims at, micros of the campaign's currency per second.",
+    &["campaign"],
+);
+/// The share of bids pacing lets through.
+pub const CAMPAIGN_PACING_THROTTLE: Metric = metric(
+    "tern_campaign_pacing_throttle",
+    Gauge,
+    "Share of a campaign's bids pacing lets through, 0 to 1.",
+    &["campaign"],
 );
 /// Campaign state updates applied.
 pub const STATE_UPDATES_TOTAL: Metric = metric(

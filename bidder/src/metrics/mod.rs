@@ -306,6 +306,11 @@ pub(crate) struct MergedMetrics {
 }
 
 impl MetricsRegistry {
+    /// Requests answered on the bid listener by every worker.
+    pub(crate) fn requests(&self) -> u64 {
+        self.workers.iter().map(|w| w.requests.get()).sum()
+    }
+
     /// Sums counters and merges histograms of all workers; `now_unix_s` picks the
     /// recent windows.
     pub(crate) fn merge(&self, now_unix_s: u64) -> MergedMetrics {

@@ -39,10 +39,10 @@ impl Exposition {
 
     /// A family with labels: one sample per set of label values (in the order of
     /// the catalog's label names).
-    pub(crate) fn samples<'v, const N: usize>(
+    pub(crate) fn samples<'v, const N: usize, V: Display>(
         &mut self,
         metric: &Metric,
-        samples: impl IntoIterator<Item = ([&'v str; N], u64)>,
+        samples: impl IntoIterator<Item = ([&'v str; N], V)>,
     ) {
         debug_assert_eq!(metric.labels.len(), N, "{} labels", metric.name);
         self.header(metric);
@@ -50,7 +50,9 @@ impl Exposition {
             let _ = write!(self.out, "{}{{", metric.name);
             for (i, (name, label)) in metric.labels.iter().zip(values).enumerate() {
                 let comma = if i > 0 { "," } else { "" };
-                let _ = write!(self.out, "{comma}{name}=\"{label}\"");
+                let _ = write!(self.out, "{comma}{name}=\"");
+                escape_label(&mut self.out, label);
+                self.out.push('"');
             }
             let _ = writeln!(self.out, "}} {value}");
         }
@@ -78,6 +80,19 @@ impl Exposition {
     /// A quantile of a histogram of microseconds, as a gauge in seconds.
     pub(crate) fn quantile(&mut self, metric: &Metric, histogram: &Snapshot, q: f64) {
         self.value(metric, histogram.value_at_quantile(q) as f64 / 1e6);
+    }
+}
+
+/// Writes a label value with `\`, `"` and line feeds escaped, as the text
+/// format requires (campaign ids may hold quotes).
+fn escape_label(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
     }
 }
 

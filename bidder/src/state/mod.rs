@@ -1,5 +1,5 @@
-//! The bidder's hot state: the current campaign snapshot, the spend ledger that
-//! outlives snapshots, and readiness.
+//! The bidder's hot state: the current campaign snapshot, the budget leases that
+//! outlive snapshots, and readiness.
 //!
 //! Workers read the snapshot through `arc-swap` (no lock, no reference-count
 //! traffic on the fast path). Sources of campaigns (the file watcher here, DynamoDB
@@ -14,22 +14,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use tern_engine::budget::BudgetLedger;
+use tern_engine::budget::Budgets;
 use tern_engine::campaign::{Campaign, CampaignError};
-use tern_engine::clock::{self, now_ms};
+use tern_engine::clock::now_ms;
 use tern_engine::money::FxTable;
 use tern_engine::snapshot::Snapshot;
 
 pub use file_source::{CampaignSource, watch_file};
 pub use sync_health::{SyncHealth, SyncReport};
 
-/// Campaign snapshot, spend, and readiness, shared by every thread.
+/// Campaign snapshot, budget leases, and readiness, shared by every thread.
 #[derive(Debug)]
 pub struct BidderState {
     snapshot: ArcSwap<Snapshot>,
-    ledger: BudgetLedger,
+    budgets: Budgets,
     fx: Arc<FxTable>,
     loaded: AtomicBool,
+    /// The budget service has settled every campaign with the ledger once.
+    budgets_synced: AtomicBool,
     draining: AtomicBool,
     updates: AtomicU64,
     rejects: AtomicU64,
@@ -45,8 +47,6 @@ pub struct StateSummary {
     pub campaigns_active: usize,
     /// Paused campaigns.
     pub campaigns_paused: usize,
-    /// Active campaigns whose budget is spent.
-    pub budget_exhausted: usize,
     /// Updates applied since start.
     pub updates: u64,
     /// Updates rejected since start.
@@ -63,13 +63,15 @@ pub struct StateSummary {
 
 impl BidderState {
     /// Empty state: bids nothing and is not ready until campaigns are applied.
-    pub fn new(fx: FxTable) -> BidderState {
+    /// Bids hold their cost against leases for `hold_timeout_s`.
+    pub fn new(fx: FxTable, hold_timeout_s: u64) -> BidderState {
         let fx = Arc::new(fx);
         BidderState {
             snapshot: ArcSwap::from_pointee(Snapshot::empty(Arc::clone(&fx))),
-            ledger: BudgetLedger::default(),
+            budgets: Budgets::new(hold_timeout_s),
             fx,
             loaded: AtomicBool::new(false),
+            budgets_synced: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             updates: AtomicU64::new(0),
             rejects: AtomicU64::new(0),
@@ -90,7 +92,7 @@ impl BidderState {
         &self,
         campaigns: impl IntoIterator<Item = &'c Campaign>,
     ) -> Result<(), CampaignError> {
-        match Snapshot::build(campaigns, Arc::clone(&self.fx), &self.ledger) {
+        match Snapshot::build(campaigns, Arc::clone(&self.fx), &self.budgets) {
             Ok(snapshot) => {
                 self.snapshot.store(Arc::new(snapshot));
                 self.updates.fetch_add(1, Ordering::Relaxed);
@@ -111,17 +113,34 @@ impl BidderState {
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
     }
 
-    /// Spend counters by campaign.
-    pub fn ledger(&self) -> &BudgetLedger {
-        &self.ledger
+    /// Budget leases by campaign.
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
     }
 
-    /// Whether the bidder wants traffic: campaigns loaded, the source not stale, and
-    /// not shutting down.
+    /// Whether the bidder wants traffic: campaigns loaded, leases taken (the
+    /// budget service's first round done), the source not stale, and not shutting
+    /// down.
     pub fn is_ready(&self) -> bool {
         self.loaded.load(Ordering::Acquire)
+            && self.budgets_synced()
             && !self.draining.load(Ordering::Acquire)
             && self.sync.is_fresh()
+    }
+
+    /// Whether a first set of campaigns has been applied.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Records that the budget service has settled every campaign once.
+    pub fn set_budgets_synced(&self) {
+        self.budgets_synced.store(true, Ordering::Release);
+    }
+
+    /// Whether the budget service has settled every campaign once.
+    pub fn budgets_synced(&self) -> bool {
+        self.budgets_synced.load(Ordering::Acquire)
     }
 
     /// Freshness and counters of a remote campaign source.
@@ -145,19 +164,12 @@ impl BidderState {
     }
 
     /// A summary of the state now.
-    pub fn summary(&self, now_unix_s: u64) -> StateSummary {
+    pub fn summary(&self) -> StateSummary {
         let snapshot = self.snapshot();
-        let day = clock::budget_day(now_unix_s);
-        let budget_exhausted = snapshot
-            .campaigns()
-            .iter()
-            .filter(|c| !c.spend.allows(1, &c.budget, day))
-            .count();
         let last = self.last_update_ms.load(Ordering::Relaxed);
         StateSummary {
             campaigns_active: snapshot.campaigns().len(),
             campaigns_paused: snapshot.paused(),
-            budget_exhausted,
             updates: self.updates.load(Ordering::Relaxed),
             rejects: self.rejects.load(Ordering::Relaxed),
             age_s: if last == 0 {

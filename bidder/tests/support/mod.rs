@@ -28,6 +28,9 @@ pub struct Options {
     pub config: String,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// The bidder's state directory (`budget.state_dir`); `None`: a fresh one in
+    /// the bidder's temporary directory.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
             campaigns: None,
             config: String::new(),
             env: Vec::new(),
+            state_dir: None,
         }
     }
 }
@@ -170,6 +174,13 @@ impl Bidder {
         command
             .env("RUST_LOG", "info")
             .env("TERN_EVENTS__FILE__DIR", dir.path().join("events"))
+            .env(
+                "TERN_BUDGET__STATE_DIR",
+                options
+                    .state_dir
+                    .clone()
+                    .unwrap_or_else(|| dir.path().join("state")),
+            )
             .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -9,6 +9,8 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::budget::Pacing;
+
 pub use load::{FileFormat, parse_campaign, parse_campaigns};
 pub use validate::CampaignError;
 
@@ -168,12 +170,18 @@ fn default_currency() -> String {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
-    /// Spend allowed per UTC day.
+    /// Spend allowed per budget day (midnight to midnight in `timezone`).
     #[serde(default)]
     pub daily: Option<f64>,
     /// Spend allowed over the campaign's life.
     #[serde(default)]
     pub total: Option<f64>,
+    /// IANA time zone of the budget day (`America/New_York`); UTC when absent.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// How the daily budget is spread over the day: `even` (the default) or `asap`.
+    #[serde(default)]
+    pub pacing: Pacing,
 }
 
 /// At most `max_impressions` impressions per user per `window_secs`.

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::{Campaign, Creative};
+use crate::budget::BudgetZone;
 use crate::money::{Currency, micros_down};
 
 /// Longest frequency-cap window: a year (counters expire with their window).
@@ -166,6 +167,14 @@ impl Campaign {
                     _ => return Err((field, "must be a positive number (at least 0.000001)")),
                 }
             }
+        }
+        if let Some(zone) = &self.budget.timezone
+            && BudgetZone::named(zone).is_err()
+        {
+            return Err((
+                "budget.timezone",
+                "must be an IANA time zone name (such as America/New_York or UTC)",
+            ));
         }
         Ok(())
     }
@@ -329,6 +338,10 @@ mod tests {
         let mut c = campaign();
         c.budget.daily = Some(0.0);
         assert_eq!(field_of(c), "budget.daily");
+
+        let mut c = campaign();
+        c.budget.timezone = Some("Europe/Atlantis".into());
+        assert_eq!(field_of(c), "budget.timezone");
 
         let mut c = campaign();
         c.frequency_cap = Some(FrequencyCap {

@@ -11,8 +11,10 @@
 //! 2. [`Auction::cap_queries`] names the capped campaigns whose cap can change the
 //!    outcome: those that could beat the best uncapped bid on some impression.
 //!    Often there are none and the cap store is not asked at all.
-//! 3. [`Auction::finish`] takes what the cap store said ([`CapOutcome`]) and keeps
-//!    the best bid per impression among the campaigns the user may still see.
+//! 3. [`Auction::finish`] takes what the cap store said ([`CapOutcome`]), keeps
+//!    the best bid per impression among the campaigns the user may still see, and
+//!    has each hold its cost against its campaign's budget lease until its billing
+//!    notice (see `budget`).
 //!
 //! A request that gets no bid is labelled with the furthest check any candidate
 //! reached, which tells an operator what to loosen.
@@ -45,8 +47,11 @@ pub enum NoBidReason {
     Currency,
     /// The floor is above every candidate's maximum price.
     BelowFloor,
-    /// Every candidate that could pay the price is out of budget.
+    /// Every candidate that could pay the price is out of budget: this bidder's
+    /// lease of it cannot pay for the bid.
     Budget,
+    /// Pacing held back every candidate left, to spread its daily budget.
+    Paced,
     /// Every candidate left has shown this user its ads as often as its cap allows
     /// (or the cap could not be checked and the policy skips capped campaigns).
     FrequencyCap,
@@ -58,7 +63,7 @@ pub enum NoBidReason {
 
 impl NoBidReason {
     /// Every reason, for metric registration.
-    pub const ALL: [NoBidReason; 10] = [
+    pub const ALL: [NoBidReason; 11] = [
         NoBidReason::NoMatch,
         NoBidReason::Deal,
         NoBidReason::Blocked,
@@ -66,6 +71,7 @@ impl NoBidReason {
         NoBidReason::Currency,
         NoBidReason::BelowFloor,
         NoBidReason::Budget,
+        NoBidReason::Paced,
         NoBidReason::FrequencyCap,
         NoBidReason::Seat,
         NoBidReason::Deadline,
@@ -79,7 +85,8 @@ impl NoBidReason {
             NoBidReason::NoCreative => "no_creative",
             NoBidReason::Deal => "deal",
             NoBidReason::BelowFloor => "below_floor",
-            NoBidReason::Budget => "budget",
+            NoBidReason::Budget => "budget_exhausted",
+            NoBidReason::Paced => "paced",
             NoBidReason::FrequencyCap => "frequency_cap",
             NoBidReason::Currency => "currency",
             NoBidReason::Seat => "seat",
@@ -110,6 +117,9 @@ pub struct ImpBid {
     pub deal: Option<usize>,
     /// CPM price in micros of the response currency.
     pub price: Micros,
+    /// What one impression at `price` costs in micros of the campaign's currency
+    /// (rounded up): what the bid holds of the campaign's lease.
+    pub cost: Micros,
     /// Width to report.
     pub w: Option<u32>,
     /// Height to report.
@@ -152,6 +162,10 @@ pub struct Auction {
     bids: Vec<ImpBid>,
     /// The request's block lists, hashed when long.
     blocks: blocks::BlockLists,
+    /// This core's generator for pacing draws.
+    rng: fastrand::Rng,
+    /// The request's time, seconds since the epoch (holds are bucketed by it).
+    now_s: u64,
 }
 
 impl Auction {
@@ -168,12 +182,19 @@ impl Auction {
         self.cap_counts.clear();
         self.capped_out.clear();
         self.bids.clear();
+        self.now_s = ctx.now_unix_s;
         let stands = |terms: &crate::snapshot::BidTerms| !terms.capped;
         self.blocks.prepare(req);
         let eligible = &mut self.eligible;
-        let currency = walk::walk_eligible(snapshot, req, ctx, &self.blocks, stands, |bid| {
-            eligible.push(bid)
-        })?;
+        let currency = walk::walk_eligible(
+            snapshot,
+            req,
+            ctx,
+            &self.blocks,
+            &mut self.rng,
+            stands,
+            |bid| eligible.push(bid),
+        )?;
         self.query_caps(snapshot);
         Ok(currency)
     }
@@ -192,9 +213,16 @@ impl Auction {
     }
 
     /// Step 3: keeps the best bid per impression among the campaigns the cap
-    /// outcome lets bid. A queried campaign with no count (a short answer) sits out.
-    /// The bids are in impression order; empty means every candidate was capped.
-    pub fn finish(&mut self, snapshot: &Snapshot, outcome: CapOutcome) -> &[ImpBid] {
+    /// outcome lets bid (a queried campaign with no count, from a short answer,
+    /// sits out), and has each hold its cost against its campaign's lease. The bids
+    /// are in impression order. Fails with `FrequencyCap` when the caps left no
+    /// bid, or `Budget` when no lease could hold one (other cores spent it since
+    /// step 1).
+    pub fn finish(
+        &mut self,
+        snapshot: &Snapshot,
+        outcome: CapOutcome,
+    ) -> Result<&[ImpBid], NoBidReason> {
         self.capped_out.clear();
         match outcome {
             CapOutcome::IgnoreCaps => {}
@@ -224,7 +252,29 @@ impl Auction {
                 _ => self.bids.push(*bid),
             }
         }
-        &self.bids
+        if self.bids.is_empty() {
+            return Err(NoBidReason::FrequencyCap);
+        }
+        let now_s = self.now_s;
+        self.bids.retain(|bid| {
+            let campaign = &snapshot.campaigns()[bid.campaign as usize];
+            !campaign.budget.is_limited() || campaign.lease.try_hold(bid.cost, now_s)
+        });
+        if self.bids.is_empty() {
+            return Err(NoBidReason::Budget);
+        }
+        Ok(&self.bids)
+    }
+
+    /// Releases the holds [`Auction::finish`] placed, for bids that were not
+    /// sent after all (the deadline passed while writing the response).
+    pub fn cancel_holds(&self, snapshot: &Snapshot) {
+        for bid in &self.bids {
+            let campaign = &snapshot.campaigns()[bid.campaign as usize];
+            if campaign.budget.is_limited() {
+                campaign.lease.cancel_hold(self.now_s, bid.cost);
+            }
+        }
     }
 
     /// The bids [`Auction::finish`] kept.
@@ -255,9 +305,7 @@ impl Auction {
             counts(queries, buffer);
             CapOutcome::Counted
         };
-        if self.finish(snapshot, outcome).is_empty() {
-            return Err(NoBidReason::FrequencyCap);
-        }
+        self.finish(snapshot, outcome)?;
         Ok(currency)
     }
 

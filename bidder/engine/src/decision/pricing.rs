@@ -17,23 +17,21 @@ pub(super) fn response_currency(req: &BidRequest<'_>, fx: &FxTable) -> Option<Cu
         .find(|c| fx.knows(*c))
 }
 
-/// What prices one request: the FX table, the response currency and the budget day.
+/// What prices one request: the FX table and the response currency.
 pub(super) struct Pricing<'f> {
     pub(super) fx: &'f FxTable,
     pub(super) currency: Currency,
     /// Units of `currency` per US dollar.
     units_per_usd: f64,
-    pub(super) day: u64,
 }
 
 impl<'f> Pricing<'f> {
     /// Pricing in `currency`, which `fx` knows.
-    pub(super) fn new(fx: &'f FxTable, currency: Currency, day: u64) -> Pricing<'f> {
+    pub(super) fn new(fx: &'f FxTable, currency: Currency) -> Pricing<'f> {
         Pricing {
             fx,
             currency,
             units_per_usd: fx.units_per_usd(currency).unwrap_or(f64::INFINITY),
-            day,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The walk over candidates: for each impression, every campaign the index offers,
 //! checked in order of cost (targeting, deal terms, block lists, creative fit,
-//! price against the floor, budget), skipping those that cannot beat a bid that
-//! already stands.
+//! price against the floor, budget lease, pacing), skipping those that cannot beat
+//! a bid that already stands.
 
 use super::blocks::BlockLists;
 use super::pricing::{Pricing, response_currency};
@@ -22,6 +22,7 @@ pub(super) fn walk_eligible(
     req: &BidRequest<'_>,
     ctx: &BidContext<'_>,
     blocks: &BlockLists,
+    rng: &mut fastrand::Rng,
     stands: impl Fn(&BidTerms) -> bool,
     mut eligible: impl FnMut(ImpBid),
 ) -> Result<Currency, NoBidReason> {
@@ -34,11 +35,10 @@ pub(super) fn walk_eligible(
         return Err(NoBidReason::Currency);
     };
     let hour = clock::hour_of_day(ctx.now_unix_s);
-    let day = clock::budget_day(ctx.now_unix_s);
     let mut furthest = NoBidReason::NoMatch;
     let mut any = false;
     let bits = snapshot.index.request_bits(req, hour);
-    let pricing = Pricing::new(snapshot.fx(), currency, day);
+    let pricing = Pricing::new(snapshot.fx(), currency);
     let view = RequestView {
         req,
         ctx,
@@ -74,7 +74,7 @@ pub(super) fn walk_eligible(
                     continue;
                 }
                 let campaign = &snapshot.campaigns()[position as usize];
-                match evaluate(campaign, terms, &slot, &view) {
+                match evaluate(campaign, terms, &slot, &view, rng) {
                     Ok(mut bid) => {
                         bid.imp = imp_pos;
                         bid.campaign = position;
@@ -109,12 +109,14 @@ pub(super) struct Slot<'i, 'a> {
 }
 
 /// Checks one candidate for one impression; on success returns its bid (with the
-/// impression and campaign positions left for the caller to fill).
+/// impression and campaign positions left for the caller to fill). `rng` is this
+/// core's generator, for pacing draws.
 pub(super) fn evaluate(
     campaign: &CompiledCampaign,
     terms: &BidTerms,
     slot: &Slot<'_, '_>,
     view: &RequestView<'_, '_>,
+    rng: &mut fastrand::Rng,
 ) -> Result<ImpBid, NoBidReason> {
     let RequestView {
         req,
@@ -132,13 +134,22 @@ pub(super) fn evaluate(
         return Err(NoBidReason::Blocked);
     }
     let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;
-    let price = price(campaign, terms, slot.floor, deal.map(|(_, d)| d), pricing)?;
+    let (price, cost) = price(campaign, terms, slot.floor, deal.map(|(_, d)| d), pricing)?;
+    if campaign.budget.is_limited() {
+        if !campaign.lease.can_spend(cost, ctx.now_unix_s) {
+            return Err(NoBidReason::Budget);
+        }
+        if !campaign.lease.admits(rng) {
+            return Err(NoBidReason::Paced);
+        }
+    }
     Ok(ImpBid {
         imp: 0,
         campaign: 0,
         creative,
         deal: deal.map(|(i, _)| i),
         price,
+        cost,
         w,
         h,
     })
@@ -198,14 +209,15 @@ fn is_private(imp: &Imp<'_>) -> bool {
 
 /// The price to bid: the base bid, raised to the floor (the deal's, when bidding
 /// through a deal that sets one, else the impression's) when the floor is higher,
-/// never above the campaign's maximum, and only when the budget can pay for it.
+/// never above the campaign's maximum; with what one impression at it costs in the
+/// campaign's currency (rounded up, see `money`).
 fn price(
     campaign: &CompiledCampaign,
     terms: &BidTerms,
     imp_floor: Result<Micros, NoBidReason>,
     deal: Option<&Deal<'_>>,
     pricing: &Pricing<'_>,
-) -> Result<Micros, NoBidReason> {
+) -> Result<(Micros, Micros), NoBidReason> {
     let floor = match deal {
         Some(d) if d.bidfloor > 0.0 => pricing.floor(d.bidfloor, d.bidfloorcur.as_ref())?,
         _ => imp_floor?,
@@ -213,8 +225,5 @@ fn price(
     let price = pricing.bid_over(terms, floor)?;
     let cost = budget::impression_cost_in(pricing.fx, price, pricing.currency, campaign.currency)
         .ok_or(NoBidReason::Currency)?;
-    if !campaign.spend.allows(cost, &campaign.budget, pricing.day) {
-        return Err(NoBidReason::Budget);
-    }
-    Ok(price)
+    Ok((price, cost))
 }

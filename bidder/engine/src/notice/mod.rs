@@ -23,8 +23,11 @@ use crate::user::UserKey;
 
 /// Bytes of the HMAC-SHA256 tag kept in a token (128 bits).
 const TAG_BYTES: usize = 16;
-/// Token layout version.
-const VERSION: u8 = 3;
+/// Token layout version: 4 adds the bid's origin and hold. Version 3 tokens (from
+/// bidders before it, still in flight during a rolling deploy) are read too.
+const VERSION: u8 = 4;
+/// The layout before the origin and hold.
+const VERSION_WITHOUT_ORIGIN: u8 = 3;
 /// Largest encoded payload: ids are bounded by request and campaign validation.
 const MAX_PAYLOAD: usize = 1024;
 /// Seconds a token's issue time may lie ahead of our clock (fleet clock skew).
@@ -51,6 +54,20 @@ pub struct Notice<'a> {
     pub issued_at_s: u64,
     /// The user the impression is shown to, for frequency caps.
     pub user: Option<UserKey>,
+    /// Which bidder process made the bid; `None` in tokens from before origins.
+    pub origin: Option<BidOrigin>,
+    /// Micros of the campaign's currency the bid holds of its bidder's lease.
+    pub held: Micros,
+}
+
+/// Which bidder process made a bid: its notice settles the bid's hold in that
+/// process, and anywhere else books the spend against that bidder's lease.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct BidOrigin {
+    /// Digest of the bidder's id in the fleet, which names its leases.
+    pub bidder: u64,
+    /// Random number drawn when the bidder process started: holds live in it only.
+    pub process: u32,
 }
 
 /// The identity of a notice for counting it once: a digest of its exchange,
@@ -164,8 +181,10 @@ impl NoticeSigner {
 }
 
 /// Writes the payload: version, issue time, price, currency, the user key (a flag
-/// byte, then 16 bytes when present), then five length-prefixed ids (u16
-/// little-endian lengths): request, impression, campaign, creative, exchange.
+/// byte, then 16 bytes when present), the origin's bidder digest and process (a
+/// flag byte, then 8 and 4 bytes when present), the micros held, then five
+/// length-prefixed ids (u16 little-endian lengths): request, impression,
+/// campaign, creative, exchange. Integers are little-endian.
 fn encode(n: &Notice<'_>, buf: &mut [u8]) -> Option<usize> {
     let mut at = 0;
     let mut put = |bytes: &[u8]| -> Option<()> {
@@ -184,6 +203,15 @@ fn encode(n: &Notice<'_>, buf: &mut [u8]) -> Option<usize> {
         }
         None => put(&[0])?,
     }
+    match n.origin {
+        Some(origin) => {
+            put(&[1])?;
+            put(&origin.bidder.to_le_bytes())?;
+            put(&origin.process.to_le_bytes())?;
+        }
+        None => put(&[0])?,
+    }
+    put(&n.held.to_le_bytes())?;
     for id in [
         n.request_id,
         n.imp_id,
@@ -204,7 +232,8 @@ fn decode(payload: &[u8]) -> Option<Notice<'_>> {
         rest = tail;
         Some(head)
     };
-    if take(1)? != [VERSION] {
+    let version = take(1)?[0];
+    if version != VERSION && version != VERSION_WITHOUT_ORIGIN {
         return None;
     }
     let issued_at_s = u64::from_le_bytes(take(8)?.try_into().ok()?);
@@ -214,6 +243,19 @@ fn decode(payload: &[u8]) -> Option<Notice<'_>> {
         [0] => None,
         [1] => Some(UserKey(take(16)?.try_into().ok()?)),
         _ => return None,
+    };
+    let (origin, held) = if version == VERSION {
+        let origin = match take(1)? {
+            [0] => None,
+            [1] => Some(BidOrigin {
+                bidder: u64::from_le_bytes(take(8)?.try_into().ok()?),
+                process: u32::from_le_bytes(take(4)?.try_into().ok()?),
+            }),
+            _ => return None,
+        };
+        (origin, u64::from_le_bytes(take(8)?.try_into().ok()?))
+    } else {
+        (None, 0)
     };
     let mut ids = [""; 5];
     for id in &mut ids {
@@ -234,6 +276,8 @@ fn decode(payload: &[u8]) -> Option<Notice<'_>> {
         currency,
         issued_at_s,
         user,
+        origin,
+        held,
     })
 }
 
@@ -252,6 +296,11 @@ mod tests {
             currency: Currency::USD,
             issued_at_s: 1_000_000,
             user: Some(UserKey([7; 16])),
+            origin: Some(BidOrigin {
+                bidder: 0x0123_4567_89ab_cdef,
+                process: 42,
+            }),
+            held: 2_500,
         }
     }
 
@@ -287,6 +336,36 @@ mod tests {
             signer.verify(&t, 1_000_010, 3600, &mut scratch).unwrap(),
             anonymous
         );
+    }
+
+    #[test]
+    fn tokens_from_before_origins_still_verify() {
+        // A version 3 payload, as bidders before origins wrote it.
+        let mut payload = vec![VERSION_WITHOUT_ORIGIN];
+        payload.extend_from_slice(&1_000_000u64.to_le_bytes());
+        payload.extend_from_slice(&2_500_000u64.to_le_bytes());
+        payload.extend_from_slice(b"USD");
+        payload.push(0);
+        for id in ["auction-1", "1", "c1", "cr1", "adx"] {
+            payload.extend_from_slice(&(id.len() as u16).to_le_bytes());
+            payload.extend_from_slice(id.as_bytes());
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
+        mac.update(&payload);
+        payload.extend_from_slice(&mac.finalize().into_bytes()[..TAG_BYTES]);
+        let token = URL_SAFE_NO_PAD.encode(&payload);
+        let signer = NoticeSigner::new(b"secret");
+        let mut scratch = Vec::new();
+        let n = signer
+            .verify(&token, 1_000_010, 3600, &mut scratch)
+            .unwrap();
+        let expected = Notice {
+            user: None,
+            origin: None,
+            held: 0,
+            ..notice()
+        };
+        assert_eq!(n, expected);
     }
 
     #[test]

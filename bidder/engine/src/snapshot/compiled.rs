@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
-use crate::budget::{BudgetLimits, SpendCounter};
+use crate::budget::{BudgetLimits, BudgetZone, CampaignBudget};
 use crate::campaign::{Campaign, CampaignError, FrequencyCap};
 use crate::money::{Currency, FxTable, Micros, micros_down};
 use crate::openrtb::request::{BidRequest, Imp};
@@ -108,10 +108,10 @@ pub struct CompiledCampaign {
     pub max_cpm: Micros,
     /// Normal bid, CPM micros in `currency`.
     pub base_bid: Micros,
-    /// Spend limits in micros of `currency`.
+    /// Spend limits in micros of `currency`, the budget day's zone and pacing.
     pub budget: BudgetLimits,
-    /// Spend so far; shared with every other snapshot.
-    pub spend: Arc<SpendCounter>,
+    /// This bidder's lease of the budget; shared with every other snapshot.
+    pub lease: Arc<CampaignBudget>,
     /// Frequency cap, enforced outside the engine.
     pub frequency_cap: Option<FrequencyCap>,
     pub(crate) targeting: CompiledTargeting,
@@ -139,7 +139,7 @@ impl CompiledCampaign {
     pub fn compile(
         campaign: &Campaign,
         fx: &FxTable,
-        spend: Arc<SpendCounter>,
+        lease: Arc<CampaignBudget>,
     ) -> Result<CompiledCampaign, CampaignError> {
         let fail = |field: &str, reason: &str| CampaignError {
             campaign: campaign.id.clone(),
@@ -167,6 +167,12 @@ impl CompiledCampaign {
                 .total
                 .map(|t| micros("budget.total", t))
                 .transpose()?,
+            zone: match &campaign.budget.timezone {
+                Some(name) => BudgetZone::named(name)
+                    .map_err(|_| fail("budget.timezone", "unknown time zone"))?,
+                None => BudgetZone::default(),
+            },
+            pacing: campaign.budget.pacing,
         };
         let t = &campaign.targeting;
         let hours_mask = if t.hours_utc.is_empty() {
@@ -185,7 +191,7 @@ impl CompiledCampaign {
             max_cpm: micros("bidding.max_cpm", campaign.bidding.max_cpm)?,
             base_bid: micros("bidding.base_bid", campaign.bidding.base_bid)?,
             budget,
-            spend,
+            lease,
             frequency_cap: campaign.frequency_cap,
             targeting: CompiledTargeting {
                 countries: t.countries.iter().filter_map(|c| country_key(c)).collect(),

@@ -1,9 +1,9 @@
 //! Immutable, indexed campaign state.
 //!
 //! A [`Snapshot`] is built off the hot path from a full set of campaigns and then
-//! only read; the bidder swaps whole snapshots atomically. Budget counters are not
-//! part of the snapshot's value: each compiled campaign points at its counter in the
-//! shared [`BudgetLedger`], so spend survives every rebuild.
+//! only read; the bidder swaps whole snapshots atomically. Budget leases are not
+//! part of the snapshot's value: each compiled campaign points at its lease in the
+//! shared [`Budgets`], so what it holds and has in flight survives every rebuild.
 
 mod compiled;
 mod index;
@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 pub use compiled::{BidSize, CompiledCampaign, CompiledCreative, CreativeKind};
 pub(crate) use index::{BidTerms, Index};
 
-use crate::budget::BudgetLedger;
+use crate::budget::Budgets;
 use crate::campaign::{Campaign, CampaignError, CampaignStatus};
 use crate::money::FxTable;
 
@@ -38,16 +38,16 @@ enum Position {
 
 impl Snapshot {
     /// Compiles `campaigns` (validated already) into a snapshot. Paused campaigns are
-    /// kept (billing notices for their past wins still debit them) but not indexed.
+    /// kept (billing notices for their past wins still count) but not indexed.
     /// Fails, naming the campaign, when one cannot be priced.
     pub fn build<'c>(
         campaigns: impl IntoIterator<Item = &'c Campaign>,
         fx: Arc<FxTable>,
-        ledger: &BudgetLedger,
+        budgets: &Budgets,
     ) -> Result<Snapshot, CampaignError> {
         let mut snapshot = Snapshot::empty(Arc::clone(&fx));
         for campaign in campaigns {
-            let compiled = CompiledCampaign::compile(campaign, &fx, ledger.counter(&campaign.id))?;
+            let compiled = CompiledCampaign::compile(campaign, &fx, budgets.lease(&campaign.id))?;
             let paused = campaign.status == CampaignStatus::Paused;
             let list = if paused {
                 &snapshot.paused
@@ -82,6 +82,21 @@ impl Snapshot {
         CompiledCampaign::compile(campaign, fx, Arc::default()).map(drop)
     }
 
+    /// Grants each campaign with a budget a lease of its whole limit (the smaller of
+    /// daily and total) for the budget day of `now_unix_s`, usable before
+    /// `usable_until_s`: what a budget service with the fleet to itself and nothing
+    /// spent would grant. For engines that run without one (benchmarks, tests,
+    /// tools).
+    pub fn grant_whole_budgets(&self, now_unix_s: u64, usable_until_s: u64) {
+        for c in self.campaigns() {
+            let limit = c.budget.daily.into_iter().chain(c.budget.total).min();
+            if let Some(limit) = limit {
+                let day = c.budget.zone.day_of(now_unix_s);
+                c.lease.grant(limit, day, usable_until_s);
+            }
+        }
+    }
+
     /// A snapshot with no campaigns: bids nothing.
     pub fn empty(fx: Arc<FxTable>) -> Snapshot {
         Snapshot {
@@ -109,6 +124,16 @@ impl Snapshot {
     /// How many campaigns are paused.
     pub fn paused(&self) -> usize {
         self.paused.len()
+    }
+
+    /// The paused campaigns (kept for their notices, never bidding).
+    pub fn paused_campaigns(&self) -> &[CompiledCampaign] {
+        &self.paused
+    }
+
+    /// Whether campaign `id` is here and active.
+    pub fn is_active(&self, id: &str) -> bool {
+        matches!(self.by_id.get(id), Some(Position::Active(_)))
     }
 
     /// The exchange-rate table prices are converted with.

@@ -141,7 +141,8 @@ fn exhaustive(
     allowed: impl Fn(u32) -> bool,
 ) -> Vec<Option<Micros>> {
     let currency = response_currency(req, snap.fx()).unwrap();
-    let pricing = Pricing::new(snap.fx(), currency, crate::clock::budget_day(NOON));
+    let pricing = Pricing::new(snap.fx(), currency);
+    let mut rng = fastrand::Rng::with_seed(1);
     let mut blocks = BlockLists::default();
     blocks.prepare(req);
     let ctx = BidContext {
@@ -167,7 +168,7 @@ fn exhaustive(
                 .filter_map(|p| {
                     let c = &snap.campaigns()[p as usize];
                     let terms = snap.index.terms(p);
-                    evaluate(c, terms, &slot, &view).ok()
+                    evaluate(c, terms, &slot, &view, &mut rng).ok()
                 })
                 .map(|bid| bid.price)
                 .max()

@@ -50,27 +50,33 @@ fn a_capped_out_pick_falls_back_to_the_next_best_eligible_bid() {
 
     answer(&snap, &mut auction, &[]);
     assert_eq!(
-        ids(&snap, auction.finish(&snap, CapOutcome::Counted)),
+        ids(&snap, auction.finish(&snap, CapOutcome::Counted).unwrap()),
         ["high"]
     );
     assert_eq!(auction.capped_out(), 0);
     // `high` has reached its cap of one impression.
     answer(&snap, &mut auction, &[("high", 1)]);
-    let bids = auction.finish(&snap, CapOutcome::Counted).to_vec();
+    let bids = auction.finish(&snap, CapOutcome::Counted).unwrap().to_vec();
     assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["mid"], 2_000_000));
     assert_eq!(auction.capped_out(), 1);
     // The store could not answer: the policy decides.
-    let bids = auction.finish(&snap, CapOutcome::SkipCapped).to_vec();
+    let bids = auction
+        .finish(&snap, CapOutcome::SkipCapped)
+        .unwrap()
+        .to_vec();
     assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["low"], 1_000_000));
     assert_eq!(auction.capped_out(), 2);
     assert_eq!(
-        ids(&snap, auction.finish(&snap, CapOutcome::IgnoreCaps)),
+        ids(
+            &snap,
+            auction.finish(&snap, CapOutcome::IgnoreCaps).unwrap()
+        ),
         ["high"]
     );
     // A short answer leaves the unanswered campaigns out.
     let _ = auction.cap_counts();
     assert_eq!(
-        ids(&snap, auction.finish(&snap, CapOutcome::Counted)),
+        ids(&snap, auction.finish(&snap, CapOutcome::Counted).unwrap()),
         ["low"]
     );
 

@@ -6,7 +6,7 @@ use super::blocks::BlockLists;
 use super::pricing::{Pricing, response_currency};
 use super::walk::{RequestView, Slot, evaluate};
 use super::*;
-use crate::budget::BudgetLedger;
+use crate::budget::Budgets;
 use crate::campaign::{
     BannerSpec, Bidding, Budget, Campaign, CampaignStatus, Creative, FrequencyCap, NativeSpec,
     Targeting, VideoSpec,
@@ -53,12 +53,16 @@ fn eur() -> Currency {
     Currency::parse("EUR").unwrap()
 }
 
+/// A snapshot of `campaigns` in which each campaign with a budget holds a lease of
+/// all of it (what a budget service with the whole fleet to itself grants).
 fn build(campaigns: &[Campaign]) -> Snapshot {
     for c in campaigns {
         c.validate().unwrap();
     }
     let fx = Arc::new(FxTable::new([(eur(), 0.5)]).unwrap());
-    Snapshot::build(campaigns, fx, &BudgetLedger::default()).unwrap()
+    let snapshot = Snapshot::build(campaigns, fx, &Budgets::default()).unwrap();
+    snapshot.grant_whole_budgets(NOON, NOON + 3_600);
+    snapshot
 }
 
 /// What one auction came to: the response currency, or why nothing was bid.
@@ -455,33 +459,73 @@ fn multi_impression_requests_get_one_bid_per_winnable_impression() {
 }
 
 #[test]
-fn spent_budgets_stop_bidding() {
+fn bids_commit_only_what_the_lease_holds() {
     let mut c = campaign("c", 2.0, 2.0);
-    c.budget.daily = Some(0.004); // two impressions at 2.0 CPM
-    let snap = build(&[c]);
-    let counter = &snap.campaigns()[0].spend;
-    let day = crate::clock::budget_day(NOON);
+    c.budget.daily = Some(10.0);
+    let snap = Snapshot::build(&[c], Arc::new(FxTable::default()), &Budgets::default()).unwrap();
+    assert_eq!(reason(&snap, BANNER), NoBidReason::Budget, "no lease yet");
+    let lease = &snap.campaigns()[0].lease;
+    lease.grant(4_000, 0, NOON + 60); // two impressions at 2.0 CPM
     assert!(winner(&snap, BANNER).is_some());
-    counter.record(2_000, day);
     assert!(winner(&snap, BANNER).is_some());
-    counter.record(2_000, day);
+    assert_eq!(lease.held(), 4_000, "each bid holds its cost");
     assert_eq!(reason(&snap, BANNER), NoBidReason::Budget);
-    // The same campaign under another campaign's budget bids on.
+    // Notices at half the bid price free the other half: one more bid.
+    lease.settle(NOON, 0, 2_000, 1_000);
+    assert_eq!(reason(&snap, BANNER), NoBidReason::Budget);
+    lease.settle(NOON, 0, 2_000, 1_000);
+    assert!(winner(&snap, BANNER).is_some());
+    assert_eq!(reason(&snap, BANNER), NoBidReason::Budget);
+    // A campaign without a budget needs no lease.
     let snap = build(&[campaign("other", 2.0, 2.0)]);
     assert!(winner(&snap, BANNER).is_some());
 }
 
 #[test]
-fn spend_survives_a_snapshot_rebuild() {
+fn a_lapsed_lease_stops_bidding() {
     let mut c = campaign("c", 2.0, 2.0);
-    c.budget.total = Some(0.002);
-    let ledger = BudgetLedger::default();
+    c.budget.total = Some(10.0);
+    let snap = build(&[c]);
+    assert!(winner(&snap, BANNER).is_some());
+    snap.campaigns()[0].lease.set_usable_until(NOON);
+    assert_eq!(reason(&snap, BANNER), NoBidReason::Budget);
+}
+
+#[test]
+fn leases_survive_a_snapshot_rebuild() {
+    let mut c = campaign("c", 2.0, 2.0);
+    c.budget.total = Some(1.0);
+    let budgets = Budgets::default();
     let fx = Arc::new(FxTable::default());
-    let first = Snapshot::build(std::slice::from_ref(&c), Arc::clone(&fx), &ledger).unwrap();
-    first.campaigns()[0].spend.record(2_000, 0);
+    let first = Snapshot::build(std::slice::from_ref(&c), Arc::clone(&fx), &budgets).unwrap();
+    first.campaigns()[0].lease.grant(2_000, 0, NOON + 60);
     c.bidding.base_bid = 1.0;
-    let second = Snapshot::build(&[c], fx, &ledger).unwrap();
-    assert_eq!(reason(&second, BANNER), NoBidReason::Budget);
+    let second = Snapshot::build(&[c], fx, &budgets).unwrap();
+    assert!(winner(&second, BANNER).is_some());
+    assert_eq!(
+        first.campaigns()[0].lease.held(),
+        1_000,
+        "one lease, both snapshots"
+    );
+}
+
+#[test]
+fn pacing_holds_back_bids_by_its_throttle() {
+    let mut c = campaign("c", 2.0, 2.0);
+    c.budget.daily = Some(1_000.0);
+    let snap = build(&[c]);
+    let lease = &snap.campaigns()[0].lease;
+    lease.set_throttle(0.0);
+    assert_eq!(reason(&snap, BANNER), NoBidReason::Paced);
+    lease.set_throttle(0.5);
+    let bids = (0..2_000)
+        .filter(|_| winner(&snap, BANNER).is_some())
+        .count();
+    assert!((850..1_150).contains(&bids), "about half: {bids}");
+    // An unthrottled campaign is not drawn for: a paced one loses to it only on
+    // price.
+    lease.set_throttle(1.0);
+    assert!(winner(&snap, BANNER).is_some());
 }
 
 #[test]
