@@ -28,6 +28,7 @@ module "observability" {
   nlb_arn_suffix          = module.bidder_fleet.nlb_arn_suffix
   target_group_arn_suffix = module.bidder_fleet.target_group_arn_suffix
   alarm_emails            = var.alarm_emails
+  budget_alert_emails     = var.budget_alert_emails
   tags                    = local.tags
 }
 
@@ -78,6 +79,10 @@ module "bidder_fleet" {
   kinesis_stream_arns          = [module.analytics.kinesis_stream_arn]
   campaigns_table_name         = module.state.campaigns_table_name
   events_stream_name           = module.analytics.kinesis_stream_name
+  spend_table_name             = module.state.spend_table_name
+  spend_table_arn              = module.state.spend_table_arn
+  budget_alert_topic_arn       = module.observability.budget_alert_topic_arn
+  budget_alert_kms_key_arn     = module.observability.kms_key_arn
   redis_address                = module.state.redis_address
   redis_auth_secret_arn        = var.enable_redis ? module.state.redis_auth_secret_arn : null
   notice_secret_arn            = module.state.notice_secret_arn

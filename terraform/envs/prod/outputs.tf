@@ -18,6 +18,11 @@ output "campaigns_stream_arn" {
   value       = module.state.campaigns_stream_arn
 }
 
+output "spend_table_name" {
+  description = "DynamoDB spend ledger table (the bidders' fleet-wide budgets)."
+  value       = module.state.spend_table_name
+}
+
 output "events_stream_name" {
   description = "Kinesis stream the bidders ship events to."
   value       = module.analytics.kinesis_stream_name
@@ -46,6 +51,11 @@ output "athena_workgroup" {
 output "alarm_topic_arn" {
   description = "SNS topic of all alarms."
   value       = module.observability.alarm_topic_arn
+}
+
+output "budget_alert_topic_arn" {
+  description = "SNS topic the bidders publish budget alerts to."
+  value       = module.observability.budget_alert_topic_arn
 }
 
 output "bidder_autoscaling_group" {

@@ -135,3 +135,14 @@ variable "alarm_emails" {
     error_message = "alarm_emails must list at least one e-mail address."
   }
 }
+
+variable "budget_alert_emails" {
+  type        = list(string)
+  description = "Budget alert e-mail recipients (campaigns crossing 50, 80 or 100% of their budget)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.budget_alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "budget_alert_emails must be e-mail addresses."
+  }
+}

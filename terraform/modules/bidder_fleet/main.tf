@@ -2,7 +2,8 @@
 # a target group whose health check is the bidder's readiness (/ready on the admin
 # port) and whose deregistration delay outlasts the bidder's drain, and an auto
 # scaling group of Graviton instances from the Packer AMI (IMDSv2 only, encrypted
-# root volume) with target tracking and rolling instance refresh.
+# root volume) with target tracking and rolling instance refresh. The bidders share
+# campaign budgets through the spend ledger table and publish budget alerts to SNS.
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -17,6 +18,9 @@ locals {
     "http://${aws_lb.this.dns_name}${var.listener_port == 80 ? "" : ":${var.listener_port}"}" :
   "https://${aws_lb.this.dns_name}${var.tls_listener_port == 443 ? "" : ":${var.tls_listener_port}"}")
   metrics_log_group = "/tern/${var.name}/bidder/metrics"
+  # The bidder's spend journal: StateDirectory=tern in packer/files/bidder.service
+  # (owned by the service user, kept across restarts on the instance).
+  budget_state_dir = "/var/lib/tern"
 
   # Secrets the user data reads at boot with the instance role, by the bidder
   # setting each one fills: their values never appear in Terraform-rendered user
@@ -29,8 +33,10 @@ locals {
   # The module's own keys win: ports and shutdown timing must match the NLB and
   # systemd (the bidder's defaults bind 127.0.0.1; the NLB needs 0.0.0.0), and the
   # fleet uses its own table, stream and Redis, never the bundled example
-  # campaigns, local event files or per-process caps. AWS_REGION is for the
-  # bidder's AWS SDK (the env file is a systemd EnvironmentFile).
+  # campaigns, local event files or per-process caps; budgets are kept fleet-wide
+  # in the spend ledger (the bidder's default ledger is per process), with alerts
+  # to the budget topic. AWS_REGION is for the bidder's AWS SDK (the env file is a
+  # systemd EnvironmentFile).
   bidder_env = merge(var.bidder_env, {
     TERN_SERVER__BID_ADDR           = "0.0.0.0:${var.bid_port}"
     TERN_SERVER__ADMIN_ADDR         = "0.0.0.0:${var.admin_port}"
@@ -42,7 +48,14 @@ locals {
     TERN_EVENTS__SINK               = "kinesis"
     TERN_EVENTS__KINESIS__STREAM    = var.events_stream_name
     AWS_REGION                      = data.aws_region.current.name
-  }, local.redis_env)
+  }, local.budget_env, local.redis_env)
+
+  budget_env = {
+    TERN_BUDGET__LEDGER                = "dynamodb"
+    TERN_BUDGET__DYNAMODB__TABLE       = var.spend_table_name
+    TERN_BUDGET__ALERTS__SNS_TOPIC_ARN = var.budget_alert_topic_arn
+    TERN_BUDGET__STATE_DIR             = local.budget_state_dir
+  }
 
   # Shared frequency caps when there is a Redis; without one each bidder counts in
   # its own process (the bidder's default). ElastiCache encrypts in transit and its
@@ -188,6 +201,32 @@ locals {
         Effect   = "Allow"
         Action   = ["dynamodb:ListStreams"]
         Resource = ["*"]
+      },
+    ],
+    # The spend ledger: consistent reads and conditional updates of one campaign's
+    # item, nothing else (no scan, no delete, no stream). Its key is the state
+    # module's, already in kms_key_arns with the campaigns table's.
+    [{
+      Sid      = "SpendLedger"
+      Effect   = "Allow"
+      Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      Resource = [var.spend_table_arn]
+    }],
+    # Budget alerts: publish to their topic only, and use its key only through SNS
+    # (the key also encrypts log groups).
+    [
+      {
+        Sid      = "PublishBudgetAlerts"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [var.budget_alert_topic_arn]
+      },
+      {
+        Sid       = "BudgetAlertKey"
+        Effect    = "Allow"
+        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource  = [var.budget_alert_kms_key_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "sns.${data.aws_region.current.name}.amazonaws.com" } }
       },
     ],
     length(var.kinesis_stream_arns) == 0 ? [] : [{

@@ -53,6 +53,11 @@ output "iam_role_name" {
   value       = try(aws_iam_role.this.name, null)
 }
 
+output "iam_policy_json" {
+  description = "The instance role's inline policy (JSON): what a bidder may do, for review and the roots' tests."
+  value       = try(aws_iam_role_policy.this.policy, null)
+}
+
 output "metrics_log_group_name" {
   description = "Log group receiving the CloudWatch agent's embedded metrics."
   value       = try(aws_cloudwatch_log_group.metrics.name, null)

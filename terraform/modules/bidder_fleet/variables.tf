@@ -390,6 +390,61 @@ variable "events_stream_name" {
   }
 }
 
+variable "spend_table_name" {
+  type        = string
+  description = "DynamoDB spend ledger table the bidders share campaign budgets through (budget.ledger = \"dynamodb\", budget.dynamodb.table): one item per campaign, key campaign_id (S)."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.spend_table_name))
+    error_message = "spend_table_name must be a DynamoDB table name (3-255 of letters, digits, _ . -)."
+  }
+
+  validation {
+    condition     = var.spend_table_name != var.campaigns_table_name
+    error_message = "spend_table_name must not be the campaigns table: the ledger has a table of its own."
+  }
+}
+
+variable "spend_table_arn" {
+  type        = string
+  description = "ARN of spend_table_name. The role may GetItem and UpdateItem on it and nothing else, so it does not belong in dynamodb_table_arns; its KMS key (the state module's) belongs in kms_key_arns."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", var.spend_table_arn))
+    error_message = "spend_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
+  }
+
+  validation {
+    condition     = endswith(var.spend_table_arn, ":table/${var.spend_table_name}")
+    error_message = "spend_table_arn must be the ARN of spend_table_name."
+  }
+
+  validation {
+    condition     = !contains(var.dynamodb_table_arns, var.spend_table_arn)
+    error_message = "spend_table_arn must not be in dynamodb_table_arns, which grants scans and stream reads: the bidders only GetItem and UpdateItem the ledger."
+  }
+}
+
+variable "budget_alert_topic_arn" {
+  type        = string
+  description = "SNS topic the bidders publish budget alerts to (budget.alerts.sns_topic_arn; 50, 80 and 100% of a campaign's budget). The role may sns:Publish to it and to no other topic."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.budget_alert_topic_arn))
+    error_message = "budget_alert_topic_arn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME, not FIFO)."
+  }
+}
+
+variable "budget_alert_kms_key_arn" {
+  type        = string
+  description = "KMS key encrypting budget_alert_topic_arn (observability's key). Publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt on it; the role gets them through SNS only."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.budget_alert_kms_key_arn))
+    error_message = "budget_alert_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias."
+  }
+}
+
 variable "redis_address" {
   type        = string
   description = "host:port of the frequency-cap Redis over TLS: an ElastiCache primary endpoint, or the configuration endpoint of a cluster-mode group (the bidders' client follows MOVED/ASK redirects from the node it reaches). null: no Redis, caps are counted in each bidder's process."
@@ -424,7 +479,7 @@ variable "notice_secret_arn" {
 
 variable "kms_key_arns" {
   type        = list(string)
-  description = "KMS keys protecting those tables, streams and the notice and Redis AUTH secrets (decrypt / data keys for them)."
+  description = "KMS keys protecting those tables, the spend ledger table, streams and the notice and Redis AUTH secrets (decrypt / data keys for them)."
   default     = []
 
   validation {

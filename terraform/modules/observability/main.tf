@@ -1,7 +1,9 @@
 # Alarms on the bidders' own metrics (namespace Tern/Bidder, dimension Fleet,
 # shipped by the CloudWatch agent from /metrics), on the NLB's target health, and
-# budget alerts, all to one KMS-encrypted SNS topic; a dashboard for the fleet.
-# The KMS key also encrypts the fleet's and WAF's log groups.
+# on budgets (exhausted campaigns, failed spend-ledger calls), all to one
+# KMS-encrypted SNS topic; a second topic, encrypted with the same key, that the
+# bidders publish their budget alerts (50/80/100% spent) to; a dashboard for the
+# fleet. The KMS key also encrypts the fleet's and WAF's log groups.
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -38,6 +40,15 @@ locals {
       threshold   = 0
       missing     = "notBreaching"
     }
+    # Failed spend-ledger calls (DynamoDB flush/lease/release/reclaim, SNS alert):
+    # the fleet's budget view drifts while they fail.
+    budget-sync-errors = {
+      description = "Bidders failed more than ${var.budget_sync_errors_threshold} spend-ledger calls per minute (flush, lease, release, reclaim, alert)"
+      metric      = "tern_budget_sync_errors_total"
+      statistic   = "Sum"
+      threshold   = var.budget_sync_errors_threshold
+      missing     = "notBreaching"
+    }
     events-dropped = {
       description = "Bidders dropped more than ${var.events_dropped_threshold} events per minute (Kinesis backpressure)"
       metric      = "tern_events_dropped_total"
@@ -49,7 +60,7 @@ locals {
 }
 
 resource "aws_kms_key" "this" {
-  description         = "${var.name}: alarm topic and log groups"
+  description         = "${var.name}: alarm and budget alert topics, log groups"
   enable_key_rotation = true
   policy = jsonencode({
     Version = "2012-10-17"
@@ -118,6 +129,24 @@ resource "aws_sns_topic_subscription" "email" {
   for_each = toset(var.alarm_emails)
 
   topic_arn = aws_sns_topic.alarms.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+# Budget alerts the bidders publish themselves (a campaign crossing 50, 80 or 100%
+# of its budget; bidder_fleet grants them sns:Publish here and the key's use through
+# SNS), apart from the operators' alarms.
+resource "aws_sns_topic" "budget_alerts" {
+  name              = "${var.name}-budget-alerts"
+  kms_master_key_id = aws_kms_key.this.arn
+
+  tags = var.tags
+}
+
+resource "aws_sns_topic_subscription" "budget_alert_email" {
+  for_each = toset(var.budget_alert_emails)
+
+  topic_arn = aws_sns_topic.budget_alerts.arn
   protocol  = "email"
   endpoint  = each.value
 }
@@ -266,6 +295,17 @@ resource "aws_cloudwatch_dashboard" "this" {
             [local.namespace, "tern_campaigns_budget_exhausted", "Fleet", var.fleet_name, { stat = "Maximum" }],
             [local.namespace, "tern_events_dropped_total", "Fleet", var.fleet_name, { stat = "Sum", yAxis = "right" }],
           ]
+        }
+      },
+      {
+        type = "metric", x = 0, y = 18, width = 12, height = 6
+        properties = {
+          title = "Budget ledger: failed calls and alerts per minute", region = local.region, stat = "Sum", period = 60
+          metrics = [
+            [local.namespace, "tern_budget_sync_errors_total", "Fleet", var.fleet_name],
+            [local.namespace, "tern_budget_alerts_total", "Fleet", var.fleet_name, { yAxis = "right" }],
+          ]
+          annotations = { horizontal = [{ label = "sync errors alarm", value = var.budget_sync_errors_threshold }] }
         }
       },
       {

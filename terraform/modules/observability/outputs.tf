@@ -1,10 +1,15 @@
 output "alarm_topic_arn" {
-  description = "SNS topic receiving every alarm (and budget alerts)."
+  description = "SNS topic receiving every alarm (the budget alarms included)."
   value       = try(aws_sns_topic.alarms.arn, null)
 }
 
+output "budget_alert_topic_arn" {
+  description = "SNS topic the bidders publish budget alerts to (budget.alerts.sns_topic_arn); encrypted with kms_key_arn."
+  value       = try(aws_sns_topic.budget_alerts.arn, null)
+}
+
 output "kms_key_arn" {
-  description = "KMS key of the alarm topic; also used for the fleet's and WAF's log groups."
+  description = "KMS key of the alarm and budget alert topics (publishers use it through SNS); also used for the fleet's and WAF's log groups."
   value       = try(aws_kms_key.this.arn, null)
 }
 

@@ -59,6 +59,17 @@ variable "alarm_emails" {
   }
 }
 
+variable "budget_alert_emails" {
+  type        = list(string)
+  description = "E-mail addresses subscribed to the budget alert topic, which the bidders publish to when a campaign crosses 50, 80 or 100% of its budget (each must confirm)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.budget_alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "budget_alert_emails must be e-mail addresses."
+  }
+}
+
 variable "bid_p99_threshold_seconds" {
   type        = number
   description = "Alarm when the worst instance's bid p99 (tern_request_duration_p99_seconds) stays above this."
@@ -100,6 +111,17 @@ variable "events_dropped_threshold" {
   validation {
     condition     = var.events_dropped_threshold >= 0
     error_message = "events_dropped_threshold must not be negative."
+  }
+}
+
+variable "budget_sync_errors_threshold" {
+  type        = number
+  description = "Alarm when the fleet fails more spend-ledger calls than this per minute (tern_budget_sync_errors_total, every op); 0 alarms on any sustained failure."
+  default     = 0
+
+  validation {
+    condition     = var.budget_sync_errors_threshold >= 0
+    error_message = "budget_sync_errors_threshold must not be negative."
   }
 }
 

@@ -1,14 +1,16 @@
 # Sources of truth: the DynamoDB campaigns table (on-demand, streams with both
-# images for the bidders' sync thread, PITR, customer-managed KMS), ElastiCache
-# Redis for frequency caps (one primary plus replicas by default, or var.redis_shards
-# shards in cluster mode; TLS, auth token kept in Secrets Manager, encrypted at
-# rest, Multi-AZ), and the fleet's billing-notice signing key in Secrets Manager.
+# images for the bidders' sync thread, PITR, customer-managed KMS), the spend
+# ledger table the fleet shares campaign budgets through (same protections, no
+# stream), ElastiCache Redis for frequency caps (one primary plus replicas by
+# default, or var.redis_shards shards in cluster mode; TLS, auth token kept in
+# Secrets Manager, encrypted at rest, Multi-AZ), and the fleet's billing-notice
+# signing key in Secrets Manager.
 
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 
 resource "aws_kms_key" "this" {
-  description         = "${var.name}: campaigns table, Redis, Redis auth token, notice-signing key"
+  description         = "${var.name}: campaigns and spend tables, Redis, Redis auth token, notice-signing key"
   enable_key_rotation = true
   policy = jsonencode({
     Version = "2012-10-17"
@@ -37,6 +39,35 @@ resource "aws_dynamodb_table" "campaigns" {
   hash_key                    = "campaign_id"
   stream_enabled              = true
   stream_view_type            = "NEW_AND_OLD_IMAGES"
+  deletion_protection_enabled = var.table_deletion_protection
+
+  attribute {
+    name = "campaign_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+
+  tags = var.tags
+}
+
+# Spend ledger: the fleet-wide budgets. One item per campaign, partition key
+# campaign_id (S), no sort key; the bidders read it consistently (GetItem) and add
+# their spend with conditional writes (UpdateItem), and nothing else. No stream:
+# nobody tails it. Its own table so that the control plane's campaign writes and the
+# bidders' spend never share an item (or a stream record).
+resource "aws_dynamodb_table" "spend" {
+  name                        = "${var.name}-spend"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "campaign_id"
+  stream_enabled              = false
   deletion_protection_enabled = var.table_deletion_protection
 
   attribute {

@@ -13,8 +13,18 @@ output "campaigns_stream_arn" {
   value       = try(aws_dynamodb_table.campaigns.stream_arn, null)
 }
 
+output "spend_table_name" {
+  description = "DynamoDB spend ledger table name (budget.dynamodb.table): one item per campaign, key campaign_id (S)."
+  value       = try(aws_dynamodb_table.spend.name, null)
+}
+
+output "spend_table_arn" {
+  description = "DynamoDB spend ledger table ARN (the bidders' GetItem and UpdateItem)."
+  value       = try(aws_dynamodb_table.spend.arn, null)
+}
+
 output "kms_key_arn" {
-  description = "KMS key of the table, Redis, its auth token and the notice-signing key."
+  description = "KMS key of the campaigns and spend tables, Redis, its auth token and the notice-signing key."
   value       = try(aws_kms_key.this.arn, null)
 }
 

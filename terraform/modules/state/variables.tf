@@ -40,7 +40,7 @@ variable "redis_client_security_group_ids" {
 
 variable "table_deletion_protection" {
   type        = bool
-  description = "DynamoDB deletion protection on the campaigns table (on in production)."
+  description = "DynamoDB deletion protection on the campaigns and spend tables (on in production)."
   default     = true
 }
 

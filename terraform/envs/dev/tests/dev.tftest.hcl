@@ -17,6 +17,37 @@ override_resource {
   values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-dev/notice-signing-key-NoTiCe" }
 }
 
+# Distinct ARNs for the two tables, the keys and the budget alert topic (the shared
+# mock gives every table, key and topic the same one), so the budget wiring can be
+# told apart from the campaigns and the alarms.
+override_resource {
+  target = module.state.aws_dynamodb_table.campaigns
+  values = {
+    arn        = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-dev-campaigns"
+    stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-dev-campaigns/stream/2025-01-01T00:00:00.000"
+  }
+}
+
+override_resource {
+  target = module.state.aws_dynamodb_table.spend
+  values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-dev-spend" }
+}
+
+override_resource {
+  target = module.state.aws_kms_key.this
+  values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000001", key_id = "55555555-0000-0000-0000-000000000001" }
+}
+
+override_resource {
+  target = module.observability.aws_kms_key.this
+  values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000002", key_id = "55555555-0000-0000-0000-000000000002" }
+}
+
+override_resource {
+  target = module.observability.aws_sns_topic.budget_alerts
+  values = { arn = "arn:aws:sns:us-east-1:123456789012:tern-dev-budget-alerts" }
+}
+
 variables {
   ami_id         = "ami-0123456789abcdef0"
   partner_cidrs  = ["198.51.100.0/24"]
@@ -72,6 +103,38 @@ run "whole_stack" {
     error_message = "The bidders read this environment's notice key and Redis AUTH token at boot (and no other secret)."
   }
 
+  # Fleet-wide budgets: this environment's spend ledger and budget alert topic,
+  # with exactly the grants the bidders' calls need on them.
+  assert {
+    condition = (
+      module.bidder_fleet.bidder_env["TERN_BUDGET__LEDGER"] == "dynamodb" &&
+      output.spend_table_name == "tern-dev-spend" &&
+      module.bidder_fleet.bidder_env["TERN_BUDGET__DYNAMODB__TABLE"] == output.spend_table_name &&
+      module.bidder_fleet.bidder_env["TERN_BUDGET__ALERTS__SNS_TOPIC_ARN"] == output.budget_alert_topic_arn &&
+      output.budget_alert_topic_arn != output.alarm_topic_arn &&
+      module.bidder_fleet.bidder_env["TERN_BUDGET__STATE_DIR"] == "/var/lib/tern"
+    )
+    error_message = "The bidders keep budgets in this environment's spend ledger, alert to its budget topic (not the alarm topic) and journal to /var/lib/tern."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "SpendLedger"]) == [module.state.spend_table_arn] &&
+      !contains(one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "ReadCampaigns"]), module.state.spend_table_arn) &&
+      contains(one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "UseDataKeys"]), module.state.kms_key_arn)
+    )
+    error_message = "GetItem/UpdateItem reach this environment's spend table (and no scan or stream read does); the tables' key is usable."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "PublishBudgetAlerts"]) == [output.budget_alert_topic_arn] &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "BudgetAlertKey"]) == [module.observability.kms_key_arn] &&
+      module.observability.kms_key_arn != module.state.kms_key_arn
+    )
+    error_message = "sns:Publish reaches this environment's budget topic only, and its key (observability's) is usable for it."
+  }
+
   assert {
     condition     = module.bidder_fleet.bidder_env["TERN_SHUTDOWN__DRAIN_TIMEOUT_MS"] == tostring(var.drain_timeout_ms)
     error_message = "The root's drain time reaches the bidders."
@@ -119,6 +182,21 @@ run "moto_profile_without_redis" {
     condition     = module.bidder_fleet.bidder_env["TERN_CAMPAIGNS__DYNAMODB__TABLE"] == output.campaigns_table_name && module.bidder_fleet.bidder_env["TERN_EVENTS__KINESIS__STREAM"] == output.events_stream_name
     error_message = "The table and stream wiring does not depend on Redis."
   }
+
+  assert {
+    condition     = module.bidder_fleet.bidder_env["TERN_BUDGET__LEDGER"] == "dynamodb" && module.bidder_fleet.bidder_env["TERN_BUDGET__DYNAMODB__TABLE"] == output.spend_table_name
+    error_message = "The spend ledger (the moto apply's profile) does not depend on Redis."
+  }
+}
+
+run "rejects_bad_budget_alert_email" {
+  command = plan
+
+  variables {
+    budget_alert_emails = ["finance.example.com"]
+  }
+
+  expect_failures = [var.budget_alert_emails]
 }
 
 run "rejects_an_overlong_drain" {

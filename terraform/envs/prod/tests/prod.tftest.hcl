@@ -28,12 +28,44 @@ override_resource {
   }
 }
 
+# Distinct ARNs for the two tables, the keys and the budget alert topic (the shared
+# mock gives every table, key and topic the same one), so the budget wiring can be
+# told apart from the campaigns and the alarms.
+override_resource {
+  target = module.state.aws_dynamodb_table.campaigns
+  values = {
+    arn        = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-prod-campaigns"
+    stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-prod-campaigns/stream/2025-01-01T00:00:00.000"
+  }
+}
+
+override_resource {
+  target = module.state.aws_dynamodb_table.spend
+  values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-prod-spend" }
+}
+
+override_resource {
+  target = module.state.aws_kms_key.this
+  values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000001", key_id = "55555555-0000-0000-0000-000000000001" }
+}
+
+override_resource {
+  target = module.observability.aws_kms_key.this
+  values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000002", key_id = "55555555-0000-0000-0000-000000000002" }
+}
+
+override_resource {
+  target = module.observability.aws_sns_topic.budget_alerts
+  values = { arn = "arn:aws:sns:us-east-1:123456789012:tern-prod-budget-alerts" }
+}
+
 variables {
   ami_id                        = "ami-0123456789abcdef0"
   partner_cidrs                 = ["198.51.100.0/24"]
   operator_cidrs                = ["192.0.2.0/24"]
   control_plane_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
   alarm_emails                  = ["oncall@example.com"]
+  budget_alert_emails           = ["media-buying@example.com"]
 }
 
 run "whole_stack" {
@@ -84,6 +116,38 @@ run "whole_stack" {
   assert {
     condition     = length(module.network.nat_gateway_ids) == 3
     error_message = "Production has a NAT gateway per AZ."
+  }
+
+  # Fleet-wide budgets: this environment's spend ledger and budget alert topic,
+  # with exactly the grants the bidders' calls need on them.
+  assert {
+    condition = (
+      module.bidder_fleet.bidder_env["TERN_BUDGET__LEDGER"] == "dynamodb" &&
+      output.spend_table_name == "tern-prod-spend" &&
+      module.bidder_fleet.bidder_env["TERN_BUDGET__DYNAMODB__TABLE"] == output.spend_table_name &&
+      module.bidder_fleet.bidder_env["TERN_BUDGET__ALERTS__SNS_TOPIC_ARN"] == output.budget_alert_topic_arn &&
+      output.budget_alert_topic_arn != output.alarm_topic_arn &&
+      module.bidder_fleet.bidder_env["TERN_BUDGET__STATE_DIR"] == "/var/lib/tern"
+    )
+    error_message = "The bidders keep budgets in this environment's spend ledger, alert to its budget topic (not the alarm topic) and journal to /var/lib/tern."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "SpendLedger"]) == [module.state.spend_table_arn] &&
+      !contains(one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "ReadCampaigns"]), module.state.spend_table_arn) &&
+      contains(one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "UseDataKeys"]), module.state.kms_key_arn)
+    )
+    error_message = "GetItem/UpdateItem reach this environment's spend table (and no scan or stream read does); the tables' key is usable."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "PublishBudgetAlerts"]) == [output.budget_alert_topic_arn] &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "BudgetAlertKey"]) == [module.observability.kms_key_arn] &&
+      module.observability.kms_key_arn != module.state.kms_key_arn
+    )
+    error_message = "sns:Publish reaches this environment's budget topic only, and its key (observability's) is usable for it."
   }
 
   assert {

@@ -1,7 +1,9 @@
 # bidder_fleet: IMDSv2 only, encrypted EBS, Graviton only, NLB health check on the
 # admin /ready, deregistration delay and systemd stop timeout longer than the drain,
 # bid port open to partner CIDRs only, least-privilege instance role; the bidders
-# use the deployment's table, stream and Redis, and read their secrets at boot.
+# use the deployment's table, stream and Redis, and read their secrets at boot;
+# fleet-wide budgets in the spend ledger (GetItem and UpdateItem there only) with
+# alerts to their own encrypted SNS topic.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -24,6 +26,11 @@ variables {
   events_stream_name    = "tern-test-events"
   notice_secret_arn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/notice-signing-key-NoTiCe"
   redis_auth_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/redis-auth-token-AbCdEf"
+
+  spend_table_name         = "tern-test-spend"
+  spend_table_arn          = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-spend"
+  budget_alert_topic_arn   = "arn:aws:sns:us-east-1:123456789012:tern-test-budget-alerts"
+  budget_alert_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/observability"
   # redis_address: null by default (no Redis); see run "shared_redis".
 }
 
@@ -199,9 +206,9 @@ run "fleet_invariants" {
 
   assert {
     condition = alltrue([
-      for k in var.kms_key_arns : contains(one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if contains(st.Action, "kms:Decrypt")]), k)
+      for k in var.kms_key_arns : contains(one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if st.Sid == "UseDataKeys"]), k)
     ])
-    error_message = "The role may decrypt with the keys of its secrets."
+    error_message = "The role may decrypt with the keys of its secrets and tables."
   }
 
   # IAM: no wildcard actions, nothing that writes campaigns.
@@ -214,11 +221,73 @@ run "fleet_invariants" {
   }
 
   assert {
-    condition = !anytrue(flatten([
-      for st in jsondecode(aws_iam_role_policy.this.policy).Statement :
-      [for a in st.Action : contains(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], a)]
+    condition = alltrue(flatten([
+      for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [
+        for a in st.Action :
+        !contains(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLInsert", "dynamodb:PartiQLDelete"], a) ||
+        (a == "dynamodb:UpdateItem" && st.Resource == [var.spend_table_arn])
+      ]
     ]))
-    error_message = "Bidders read campaigns; they never write them."
+    error_message = "Bidders read campaigns, they never write them: the one DynamoDB write is UpdateItem on the spend ledger."
+  }
+
+  # Spend ledger and budget alerts: exactly the calls the bidder makes, on exactly
+  # its table, topic and key.
+  assert {
+    condition = (
+      length([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(st.Resource, var.spend_table_arn)]) == 1 &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(st.Resource, var.spend_table_arn)]).Resource == [var.spend_table_arn] &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(st.Resource, var.spend_table_arn)]).Action == ["dynamodb:GetItem", "dynamodb:UpdateItem"] &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(st.Resource, var.spend_table_arn)]).Effect == "Allow"
+    )
+    error_message = "The role may GetItem and UpdateItem on the spend table, nothing else, in one statement of its own."
+  }
+
+  assert {
+    condition = alltrue([
+      for st in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      !contains(st.Resource, var.spend_table_arn) && !anytrue([for r in st.Resource : startswith(r, "${var.spend_table_arn}/")]) if st.Sid != "SpendLedger"
+    ])
+    error_message = "No other statement reaches the spend table (no scan, no stream, no index)."
+  }
+
+  assert {
+    condition = (
+      flatten([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [for a in st.Action : a if startswith(a, "sns:")]]) == ["sns:Publish"] &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if contains(st.Action, "sns:Publish")]) == [var.budget_alert_topic_arn]
+    )
+    error_message = "The only SNS permission is sns:Publish, on the budget alert topic only."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(st.Resource, var.budget_alert_kms_key_arn)]).Action == ["kms:GenerateDataKey", "kms:Decrypt"] &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(st.Resource, var.budget_alert_kms_key_arn)]).Resource == [var.budget_alert_kms_key_arn] &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(st.Resource, var.budget_alert_kms_key_arn)]).Condition == { StringEquals = { "kms:ViaService" = "sns.us-east-1.amazonaws.com" } }
+    )
+    error_message = "Publishing to the encrypted topic: GenerateDataKey and Decrypt on its key, through SNS in the fleet's region only."
+  }
+
+  # The bidder's budget settings: the ledger, its table, the alert topic, the
+  # journal in the unit's StateDirectory.
+  assert {
+    condition = (
+      output.bidder_env["TERN_BUDGET__LEDGER"] == "dynamodb" &&
+      output.bidder_env["TERN_BUDGET__DYNAMODB__TABLE"] == var.spend_table_name &&
+      output.bidder_env["TERN_BUDGET__ALERTS__SNS_TOPIC_ARN"] == var.budget_alert_topic_arn &&
+      output.bidder_env["TERN_BUDGET__STATE_DIR"] == "/var/lib/tern"
+    )
+    error_message = "Bidders keep budgets fleet-wide in the spend ledger, alert to the budget topic and journal to /var/lib/tern."
+  }
+
+  assert {
+    condition = (
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_BUDGET__LEDGER=\"dynamodb\"\n") &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_BUDGET__DYNAMODB__TABLE=\"tern-test-spend\"\n") &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_BUDGET__ALERTS__SNS_TOPIC_ARN=\"arn:aws:sns:us-east-1:123456789012:tern-test-budget-alerts\"\n") &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_BUDGET__STATE_DIR=\"/var/lib/tern\"\n")
+    )
+    error_message = "The budget settings reach /etc/tern/bidder.env."
   }
 
   assert {
@@ -368,6 +437,8 @@ run "module_keys_win_over_bidder_env" {
     bidder_env = {
       TERN_CAMPAIGNS__SOURCE = "file"
       TERN_EVENTS__SINK      = "file"
+      TERN_BUDGET__LEDGER    = "local"
+      TERN_BUDGET__STATE_DIR = "/tmp/tern"
       TERN_LOG__LEVEL        = "debug"
     }
   }
@@ -375,6 +446,11 @@ run "module_keys_win_over_bidder_env" {
   assert {
     condition     = output.bidder_env["TERN_CAMPAIGNS__SOURCE"] == "dynamodb" && output.bidder_env["TERN_EVENTS__SINK"] == "kinesis"
     error_message = "The deployment's table and stream win over bidder_env."
+  }
+
+  assert {
+    condition     = output.bidder_env["TERN_BUDGET__LEDGER"] == "dynamodb" && output.bidder_env["TERN_BUDGET__STATE_DIR"] == "/var/lib/tern"
+    error_message = "The fleet-wide ledger and the persistent journal win over bidder_env."
   }
 
   assert {
@@ -411,4 +487,58 @@ run "rejects_redis_address_without_port" {
   }
 
   expect_failures = [var.redis_address]
+}
+
+run "rejects_the_spend_table_among_the_campaigns_tables" {
+  command = plan
+
+  variables {
+    dynamodb_table_arns = [
+      "arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-campaigns",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-spend",
+    ]
+  }
+
+  expect_failures = [var.spend_table_arn]
+}
+
+run "rejects_a_spend_arn_of_another_table" {
+  command = plan
+
+  variables {
+    spend_table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-other-spend"
+  }
+
+  expect_failures = [var.spend_table_arn]
+}
+
+run "rejects_the_campaigns_table_as_ledger" {
+  command = plan
+
+  variables {
+    spend_table_name = "tern-test-campaigns"
+    spend_table_arn  = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-campaigns"
+  }
+
+  expect_failures = [var.spend_table_name]
+}
+
+run "rejects_a_budget_topic_that_is_not_an_sns_arn" {
+  command = plan
+
+  variables {
+    budget_alert_topic_arn = "tern-test-budget-alerts"
+  }
+
+  expect_failures = [var.budget_alert_topic_arn]
+}
+
+run "rejects_a_budget_alert_key_alias" {
+  command = plan
+
+  variables {
+    budget_alert_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:alias/tern-test-observability"
+  }
+
+  expect_failures = [var.budget_alert_kms_key_arn]
 }

@@ -1,9 +1,17 @@
 # observability: the alarms the issue asks for (bid p99, error rate, sync lag,
-# budget alerts) read the bidder's metric names in Tern/Bidder and notify a
-# KMS-encrypted SNS topic.
+# budgets, failed spend-ledger calls) read the bidder's metric names in Tern/Bidder
+# and notify a KMS-encrypted SNS topic; the bidders' budget alerts have a topic of
+# their own, encrypted with the same key.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
+}
+
+# A distinct ARN for the budget alert topic (the shared mock gives every topic the
+# same one), so alarms and budget alerts can be told apart.
+override_resource {
+  target = aws_sns_topic.budget_alerts
+  values = { arn = "arn:aws:sns:us-east-1:123456789012:tern-test-budget-alerts" }
 }
 
 variables {
@@ -13,6 +21,7 @@ variables {
   nlb_arn_suffix          = "net/tern-test-bid/0123456789abcdef"
   target_group_arn_suffix = "targetgroup/tern-test-bid/0123456789abcdef"
   alarm_emails            = ["oncall@example.com"]
+  budget_alert_emails     = ["media@example.com", "finance@example.com"]
 }
 
 run "alarms_and_topic" {
@@ -65,8 +74,100 @@ run "alarms_and_topic" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets) >= 6
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets) >= 7
     error_message = "The dashboard has its widgets."
+  }
+}
+
+# Failed spend-ledger calls alarm to the operators; budget alerts go to their own
+# encrypted topic, which only the budget recipients subscribe to.
+run "budget_alerts_and_ledger_errors" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].namespace == "Tern/Bidder" &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].metric_name == "tern_budget_sync_errors_total" &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].dimensions == tomap({ Fleet = "tern-test" }) &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].period == 60
+    )
+    error_message = "The ledger alarm sums tern_budget_sync_errors_total (every op) per minute over the fleet's Fleet dimension."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].threshold == 0 &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].evaluation_periods == var.evaluation_periods &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].datapoints_to_alarm == var.evaluation_periods &&
+      var.evaluation_periods > 1 &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].treat_missing_data == "notBreaching"
+    )
+    error_message = "Any failed ledger call, sustained for the evaluation periods, alarms by default; no data (no failures) is not breaching."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].alarm_actions == toset([aws_sns_topic.alarms.arn]) &&
+      aws_cloudwatch_metric_alarm.this["budget-sync-errors"].ok_actions == toset([aws_sns_topic.alarms.arn])
+    )
+    error_message = "The ledger alarm (and its recovery) goes to the alarm topic, not the budget alert topic."
+  }
+
+  assert {
+    condition = (
+      aws_sns_topic.budget_alerts.name == "tern-test-budget-alerts" &&
+      aws_sns_topic.budget_alerts.kms_master_key_id == aws_kms_key.this.arn &&
+      output.budget_alert_topic_arn == aws_sns_topic.budget_alerts.arn &&
+      output.budget_alert_topic_arn != output.alarm_topic_arn &&
+      output.kms_key_arn == aws_kms_key.this.arn
+    )
+    error_message = "Budget alerts have their own topic, encrypted with the module's rotating key (both output)."
+  }
+
+  assert {
+    condition = (
+      length(aws_sns_topic_subscription.budget_alert_email) == 2 &&
+      alltrue([for s in aws_sns_topic_subscription.budget_alert_email : s.protocol == "email" && s.topic_arn == aws_sns_topic.budget_alerts.arn]) &&
+      toset([for s in aws_sns_topic_subscription.budget_alert_email : s.endpoint]) == toset(var.budget_alert_emails)
+    )
+    error_message = "Each budget_alert_emails address gets an e-mail subscription to the budget alert topic."
+  }
+
+  assert {
+    condition = (
+      length(aws_sns_topic_subscription.email) == 1 &&
+      aws_sns_topic_subscription.email["oncall@example.com"].topic_arn == aws_sns_topic.alarms.arn
+    )
+    error_message = "Alarm recipients stay on the alarm topic only."
+  }
+
+  assert {
+    condition = length([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w
+      if contains([for m in w.properties.metrics : m[1]], "tern_budget_sync_errors_total") && contains([for m in w.properties.metrics : m[1]], "tern_budget_alerts_total")
+    ]) == 1
+    error_message = "The dashboard has a budget ledger widget with failed calls and alerts."
+  }
+}
+
+run "budget_alert_topic_without_recipients" {
+  command = plan
+
+  variables {
+    budget_alert_emails          = []
+    budget_sync_errors_threshold = 5
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.budget_alert_email) == 0 && aws_sns_topic.budget_alerts.kms_master_key_id == aws_kms_key.this.arn
+    error_message = "Without recipients the encrypted topic still exists (the bidders publish to it), with no subscription."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["budget-sync-errors"].threshold == 5
+    error_message = "budget_sync_errors_threshold sets the ledger alarm's threshold."
   }
 }
 
@@ -78,4 +179,24 @@ run "rejects_bad_email" {
   }
 
   expect_failures = [var.alarm_emails]
+}
+
+run "rejects_bad_budget_alert_email" {
+  command = plan
+
+  variables {
+    budget_alert_emails = ["finance@"]
+  }
+
+  expect_failures = [var.budget_alert_emails]
+}
+
+run "rejects_negative_budget_sync_errors_threshold" {
+  command = plan
+
+  variables {
+    budget_sync_errors_threshold = -1
+  }
+
+  expect_failures = [var.budget_sync_errors_threshold]
 }

@@ -1,5 +1,6 @@
 # state: the campaigns table the bidders sync from (key, streams with both images,
-# PITR, KMS), Redis with TLS and an auth token from Secrets Manager in both shapes
+# PITR, KMS), the spend ledger the fleet shares budgets through (key, no stream,
+# PITR, KMS, deletion protection with the campaigns table), Redis with TLS and an auth token from Secrets Manager in both shapes
 # (one shard: a primary plus replicas, cluster mode disabled, primary endpoint;
 # several: cluster mode, configuration endpoint), the fleet's notice-signing key;
 # the Redis toggle used by the moto apply.
@@ -23,6 +24,13 @@ override_resource {
 override_resource {
   target = aws_secretsmanager_secret.notice_signing
   values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/notice-signing-key-NoTiCe" }
+}
+
+# A distinct ARN for the spend table (the shared mock gives every table the same
+# one), so its outputs can be told from the campaigns table's.
+override_resource {
+  target = aws_dynamodb_table.spend
+  values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-spend" }
 }
 
 variables {
@@ -156,6 +164,74 @@ run "campaigns_table_and_redis" {
   }
 }
 
+# The spend ledger: one item per campaign keyed by campaign_id alone, read and
+# conditionally updated by the bidders; protected like the campaigns table.
+run "spend_ledger_table" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_dynamodb_table.spend.name == "tern-test-spend" &&
+      aws_dynamodb_table.spend.hash_key == "campaign_id" &&
+      aws_dynamodb_table.spend.range_key == null &&
+      length(aws_dynamodb_table.spend.attribute) == 1 &&
+      one([for a in aws_dynamodb_table.spend.attribute : a.type if a.name == "campaign_id"]) == "S"
+    )
+    error_message = "The spend table <name>-spend has partition key campaign_id (S), no sort key, nothing else declared."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.spend.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The spend table is on-demand."
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.spend.stream_enabled
+    error_message = "Nothing tails the spend ledger: no stream."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.spend.point_in_time_recovery[0].enabled
+    error_message = "PITR must be on for the spend ledger."
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.spend.server_side_encryption[0].enabled &&
+      aws_dynamodb_table.spend.server_side_encryption[0].kms_key_arn == aws_kms_key.this.arn &&
+      output.kms_key_arn == aws_kms_key.this.arn
+    )
+    error_message = "The spend table is encrypted with the module's customer-managed key (output kms_key_arn)."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.spend.deletion_protection_enabled == aws_dynamodb_table.campaigns.deletion_protection_enabled && aws_dynamodb_table.spend.deletion_protection_enabled
+    error_message = "The spend table has deletion protection like the campaigns table (on by default)."
+  }
+
+  assert {
+    condition = (
+      output.spend_table_name == aws_dynamodb_table.spend.name &&
+      output.spend_table_arn == aws_dynamodb_table.spend.arn &&
+      output.spend_table_arn != output.campaigns_table_arn
+    )
+    error_message = "The spend table's name and ARN are output under their own names, apart from the campaigns table's."
+  }
+}
+
+run "table_deletion_protection_off_for_both_tables" {
+  command = plan
+
+  variables {
+    table_deletion_protection = false
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.campaigns.deletion_protection_enabled && !aws_dynamodb_table.spend.deletion_protection_enabled
+    error_message = "table_deletion_protection = false (dev) leaves both tables destroyable."
+  }
+}
+
 # Sharded: cluster mode with the engine's cluster.on parameter group, and the
 # bidders get the configuration endpoint (they follow MOVED/ASK from there).
 # Everything that protects the data stays as with one shard. A state of its own
@@ -245,8 +321,8 @@ run "redis_toggle_off_keeps_the_rest" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.campaigns.stream_view_type == "NEW_AND_OLD_IMAGES" && aws_secretsmanager_secret.redis_auth.name == "tern-test/redis-auth-token"
-    error_message = "The table and the token secret stay."
+    condition     = aws_dynamodb_table.campaigns.stream_view_type == "NEW_AND_OLD_IMAGES" && aws_dynamodb_table.spend.name == "tern-test-spend" && aws_secretsmanager_secret.redis_auth.name == "tern-test/redis-auth-token"
+    error_message = "The tables and the token secret stay."
   }
 
   assert {
