@@ -124,8 +124,10 @@ impl Book {
         };
         for (&(owner, day), &micros) in delta.iter().flat_map(|d| &d.by_owner) {
             match owner {
-                LeaseOwner::Own => {
-                    let lease = key(me.bidder, me.process, day);
+                LeaseOwner::Lease(bidder, process)
+                    if bidder == me.bidder && process == me.process =>
+                {
+                    let lease = key(bidder, process, day);
                     if self.view.lease(&lease).is_some() {
                         *own.entry(lease).or_default() += micros;
                     } else {
@@ -271,7 +273,7 @@ mod tests {
     #[test]
     fn own_spend_is_covered_by_the_lease_as_far_as_it_goes() {
         let book = book_with(500, 0, 0);
-        let d = delta(&[(LeaseOwner::Own, DAY, 800)]);
+        let d = delta(&[(LeaseOwner::Lease(0xaa, 1), DAY, 800)]);
         let flush = book.plan_flush(Some(&d), ME, &[], 200);
         assert_eq!(flush.position, 9);
         let own = &flush.own[0];
@@ -287,7 +289,7 @@ mod tests {
         let d = delta(&[
             (LeaseOwner::Lease(0xbb, 3), DAY, 70),
             (LeaseOwner::Unknown, DAY, 5),
-            (LeaseOwner::Own, DAY - 1, 9), // a day this process holds no lease for
+            (LeaseOwner::Lease(0xaa, 1), DAY - 1, 9), // a day this process holds no lease for
         ]);
         let flush = book.plan_flush(Some(&d), ME, &[], 200);
         assert_eq!(flush.foreign, [(lease_key(3, DAY).with_bidder(0xbb), 70)]);

@@ -25,7 +25,8 @@ pub struct BudgetConfig {
     /// How long a bid holds its cost waiting for its billing notice, seconds.
     pub hold_timeout_s: u64,
     /// How long a lease lives without renewal before any bidder may reclaim it,
-    /// seconds; at least `hold_timeout_s` (see the bound in `docs/budgets.md`).
+    /// seconds; at least 4/3 of `hold_timeout_s` and two flush intervals (see
+    /// `docs/budgets.md`).
     pub lease_ttl_s: u64,
     /// Seconds of this bidder's recent spend one lease slice covers.
     pub slice_s: u64,
@@ -117,16 +118,17 @@ impl BudgetConfig {
                 "must be at most 43200 (12 hours)",
             ));
         }
-        if self.lease_ttl_s < self.hold_timeout_s {
+        // Leases are renewed every quarter of their life, and serve new bids only
+        // while the holds those bids place end before the lease can lapse: a
+        // quarter of the life must cover the holds and two flushes.
+        let flush_s = self.flush_interval_ms.div_ceil(1_000);
+        let needed_s = (self.hold_timeout_s + 2 * flush_s) * 4 / 3;
+        if self.lease_ttl_s < needed_s {
             return Err(ConfigError::new(
                 "budget.lease_ttl_s",
-                "must be at least budget.hold_timeout_s",
-            ));
-        }
-        if self.lease_ttl_s * 1_000 < 4 * self.flush_interval_ms {
-            return Err(ConfigError::new(
-                "budget.lease_ttl_s",
-                "must be at least four budget.flush_interval_ms",
+                format!(
+                    "must be at least 4/3 of (budget.hold_timeout_s + 2 flush intervals): {needed_s}"
+                ),
             ));
         }
         if self
@@ -168,9 +170,9 @@ mod tests {
             ),
             ("[budget]\nhold_timeout_s = 0", "budget.hold_timeout_s"),
             ("[budget]\nhold_timeout_s = 86400", "budget.hold_timeout_s"),
-            ("[budget]\nlease_ttl_s = 60", "budget.lease_ttl_s"),
+            ("[budget]\nlease_ttl_s = 160", "budget.lease_ttl_s"),
             (
-                "[budget]\nlease_ttl_s = 120\nflush_interval_ms = 60000",
+                "[budget]\nlease_ttl_s = 180\nflush_interval_ms = 20000",
                 "budget.lease_ttl_s",
             ),
             ("[budget]\nslice_s = 0", "budget.slice_s"),

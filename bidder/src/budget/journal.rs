@@ -33,10 +33,9 @@ const OFFSET_BITS: u32 = 40;
 /// Whose lease a spend settles against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LeaseOwner {
-    /// This bidder process's own.
-    Own,
-    /// Another bidder process's (another bidder, or this one before a restart):
-    /// the digest of the bidder's id and the process's number.
+    /// The lease of the bidder process that made the bid: the digest of the
+    /// bidder's id and the process's number (recorded as such even for this
+    /// process's own bids, so a replay after a restart books them right).
     Lease(u64, u32),
     /// Unknown (a token from before origins).
     Unknown,
@@ -265,7 +264,6 @@ fn write_line(out: &mut String, r: &SpendRecord) {
         let _ = write!(out, "{byte:02x}");
     }
     let owner = match r.owner {
-        LeaseOwner::Own => "own".to_owned(),
         LeaseOwner::Lease(bidder, process) => format!("{bidder:016x}-{process:08x}"),
         LeaseOwner::Unknown => "-".to_owned(),
     };
@@ -290,7 +288,6 @@ fn parse_line(line: &str) -> Option<SpendRecord> {
     let day = fields.next()?.parse().ok()?;
     let cost_micros = fields.next()?.parse().ok()?;
     let owner = match fields.next()? {
-        "own" => LeaseOwner::Own,
         "-" => LeaseOwner::Unknown,
         lease => {
             let (bidder, process) = lease.split_once('-')?;
@@ -335,7 +332,7 @@ mod tests {
         let (journal, replayed) = SpendJournal::open(dir.path()).unwrap();
         assert!(replayed.is_empty());
         let written = [
-            record(1, "c1", LeaseOwner::Own, 1_500),
+            record(1, "c1", LeaseOwner::Lease(1, 1), 1_500),
             record(2, "c2", LeaseOwner::Lease(0xabc, 7), 700),
             record(3, "c1", LeaseOwner::Unknown, 20),
         ];
@@ -358,7 +355,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (journal, _) = SpendJournal::open(dir.path()).unwrap();
         journal
-            .record(&record(1, "c1", LeaseOwner::Own, 5))
+            .record(&record(1, "c1", LeaseOwner::Lease(1, 1), 5))
             .unwrap();
         drop(journal);
         let file = dir.path().join(file_name(1));
@@ -373,20 +370,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (journal, _) = SpendJournal::open(dir.path()).unwrap();
         journal
-            .record(&record(1, "c1", LeaseOwner::Own, 10))
+            .record(&record(1, "c1", LeaseOwner::Lease(1, 1), 10))
             .unwrap();
         journal
-            .record(&record(2, "c1", LeaseOwner::Own, 5))
+            .record(&record(2, "c1", LeaseOwner::Lease(1, 1), 5))
             .unwrap();
-        let mut next_day = record(3, "c1", LeaseOwner::Own, 1);
+        let mut next_day = record(3, "c1", LeaseOwner::Lease(1, 1), 1);
         next_day.day += 1;
         journal.record(&next_day).unwrap();
         journal
             .record(&record(4, "c1", LeaseOwner::Lease(9, 1), 7))
             .unwrap();
         let delta = journal.take("c1").unwrap();
-        assert_eq!(delta.by_owner[&(LeaseOwner::Own, 20_787)], 15);
-        assert_eq!(delta.by_owner[&(LeaseOwner::Own, 20_788)], 1);
+        assert_eq!(delta.by_owner[&(LeaseOwner::Lease(1, 1), 20_787)], 15);
+        assert_eq!(delta.by_owner[&(LeaseOwner::Lease(1, 1), 20_788)], 1);
         assert_eq!(delta.by_owner[&(LeaseOwner::Lease(9, 1), 20_787)], 7);
         assert!(journal.take("c1").is_none(), "taken once");
     }
@@ -396,12 +393,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (journal, _) = SpendJournal::open(dir.path()).unwrap();
         journal
-            .record(&record(1, "c1", LeaseOwner::Own, 10))
+            .record(&record(1, "c1", LeaseOwner::Lease(1, 1), 10))
             .unwrap();
         let taken = journal.take("c1").unwrap();
         journal.rotate(&mut journal.lock()).unwrap();
         journal
-            .record(&record(2, "c1", LeaseOwner::Own, 10))
+            .record(&record(2, "c1", LeaseOwner::Lease(1, 1), 10))
             .unwrap();
         assert_eq!(generations(dir.path()).unwrap(), [1, 2]);
         // The taken delta is still in flight: generation 1 stays.

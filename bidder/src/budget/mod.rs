@@ -130,11 +130,10 @@ impl BudgetService {
             None => tern_engine::budget::BudgetZone::default().day_of(notice.issued_at_s),
         };
         let owner = match notice.origin {
-            Some(origin) if origin == self.origin => LeaseOwner::Own,
             Some(origin) => LeaseOwner::Lease(origin.bidder, origin.process),
             None => LeaseOwner::Unknown,
         };
-        if owner == LeaseOwner::Own
+        if notice.origin == Some(self.origin)
             && let Some(c) = campaign.filter(|c| c.budget.is_limited())
         {
             c.lease.settle(notice.issued_at_s, day, notice.held, cost);

@@ -118,9 +118,12 @@ pub(super) async fn tick(ctx: &Tick<'_>, book: &mut Book) -> Option<CampaignBudg
     flush(ctx, book, today).await;
 
     // 4. Slices in and out.
-    let until = zone
-        .day_end(today)
-        .min(book.renewed_s + ctx.ttl_s() * 3 / 4);
+    // A lease may serve new bids only while every hold it places would time out
+    // before the lease could lapse and be reclaimed by others.
+    let flush_s = ctx.service.config.flush_interval_ms.div_ceil(1_000);
+    let until = zone.day_end(today).min(
+        (book.renewed_s + ctx.ttl_s()).saturating_sub(ctx.service.config.hold_timeout_s + flush_s),
+    );
     let mut exhausted = false;
     match bidding {
         Some(c) if book.view.lease(&today_key).is_some() => {
@@ -210,7 +213,7 @@ async fn flush(ctx: &Tick<'_>, book: &mut Book, today: u32) {
         let billed = book.view.foreign.get(&k.to_string()).copied().unwrap_or(0);
         billed > book.view.lease(k).map_or(0, |l| l.absorbed)
     });
-    let renewal_due = !renew.is_empty() && ctx.now_s >= book.renewed_s + ctx.ttl_s() / 3;
+    let renewal_due = !renew.is_empty() && ctx.now_s >= book.renewed_s + ctx.ttl_s() / 4;
     if delta.is_none() && !absorb_due && !renewal_due {
         return;
     }

@@ -58,7 +58,7 @@ impl Moto {
 
     /// A runtime and an AWS configuration pointing at this moto, for the tests' own
     /// SDK clients.
-    fn sdk_config(&self) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
+    pub fn sdk_config(&self) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -31,6 +31,55 @@ impl DynamoLedger {
         DynamoLedger { client, table }
     }
 
+    /// Creates the spend table (key `campaign_id`, on demand, no stream) and waits
+    /// until it is active: for local and test setups (Terraform creates it in AWS,
+    /// encrypted and with point-in-time recovery).
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), LedgerError> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TableStatus,
+        };
+        let failed =
+            |e: aws_sdk_dynamodb::error::BuildError| LedgerError::Unavailable(e.to_string());
+        client
+            .create_table()
+            .table_name(table)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("campaign_id")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(failed)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("campaign_id")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(failed)?,
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .map_err(|e| LedgerError::Unavailable(error_text(&e)))?;
+        for _ in 0..100 {
+            let described = client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .map_err(|e| LedgerError::Unavailable(error_text(&e)))?;
+            let status = described.table.and_then(|t| t.table_status);
+            if status == Some(TableStatus::Active) {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(LedgerError::Unavailable(format!(
+            "table {table} never became active"
+        )))
+    }
+
     async fn update(&self, campaign_id: &str, expr: Expr) -> Result<LedgerItem, LedgerError> {
         let Expr {
             names,
@@ -112,8 +161,8 @@ impl Ledger for DynamoLedger {
                     let Some(most) = limit.checked_sub(*slice) else {
                         return Err(LedgerError::Conflict);
                     };
-                    let most = e.number(most);
-                    e.conditions.push(format!("total_committed <= {most}"));
+                    let (total, most) = (e.name("total_committed"), e.number(most));
+                    e.conditions.push(format!("{total} <= {most}"));
                 }
                 if let Some(limit) = daily_limit {
                     let Some(most) = limit.checked_sub(*slice) else {
@@ -158,7 +207,7 @@ impl Ledger for DynamoLedger {
                 let now = e.number(*now_s);
                 e.conditions.push(format!("{lease_path}.expires_s < {now}"));
                 if entry.reserved == 0 && entry.expires_s + FORGET_LEASES_AFTER_S < *now_s {
-                    let foreign = format!("foreign.{}", e.name(&lease.to_string()));
+                    let foreign = e.path("foreign", &lease.to_string());
                     e.remove.push(lease_path);
                     e.remove.push(foreign);
                 } else {
@@ -176,7 +225,7 @@ impl Ledger for DynamoLedger {
             }
             Update::Alert { key, bidder_id } => {
                 let mut e = Expr::default();
-                let path = format!("alerts.{}", e.name(key));
+                let path = e.path("alerts", key);
                 e.conditions.push(format!("attribute_not_exists({path})"));
                 let who = e.value(AttributeValue::S(bidder_id.clone()));
                 e.set.push(format!("{path} = {who}"));
@@ -219,12 +268,18 @@ impl Expr {
         self.value(AttributeValue::N(n.to_string()))
     }
 
+    /// `map.key` with both names as placeholders (many short words, `days` and
+    /// `foreign` among them, are reserved in expressions).
+    fn path(&mut self, map: &str, key: &str) -> String {
+        format!("{}.{}", self.name(map), self.name(key))
+    }
+
     fn lease_path(&mut self, lease: &LeaseKey) -> String {
-        format!("leases.{}", self.name(&lease.to_string()))
+        self.path("leases", &lease.to_string())
     }
 
     fn day_path(&mut self, date: &str) -> String {
-        format!("days.{}", self.name(date))
+        self.path("days", date)
     }
 
     fn expect_seq(&mut self, lease_path: &str, seq: u64) {
@@ -258,6 +313,7 @@ impl Expr {
     /// `ADD name delta` for a top-level counter.
     fn total(&mut self, name: &str, delta: i128) {
         if delta != 0 {
+            let name = self.name(name);
             let delta = self.number(delta);
             self.add.push(format!("{name} {delta}"));
         }
@@ -269,9 +325,11 @@ fn open_maps() -> Expr {
     let empty = e.value(AttributeValue::M(HashMap::new()));
     let zero = e.number(0);
     for map in ["days", "leases", "foreign", "flushed", "alerts"] {
+        let map = e.name(map);
         e.set.push(format!("{map} = if_not_exists({map}, {empty})"));
     }
     for counter in ["total_spent", "total_committed"] {
+        let counter = e.name(counter);
         e.set
             .push(format!("{counter} = if_not_exists({counter}, {zero})"));
     }
@@ -298,7 +356,7 @@ fn open_lease(lease: &LeaseKey, bidder_id: &str) -> Expr {
 fn flush_expr(flush: &Flush) -> Expr {
     let mut e = Expr::default();
     if flush.has_spend() {
-        let path = format!("flushed.{}", e.name(&bidder_key(flush.bidder)));
+        let path = e.path("flushed", &bidder_key(flush.bidder));
         let position = e.number(flush.position);
         e.conditions.push(format!(
             "(attribute_not_exists({path}) OR {path} < {position})"
@@ -322,7 +380,7 @@ fn flush_expr(flush: &Flush) -> Expr {
         day.1 += i128::from(o.spend - o.covered) - i128::from(o.absorb_covered);
     }
     for (lease, micros) in &flush.foreign {
-        let path = format!("foreign.{}", e.name(&lease.to_string()));
+        let path = e.path("foreign", &lease.to_string());
         let zero = e.number(0);
         let micros_value = e.number(*micros);
         e.set.push(format!(

@@ -133,8 +133,10 @@ pub fn apply(item: &mut LedgerItem, update: &Update) -> Result<(), LedgerError> 
             Ok(())
         }
         Update::Return { lease, seq, amount } => {
-            let reserved = own(item, lease, *seq)?.reserved;
-            let amount = (*amount).min(reserved);
+            if own(item, lease, *seq)?.reserved < *amount {
+                return Err(LedgerError::Conflict);
+            }
+            let amount = *amount;
             let entry = item
                 .leases
                 .get_mut(&lease.to_string())
@@ -398,12 +400,16 @@ mod tests {
     fn returns_and_alerts() {
         let mut item = opened(&[1]);
         assert!(grant(&mut item, 1, 1_000, 5_000));
-        let give_back = Update::Return {
+        let give_back = |amount| Update::Return {
             lease: key(1),
             seq: 1,
-            amount: 5_000,
+            amount,
         };
-        apply(&mut item, &give_back).unwrap();
+        assert_eq!(
+            apply(&mut item, &give_back(1_001)),
+            Err(LedgerError::Conflict)
+        );
+        apply(&mut item, &give_back(1_000)).unwrap();
         assert_eq!(
             (item.total_committed, item.lease(&key(1)).unwrap().reserved),
             (0, 0)

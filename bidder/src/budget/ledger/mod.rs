@@ -147,7 +147,8 @@ pub enum Update {
         /// The lease's new lapse time.
         expires_s: u64,
     },
-    /// Gives back `amount` of a lease (at most its `reserved`). Condition: `seq`.
+    /// Gives back `amount` of a lease. Condition: `seq`, and at least `amount`
+    /// reserved.
     Return {
         /// The lease.
         lease: LeaseKey,
