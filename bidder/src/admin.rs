@@ -173,6 +173,7 @@ fn render_budget(out: &mut Exposition, service: &BudgetService, budgets: &[Campa
         &BUDGET_SYNC_ERRORS_TOTAL,
         service.errors().map(|(op, n)| ([op.as_str()], n)),
     );
+    out.value(&BUDGET_LATE_NOTICES_TOTAL, service.late_notices());
     let alerts = service.alerts_sent();
     let thresholds: Vec<String> = alerts.iter().map(|(p, _)| p.to_string()).collect();
     out.samples(

@@ -285,3 +285,28 @@ fn a_notice_for_a_bid_made_before_a_restart_is_billed_once() {
     );
     assert!(eventually(Duration::from_secs(5), || spent_total(&bidder) == 1_500));
 }
+
+#[test]
+fn a_notice_later_than_the_bound_allows_is_billed_and_counted_late() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaigns = campaign_file(dir.path(), "{ daily = 1.0 }");
+    // Holds of 2 s and flushes of 100 ms: notices are late after 1.8 s.
+    let bidder = start(dir.path(), &campaigns);
+    let late = "tern_budget_late_notices_total";
+    assert_eq!(bid_and_bill(&bidder, 1), 200);
+    assert_eq!(bidder.metric(late), 0.0, "a prompt notice is not late");
+    let reply = bidder.bid(br#"{"id":"slow","imp":[{"id":"1","banner":{"w":300,"h":250}}]}"#);
+    assert_eq!(reply.status, 200);
+    let burl = reply.json()["seatbid"][0]["bid"][0]["burl"]
+        .as_str()
+        .unwrap()
+        .replace("${AUCTION_PRICE}", "2.0");
+    std::thread::sleep(Duration::from_millis(3_000));
+    assert_eq!(
+        bidder.get(&burl).status,
+        200,
+        "a late notice is still billed"
+    );
+    assert_eq!(bidder.metric(late), 1.0);
+    assert!(eventually(Duration::from_secs(5), || spent_total(&bidder) == 4_000));
+}

@@ -244,7 +244,7 @@ print("|".join("(%s)" % s for x in d for s in x["metric_selectors"]))' "${render
 for metric in tern_requests_total tern_responses_total tern_bids_total tern_nobids_total \
   tern_request_duration_p50_seconds tern_request_duration_p99_seconds tern_request_duration_p999_seconds \
   tern_ready tern_sync_lag_seconds tern_campaigns_budget_exhausted tern_events_dropped_total \
-  tern_budget_sync_errors_total tern_budget_alerts_total; do
+  tern_budget_sync_errors_total tern_budget_late_notices_total tern_budget_alerts_total; do
   check "agent exports ${metric}" grep -Eq "${select_re}" <<<"${metric}"
 done
 # Counters are published as counts, with the Fleet dimension the alarms read.
@@ -254,7 +254,8 @@ import json, re, sys
 emf = json.load(open(sys.argv[1]))["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
 units = emf["metric_unit"]
 fleet = [s for d in emf["metric_declaration"] if ["Fleet"] in d["dimensions"] for s in d["metric_selectors"]]
-bad = [m for m in ("tern_budget_sync_errors_total", "tern_budget_alerts_total", "tern_events_dropped_total")
+bad = [m for m in ("tern_budget_sync_errors_total", "tern_budget_late_notices_total", "tern_budget_alerts_total",
+                     "tern_events_dropped_total")
        if units.get(m) != "Count" or not any(re.search(s, m) for s in fleet)]
 bad += [m for m, u in units.items() if m.endswith("_total") and u != "Count"]
 bad = sorted(set(bad))
@@ -262,7 +263,7 @@ print("\n".join("not a Fleet count: " + m for m in bad))
 sys.exit(1 if bad else 0)
 PY
 }
-check "counters (budget ledger errors and alerts too) are Count with dimension Fleet" counters_ok
+check "counters (budget ledger errors, late notices and alerts too) are Count with dimension Fleet" counters_ok
 
 echo "== sysctl keys exist in this kernel"
 while IFS= read -r line; do

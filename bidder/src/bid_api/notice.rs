@@ -1,8 +1,10 @@
 //! The notice endpoints, all carrying the token signed into the bid:
 //! `GET /notice/win?t=..&p=..` (`nurl`: the bid won), `GET /notice/imp?t=..&p=..`
 //! (`burl`: the impression was billed; books the spend against the campaign's
-//! budget and counts against the frequency cap) and `GET /notice/click?t=..` (a click). Each is verified, counted
-//! once per auction and impression, and recorded as an event.
+//! budget and counts against the frequency cap) and `GET /notice/click?t=..` (a
+//! click). Each is verified, counted once per auction and impression (a billing
+//! notice once fleet-wide, when the fleet shares a Redis), and recorded as an
+//! event.
 
 use std::time::Instant;
 
@@ -10,7 +12,9 @@ use std::borrow::Cow;
 use tern_engine::clock;
 
 use percent_encoding::percent_decode_str;
-use tern_engine::notice::{NoticeKind, NoticeOutcome, TokenError, clearing_price};
+use tern_engine::notice::{
+    Notice, NoticeId, NoticeKind, NoticeOutcome, TokenError, clearing_price,
+};
 use tern_engine::user::UserKey;
 
 use super::{BidRouter, non_empty};
@@ -32,7 +36,14 @@ impl BidRouter {
         kind: NoticeKind,
         body: &mut Vec<u8>,
     ) -> Reply {
-        let (outcome, reply, impression) = self.settle(req, kind, body);
+        let (outcome, reply, impression) = match self.check(req, kind, body) {
+            Err(answered) => answered,
+            Ok(id) if kind == NoticeKind::Impression && !self.claim(&id).await => {
+                let reply = Reply::plain(body, Status::OK, "already counted");
+                (NoticeOutcome::Duplicate, reply, None)
+            }
+            Ok(_) => self.settle(req, kind, body),
+        };
         self.metrics.notice(kind, outcome);
         if let Some(impression) = impression {
             let deadline = Instant::now() + self.api.cap_record_timeout;
@@ -60,32 +71,62 @@ impl BidRouter {
         reply
     }
 
-    /// Verifies, de-duplicates, records the event and (for impressions) books the
-    /// spend;
-    /// returns the impression to count against a cap, if the campaign has one
-    /// (counted after, without holding any borrow).
-    fn settle(
+    /// Verifies the token and counts the notice once in this bidder; returns its
+    /// identity when it is new here, or the answer when it is refused or a repeat.
+    fn check(
         &self,
         req: &Request<'_>,
         kind: NoticeKind,
         body: &mut Vec<u8>,
-    ) -> (NoticeOutcome, Reply, Option<CapImpression>) {
-        let malformed = |body: &mut Vec<u8>, why: &str| {
-            let reply = Reply::plain(body, Status::BAD_REQUEST, why);
-            (NoticeOutcome::Malformed, reply, None)
-        };
+    ) -> Result<NoticeId, Answered> {
+        let mut scratch = self.token_scratch.borrow_mut();
+        let (notice, _) = self.verify(req, body, &mut scratch)?;
+        let id = notice.id();
+        if !self.api.dedup(kind).first_time(&id, notice.issued_at_s) {
+            let reply = Reply::plain(body, Status::OK, "already counted");
+            return Err((NoticeOutcome::Duplicate, reply, None));
+        }
+        Ok(id)
+    }
+
+    /// Whether this bidder is the fleet's first to count billing notice `id`
+    /// (exchanges resend notices, and a load balancer spreads the copies). When
+    /// the store cannot say, the notice counts: spend is over-counted rather than
+    /// under.
+    async fn claim(&self, id: &NoticeId) -> bool {
+        let deadline = Instant::now() + self.api.cap_record_timeout;
+        match self
+            .caps
+            .claim_notice(id, self.api.notice_max_age_s, deadline)
+            .await
+        {
+            Ok(first) => first,
+            Err(e) => {
+                tracing::debug!(error = %e, "billing notice not claimed fleet-wide; counted here");
+                true
+            }
+        }
+    }
+
+    /// Verifies a notice's token (signature and age); returns it with the URL's
+    /// parameters, or the answer refusing it.
+    fn verify<'s, 'q>(
+        &self,
+        req: &Request<'q>,
+        body: &mut Vec<u8>,
+        scratch: &'s mut Vec<u8>,
+    ) -> Result<(Notice<'s>, NoticeParams<'q>), Answered> {
         let params = NoticeParams::read(req.query);
         let Some(token) = params.token() else {
-            return malformed(body, "missing notice token");
+            let reply = Reply::plain(body, Status::BAD_REQUEST, "missing notice token");
+            return Err((NoticeOutcome::Malformed, reply, None));
         };
         let api = &*self.api;
-        let now = clock::now_unix_s();
-        let mut scratch = self.token_scratch.borrow_mut();
-        let notice = match api
+        match api
             .signer
-            .verify(&token, now, api.notice_max_age_s, &mut scratch)
+            .verify(&token, clock::now_unix_s(), api.notice_max_age_s, scratch)
         {
-            Ok(verified) => verified,
+            Ok(notice) => Ok((notice, params)),
             Err(error) => {
                 let (status, why) = match error {
                     TokenError::Forged => (Status::FORBIDDEN, "notice signature does not match"),
@@ -93,16 +134,23 @@ impl BidRouter {
                     TokenError::Malformed => (Status::BAD_REQUEST, "malformed notice token"),
                 };
                 let reply = Reply::plain(body, status, why);
-                return (NoticeOutcome::refused(error), reply, None);
+                Err((NoticeOutcome::refused(error), reply, None))
             }
+        }
+    }
+
+    /// Books a notice counted for the first time: records its event and, for an
+    /// impression, books the spend; returns the impression to count against a cap,
+    /// if the campaign has one (counted after, without holding any borrow).
+    fn settle(&self, req: &Request<'_>, kind: NoticeKind, body: &mut Vec<u8>) -> Answered {
+        let mut scratch = self.token_scratch.borrow_mut();
+        let (notice, params) = match self.verify(req, body, &mut scratch) {
+            Ok(verified) => verified,
+            Err(answered) => return answered,
         };
         // A genuine token means a served impression: one whose price cannot be read
         // is still counted, at our bid (the most the exchange may charge).
         let price = clearing_price(params.price(), notice.price);
-        if !api.dedup(kind).first_time(&notice.id(), notice.issued_at_s) {
-            let reply = Reply::plain(body, Status::OK, "already counted");
-            return (NoticeOutcome::Duplicate, reply, None);
-        }
         self.events.emit(&Event {
             kind: Some(EventKind::from(kind)),
             ts_ms: clock::now_ms(),
@@ -123,6 +171,7 @@ impl BidRouter {
         if kind != NoticeKind::Impression {
             return (accepted, Reply::plain(body, Status::OK, "ok"), None);
         }
+        let api = &*self.api;
         let snapshot = api.state.snapshot();
         let campaign = snapshot.campaign(notice.campaign_id);
         let booked = api
@@ -140,6 +189,9 @@ impl BidRouter {
         (accepted, Reply::plain(body, Status::OK, "ok"), impression)
     }
 }
+
+/// How a notice was answered, and the impression to count against a cap.
+type Answered = (NoticeOutcome, Reply, Option<CapImpression>);
 
 /// The parameters of a notice URL, read tolerantly: exchanges that re-encode the
 /// URL we bid with send the token percent-encoded (`%5F` for `_`), or the whole

@@ -41,6 +41,8 @@ pub(super) struct Book {
     pub(super) last_held: Option<(u64, u64)>,
     /// When the ledger last refused a slice for want of budget.
     pub(super) refused_s: Option<u64>,
+    /// When this bidder last placed a hold on the campaign.
+    pub(super) last_hold_s: u64,
 }
 
 impl Book {
@@ -58,6 +60,7 @@ impl Book {
             rate: 0.0,
             last_held: None,
             refused_s: None,
+            last_hold_s: 0,
         }
     }
 
@@ -92,6 +95,9 @@ impl Book {
             let rate = held_ever.saturating_sub(held) as f64 / elapsed;
             let keep = (-elapsed / RATE_WINDOW_S).exp();
             self.rate = self.rate * keep + rate * (1.0 - keep);
+            if held_ever > held {
+                self.last_hold_s = now_s;
+            }
         }
         self.last_held = Some((held_ever, now_s));
     }
@@ -218,6 +224,17 @@ pub(super) fn slice_size(input: SliceInput) -> u64 {
     wanted.min(share).min(input.room)
 }
 
+/// Whether a lease should give back its `balance` while the fleet has no room
+/// left: when it cannot pay for one more impression (`smallest`, at the
+/// campaign's highest price), or this bidder has not bid for `idle_s` (another
+/// bidder with traffic can use it).
+pub(super) fn should_give_back(balance: i64, smallest: u64, idle_s: u64) -> bool {
+    balance > 0 && (balance < smallest as i64 || idle_s >= IDLE_S)
+}
+
+/// Seconds without a bid after which a lease is idle.
+const IDLE_S: u64 = 5;
+
 /// Whether a lease with `balance` left should take `slice` more now: when less
 /// than half a slice is left (so the next arrives before this one runs out).
 pub(super) fn needs_slice(balance: i64, slice: u64) -> bool {
@@ -340,6 +357,13 @@ mod tests {
             "what is left, even below the minimum"
         );
         assert_eq!(slice_size(SliceInput { room: 0, ..input }), 0);
+        assert!(
+            should_give_back(1_999, 2_000, 0),
+            "a crumb that buys nothing"
+        );
+        assert!(should_give_back(9_000, 2_000, 5), "idle");
+        assert!(!should_give_back(9_000, 2_000, 4));
+        assert!(!should_give_back(0, 2_000, 60), "nothing to give");
         assert!(needs_slice(4_999, 10_000));
         assert!(!needs_slice(5_000, 10_000));
         assert!(!needs_slice(-1, 0), "nothing to take");

@@ -98,6 +98,15 @@ pub struct AlertsConfig {
 const MAX_HOLD_TIMEOUT_S: u64 = 86_400 / 2;
 
 impl BudgetConfig {
+    /// How long after its bid a billing notice may come and still be inside the
+    /// overspend bound of `docs/budgets.md`, milliseconds: the hold timeout less
+    /// two flush intervals (a notice billed at another bidder reaches the bid's
+    /// own bidder through the ledger, one flush each way, and must find the
+    /// bid's hold still live there).
+    pub fn late_after_ms(&self) -> u64 {
+        (self.hold_timeout_s * 1_000).saturating_sub(2 * self.flush_interval_ms)
+    }
+
     /// Checks what the types alone do not constrain.
     pub fn validate(&self) -> Result<(), ConfigError> {
         at_least_one(&[
@@ -118,9 +127,15 @@ impl BudgetConfig {
                 "must be at most 43200 (12 hours)",
             ));
         }
+        if self.late_after_ms() == 0 {
+            return Err(ConfigError::new(
+                "budget.hold_timeout_s",
+                "must be longer than two budget.flush_interval_ms",
+            ));
+        }
         // Leases are renewed every quarter of their life, and serve new bids only
-        // while the holds those bids place end before the lease can lapse: a
-        // quarter of the life must cover the holds and two flushes.
+        // while the holds those bids place end before the lease can lapse: the
+        // three quarters left at a renewal must cover the holds and two flushes.
         let flush_s = self.flush_interval_ms.div_ceil(1_000);
         let needed_s = (self.hold_timeout_s + 2 * flush_s) * 4 / 3;
         if self.lease_ttl_s < needed_s {
@@ -170,6 +185,10 @@ mod tests {
             ),
             ("[budget]\nhold_timeout_s = 0", "budget.hold_timeout_s"),
             ("[budget]\nhold_timeout_s = 86400", "budget.hold_timeout_s"),
+            (
+                "[budget]\nhold_timeout_s = 4\nflush_interval_ms = 2000",
+                "budget.hold_timeout_s",
+            ),
             ("[budget]\nlease_ttl_s = 160", "budget.lease_ttl_s"),
             (
                 "[budget]\nlease_ttl_s = 180\nflush_interval_ms = 20000",

@@ -72,21 +72,12 @@ pub struct SpendDelta {
 impl SpendDelta {
     fn add(&mut self, record: &SpendRecord, position: u64) {
         *self.by_owner.entry((record.owner, record.day)).or_default() += record.cost_micros;
-        if self.first_position == 0 {
+        // Replayed records are added after newer ones: keep the bounds, not the
+        // order of arrival.
+        if self.first_position == 0 || position < self.first_position {
             self.first_position = position;
         }
-        self.last_position = position;
-    }
-
-    /// Adds a later delta (all its records after this one's).
-    pub fn merge(&mut self, later: SpendDelta) {
-        for (key, micros) in later.by_owner {
-            *self.by_owner.entry(key).or_default() += micros;
-        }
-        if self.first_position == 0 {
-            self.first_position = later.first_position;
-        }
-        self.last_position = self.last_position.max(later.last_position);
+        self.last_position = self.last_position.max(position);
     }
 
     /// Micros in all.
@@ -386,6 +377,22 @@ mod tests {
         assert_eq!(delta.by_owner[&(LeaseOwner::Lease(1, 1), 20_788)], 1);
         assert_eq!(delta.by_owner[&(LeaseOwner::Lease(9, 1), 20_787)], 7);
         assert!(journal.take("c1").is_none(), "taken once");
+    }
+
+    #[test]
+    fn a_replayed_older_record_keeps_the_delta_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, _) = SpendJournal::open(dir.path()).unwrap();
+        journal
+            .record(&record(1, "c1", LeaseOwner::Lease(1, 1), 10))
+            .unwrap();
+        journal.restore(&record(2, "c1", LeaseOwner::Lease(1, 0), 5), 7);
+        let delta = journal.take("c1").unwrap();
+        assert_eq!(delta.first_position, 7);
+        assert!(
+            delta.last_position > 7,
+            "the newest record's position, not the replayed one"
+        );
     }
 
     #[test]

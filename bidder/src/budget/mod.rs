@@ -27,7 +27,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use tern_engine::budget::impression_cost_in;
-use tern_engine::money::{FxTable, Micros};
+use tern_engine::clock;
+use tern_engine::money::{Currency, FxTable, Micros};
 use tern_engine::notice::{BidOrigin, Notice};
 use tern_engine::snapshot::CompiledCampaign;
 
@@ -52,6 +53,9 @@ pub struct BudgetService {
     errors: [AtomicU64; SyncOp::ALL.len()],
     /// Alerts this bidder sent, by threshold percent.
     alerts_sent: Mutex<Vec<(u8, u64)>>,
+    /// Billed impressions whose notice came too late for the bound (see
+    /// [`BudgetConfig::late_after_ms`]).
+    late_notices: AtomicU64,
 }
 
 /// Spend the journal held when the bidder started, to count again and flush.
@@ -59,6 +63,22 @@ pub struct BudgetService {
 pub struct Replay {
     /// Every record on disk with its position, oldest first.
     pub records: Vec<(SpendRecord, u64)>,
+}
+
+/// What one billed impression costs the campaign, micros of `campaign_currency`:
+/// the clearing price `cpm` (micros of the notice's currency) converted and
+/// rounded up, or, when that cannot be done (the campaign deleted, or a currency
+/// no longer in the FX table), what the bid held: never less than the bid can
+/// cost, so spend is not under-counted.
+fn booked_cost(
+    fx: &FxTable,
+    cpm: Micros,
+    notice: &Notice<'_>,
+    campaign_currency: Option<Currency>,
+) -> Micros {
+    campaign_currency
+        .and_then(|to| impression_cost_in(fx, cpm, notice.currency, to))
+        .unwrap_or(notice.held)
 }
 
 /// The digest naming a bidder in tokens and lease keys.
@@ -94,6 +114,7 @@ impl BudgetService {
             status: Mutex::default(),
             errors: Default::default(),
             alerts_sent: Mutex::default(),
+            late_notices: AtomicU64::new(0),
         };
         Ok((service, Replay { records }))
     }
@@ -113,7 +134,10 @@ impl BudgetService {
     /// campaign as the current snapshot has it (`None` once deleted). The cost is
     /// the clearing price `cpm` (micros of the notice's currency) for one
     /// impression in the campaign's currency, rounded up; for a deleted campaign
-    /// (its currency gone with it) what the bid held. Returns the micros booked.
+    /// (its currency gone with it, or the notice's currency no longer priced)
+    /// what the bid held: never less than the bid can cost. A notice later than
+    /// [`BudgetConfig::late_after_ms`] is counted in [`BudgetService::late_notices`].
+    /// Returns the micros booked.
     pub fn record_billed(
         &self,
         notice: &Notice<'_>,
@@ -121,10 +145,7 @@ impl BudgetService {
         campaign: Option<&CompiledCampaign>,
         fx: &FxTable,
     ) -> Micros {
-        let cost = match campaign {
-            Some(c) => impression_cost_in(fx, cpm, notice.currency, c.currency).unwrap_or(0),
-            None => notice.held,
-        };
+        let cost = booked_cost(fx, cpm, notice, campaign.map(|c| c.currency));
         let day = match campaign {
             Some(c) => c.budget.zone.day_of(notice.issued_at_s),
             None => tern_engine::budget::BudgetZone::default().day_of(notice.issued_at_s),
@@ -133,6 +154,10 @@ impl BudgetService {
             Some(origin) => LeaseOwner::Lease(origin.bidder, origin.process),
             None => LeaseOwner::Unknown,
         };
+        let delay_ms = clock::now_ms().saturating_sub(notice.issued_at_s.saturating_mul(1_000));
+        if delay_ms > self.config.late_after_ms() {
+            self.late_notices.fetch_add(1, Relaxed);
+        }
         if notice.origin == Some(self.origin)
             && let Some(c) = campaign.filter(|c| c.budget.is_limited())
         {
@@ -173,6 +198,13 @@ impl BudgetService {
         SyncOp::ALL.map(|op| (op, self.errors[op as usize].load(Relaxed)))
     }
 
+    /// Billing notices this bidder booked since start that came later than
+    /// [`BudgetConfig::late_after_ms`] after their bid: their spend is the
+    /// budget-overspend term of `docs/budgets.md`.
+    pub fn late_notices(&self) -> u64 {
+        self.late_notices.load(Relaxed)
+    }
+
     /// Alerts this bidder sent since start, by threshold percent.
     pub fn alerts_sent(&self) -> Vec<(u8, u64)> {
         self.alerts_sent
@@ -187,5 +219,45 @@ impl BudgetService {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(currency: &str, held: Micros) -> Notice<'static> {
+        Notice {
+            request_id: "r",
+            imp_id: "1",
+            campaign_id: "c",
+            creative_id: "cr",
+            exchange: "",
+            price: 2_000_000,
+            currency: Currency::parse(currency).unwrap(),
+            issued_at_s: 0,
+            user: None,
+            origin: None,
+            held,
+        }
+    }
+
+    #[test]
+    fn spend_is_booked_at_the_clearing_price_rounded_up_or_else_at_the_hold() {
+        let fx = FxTable::new([(Currency::parse("EUR").unwrap(), 0.5)]).unwrap();
+        let usd = Some(Currency::USD);
+        // 1.000001 CPM is 1,000.001 micros an impression: rounded up.
+        assert_eq!(booked_cost(&fx, 1_000_001, &notice("USD", 9), usd), 1_001);
+        // 1.5 EUR CPM at 0.5 EUR per USD: 3 USD CPM, 3,000 micros.
+        assert_eq!(booked_cost(&fx, 1_500_000, &notice("EUR", 9), usd), 3_000);
+        // A currency the table no longer knows, or a deleted campaign: the hold.
+        assert_eq!(
+            booked_cost(&fx, 1_500_000, &notice("GBP", 2_500), usd),
+            2_500
+        );
+        assert_eq!(
+            booked_cost(&fx, 1_500_000, &notice("USD", 2_500), None),
+            2_500
+        );
     }
 }

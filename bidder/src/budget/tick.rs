@@ -12,7 +12,7 @@ use tern_engine::budget::{BudgetZone, Budgets, Pacing, PacingInput, TrafficProfi
 use tern_engine::snapshot::{CompiledCampaign, Snapshot};
 
 use super::alerts::{self, AlertSink};
-use super::book::{Book, SliceInput, needs_slice, slice_size};
+use super::book::{Book, SliceInput, needs_slice, should_give_back, slice_size};
 use super::ledger::{AnyLedger, LeaseKey, Ledger, LedgerError, Update, bidder_key};
 use super::{BudgetService, CampaignBudgetStatus, SyncOp};
 
@@ -242,8 +242,10 @@ async fn flush(ctx: &Tick<'_>, book: &mut Book, today: u32) {
     }
 }
 
-/// Takes a slice when the lease runs low; gives back an idle lease when the
-/// fleet is out of budget. Returns whether the fleet may commit no more today.
+/// Takes a slice when the lease runs low; gives back an idle lease, or one too
+/// small for an impression, when the fleet is out of budget (so a bidder with
+/// traffic can use it). Returns whether the room left is too small for an
+/// impression: the budget is spent, but for what bids in flight hold.
 async fn refill(
     ctx: &Tick<'_>,
     book: &mut Book,
@@ -256,14 +258,16 @@ async fn refill(
     let room = book
         .room(c.budget.daily, c.budget.total, &key.date)
         .unwrap_or(0);
+    // What one impression can cost at most: less room than that buys nothing.
+    let impression = c.max_cpm.div_ceil(1_000);
     let slice = slice_size(SliceInput {
         rate: book.rate,
         slice_s: ctx.service.config.slice_s,
-        min: c.max_cpm.div_ceil(1_000) * MIN_SLICE_IMPRESSIONS,
+        min: impression * MIN_SLICE_IMPRESSIONS,
         room,
         bidders: book.live_bidders(&key.date, &key, ctx.now_s),
     });
-    if slice == 0 {
+    if room < impression {
         book.refused_s = Some(ctx.now_s);
     } else if needs_slice(lease.balance(), slice) {
         let seq = book.view.lease(&key).map_or(0, |l| l.seq);
@@ -286,11 +290,12 @@ async fn refill(
     let refused_lately = book
         .refused_s
         .is_some_and(|at| ctx.now_s <= at + IDLE_RETURN_WINDOW_S);
-    if refused_lately && book.rate < 1.0 {
+    let idle_s = ctx.now_s.saturating_sub(book.last_hold_s);
+    if refused_lately && should_give_back(lease.balance(), impression, idle_s) {
         let free = lease.withdraw();
         give_back(ctx, book, &key, free).await;
     }
-    slice == 0
+    room < impression
 }
 
 /// Gives `amount` of lease `key` back (no more than it reserves). Returns

@@ -9,6 +9,11 @@
 //! every counter of one user lives in one slot and one `MGET` reads them all. A
 //! counter is created with its window as expiry and incremented after that, so a
 //! window starts with the first impression and ends `window_secs` later.
+//!
+//! Being the state the fleet shares per user and impression, the store also
+//! decides which bidder counts a billing notice sent to several of them
+//! ([`CapStore::claim_notice`], keys `bn:<notice id>`): each impression is
+//! billed once fleet-wide, not once per bidder that received a copy.
 
 pub mod config;
 mod local;
@@ -18,6 +23,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tern_engine::notice::NoticeId;
 use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 
@@ -74,6 +80,21 @@ impl CapStore {
         }
     }
 
+    /// Whether this bidder is the first of the fleet to count billing notice `id`
+    /// (claimed for `ttl_s`). The in-process store has no fleet to ask: the
+    /// bidder's own de-duplication has already answered.
+    pub(crate) async fn claim_notice(
+        &self,
+        id: &NoticeId,
+        ttl_s: u64,
+        deadline: Instant,
+    ) -> Result<bool, CapError> {
+        match self {
+            CapStore::Local(_) => Ok(true),
+            CapStore::Redis(redis) => redis.claim_notice(id, ttl_s, deadline).await,
+        }
+    }
+
     /// Counts one impression of `campaign_id` for `user`.
     pub(crate) async fn record(
         &self,
@@ -92,6 +113,15 @@ impl CapStore {
                 .await
                 .map(Some),
         }
+    }
+}
+
+/// Appends the claim key of billing notice `id` to `out`.
+pub(crate) fn notice_key(id: &NoticeId, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let _ = out.write_all(b"bn:");
+    for byte in id {
+        let _ = write!(out, "{byte:02x}");
     }
 }
 

@@ -222,6 +222,13 @@ pub const BUDGET_SYNC_ERRORS_TOTAL: Metric = metric(
     "Failed spend ledger calls (flush, lease, release, reclaim, alert) and journal writes.",
     &["op"],
 );
+/// Billing notices later than the overspend bound allows (`docs/budgets.md`).
+pub const BUDGET_LATE_NOTICES_TOTAL: Metric = metric(
+    "tern_budget_late_notices_total",
+    Counter,
+    "Billed impressions whose notice came later than budget.hold_timeout_s less two flush intervals after the bid: the spend docs/budgets.md bounds.",
+    &[],
+);
 /// Budget alerts this bidder sent (each goes out from one bidder of the fleet).
 pub const BUDGET_ALERTS_TOTAL: Metric = metric(
     "tern_budget_alerts_total",

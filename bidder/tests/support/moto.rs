@@ -11,11 +11,20 @@ use bidder::state::dynamodb::item::to_table_item;
 use bidder::state::dynamodb::{AwsClients, seed};
 use tern_engine::campaign::Campaign;
 
+/// moto's own server, with its threads turned off (see [`Moto::start_serialized`]).
+const SERIALIZED_MOTO: &str = "import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+run_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)
+";
+
 /// A moto server process; killed on drop.
 pub struct Moto {
     child: Option<Child>,
     /// Its port on 127.0.0.1.
     pub port: u16,
+    /// Whether it answers one request at a time.
+    serialized: bool,
 }
 
 impl Moto {
@@ -24,6 +33,7 @@ impl Moto {
         let mut moto = Moto {
             child: None,
             port: super::free_port(),
+            serialized: false,
         };
         moto.restart();
         moto
@@ -37,17 +47,41 @@ impl Moto {
         }
     }
 
+    /// Starts moto on a free port, answering one request at a time. moto applies a
+    /// conditional update as a read, a check and a write without a lock, so two
+    /// requests at once can both pass one condition; DynamoDB applies each
+    /// atomically. Tests whose outcome rests on that (bidders racing for the same
+    /// budget) run moto this way, so its conditional updates are atomic too.
+    pub fn start_serialized() -> Moto {
+        let mut moto = Moto {
+            child: None,
+            port: super::free_port(),
+            serialized: true,
+        };
+        moto.restart();
+        moto
+    }
+
     /// Starts the server again on the same port, empty.
     pub fn restart(&mut self) {
         self.stop();
-        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
-        let child = Command::new(program)
-            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+        let port = self.port.to_string();
+        let mut command = if self.serialized {
+            let mut python = Command::new("python3");
+            python.args(["-c", SERIALIZED_MOTO, &port]);
+            python
+        } else {
+            let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+            let mut server = Command::new(program);
+            server.args(["-H", "127.0.0.1", "-p", &port]);
+            server
+        };
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("moto_server on PATH (scripts/test.sh installs it)");
+            .expect("moto_server and python3 with moto on PATH (scripts/test.sh installs them)");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {

@@ -1,9 +1,10 @@
 # Alarms on the bidders' own metrics (namespace Tern/Bidder, dimension Fleet,
 # shipped by the CloudWatch agent from /metrics), on the NLB's target health, and
-# on budgets (exhausted campaigns, failed spend-ledger calls), all to one
-# KMS-encrypted SNS topic; a second topic, encrypted with the same key, that the
-# bidders publish their budget alerts (50/80/100% spent) to; a dashboard for the
-# fleet. The KMS key also encrypts the fleet's and WAF's log groups.
+# on budgets (exhausted campaigns, failed spend-ledger calls, late billing
+# notices), all to one KMS-encrypted SNS topic; a second topic, encrypted with the
+# same key, that the bidders publish their budget alerts (50/80/100% spent) to; a
+# dashboard for the fleet. The KMS key also encrypts the fleet's and WAF's log
+# groups.
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -47,6 +48,16 @@ locals {
       metric      = "tern_budget_sync_errors_total"
       statistic   = "Sum"
       threshold   = var.budget_sync_errors_threshold
+      missing     = "notBreaching"
+    }
+    # Billed impressions whose billing notice came later than budget.hold_timeout_s
+    # less two flush intervals after the bid: the spend that can take the fleet
+    # past a budget (term L of the bound in docs/budgets.md).
+    budget-late-notices = {
+      description = "More than ${var.budget_late_notices_threshold} billed impressions per minute had their billing notice later than budget.hold_timeout_s less two flush intervals after the bid (spend that can take the fleet past a budget)"
+      metric      = "tern_budget_late_notices_total"
+      statistic   = "Sum"
+      threshold   = var.budget_late_notices_threshold
       missing     = "notBreaching"
     }
     events-dropped = {
@@ -300,12 +311,16 @@ resource "aws_cloudwatch_dashboard" "this" {
       {
         type = "metric", x = 0, y = 18, width = 12, height = 6
         properties = {
-          title = "Budget ledger: failed calls and alerts per minute", region = local.region, stat = "Sum", period = 60
+          title = "Budget ledger: failed calls, late notices and alerts per minute", region = local.region, stat = "Sum", period = 60
           metrics = [
             [local.namespace, "tern_budget_sync_errors_total", "Fleet", var.fleet_name],
+            [local.namespace, "tern_budget_late_notices_total", "Fleet", var.fleet_name],
             [local.namespace, "tern_budget_alerts_total", "Fleet", var.fleet_name, { yAxis = "right" }],
           ]
-          annotations = { horizontal = [{ label = "sync errors alarm", value = var.budget_sync_errors_threshold }] }
+          annotations = { horizontal = [
+            { label = "sync errors alarm", value = var.budget_sync_errors_threshold },
+            { label = "late notices alarm", value = var.budget_late_notices_threshold },
+          ] }
         }
       },
       {

@@ -125,6 +125,17 @@ variable "budget_sync_errors_threshold" {
   }
 }
 
+variable "budget_late_notices_threshold" {
+  type        = number
+  description = "Alarm when more billed impressions than this per minute across the fleet had their billing notice later than budget.hold_timeout_s less two flush intervals after the bid (tern_budget_late_notices_total: the spend that can take the fleet past a budget, docs/budgets.md); 0 alarms on any sustained late notice."
+  default     = 0
+
+  validation {
+    condition     = var.budget_late_notices_threshold >= 0
+    error_message = "budget_late_notices_threshold must not be negative."
+  }
+}
+
 variable "evaluation_periods" {
   type        = number
   description = "Minutes an alarm condition must hold (datapoints to alarm out of the same window)."

@@ -19,12 +19,13 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use redis::Value;
+use tern_engine::notice::NoticeId;
 use tern_engine::user::UserKey;
 
 use self::cluster::{Redirect, SlotRoutes, key_slot};
 use self::connection::Connection;
 pub(crate) use self::tls::RedisTls;
-use super::{CapError, counter_key};
+use super::{CapError, counter_key, notice_key};
 use crate::backoff::Backoff;
 use crate::error::{ConfigError, StartError};
 use crate::freq_cap::config::RedisConfig;
@@ -182,6 +183,31 @@ impl RedisCaps {
         self.round_trip(key_slot(&key), &[create, increment], deadline)
             .await
             .map(|(_, took)| took)
+    }
+
+    /// Claims billing notice `id` for this bidder for `ttl_s` seconds (`SET NX`):
+    /// true when no bidder of the fleet had claimed it.
+    pub(crate) async fn claim_notice(
+        &self,
+        id: &NoticeId,
+        ttl_s: u64,
+        deadline: Instant,
+    ) -> Result<bool, CapError> {
+        let mut key = Vec::with_capacity(40);
+        notice_key(id, &mut key);
+        let mut claim = redis::cmd("SET");
+        claim
+            .arg(&key[..])
+            .arg(1)
+            .arg("EX")
+            .arg(ttl_s.max(1))
+            .arg("NX");
+        let (replies, _) = self.round_trip(key_slot(&key), &[claim], deadline).await?;
+        match replies.first() {
+            Some(Value::Okay) => Ok(true),
+            Some(Value::Nil) => Ok(false),
+            other => Err(CapError::Unavailable(format!("SET NX answered {other:?}"))),
+        }
     }
 
     /// Sends `commands` (all on keys of `slot`) in one round trip to the node

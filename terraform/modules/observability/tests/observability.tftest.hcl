@@ -1,7 +1,7 @@
 # observability: the alarms the issue asks for (bid p99, error rate, sync lag,
-# budgets, failed spend-ledger calls) read the bidder's metric names in Tern/Bidder
-# and notify a KMS-encrypted SNS topic; the bidders' budget alerts have a topic of
-# their own, encrypted with the same key.
+# budgets, failed spend-ledger calls, late billing notices) read the bidder's
+# metric names in Tern/Bidder and notify a KMS-encrypted SNS topic; the bidders'
+# budget alerts have a topic of their own, encrypted with the same key.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -117,6 +117,37 @@ run "budget_alerts_and_ledger_errors" {
 
   assert {
     condition = (
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].alarm_name == "tern-test-budget-late-notices" &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].namespace == "Tern/Bidder" &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].metric_name == "tern_budget_late_notices_total" &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].dimensions == tomap({ Fleet = "tern-test" }) &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].period == 60
+    )
+    error_message = "The late-notice alarm sums tern_budget_late_notices_total per minute over the fleet's Fleet dimension."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].threshold == 0 &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].evaluation_periods == var.evaluation_periods &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].datapoints_to_alarm == var.evaluation_periods &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].treat_missing_data == "notBreaching"
+    )
+    error_message = "Any late billing notice (spend the budget bound does not cover), sustained for the evaluation periods, alarms by default; no data (no late notices) is not breaching."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].alarm_actions == toset([aws_sns_topic.alarms.arn]) &&
+      aws_cloudwatch_metric_alarm.this["budget-late-notices"].ok_actions == toset([aws_sns_topic.alarms.arn])
+    )
+    error_message = "The late-notice alarm (and its recovery) goes to the alarm topic, not the budget alert topic."
+  }
+
+  assert {
+    condition = (
       aws_sns_topic.budget_alerts.name == "tern-test-budget-alerts" &&
       aws_sns_topic.budget_alerts.kms_master_key_id == aws_kms_key.this.arn &&
       output.budget_alert_topic_arn == aws_sns_topic.budget_alerts.arn &&
@@ -150,14 +181,23 @@ run "budget_alerts_and_ledger_errors" {
     ]) == 1
     error_message = "The dashboard has a budget ledger widget with failed calls and alerts."
   }
+
+  assert {
+    condition = length([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w
+      if contains([for m in w.properties.metrics : m[1]], "tern_budget_late_notices_total")
+    ]) == 1
+    error_message = "The dashboard shows late billing notices."
+  }
 }
 
 run "budget_alert_topic_without_recipients" {
   command = plan
 
   variables {
-    budget_alert_emails          = []
-    budget_sync_errors_threshold = 5
+    budget_alert_emails           = []
+    budget_sync_errors_threshold  = 5
+    budget_late_notices_threshold = 10
   }
 
   assert {
@@ -168,6 +208,11 @@ run "budget_alert_topic_without_recipients" {
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["budget-sync-errors"].threshold == 5
     error_message = "budget_sync_errors_threshold sets the ledger alarm's threshold."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["budget-late-notices"].threshold == 10
+    error_message = "budget_late_notices_threshold sets the late-notice alarm's threshold."
   }
 }
 
@@ -199,4 +244,14 @@ run "rejects_negative_budget_sync_errors_threshold" {
   }
 
   expect_failures = [var.budget_sync_errors_threshold]
+}
+
+run "rejects_negative_budget_late_notices_threshold" {
+  command = plan
+
+  variables {
+    budget_late_notices_threshold = -1
+  }
+
+  expect_failures = [var.budget_late_notices_threshold]
 }
