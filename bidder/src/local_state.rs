@@ -8,7 +8,6 @@
 //! - the spend journal and, for the local ledger, `ledger.json` (see `budget`).
 
 use std::fs::File;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::StartError;
@@ -44,7 +43,7 @@ impl LocalState {
         let bidder_id = match bidder_id {
             "" => keep(dir, "bidder-id", || {
                 let host = crate::events::host_name().replace(['@', '\n'], "_");
-                format!("{host}-{:08x}", fastrand::u32(..)).into_bytes()
+                Ok(format!("{host}-{:08x}", fastrand::u32(..)).into_bytes())
             })
             .map_err(|e| fail("cannot keep the bidder id in", &e))
             .map(|id| String::from_utf8_lossy(&id).trim().to_owned())?,
@@ -78,7 +77,11 @@ impl LocalState {
 
 /// The contents of `dir/name`, written first from `make` (atomically: a
 /// temporary file renamed into place) when missing or empty.
-fn keep(dir: &Path, name: &str, make: impl FnOnce() -> Vec<u8>) -> std::io::Result<Vec<u8>> {
+fn keep(
+    dir: &Path,
+    name: &str,
+    make: impl FnOnce() -> std::io::Result<Vec<u8>>,
+) -> std::io::Result<Vec<u8>> {
     let path = dir.join(name);
     match std::fs::read(&path) {
         Ok(bytes) if !bytes.is_empty() => return Ok(bytes),
@@ -86,21 +89,20 @@ fn keep(dir: &Path, name: &str, make: impl FnOnce() -> Vec<u8>) -> std::io::Resu
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let bytes = make();
+    let bytes = make()?;
     let temporary = path.with_extension("tmp");
     std::fs::write(&temporary, &bytes)?;
     std::fs::rename(&temporary, &path)?;
     Ok(bytes)
 }
 
-/// Random bytes from the kernel.
-fn random_key() -> Vec<u8> {
+/// Random bytes from the operating system's CSPRNG (`getrandom(2)`): the key
+/// signs billing notices, so it must not be guessable. Fails rather than fall
+/// back to anything weaker.
+fn random_key() -> std::io::Result<Vec<u8>> {
     let mut key = vec![0u8; NOTICE_KEY_BYTES];
-    let read = File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key));
-    if read.is_err() {
-        key.iter_mut().for_each(|b| *b = fastrand::u8(..));
-    }
-    key
+    getrandom::fill(&mut key).map_err(std::io::Error::other)?;
+    Ok(key)
 }
 
 #[cfg(test)]
