@@ -120,6 +120,7 @@ fn campaign(rng: &mut Rng, n: usize, deals: u32) -> Campaign {
         id,
         version: 1,
         status: CampaignStatus::Active,
+        advertiser_id: None,
         advertiser_domain: format!("adv{n}.example"),
         categories: vec![category(rng)],
         app_bundle: rng

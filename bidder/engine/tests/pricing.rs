@@ -33,6 +33,7 @@ fn campaign(base_bid: f64, max_cpm: f64, currency: &str) -> Campaign {
         id: "c".into(),
         version: 1,
         status: CampaignStatus::Active,
+        advertiser_id: None,
         advertiser_domain: "shoes.example".into(),
         categories: vec![],
         app_bundle: None,

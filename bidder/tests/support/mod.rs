@@ -124,14 +124,7 @@ impl Reply {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use tern_testkit::free_port;
 
 /// Path of a file under the bidder crate.
 pub fn crate_file(relative: &str) -> PathBuf {

@@ -41,6 +41,7 @@ pub const MIN_THROTTLE: f64 = 1.0 / 1_024.0;
 
 /// How a campaign spends its daily budget over the day (`budget.pacing`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Pacing {
     /// In step with the day's traffic.

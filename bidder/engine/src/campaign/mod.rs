@@ -16,6 +16,7 @@ pub use validate::CampaignError;
 
 /// One campaign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Campaign {
     /// Unique id; bids name it in `cid`.
@@ -26,6 +27,10 @@ pub struct Campaign {
     /// Paused campaigns are kept but never bid.
     #[serde(default)]
     pub status: CampaignStatus,
+    /// The advertiser account that owns the campaign: the control plane scopes
+    /// advertiser API keys by it. Not used in bidding; optional in files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertiser_id: Option<String>,
     /// The advertiser's domain, sent in `adomain` and checked against `badv`.
     pub advertiser_domain: String,
     /// IAB content categories of the ads, sent in `cat` and checked against `bcat`.
@@ -51,6 +56,7 @@ pub struct Campaign {
 
 /// Whether a campaign bids.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignStatus {
     /// Bids when targeting and budget allow.
@@ -62,6 +68,7 @@ pub enum CampaignStatus {
 
 /// One ad. Exactly one of `banner`, `video` and `native` is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Creative {
     /// Creative id, sent in `crid` and `adid`.
@@ -92,6 +99,7 @@ fn default_secure() -> bool {
 
 /// A banner's size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BannerSpec {
     /// Width in pixels.
@@ -102,6 +110,7 @@ pub struct BannerSpec {
 
 /// A video ad's properties, matched against `imp.video`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VideoSpec {
     /// MIME type of the media, e.g. `video/mp4`.
@@ -120,11 +129,13 @@ pub struct VideoSpec {
 
 /// A native ad; it fits any native impression.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NativeSpec {}
 
 /// Targeting rules. Every list that is empty means "any"; every list that is set must match.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Targeting {
     /// Countries, ISO-3166-1 alpha-3 (`USA`, `DEU`), as OpenRTB sends them.
@@ -151,6 +162,7 @@ pub struct Targeting {
 
 /// Bid pricing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Bidding {
     /// Highest price ever bid, CPM.
@@ -168,6 +180,7 @@ fn default_currency() -> String {
 
 /// Spend limits in the campaign's currency; absent means unlimited.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// Spend allowed per budget day (midnight to midnight in `timezone`).
@@ -186,6 +199,7 @@ pub struct Budget {
 
 /// At most `max_impressions` impressions per user per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FrequencyCap {
     /// Impressions allowed in one window.

@@ -46,6 +46,9 @@ impl Campaign {
             reason: reason.to_owned(),
         };
         check_id(&self.id).map_err(|r| fail("id", r))?;
+        if let Some(advertiser) = &self.advertiser_id {
+            check_id(advertiser).map_err(|r| fail("advertiser_id", r))?;
+        }
         if !is_domain(&self.advertiser_domain) {
             return Err(fail(
                 "advertiser_domain",
@@ -248,6 +251,7 @@ mod tests {
             id: "c1".into(),
             version: 1,
             status: Default::default(),
+            advertiser_id: None,
             advertiser_domain: "shoes.example".into(),
             categories: vec!["IAB18".into()],
             app_bundle: None,

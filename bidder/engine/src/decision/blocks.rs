@@ -104,6 +104,7 @@ mod tests {
             id: "c".into(),
             version: 1,
             status: CampaignStatus::Active,
+            advertiser_id: None,
             advertiser_domain: domain.into(),
             categories: categories.iter().map(|c| (*c).to_owned()).collect(),
             app_bundle: bundle.map(str::to_owned),

@@ -35,49 +35,10 @@ impl DynamoLedger {
     /// until it is active: for local and test setups (Terraform creates it in AWS,
     /// encrypted and with point-in-time recovery).
     pub async fn create_table(client: &Client, table: &str) -> Result<(), LedgerError> {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-            TableStatus,
-        };
-        let failed =
-            |e: aws_sdk_dynamodb::error::BuildError| LedgerError::Unavailable(e.to_string());
-        client
-            .create_table()
-            .table_name(table)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("campaign_id")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(failed)?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("campaign_id")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(failed)?,
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
+        use tern_tables::schema::{Table, create};
+        create(client, Table::Spend, table)
             .await
-            .map_err(|e| LedgerError::Unavailable(error_text(&e)))?;
-        for _ in 0..100 {
-            let described = client
-                .describe_table()
-                .table_name(table)
-                .send()
-                .await
-                .map_err(|e| LedgerError::Unavailable(error_text(&e)))?;
-            let status = described.table.and_then(|t| t.table_status);
-            if status == Some(TableStatus::Active) {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        Err(LedgerError::Unavailable(format!(
-            "table {table} never became active"
-        )))
+            .map_err(|e| LedgerError::Unavailable(e.to_string()))
     }
 
     async fn update(&self, campaign_id: &str, expr: Expr) -> Result<LedgerItem, LedgerError> {

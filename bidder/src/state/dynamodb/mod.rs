@@ -8,7 +8,6 @@
 //! swapped in. See `docs/dynamodb.md` for the table design.
 
 pub mod config;
-pub mod item;
 mod replica;
 pub mod seed;
 mod shards;
@@ -31,6 +30,7 @@ use crate::backoff::Backoff;
 use crate::error::{AwsError, StartError};
 use crate::lifecycle::{Background, StopSignal};
 use tern_engine::clock::now_ms;
+use tern_tables::campaigns;
 
 /// Consecutive failed calls after which the source checks whether the table's
 /// stream has changed.
@@ -257,7 +257,7 @@ async fn bootstrap(
     let mut replica = Replica::new(Arc::clone(state.fx()));
     let (mut applied, mut rejected) = (0, 0);
     for item in pages.iter().flatten() {
-        let outcome = match item::from_table_item(item) {
+        let outcome = match campaigns::from_table_item(item) {
             Ok(document) => replica.apply(Change::Upsert(document)),
             Err(e) => Applied::Rejected(e.to_string()),
         };

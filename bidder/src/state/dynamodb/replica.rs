@@ -13,7 +13,7 @@ use tern_engine::campaign::Campaign;
 use tern_engine::money::FxTable;
 use tern_engine::snapshot::Snapshot;
 
-use super::item::ItemDocument;
+use tern_tables::campaigns::ItemDocument;
 
 /// One change to the table.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@
 use aws_sdk_dynamodbstreams::error::ProvideErrorMetadata;
 use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
 
-use super::item::{ItemError, VERSION_ATTRIBUTE, from_stream_image};
 use super::replica::Change;
+use tern_tables::campaigns::{ItemError, KEY_ATTRIBUTE, VERSION_ATTRIBUTE, from_stream_image};
 
 /// One shard of the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +214,7 @@ fn to_change(
     let key = || {
         data.keys
             .as_ref()
-            .and_then(|k| k.get(super::item::KEY_ATTRIBUTE))
+            .and_then(|k| k.get(KEY_ATTRIBUTE))
             .and_then(|v| v.as_s().ok())
             .cloned()
             .unwrap_or_else(|| "(no key)".to_owned())

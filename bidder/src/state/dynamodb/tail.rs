@@ -103,9 +103,9 @@ mod tests {
     use tern_engine::money::FxTable;
 
     use super::*;
-    use crate::state::dynamodb::item::ItemDocument;
     use crate::state::dynamodb::replica::Change;
     use crate::state::dynamodb::stream::{Page, Position, ShardInfo, StreamRecord};
+    use tern_tables::campaigns::ItemDocument;
 
     /// A scripted stream: per shard, a list of pages; iterators are `shard:page`.
     #[derive(Default)]

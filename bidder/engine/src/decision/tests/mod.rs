@@ -34,6 +34,7 @@ fn campaign(id: &str, base_bid: f64, max_cpm: f64) -> Campaign {
         id: id.into(),
         version: 1,
         status: CampaignStatus::Active,
+        advertiser_id: None,
         advertiser_domain: format!("{}.example", id.to_ascii_lowercase()),
         categories: vec!["IAB18".into()],
         app_bundle: None,

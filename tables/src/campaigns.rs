@@ -208,7 +208,7 @@ mod tests {
     use super::*;
 
     fn example() -> Vec<Campaign> {
-        let text = include_str!("../../../campaigns/example.toml");
+        let text = include_str!("../../bidder/campaigns/example.toml");
         tern_engine::campaign::parse_campaigns(text, tern_engine::campaign::FileFormat::Toml)
             .unwrap()
     }
