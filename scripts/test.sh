@@ -34,6 +34,10 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]>=5,<6'
 fi
 moto_server --version 2>/dev/null || python3 -c 'import moto; print("moto", moto.__version__)'
+if ! python3 -c 'import openapi_spec_validator' >/dev/null 2>&1; then
+  echo "installing openapi-spec-validator (checks the control plane's OpenAPI document) from PyPI"
+  python3 -m pip install --quiet 'openapi-spec-validator>=0.7,<0.8'
+fi
 
 step "rustfmt"
 cargo fmt --all -- --check

@@ -85,6 +85,7 @@ pub async fn start(
         hasher: KeyHasher::new(&config.auth.pepper, &config.auth.bootstrap_operator_key),
         max_page_size: config.server.max_page_size,
         metrics: Arc::new(Metrics::default()),
+        openapi: Arc::default(),
     };
     if config.auth.bootstrap_operator_key.is_empty() {
         tracing::info!("no bootstrap operator key configured: only stored keys are accepted");

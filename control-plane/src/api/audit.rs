@@ -60,7 +60,7 @@ fn instant_ms(field: &str, text: Option<&str>) -> Result<Option<u64>, Problem> {
 }
 
 /// Lists changes, newest first.
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams),
+#[utoipa::path(get, operation_id = "listAudit", path = "/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditList), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub(super) async fn list(
     State(state): State<AppState>,

@@ -52,7 +52,7 @@ pub(super) struct CampaignList {
 }
 
 /// Lists campaigns, filtered, a page at a time.
-#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns", params(ListParams),
+#[utoipa::path(get, operation_id = "listCampaigns", path = "/v1/campaigns", tag = "campaigns", params(ListParams),
     responses((status = 200, body = CampaignList), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -90,7 +90,7 @@ pub(super) async fn list(
 /// (an advertiser key's own when absent). With `Idempotency-Key`, a retry of the
 /// same request gets the first answer (`Idempotent-Replayed: true`) and never
 /// makes a second campaign; the key with a different request is `422`.
-#[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns", params(WriteParams,
+#[utoipa::path(post, operation_id = "createCampaign", path = "/v1/campaigns", tag = "campaigns", params(WriteParams,
         ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe (kept 24 h)")),
     request_body = Campaign,
     responses((status = 201, body = Campaign, description = "created; ETag and Location set"),
@@ -150,7 +150,7 @@ pub(super) async fn create(
 }
 
 /// Reads a campaign; its version is the `ETag`.
-#[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(get, operation_id = "getCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path, description = "campaign id")),
     responses((status = 200, body = Campaign), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub(super) async fn get_one(
@@ -163,7 +163,7 @@ pub(super) async fn get_one(
 }
 
 /// Replaces a campaign. Needs `If-Match` with its `ETag`.
-#[utoipa::path(put, path = "/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(put, operation_id = "replaceCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header, description = "the campaign's ETag, or *")),
     request_body = Campaign,
     responses((status = 200, body = Campaign), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
@@ -190,7 +190,7 @@ pub(super) async fn replace(
 
 /// Changes some fields of a campaign: a JSON merge patch (RFC 7396; `null`
 /// removes a field). Needs `If-Match`.
-#[utoipa::path(patch, path = "/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(patch, operation_id = "updateCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses((status = 200, body = Campaign), (status = 412, body = Problem), (status = 422, body = Problem)))]
@@ -218,7 +218,7 @@ pub(super) async fn update(
 }
 
 /// Pauses a campaign: the fleet stops bidding on it within seconds. Needs `If-Match`.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/pause", tag = "campaigns",
+#[utoipa::path(post, operation_id = "pauseCampaign", path = "/v1/campaigns/{id}/pause", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     responses((status = 200, body = Campaign), (status = 412, body = Problem)))]
 pub(super) async fn pause(
@@ -240,7 +240,7 @@ pub(super) async fn pause(
 }
 
 /// Resumes a paused campaign. Needs `If-Match`.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/resume", tag = "campaigns",
+#[utoipa::path(post, operation_id = "resumeCampaign", path = "/v1/campaigns/{id}/resume", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     responses((status = 200, body = Campaign), (status = 412, body = Problem)))]
 pub(super) async fn resume(
@@ -290,7 +290,7 @@ async fn set_status(
 /// Replaces a campaign's budget (daily, total, time zone, pacing; amounts in the
 /// campaign's currency). Raising a spent budget lets the fleet bid again within
 /// seconds. Needs `If-Match`.
-#[utoipa::path(put, path = "/v1/campaigns/{id}/budget", tag = "campaigns",
+#[utoipa::path(put, operation_id = "setCampaignBudget", path = "/v1/campaigns/{id}/budget", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body = Budget,
     responses((status = 200, body = Campaign), (status = 412, body = Problem), (status = 422, body = Problem)))]
@@ -318,7 +318,7 @@ pub(super) async fn set_budget(
 
 /// Deletes a campaign; the fleet stops bidding on it within seconds. Its id may
 /// be used again (at a higher version). Needs `If-Match`.
-#[utoipa::path(delete, path = "/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(delete, operation_id = "deleteCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     responses((status = 204, description = "deleted (or, with validate_only, deletable)"), (status = 412, body = Problem)))]
 pub(super) async fn delete(

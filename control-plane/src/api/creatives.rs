@@ -35,7 +35,7 @@ fn not_found(id: &str, creative_id: &str) -> Problem {
 }
 
 /// Lists a campaign's creatives; the `ETag` is the campaign's.
-#[utoipa::path(get, path = "/v1/campaigns/{id}/creatives", tag = "creatives",
+#[utoipa::path(get, operation_id = "listCreatives", path = "/v1/campaigns/{id}/creatives", tag = "creatives",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<Creative>), (status = 404, body = Problem)))]
 pub(super) async fn list(
@@ -50,7 +50,7 @@ pub(super) async fn list(
 
 /// Adds a creative (`409` if its id is taken). Needs the campaign's `If-Match`;
 /// answers the campaign.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/creatives", tag = "creatives",
+#[utoipa::path(post, operation_id = "createCreative", path = "/v1/campaigns/{id}/creatives", tag = "creatives",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body = Creative,
     responses((status = 200, body = tern_engine::campaign::Campaign), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -87,7 +87,7 @@ pub(super) async fn create(
 }
 
 /// Reads one creative; the `ETag` is the campaign's.
-#[utoipa::path(get, path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
+#[utoipa::path(get, operation_id = "getCreative", path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
     params(("id" = String, Path), ("creative_id" = String, Path)),
     responses((status = 200, body = Creative), (status = 404, body = Problem)))]
 pub(super) async fn get_one(
@@ -102,7 +102,7 @@ pub(super) async fn get_one(
 }
 
 /// Replaces one creative. Needs the campaign's `If-Match`; answers the campaign.
-#[utoipa::path(put, path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
+#[utoipa::path(put, operation_id = "replaceCreative", path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
     params(("id" = String, Path), ("creative_id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body = Creative,
     responses((status = 200, body = tern_engine::campaign::Campaign), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -144,7 +144,7 @@ pub(super) async fn replace(
 
 /// Removes one creative (a campaign keeps at least one). Needs the campaign's
 /// `If-Match`; answers the campaign.
-#[utoipa::path(delete, path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
+#[utoipa::path(delete, operation_id = "deleteCreative", path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
     params(("id" = String, Path), ("creative_id" = String, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = tern_engine::campaign::Campaign), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn delete(

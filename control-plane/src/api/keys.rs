@@ -36,7 +36,7 @@ pub(super) struct CreatedKey {
 }
 
 /// Makes a key (operators only).
-#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = NewKeyRequest,
+#[utoipa::path(post, operation_id = "createKey", path = "/v1/keys", tag = "keys", request_body = NewKeyRequest,
     responses((status = 201, body = CreatedKey), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -83,7 +83,7 @@ pub(super) async fn create(
 }
 
 /// Lists every key, revoked ones included, without secrets (operators only).
-#[utoipa::path(get, path = "/v1/keys", tag = "keys",
+#[utoipa::path(get, operation_id = "listKeys", path = "/v1/keys", tag = "keys",
     responses((status = 200, body = Vec<KeyRecord>), (status = 403, body = Problem)))]
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -95,7 +95,7 @@ pub(super) async fn list(
 }
 
 /// Revokes a key: it stops working at once (operators only).
-#[utoipa::path(delete, path = "/v1/keys/{key_id}", tag = "keys",
+#[utoipa::path(delete, operation_id = "revokeKey", path = "/v1/keys/{key_id}", tag = "keys",
     params(("key_id" = String, Path)),
     responses((status = 204, description = "revoked"), (status = 404, body = Problem)))]
 pub(super) async fn revoke(

@@ -8,12 +8,11 @@ mod creatives;
 mod keys;
 mod write;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -37,6 +36,8 @@ pub struct AppState {
     pub max_page_size: u32,
     /// Request counts and durations.
     pub metrics: Arc<Metrics>,
+    /// The OpenAPI document, set once the router is built from the handlers.
+    pub openapi: Arc<OnceLock<Value>>,
 }
 
 #[derive(OpenApi)]
@@ -93,17 +94,13 @@ pub fn router(state: AppState, body_bytes: usize) -> Router {
         .routes(routes!(keys::revoke))
         .routes(routes!(audit::list))
         .routes(routes!(health))
+        .routes(routes!(openapi_json))
         .with_state(state.clone())
         .split_for_parts();
-    let api = Arc::new(api);
+    let _ = state
+        .openapi
+        .set(serde_json::to_value(&api).expect("the OpenAPI document serializes"));
     router
-        .route(
-            "/openapi.json",
-            get(move |_: crate::auth::Principal| {
-                let api = Arc::clone(&api);
-                async move { Json(api.as_ref().clone()) }
-            }),
-        )
         .fallback(|| async { Problem::new(Kind::NotFound, "no such route") })
         .layer(DefaultBodyLimit::max(body_bytes))
         .layer(axum::middleware::from_fn_with_state(
@@ -113,8 +110,14 @@ pub fn router(state: AppState, body_bytes: usize) -> Router {
         .with_state(state)
 }
 
+/// This document: every route the API serves (OpenAPI 3.1).
+#[utoipa::path(get, operation_id = "getOpenApi", path = "/openapi.json", responses((status = 200, description = "the OpenAPI document")))]
+async fn openapi_json(State(state): State<AppState>, _: crate::auth::Principal) -> Json<Value> {
+    Json(state.openapi.get().cloned().unwrap_or_default())
+}
+
 /// Liveness: `200` while the process runs. The only route open without a key.
-#[utoipa::path(get, path = "/health", security(()), responses((status = 200, description = "running")))]
+#[utoipa::path(get, operation_id = "health", path = "/health", security(()), responses((status = 200, description = "running")))]
 async fn health() -> &'static str {
     "ok"
 }
