@@ -75,6 +75,31 @@ fn the_dynamodb_ledger_applies_each_update_as_the_rules_say() {
         foreign: vec![],
         unattributed: vec![],
     });
+    // A flush that only renews (no spend: an idle bidder keeps its lease), and one
+    // whose spend is zero (notices at a price of 0).
+    let own_a = |seq, spend, expires_s| OwnFlush {
+        lease: a.clone(),
+        seq,
+        spend,
+        covered: spend,
+        absorb: 0,
+        absorb_covered: 0,
+        expires_s,
+    };
+    let renew_a = Update::Flush(Flush {
+        bidder: 0xa,
+        position: 0,
+        own: vec![own_a(2, 0, 1_400)],
+        foreign: vec![],
+        unattributed: vec![],
+    });
+    let zero_spend_a = Update::Flush(Flush {
+        bidder: 0xa,
+        position: 20,
+        own: vec![own_a(3, 0, 1_500)],
+        foreign: vec![],
+        unattributed: vec![(DATE.to_owned(), 0)],
+    });
     let steps: Vec<(&str, Update, bool)> = vec![
         ("open a", open(&a, "bidder-a"), true),
         ("open b", open(&b, "bidder-b"), true),
@@ -85,12 +110,14 @@ fn the_dynamodb_ledger_applies_each_update_as_the_rules_say() {
         ("grant with an old seq", grant(&a, 0, 1), false),
         ("flush a", flush_a.clone(), true),
         ("the same position again", flush_a, false),
+        ("a renewal alone", renew_a, true),
+        ("a flush of zero spend", zero_spend_a, true),
         ("b absorbs what a billed for it", absorb_b, true),
         (
             "return more than reserved",
             Update::Return {
                 lease: a.clone(),
-                seq: 2,
+                seq: 4,
                 amount: 301,
             },
             false,
@@ -99,7 +126,7 @@ fn the_dynamodb_ledger_applies_each_update_as_the_rules_say() {
             "return what is left",
             Update::Return {
                 lease: a.clone(),
-                seq: 2,
+                seq: 4,
                 amount: 300,
             },
             true,

@@ -309,7 +309,11 @@ mod tests {
             (LeaseOwner::Lease(0xaa, 1), DAY - 1, 9), // a day this process holds no lease for
         ]);
         let flush = book.plan_flush(Some(&d), ME, &[], 200);
-        assert_eq!(flush.foreign, [(lease_key(3, DAY).with_bidder(0xbb), 70)]);
+        let theirs = LeaseKey {
+            bidder: 0xbb,
+            ..lease_key(3, DAY)
+        };
+        assert_eq!(flush.foreign, [(theirs, 70)]);
         assert_eq!(flush.unattributed.len(), 2);
         assert!(flush.own.is_empty());
     }
@@ -408,12 +412,5 @@ mod tests {
         assert!(!book.lost(&key));
         book.view.leases.get_mut(&key.to_string()).unwrap().seq += 1;
         assert!(book.lost(&key));
-    }
-
-    impl LeaseKey {
-        fn with_bidder(mut self, bidder: u64) -> LeaseKey {
-            self.bidder = bidder;
-            self
-        }
     }
 }

@@ -13,6 +13,8 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::local::FORGET_LEASES_AFTER_S;
+use tern_tables::spend::from_item;
+
 use super::{
     DayFigures, Flush, Lease, LeaseKey, Ledger, LedgerError, LedgerItem, Update, bidder_key,
 };
@@ -358,6 +360,11 @@ fn flush_expr(flush: &Flush) -> Expr {
     }
     let (mut spent, mut committed) = (0, 0);
     for (date, (day_spent, day_committed)) in by_day {
+        if day_spent == 0 && day_committed == 0 {
+            // DynamoDB refuses names the expression does not use: a renewal, or
+            // spend of zero (notices at a price of 0), touches no day.
+            continue;
+        }
         let day = e.day_path(date);
         e.change(&format!("{day}.spent"), day_spent);
         e.change(&format!("{day}.committed"), day_committed);
@@ -367,68 +374,6 @@ fn flush_expr(flush: &Flush) -> Expr {
     e.total("total_spent", spent);
     e.total("total_committed", committed);
     e
-}
-
-fn number_of(value: Option<&AttributeValue>) -> u64 {
-    match value {
-        Some(AttributeValue::N(n)) => n.parse::<i128>().map_or(0, |n| n.max(0) as u64),
-        _ => 0,
-    }
-}
-
-fn map_of(value: Option<&AttributeValue>) -> Option<&HashMap<String, AttributeValue>> {
-    match value {
-        Some(AttributeValue::M(map)) => Some(map),
-        _ => None,
-    }
-}
-
-fn entries<'i, T>(
-    item: &'i HashMap<String, AttributeValue>,
-    name: &str,
-    read: impl Fn(&'i AttributeValue) -> T,
-) -> BTreeMap<String, T> {
-    map_of(item.get(name))
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), read(v)))
-        .collect()
-}
-
-/// A ledger item as the store holds it; missing or mistyped fields read as zero.
-fn from_item(item: &HashMap<String, AttributeValue>) -> LedgerItem {
-    LedgerItem {
-        total_spent: number_of(item.get("total_spent")),
-        total_committed: number_of(item.get("total_committed")),
-        days: entries(item, "days", |v| {
-            let m = map_of(Some(v));
-            let field = |f: &str| number_of(m.and_then(|m| m.get(f)));
-            DayFigures {
-                spent: field("spent"),
-                committed: field("committed"),
-            }
-        }),
-        leases: entries(item, "leases", |v| {
-            let m = map_of(Some(v));
-            let field = |f: &str| number_of(m.and_then(|m| m.get(f)));
-            Lease {
-                bidder_id: match m.and_then(|m| m.get("bidder_id")) {
-                    Some(AttributeValue::S(s)) => s.clone(),
-                    _ => String::new(),
-                },
-                reserved: field("reserved"),
-                absorbed: field("absorbed"),
-                seq: field("seq"),
-                expires_s: field("expires_s"),
-            }
-        }),
-        foreign: entries(item, "foreign", |v| number_of(Some(v))),
-        flushed: entries(item, "flushed", |v| number_of(Some(v))),
-        alerts: entries(item, "alerts", |v| match v {
-            AttributeValue::S(s) => s.clone(),
-            _ => String::new(),
-        }),
-    }
 }
 
 fn day_value(day: &DayFigures) -> AttributeValue {
