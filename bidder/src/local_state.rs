@@ -20,6 +20,7 @@ const NOTICE_KEY_BYTES: usize = 32;
 pub struct LocalState {
     dir: PathBuf,
     bidder_id: String,
+    journal_id: u64,
     notice_key: Vec<u8>,
     _lock: File,
 }
@@ -51,9 +52,20 @@ impl LocalState {
         };
         let notice_key = keep(dir, "notice-key", random_key)
             .map_err(|e| fail("cannot keep the notice key in", &e))?;
+        let journal_id = keep(dir, "journal-id", || {
+            let mut id = [0u8; 8];
+            getrandom::fill(&mut id)?;
+            Ok(format!("{:016x}", u64::from_ne_bytes(id)).into_bytes())
+        })
+        .map_err(|e| fail("cannot keep the journal id in", &e))
+        .and_then(|text| {
+            let text = String::from_utf8_lossy(&text).trim().to_owned();
+            u64::from_str_radix(&text, 16).map_err(|e| fail("unreadable journal-id in", &e))
+        })?;
         Ok(LocalState {
             dir: dir.to_owned(),
             bidder_id,
+            journal_id,
             notice_key,
             _lock: lock,
         })
@@ -67,6 +79,13 @@ impl LocalState {
     /// This bidder's id in the spend ledger.
     pub fn bidder_id(&self) -> &str {
         &self.bidder_id
+    }
+
+    /// This directory's spend journal, as the ledger's `flushed` positions name
+    /// it: random, made with the directory, so a bidder id used again with a new
+    /// directory (or by two bidders at once) never shares a flush position.
+    pub fn journal_id(&self) -> u64 {
+        self.journal_id
     }
 
     /// The notice key kept here (used when `notice.secret` is empty).

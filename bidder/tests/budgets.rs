@@ -46,7 +46,7 @@ fn the_dynamodb_ledger_applies_each_update_as_the_rules_say() {
         expires_s: 1_000,
     };
     let flush_a = Update::Flush(Flush {
-        bidder: 0xa,
+        journal: 0xa,
         position: 10,
         own: vec![OwnFlush {
             lease: a.clone(),
@@ -61,7 +61,7 @@ fn the_dynamodb_ledger_applies_each_update_as_the_rules_say() {
         unattributed: vec![(DATE.to_owned(), 7)],
     });
     let absorb_b = Update::Flush(Flush {
-        bidder: 0xb,
+        journal: 0xb,
         position: 0,
         own: vec![OwnFlush {
             lease: b.clone(),
@@ -87,14 +87,14 @@ fn the_dynamodb_ledger_applies_each_update_as_the_rules_say() {
         expires_s,
     };
     let renew_a = Update::Flush(Flush {
-        bidder: 0xa,
+        journal: 0xa,
         position: 0,
         own: vec![own_a(2, 0, 1_400)],
         foreign: vec![],
         unattributed: vec![],
     });
     let zero_spend_a = Update::Flush(Flush {
-        bidder: 0xa,
+        journal: 0xa,
         position: 20,
         own: vec![own_a(3, 0, 1_500)],
         foreign: vec![],
@@ -336,4 +336,48 @@ fn a_notice_later_than_the_bound_allows_is_billed_and_counted_late() {
     );
     assert_eq!(bidder.metric(late), 1.0);
     assert!(eventually(Duration::from_secs(5), || spent_total(&bidder) == 4_000));
+}
+
+#[test]
+fn a_bidder_id_used_again_with_a_new_state_directory_loses_no_spend() {
+    let moto = Moto::start();
+    let (runtime, shared) = moto.sdk_config();
+    let client = aws_sdk_dynamodb::Client::new(&shared);
+    runtime
+        .block_on(DynamoLedger::create_table(&client, "tern-spend"))
+        .unwrap();
+    let ledger = DynamoLedger::new(client, "tern-spend".to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let campaigns = campaign_file(dir.path(), "{ daily = 1.0 }");
+    // One id for the fleet's config file, a fresh directory per instance: the
+    // replaced instance's journal starts again at position 1.
+    let on = |state: &str| Options {
+        campaigns: Some(campaigns.clone()),
+        state_dir: Some(dir.path().join(state)),
+        config: "[budget]\nledger = \"dynamodb\"\nbidder_id = \"one-id-for-all\"\n\
+                 flush_interval_ms = 100\nhold_timeout_s = 2\nlease_ttl_s = 6\n"
+            .to_owned(),
+        env: moto.env(),
+        ..Options::default()
+    };
+    let ledger_total = || {
+        runtime
+            .block_on(ledger.read("kept"))
+            .map_or(0, |item| item.total_spent)
+    };
+    let mut first = Bidder::start_with(on("first"));
+    for n in 0..3 {
+        assert_eq!(bid_and_bill(&first, n), 200);
+    }
+    assert!(eventually(Duration::from_secs(5), || ledger_total() == 6_000));
+    first.signal(libc::SIGTERM);
+    assert!(first.wait_exit(Duration::from_secs(15)).success());
+
+    let second = Bidder::start_with(on("second"));
+    assert_eq!(bid_and_bill(&second, 10), 200);
+    assert!(
+        eventually(Duration::from_secs(5), || ledger_total() == 8_000),
+        "ledger {} after the second instance billed one impression",
+        ledger_total()
+    );
 }

@@ -102,13 +102,14 @@ impl Book {
         self.last_held = Some((held_ever, now_s));
     }
 
-    /// The flush of `delta` (spend of this campaign not yet in the ledger) by
-    /// process `me`: own spend taken off its leases as far as they cover it,
+    /// The flush of `delta` (spend of this campaign not yet in the ledger, from
+    /// journal `journal`) by process `me`: own spend taken off its leases as far as they cover it,
     /// spend by others on its bids absorbed, the rest committed on top, and the
     /// leases in `renew` (and every own lease touched) renewed to `expires_s`.
     pub(super) fn plan_flush(
         &self,
         delta: Option<&SpendDelta>,
+        journal: u64,
         me: BidOrigin,
         renew: &[LeaseKey],
         expires_s: u64,
@@ -124,7 +125,7 @@ impl Book {
             .map(|k| (k.clone(), 0))
             .collect();
         let mut flush = Flush {
-            bidder: me.bidder,
+            journal,
             position: delta.map_or(0, |d| d.last_position),
             ..Flush::default()
         };
@@ -291,7 +292,7 @@ mod tests {
     fn own_spend_is_covered_by_the_lease_as_far_as_it_goes() {
         let book = book_with(500, 0, 0);
         let d = delta(&[(LeaseOwner::Lease(0xaa, 1), DAY, 800)]);
-        let flush = book.plan_flush(Some(&d), ME, &[], 200);
+        let flush = book.plan_flush(Some(&d), 0x10, ME, &[], 200);
         assert_eq!(flush.position, 9);
         let own = &flush.own[0];
         assert_eq!(
@@ -308,7 +309,7 @@ mod tests {
             (LeaseOwner::Unknown, DAY, 5),
             (LeaseOwner::Lease(0xaa, 1), DAY - 1, 9), // a day this process holds no lease for
         ]);
-        let flush = book.plan_flush(Some(&d), ME, &[], 200);
+        let flush = book.plan_flush(Some(&d), 0x10, ME, &[], 200);
         let theirs = LeaseKey {
             bidder: 0xbb,
             ..lease_key(3, DAY)
@@ -321,13 +322,16 @@ mod tests {
     #[test]
     fn spend_by_others_on_our_bids_is_absorbed_once() {
         let book = book_with(500, 300, 100);
-        let flush = book.plan_flush(None, ME, &[lease_key(1, DAY)], 200);
+        let flush = book.plan_flush(None, 0x10, ME, &[lease_key(1, DAY)], 200);
         assert_eq!(flush.position, 0, "no spend of its own");
         let own = &flush.own[0];
         assert_eq!((own.absorb, own.absorb_covered), (200, 200));
         // Never more than the lease still reserves.
         let thin = book_with(50, 300, 100);
-        let own = thin.plan_flush(None, ME, &[lease_key(1, DAY)], 200).own[0].clone();
+        let own = thin
+            .plan_flush(None, 0x10, ME, &[lease_key(1, DAY)], 200)
+            .own[0]
+            .clone();
         assert_eq!((own.absorb, own.absorb_covered), (200, 50));
     }
 

@@ -46,6 +46,8 @@ pub struct BudgetService {
     config: BudgetConfig,
     bidder_id: String,
     origin: BidOrigin,
+    /// This bidder's spend journal, as the ledger's flush positions name it.
+    journal_id: u64,
     journal: SpendJournal,
     /// Per-campaign figures for `/state` and `/metrics`, as of the last sync.
     status: Mutex<Vec<CampaignBudgetStatus>>,
@@ -110,6 +112,7 @@ impl BudgetService {
             config: config.clone(),
             bidder_id,
             origin,
+            journal_id: local.journal_id(),
             journal,
             status: Mutex::default(),
             errors: Default::default(),

@@ -151,7 +151,7 @@ impl SyncLoop {
     /// flushed position for this bidder), before anything is flushed. Returns
     /// false when stopped first.
     async fn restore(&mut self, replay: Replay, stop: &StopSignal) -> bool {
-        let me = bidder_key(self.service.origin.bidder);
+        let me = bidder_key(self.service.journal_id);
         let mut by_campaign: HashMap<String, Vec<_>> = HashMap::new();
         for (record, position) in replay.records {
             by_campaign

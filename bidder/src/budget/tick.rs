@@ -181,7 +181,11 @@ async fn open(ctx: &Tick<'_>, book: &mut Book, key: &LeaseKey) -> bool {
 /// absorbs others' spend on this process's bids and renews its leases.
 async fn flush(ctx: &Tick<'_>, book: &mut Book, today: u32) {
     let me = ctx.service.origin;
-    let flushed = book.view.flushed.get(&bidder_key(me.bidder)).copied();
+    let flushed = book
+        .view
+        .flushed
+        .get(&bidder_key(ctx.service.journal_id))
+        .copied();
     if let Some(sent) = &book.in_flight
         && flushed.is_some_and(|p| p >= sent.last_position)
     {
@@ -218,7 +222,13 @@ async fn flush(ctx: &Tick<'_>, book: &mut Book, today: u32) {
         return;
     }
     let expires_s = ctx.now_s + ctx.ttl_s();
-    let plan = book.plan_flush(delta.as_ref(), me, &renew, expires_s);
+    let plan = book.plan_flush(
+        delta.as_ref(),
+        ctx.service.journal_id,
+        me,
+        &renew,
+        expires_s,
+    );
     book.in_flight = delta;
     let own: Vec<LeaseKey> = plan.own.iter().map(|o| o.lease.clone()).collect();
     let own_refs: Vec<&LeaseKey> = own.iter().collect();

@@ -37,7 +37,19 @@ pub fn parse_campaigns(text: &str, format: FileFormat) -> Result<Vec<Campaign>, 
     };
     let document: Value = match format {
         // The toml crate bounds nesting itself (about 80 levels).
-        FileFormat::Toml => toml::from_str(text).map_err(|e| syntax(e.to_string()))?,
+        FileFormat::Toml => {
+            let document: toml::Value = toml::from_str(text).map_err(|e| syntax(e.to_string()))?;
+            // JSON has no NaN or infinity: converted, they would read as absent
+            // (`budget.daily = nan` as no daily budget at all).
+            if let Some(field) = non_finite(&document) {
+                return Err(CampaignError {
+                    campaign: "(document)".to_owned(),
+                    field,
+                    reason: "must be a finite number".to_owned(),
+                });
+            }
+            serde_json::to_value(document).map_err(|e| syntax(e.to_string()))?
+        }
         FileFormat::Json => {
             json_depth::check(text.as_bytes(), json_depth::MAX_DEPTH)
                 .map_err(|e| syntax(e.to_string()))?;
@@ -70,6 +82,31 @@ pub fn parse_campaigns(text: &str, format: FileFormat) -> Result<Vec<Campaign>, 
         campaigns.push(campaign);
     }
     Ok(campaigns)
+}
+
+/// The path of the first float in `value` that is NaN or infinite, if any, as
+/// `campaigns[0].budget.daily`.
+fn non_finite(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => Some(String::new()),
+        toml::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| non_finite(item).map(|rest| format!("[{i}]{}", dotted(&rest)))),
+        toml::Value::Table(table) => table
+            .iter()
+            .find_map(|(key, item)| non_finite(item).map(|rest| format!("{key}{}", dotted(&rest)))),
+        _ => None,
+    }
+}
+
+/// `rest` of a path joined after a name: `.x`, `[0]`, or nothing.
+fn dotted(rest: &str) -> String {
+    if rest.is_empty() || rest.starts_with('[') {
+        rest.to_owned()
+    } else {
+        format!(".{rest}")
+    }
 }
 
 /// Deserializes and validates one campaign record. `position` names the campaign in
@@ -110,6 +147,19 @@ mod tests {
         banner = { w = 300, h = 250 }
         adm = "<b>ad</b>"
     "#;
+
+    #[test]
+    fn non_finite_numbers_are_refused_not_read_as_absent() {
+        for (value, field) in [
+            ("budget = { daily = nan }", "campaigns[0].budget.daily"),
+            ("budget = { total = inf }", "campaigns[0].budget.total"),
+            ("budget = { daily = -inf }", "campaigns[0].budget.daily"),
+        ] {
+            let text = ONE.replace("bidding = {", &format!("{value}\nbidding = {{"));
+            let err = parse_campaigns(&text, FileFormat::Toml).unwrap_err();
+            assert_eq!(err.field, field, "{value}: {err}");
+        }
+    }
 
     #[test]
     fn reads_toml_and_json() {

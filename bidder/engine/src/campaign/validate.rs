@@ -11,6 +11,11 @@ use crate::money::{Currency, micros_down};
 /// Longest frequency-cap window: a year (counters expire with their window).
 const MAX_CAP_WINDOW_S: u64 = 365 * 24 * 3600;
 
+/// What prices and budgets must be: micros are integers, and beyond nine
+/// billion units a float no longer tells one micro from the next
+/// (`money::micros_down`).
+const POSITIVE_AMOUNT: &str = "must be a number from 0.000001 to 9000000000";
+
 /// Longest id accepted for campaigns and creatives.
 const MAX_ID_BYTES: usize = 128;
 
@@ -142,19 +147,13 @@ impl Campaign {
         match micros_down(b.max_cpm) {
             Some(m) if m > 0 => {}
             _ => {
-                return Err((
-                    "bidding.max_cpm",
-                    "must be a positive number (at least 0.000001)",
-                ));
+                return Err(("bidding.max_cpm", POSITIVE_AMOUNT));
             }
         }
         match micros_down(b.base_bid) {
             Some(m) if m > 0 => {}
             _ => {
-                return Err((
-                    "bidding.base_bid",
-                    "must be a positive number (at least 0.000001)",
-                ));
+                return Err(("bidding.base_bid", POSITIVE_AMOUNT));
             }
         }
         if b.base_bid > b.max_cpm {
@@ -167,7 +166,7 @@ impl Campaign {
             if let Some(amount) = amount {
                 match micros_down(amount) {
                     Some(m) if m > 0 => {}
-                    _ => return Err((field, "must be a positive number (at least 0.000001)")),
+                    _ => return Err((field, POSITIVE_AMOUNT)),
                 }
             }
         }
@@ -370,7 +369,18 @@ mod tests {
         c.bidding.max_cpm = f64::NAN;
         assert_eq!(
             c.validate().unwrap_err().to_string(),
-            "campaign `c1`: field `bidding.max_cpm`: must be a positive number (at least 0.000001)"
+            "campaign `c1`: field `bidding.max_cpm`: must be a number from 0.000001 to 9000000000"
         );
+    }
+
+    #[test]
+    fn budgets_too_large_for_micros_say_the_limit() {
+        let mut c = campaign();
+        c.budget.daily = Some(1e12);
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.field, "budget.daily");
+        assert!(err.reason.contains("9000000000"), "{err}");
+        c.budget.daily = Some(9e9);
+        assert!(c.validate().is_ok());
     }
 }

@@ -319,7 +319,7 @@ fn open_lease(lease: &LeaseKey, bidder_id: &str) -> Expr {
 fn flush_expr(flush: &Flush) -> Expr {
     let mut e = Expr::default();
     if flush.has_spend() {
-        let path = e.path("flushed", &bidder_key(flush.bidder));
+        let path = e.path("flushed", &bidder_key(flush.journal));
         let position = e.number(flush.position);
         e.conditions.push(format!(
             "(attribute_not_exists({path}) OR {path} < {position})"

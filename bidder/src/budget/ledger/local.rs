@@ -189,7 +189,7 @@ fn uncommit(item: &mut LedgerItem, date: &str, amount: u64) {
 }
 
 fn apply_flush(item: &mut LedgerItem, flush: &Flush) -> Result<(), LedgerError> {
-    let bidder = bidder_key(flush.bidder);
+    let bidder = bidder_key(flush.journal);
     if flush.has_spend()
         && item
             .flushed
@@ -311,7 +311,7 @@ mod tests {
         assert!(grant(&mut item, 1, 1_000, 5_000));
         let flush = |position, seq| {
             Update::Flush(Flush {
-                bidder: 0xb1,
+                journal: 0xb1,
                 position,
                 own: vec![OwnFlush {
                     lease: key(1),
@@ -343,7 +343,7 @@ mod tests {
         assert!(grant(&mut item, 1, 1_000, 5_000));
         // Process 2 was billed 200 for a bid of process 1.
         let foreign = Update::Flush(Flush {
-            bidder: 0xb1,
+            journal: 0xb1,
             position: 5,
             own: vec![],
             foreign: vec![(key(1), 200)],
@@ -352,7 +352,7 @@ mod tests {
         apply(&mut item, &foreign).unwrap();
         assert_eq!(item.total_committed, 1_200, "counted twice until absorbed");
         let absorb = Update::Flush(Flush {
-            bidder: 0xb1,
+            journal: 0xb1,
             position: 0,
             own: vec![OwnFlush {
                 lease: key(1),

@@ -87,10 +87,11 @@ pub enum Update {
 /// and its leases renewed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flush {
-    /// The flushing bidder's digest.
-    pub bidder: u64,
+    /// The flushing bidder's spend journal (`LocalState::journal_id`): the
+    /// record's `flushed` positions are kept per journal.
+    pub journal: u64,
     /// Journal position of the last record included; the update applies only if
-    /// the record's `flushed` position for this bidder is lower. 0: no spend.
+    /// the record's `flushed` position for this journal is lower. 0: no spend.
     pub position: u64,
     /// This bidder process's leases touched.
     pub own: Vec<OwnFlush>,
