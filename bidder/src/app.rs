@@ -152,7 +152,8 @@ impl Bidder {
             config.budget.hold_timeout_s,
         ));
         let local = LocalState::open(&config.budget.state_dir, &config.budget.bidder_id)?;
-        let (budget, replay) = BudgetService::open(&config.budget, &local)?;
+        let (budget, replay) =
+            BudgetService::open(&config.budget, &local, config.notice.max_age_s)?;
         let budget = Arc::new(budget);
         let mut services = Vec::new();
         let campaigns = match config.campaigns.source {

@@ -304,13 +304,24 @@ fn a_notice_for_a_bid_made_before_a_restart_is_billed_once() {
     assert_eq!(bidder.get(&bidder.url(path)).text().trim(), "ok");
     bidder.signal(libc::SIGTERM);
     assert!(bidder.wait_exit(Duration::from_secs(15)).success());
-    let bidder = start(dir.path(), &campaigns);
+    let mut bidder = start(dir.path(), &campaigns);
     // The key was kept (the token verifies) and the notice remembered.
     assert_eq!(
         bidder.get(&bidder.url(path)).text().trim(),
         "already counted"
     );
     assert!(eventually(Duration::from_secs(5), || spent_total(&bidder) == 1_500));
+    // Remembered for notice.max_age_s, however many restarts: flushed journal
+    // files are kept that long.
+    std::thread::sleep(Duration::from_millis(500));
+    bidder.signal(libc::SIGTERM);
+    assert!(bidder.wait_exit(Duration::from_secs(15)).success());
+    let bidder = start(dir.path(), &campaigns);
+    assert_eq!(
+        bidder.get(&bidder.url(path)).text().trim(),
+        "already counted"
+    );
+    assert_eq!(spent_total(&bidder), 1_500);
 }
 
 #[test]
@@ -379,5 +390,48 @@ fn a_bidder_id_used_again_with_a_new_state_directory_loses_no_spend() {
         eventually(Duration::from_secs(5), || ledger_total() == 8_000),
         "ledger {} after the second instance billed one impression",
         ledger_total()
+    );
+}
+
+#[test]
+fn journal_files_outlive_a_ledger_file_that_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaigns = campaign_file(dir.path(), "{ daily = 1.0 }");
+    let state = dir.path().join("state");
+    let on = || {
+        Options {
+        campaigns: Some(campaigns.clone()),
+        state_dir: Some(state.clone()),
+        // Notices are remembered for a second only, so flushed journal files
+        // may go at once: only a failed ledger write must keep them.
+        config: "[notice]\nmax_age_s = 1\n[budget]\nflush_interval_ms = 100\nhold_timeout_s = 2\nlease_ttl_s = 6\n"
+            .to_owned(),
+        ..Options::default()
+    }
+    };
+    let mut bidder = Bidder::start_with(on());
+    for n in 0..2 {
+        assert_eq!(bid_and_bill(&bidder, n), 200);
+    }
+    assert!(eventually(Duration::from_secs(5), || spent_total(&bidder) == 4_000));
+    // From now on ledger.json cannot be replaced.
+    std::fs::create_dir(state.join("ledger.json.tmp")).unwrap();
+    for n in 2..4 {
+        assert_eq!(bid_and_bill(&bidder, n), 200);
+    }
+    bidder.signal(libc::SIGTERM);
+    bidder.wait_exit(Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(1_500));
+    let mut bidder = Bidder::start_with(on());
+    assert!(eventually(Duration::from_secs(5), || spent_total(&bidder) == 8_000));
+    std::thread::sleep(Duration::from_millis(500));
+    bidder.signal(libc::SIGKILL);
+    bidder.wait_exit(Duration::from_secs(5));
+    std::fs::remove_dir(state.join("ledger.json.tmp")).unwrap();
+    let bidder = Bidder::start_with(on());
+    assert!(
+        eventually(Duration::from_secs(5), || spent_total(&bidder) == 8_000),
+        "spent {} after the ledger file could be written again",
+        spent_total(&bidder)
     );
 }

@@ -8,8 +8,9 @@
 //! journal generation and the byte offset where it ends, `generation << 40 |
 //! offset`, so positions only grow. A flush to the ledger stores the position of
 //! the last record it includes; on start the bidder replays the records past it.
-//! Files rotate at `ROTATE_BYTES`; a generation is deleted once every record in
-//! it has been flushed.
+//! Files rotate at `ROTATE_BYTES` (and at each start); a generation is deleted
+//! once every record in it has been flushed and is older than `notice.max_age_s`
+//! (a restarted bidder re-learns from the journal which notices it counted).
 //!
 //! Records are also kept in memory as pending deltas per campaign, which the
 //! budget service takes on each flush. Writes go through one mutex: notices are a
@@ -22,6 +23,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 use tern_engine::notice::NoticeId;
 
@@ -233,13 +235,24 @@ impl SpendJournal {
             .unwrap_or(position(inner.generation, inner.offset) + 1)
     }
 
-    /// Deletes the generations whose every record lies before `unflushed_from`.
-    pub fn forget_flushed(&self, unflushed_from: u64) -> io::Result<()> {
+    /// Deletes the generations whose every record lies before `unflushed_from`
+    /// and that were last written before `written_before`: the journal is also
+    /// what a restarted bidder remembers counted notices by, so a file stays
+    /// until every notice in it is too old to be accepted again.
+    pub fn forget_flushed(
+        &self,
+        unflushed_from: u64,
+        written_before: SystemTime,
+    ) -> io::Result<()> {
         let current = self.lock().generation;
         for generation in generations(&self.dir)? {
             let ends_before = position(generation + 1, 0) <= unflushed_from;
-            if generation < current && ends_before {
-                std::fs::remove_file(self.dir.join(file_name(generation)))?;
+            if generation >= current || !ends_before {
+                continue;
+            }
+            let path = self.dir.join(file_name(generation));
+            if std::fs::metadata(&path)?.modified()? < written_before {
+                std::fs::remove_file(path)?;
             }
         }
         Ok(())
@@ -408,13 +421,19 @@ mod tests {
             .record(&record(2, "c1", LeaseOwner::Lease(1, 1), 10))
             .unwrap();
         assert_eq!(generations(dir.path()).unwrap(), [1, 2]);
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
         // The taken delta is still in flight: generation 1 stays.
         let from = journal.unflushed_from([taken.first_position]);
-        journal.forget_flushed(from).unwrap();
+        journal.forget_flushed(from, later).unwrap();
         assert_eq!(generations(dir.path()).unwrap(), [1, 2]);
-        // Flushed: only the pending record of generation 2 is left.
+        // Flushed, but written after the cut-off (its notices could come again).
         let from = journal.unflushed_from([]);
-        journal.forget_flushed(from).unwrap();
+        journal
+            .forget_flushed(from, SystemTime::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(generations(dir.path()).unwrap(), [1, 2]);
+        // Flushed and old enough: only the pending record of generation 2 is left.
+        journal.forget_flushed(from, later).unwrap();
         assert_eq!(generations(dir.path()).unwrap(), [2]);
     }
 }

@@ -48,6 +48,9 @@ pub struct BudgetService {
     origin: BidOrigin,
     /// This bidder's spend journal, as the ledger's flush positions name it.
     journal_id: u64,
+    /// How long a notice may be accepted after its bid (`notice.max_age_s`): the
+    /// journal keeps what it counted that long.
+    notice_max_age_s: u64,
     journal: SpendJournal,
     /// Per-campaign figures for `/state` and `/metrics`, as of the last sync.
     status: Mutex<Vec<CampaignBudgetStatus>>,
@@ -96,6 +99,7 @@ impl BudgetService {
     pub fn open(
         config: &BudgetConfig,
         local: &LocalState,
+        notice_max_age_s: u64,
     ) -> Result<(BudgetService, Replay), StartError> {
         let (journal, records) = SpendJournal::open(local.dir()).map_err(|e| {
             StartError::Budget(format!(
@@ -113,6 +117,7 @@ impl BudgetService {
             bidder_id,
             origin,
             journal_id: local.journal_id(),
+            notice_max_age_s,
             journal,
             status: Mutex::default(),
             errors: Default::default(),

@@ -232,17 +232,23 @@ impl SyncLoop {
                 || book.in_flight.is_some()
                 || book.draining.is_some()
         });
+        // The ledger first: journal files go only once what they hold is durable there.
+        if let Err(e) = self.ledger.checkpoint().await {
+            self.service.count_error(SyncOp::Flush);
+            tracing::warn!(error = %e, "cannot write the spend ledger");
+            return;
+        }
         let journal = &self.service.journal;
         let in_flight = self
             .books
             .values()
             .filter_map(|b| b.in_flight.as_ref().map(|d| d.first_position));
-        if let Err(e) = journal.forget_flushed(journal.unflushed_from(in_flight)) {
+        let remembered = Duration::from_secs(self.service.notice_max_age_s);
+        let written_before = std::time::SystemTime::now()
+            .checked_sub(remembered)
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        if let Err(e) = journal.forget_flushed(journal.unflushed_from(in_flight), written_before) {
             tracing::warn!(error = %e, "cannot delete flushed journal files");
-        }
-        if let Err(e) = self.ledger.checkpoint().await {
-            self.service.count_error(SyncOp::Flush);
-            tracing::warn!(error = %e, "cannot write the spend ledger");
         }
     }
 }

@@ -86,7 +86,14 @@ impl Ledger for LocalLedger {
         std::fs::File::open(&temporary)
             .and_then(|f| f.sync_all())
             .map_err(unavailable)?;
-        std::fs::rename(&temporary, &self.path).map_err(unavailable)
+        std::fs::rename(&temporary, &self.path).map_err(unavailable)?;
+        // The rename is durable only once the directory is.
+        if let Some(dir) = self.path.parent() {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(unavailable)?;
+        }
+        Ok(())
     }
 }
 
