@@ -4,13 +4,17 @@
 #   /usr/local/bin/bidder                       the release binary (prebuilt or built here)
 #   /etc/tern/bidder.toml                       base config; user data adds /etc/tern/bidder.env
 #   /etc/systemd/system/bidder.service          hardened unit, drains on stop
+#   /usr/local/bin/control-plane                the control plane's release binary (same image)
+#   /etc/tern/control-plane.toml                its base config; its user data adds control-plane.env
+#   /etc/systemd/system/control-plane.service   hardened unit, disabled until its user data enables it
 #   /etc/systemd/system/tern-host-tuning.service  IRQ affinity, CPU governor, THP at boot
 #   /etc/systemd/system-generators/tern-cpu-affinity-generator  bidder CPUAffinity per host
 #   /etc/sysctl.d/90-tern-latency.conf          backlog, somaxconn, busy polling, TCP buffers
 #   /opt/tern/cloudwatch/                        CloudWatch agent + Prometheus scrape templates
 #
-# Build (current Packer): packer init . && packer build -var bidder_artifact=PATH .
-# Validate (any Packer >= 1.6.6): packer validate -var bidder_artifact=PATH bidder.pkr.hcl
+# Build (current Packer): packer init . && packer build -var bidder_artifact=PATH -var control_plane_artifact=PATH .
+# Validate (any Packer >= 1.6.6):
+#   packer validate -var bidder_artifact=PATH -var control_plane_artifact=PATH bidder.pkr.hcl
 
 variable "aws_region" {
   type        = string
@@ -53,9 +57,14 @@ variable "bidder_artifact" {
   description = "Local path to either a prebuilt aarch64 `bidder` ELF binary, or a source tarball of this repository (`git archive --format=tar.gz HEAD`) that is built with cargo on the Graviton build instance. The install script tells them apart by content."
 }
 
+variable "control_plane_artifact" {
+  type        = string
+  description = "Local path to either a prebuilt aarch64 `control-plane` ELF binary, or a source tarball of this repository built with cargo (`-p control-plane`) on the Graviton build instance. Usually the same tarball as bidder_artifact: both packages are then built in one tree, the second reusing the first one's dependencies. Required, never derived from bidder_artifact: a prebuilt bidder must not end up installed as the control plane."
+}
+
 variable "rust_toolchain" {
   type        = string
-  description = "rustup toolchain used when bidder_artifact is a source tarball."
+  description = "rustup toolchain used when bidder_artifact or control_plane_artifact is a source tarball."
   default     = "stable"
 }
 
@@ -122,7 +131,7 @@ source "amazon-ebs" "bidder" {
   }
 
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
-  ami_description = "Tern OpenRTB bidder on Amazon Linux 2023 (arm64, Graviton)"
+  ami_description = "Tern OpenRTB bidder and control plane on Amazon Linux 2023 (arm64, Graviton)"
   ena_support     = true
   encrypt_boot    = true
 
@@ -187,6 +196,12 @@ build {
     destination = "/tmp/tern-image/bidder-artifact"
   }
 
+  provisioner "file" {
+    except      = ["amazon-ebs.moto"]
+    source      = var.control_plane_artifact
+    destination = "/tmp/tern-image/control-plane-artifact"
+  }
+
   provisioner "shell" {
     except          = ["amazon-ebs.moto"]
     execute_command = "sudo -E env {{ .Vars }} bash '{{ .Path }}'"
@@ -198,6 +213,7 @@ build {
       "${path.root}/scripts/10-packages.sh",
       "${path.root}/scripts/20-user.sh",
       "${path.root}/scripts/30-bidder.sh",
+      "${path.root}/scripts/35-control-plane.sh",
       "${path.root}/scripts/40-tuning.sh",
       "${path.root}/scripts/50-cloudwatch-agent.sh",
       "${path.root}/scripts/90-cleanup.sh",

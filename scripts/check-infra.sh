@@ -11,7 +11,8 @@
 #   5. against a local moto server started here on a free 127.0.0.1 port:
 #      the amazon-ebs build of the AMI (communicator none), then apply of the dev
 #      root with that AMI, plan -detailed-exitcode (must be 0: no drift), shellcheck
-#      of the rendered user data, destroy (state must end empty)
+#      of the rendered user data (bidders and control plane), destroy (state must
+#      end empty)
 #   6. checkov over terraform/ in its own virtualenv
 # Steps 5 and 6 mostly wait (on moto and the provider's pollers, on the network-free
 # scanner), so they run in the background while step 4 uses the CPU; their output
@@ -159,11 +160,13 @@ bash "${repo}/packer/tests/provisioners.sh"
 
 # ---------------------------------------------------------------------------
 step "packer fmt -check and validate"
-# A stand-in for the arm64 bidder binary: the template only needs the file to exist.
+# A stand-in for the arm64 bidder and control-plane binaries: the template only
+# needs the files to exist.
 fake_artifact="${work}/bidder-artifact"
 printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\267\000' >"${fake_artifact}"
 (cd "${repo}/packer" && packer fmt -check -diff . && echo "packer fmt: clean")
-(cd "${repo}/packer" && packer validate -var "bidder_artifact=${fake_artifact}" bidder.pkr.hcl && echo "packer validate: ok")
+(cd "${repo}/packer" && packer validate -var "bidder_artifact=${fake_artifact}" \
+  -var "control_plane_artifact=${fake_artifact}" bidder.pkr.hcl && echo "packer validate: ok")
 
 # ---------------------------------------------------------------------------
 step "checkov over terraform/ (background, own venv)"
@@ -215,6 +218,7 @@ moto_pipeline() {
       -var "ec2_endpoint=${endpoint}" \
       -var "source_ami_name_filter=al2022-ami-*-arm64" \
       -var "bidder_artifact=${fake_artifact}" \
+      -var "control_plane_artifact=${fake_artifact}" \
       -var "manifest_path=${work}/manifest.json" \
       bidder.pkr.hcl
   ) >"${work}/packer-build.log" 2>&1 || { cat "${work}/packer-build.log"; return 1; }
@@ -247,21 +251,25 @@ moto_pipeline() {
   grep -E '^Apply complete' "${work}/apply.log" || true
   echo "apply took $(( $(date +%s) - t0 ))s; resources in state: $(tf "${dev}" state list | wc -l)"
 
-  # The rendered user data is a shell script too.
-  tf "${dev}" show -json | python3 -c '
+  # The rendered user data are shell scripts too: the bidders' and the control plane's.
+  tf "${dev}" show -json >"${work}/state.json"
+  local module
+  for module in bidder_fleet control_plane; do
+    python3 - "${work}/state.json" "module.${module}.aws_launch_template.this" <<'PY' >"${work}/user-data-${module}.sh"
 import base64, json, sys
-state = json.load(sys.stdin)
+state = json.load(open(sys.argv[1]))
 def walk(module):
     yield from module.get("resources", [])
     for child in module.get("child_modules", []):
         yield from walk(child)
 for r in walk(state["values"]["root_module"]):
-    if r["address"] == "module.bidder_fleet.aws_launch_template.this":
+    if r["address"] == sys.argv[2]:
         sys.stdout.write(base64.b64decode(r["values"]["user_data"]).decode())
-' >"${work}/user-data.sh"
-  [[ -s "${work}/user-data.sh" ]] || { echo "no user data in state"; return 1; }
-  shellcheck -s bash "${work}/user-data.sh" || return 1
-  echo "rendered bidder user data: shellcheck clean"
+PY
+    [[ -s "${work}/user-data-${module}.sh" ]] || { echo "no ${module} user data in state"; return 1; }
+    shellcheck -s bash "${work}/user-data-${module}.sh" || return 1
+    echo "rendered ${module} user data: shellcheck clean"
+  done
 
   plan_rc=0
   tf "${dev}" plan -detailed-exitcode -input=false -no-color "${vars[@]}" >"${work}/plan.log" 2>&1 || plan_rc=$?

@@ -258,6 +258,14 @@ mod tests {
     }
 
     #[test]
+    fn the_ami_config_file_is_accepted() {
+        let text = include_str!("../../packer/files/control-plane.toml");
+        let config = from_toml(text).unwrap();
+        assert_eq!(config.server.listen.port(), 7070);
+        assert!(config.server.admin_listen.ip().is_loopback());
+    }
+
+    #[test]
     fn each_refused_value_names_its_key() {
         for (text, key) in [
             ("[server]\nlisten = \"nowhere\"", "server.listen"),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The dedicated, login-less system user the bidder runs as, declared through
-# sysusers.d so that it is created identically at build time and is never edited
-# twice. Directories the service writes are systemd-managed (StateDirectory=,
-# LogsDirectory=, RuntimeDirectory= in bidder.service).
+# The dedicated, login-less system users the services run as, tern (the bidder)
+# and tern-cp (the control plane), declared through sysusers.d so that they are
+# created identically at build time and are never edited twice. Directories the
+# bidder writes are systemd-managed (StateDirectory=, LogsDirectory=,
+# RuntimeDirectory= in bidder.service); the control plane writes none.
 set -euo pipefail
 # Packer uploads each script on its own; lib.sh comes with the scripts/ upload.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -19,4 +20,4 @@ else
   systemd-sysusers --root="${TERN_ROOT}" "${TERN_ROOT}/etc/sysusers.d/tern.conf"
 fi
 install -d -m 0755 "${TERN_ROOT}/etc/tern"
-log "user tern present"
+log "users tern and tern-cp present"

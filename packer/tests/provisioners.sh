@@ -2,12 +2,16 @@
 # Runs the AMI's provisioner scripts into a throwaway root directory, as far as
 # they can run without EC2, and checks what they leave behind:
 #   - install, run twice (idempotent: second run changes no file), refuse wrong
-#     artifacts (x86 ELF, junk, source build off Graviton);
+#     artifacts (x86 ELF, junk, source build off Graviton) for the bidder and the
+#     control plane alike;
 #   - systemd-analyze verify on the installed units, failing on ANY output;
+#   - control-plane.service: hardened like bidder.service, its own user, installed
+#     but not enabled, stop timeout above the drain;
 #   - the CPU affinity generator, the host tuning script (fake sysfs/procfs), the
 #     drain-aware ExecStop, the CloudWatch agent renderer;
 #   - sysctl keys exist in this kernel; the agent config selects every metric the
-#     bidder exports.
+#     bidder exports; the config keys the image and the user data set are keys of
+#     the bidder's and the control plane's example configs.
 # Usage: packer/tests/provisioners.sh   (no root needed except for systemd-sysusers
 # writing into the throwaway root, which works as any user owning it).
 set -euo pipefail
@@ -41,12 +45,17 @@ mkdir -p "${root}"
 fake_elf="${work}/bidder-aarch64"
 printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\267\000' >"${fake_elf}"
 head -c 64 /dev/zero >>"${fake_elf}"
+# The control plane's stand-in differs from the bidder's, so each binary can be
+# traced to its own artifact.
+fake_cp_elf="${work}/control-plane-aarch64"
+cp "${fake_elf}" "${fake_cp_elf}"
+printf 'control-plane' >>"${fake_cp_elf}"
 
 run_all() {
   local s
-  for s in 10-packages 20-user 30-bidder 40-tuning 50-cloudwatch-agent 90-cleanup; do
+  for s in 10-packages 20-user 30-bidder 35-control-plane 40-tuning 50-cloudwatch-agent 90-cleanup; do
     TERN_ROOT="${root}" TERN_IMAGE_DIR="${packer_dir}" TERN_BIDDER_ARTIFACT="${fake_elf}" \
-      bash "${packer_dir}/scripts/${s}.sh" || return 1
+      TERN_CONTROL_PLANE_ARTIFACT="${fake_cp_elf}" bash "${packer_dir}/scripts/${s}.sh" || return 1
   done
 }
 
@@ -64,13 +73,21 @@ for f in /usr/local/bin/bidder /etc/tern/bidder.toml /etc/tern/host.env \
   /etc/systemd/system-generators/tern-cpu-affinity-generator \
   /usr/local/lib/tern/tern-host-tuning /usr/local/lib/tern/tern-drain-stop \
   /usr/local/lib/tern/tern-configure-cloudwatch-agent \
-  /opt/tern/cloudwatch/cloudwatch-agent.json.tmpl /opt/tern/cloudwatch/prometheus.yaml.tmpl; do
+  /opt/tern/cloudwatch/cloudwatch-agent.json.tmpl /opt/tern/cloudwatch/prometheus.yaml.tmpl \
+  /usr/local/bin/control-plane /etc/tern/control-plane.toml /etc/systemd/system/control-plane.service; do
   check "installed ${f}" test -f "${root}${f}"
 done
 check "bidder binary is executable" test -x "${root}/usr/local/bin/bidder"
+check "control-plane binary is executable" test -x "${root}/usr/local/bin/control-plane"
+check "each binary comes from its own artifact" \
+  bash -c "cmp -s '${fake_elf}' '${root}/usr/local/bin/bidder' && cmp -s '${fake_cp_elf}' '${root}/usr/local/bin/control-plane'"
 check "system user tern exists, no login shell" \
   grep -q '^tern:x:[0-9]*:[0-9]*:[^:]*:/var/lib/tern:/usr/sbin/nologin$' "${root}/etc/passwd"
+check "system user tern-cp exists, no login shell" \
+  grep -q '^tern-cp:x:[0-9]*:[0-9]*:[^:]*:/:/usr/sbin/nologin$' "${root}/etc/passwd"
 check "bidder.service left for user data to enable" test ! -e "${root}/etc/systemd/system/multi-user.target.wants/bidder.service"
+check "control-plane.service left for its user data to enable" \
+  bash -c "! compgen -G '${root}/etc/systemd/system/*.wants/control-plane.service' >/dev/null"
 check "tern-host-tuning.service enabled" \
   test -L "${root}/etc/systemd/system/multi-user.target.wants/tern-host-tuning.service"
 check "irqbalance masked" test "$(readlink "${root}/etc/systemd/system/irqbalance.service")" = /dev/null
@@ -82,26 +99,34 @@ check "second run succeeds and changes nothing (idempotent)" test "${before}" = 
 check "second run reports every file unchanged" bash -c "! grep -q '\] installed ' '${work}/run2.log'"
 
 echo "== artifact checks"
+# refuses SCRIPT ARTIFACT PATTERN: the install script (30-bidder or 35-control-plane)
+# fails on ARTIFACT with a message matching PATTERN, and installs no binary.
 refuses() {
-  local artifact="$1" pattern="$2" out
+  local script="$1" artifact="$2" pattern="$3" out
+  rm -rf "${work}/reject-root"
   if out="$(TERN_ROOT="${work}/reject-root" TERN_IMAGE_DIR="${packer_dir}" TERN_BIDDER_ARTIFACT="${artifact}" \
-    bash "${packer_dir}/scripts/30-bidder.sh" 2>&1)"; then
+    TERN_CONTROL_PLANE_ARTIFACT="${artifact}" bash "${packer_dir}/scripts/${script}.sh" 2>&1)"; then
     return 1
   fi
-  grep -q "${pattern}" <<<"${out}"
+  grep -q "${pattern}" <<<"${out}" && ! compgen -G "${work}/reject-root/usr/local/bin/*" >/dev/null
 }
 printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000' >"${work}/x86.elf"
 head -c 64 /dev/zero >>"${work}/x86.elf"
-check "refuses an x86_64 ELF" refuses "${work}/x86.elf" "not AArch64"
 printf 'not a binary\n' >"${work}/junk"
-check "refuses an artifact that is neither ELF nor tarball" refuses "${work}/junk" "neither an ELF"
-check "refuses a missing artifact" refuses "${work}/missing" "not found"
 if [[ "$(uname -m)" != aarch64 ]]; then
   mkdir -p "${work}/src"
   touch "${work}/src/Cargo.toml"
   tar -czf "${work}/src.tar.gz" -C "${work}/src" .
-  check "source tarball is built only on Graviton" refuses "${work}/src.tar.gz" "Graviton build instance"
 fi
+for script in 30-bidder 35-control-plane; do
+  check "${script}: refuses an x86_64 ELF" refuses "${script}" "${work}/x86.elf" "not AArch64"
+  check "${script}: refuses an artifact that is neither ELF nor tarball" refuses "${script}" "${work}/junk" "neither an ELF"
+  check "${script}: refuses a missing artifact" refuses "${script}" "${work}/missing" "not found"
+  if [[ "$(uname -m)" != aarch64 ]]; then
+    check "${script}: source tarball is built only on Graviton" \
+      refuses "${script}" "${work}/src.tar.gz" "Graviton build instance"
+  fi
+done
 
 echo "== systemd-analyze verify (any output fails)"
 # The units' dependencies (multi-user.target, ...) come from this host's systemd.
@@ -117,8 +142,9 @@ verify_units() {
   out="$(systemd-analyze verify --root="${root}" "$@" 2>&1)" || { printf '%s\n' "${out}"; return 1; }
   [[ -z "${out}" ]] || { printf '%s\n' "${out}"; return 1; }
 }
-check "bidder.service and tern-host-tuning.service verify clean" \
-  verify_units /etc/systemd/system/bidder.service /etc/systemd/system/tern-host-tuning.service
+check "bidder.service, control-plane.service and tern-host-tuning.service verify clean" \
+  verify_units /etc/systemd/system/bidder.service /etc/systemd/system/control-plane.service \
+  /etc/systemd/system/tern-host-tuning.service
 # The verifier must be able to fail: a misspelt key is only a warning for systemd.
 cp "${root}/etc/systemd/system/bidder.service" "${work}/bidder.service.orig"
 printf 'LimitNOFIEL=1\n' >>"${root}/etc/systemd/system/bidder.service"
@@ -142,6 +168,28 @@ stop_s="$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "${unit}")"
 drain_ms="$(sed -n 's/^drain_timeout_ms = \([0-9]*\)$/\1/p' "${root}/etc/tern/bidder.toml")"
 check "TimeoutStopSec (${stop_s}s) exceeds the default drain (${drain_ms}ms)" \
   test $(( stop_s * 1000 )) -gt "${drain_ms}"
+
+cp_unit="${root}/etc/systemd/system/control-plane.service"
+for key in '^User=tern-cp$' '^Group=tern-cp$' \
+  '^ExecStart=/usr/local/bin/control-plane --config /etc/tern/control-plane.toml$' \
+  '^EnvironmentFile=/etc/tern/control-plane.env$' '^Restart=on-failure$' '^KillSignal=SIGTERM$' \
+  '^NoNewPrivileges=yes$' '^ProtectSystem=strict$' '^ProtectHome=yes$' '^PrivateTmp=yes$' \
+  '^PrivateDevices=yes$' '^CapabilityBoundingSet=$' '^MemoryDenyWriteExecute=yes$' \
+  '^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$' '^SystemCallFilter=@system-service$' \
+  '^SystemCallFilter=~@privileged$' '^WantedBy=multi-user.target$'; do
+  check "control-plane.service has ${key}" grep -Eq "${key}" "${cp_unit}"
+done
+# Nothing the bidder needs and the control plane does not: no io_uring, no CPU
+# pinning, no locked memory, no state directory.
+for key in io_uring CPUAffinity LimitMEMLOCK StateDirectory ExecStop; do
+  check "control-plane.service has no ${key}" bash -c "! grep -q '${key}' '${cp_unit}'"
+done
+cp_stop_s="$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "${cp_unit}")"
+cp_drain_ms="$(sed -n 's/^drain_timeout_ms = \([0-9]*\)$/\1/p' "${root}/etc/tern/control-plane.toml")"
+check "control-plane TimeoutStopSec (${cp_stop_s}s) exceeds its default drain (${cp_drain_ms}ms)" \
+  test $(( cp_stop_s * 1000 )) -gt "${cp_drain_ms}"
+check "control-plane API listens on 0.0.0.0, admin on loopback only" \
+  bash -c "grep -q '^listen = \"0.0.0.0:[0-9]*\"$' '${root}/etc/tern/control-plane.toml' && grep -q '^admin_listen = \"127.0.0.1:[0-9]*\"$' '${root}/etc/tern/control-plane.toml'"
 
 echo "== CPU affinity generator"
 gen="${root}/etc/systemd/system-generators/tern-cpu-affinity-generator"
@@ -273,15 +321,14 @@ while IFS= read -r line; do
   check "sysctl ${key}" test -e "/proc/sys/${key//.//}"
 done <"${root}/etc/sysctl.d/90-tern-latency.conf"
 
-echo "== config keys exist in the bidder's config (bidder/bidder.example.toml)"
+echo "== config keys exist in the services' configs (bidder/bidder.example.toml, control-plane/control-plane.example.toml)"
 repo="$(cd "${packer_dir}/.." && pwd)"
-example="${repo}/bidder/bidder.example.toml"
-if [[ -f "${example}" ]]; then
-  # Every key the image's bidder.toml sets and every TERN_<SECTION>__<KEY> that the
-  # fleet's user data writes must be a key of the bidder's config (it refuses
-  # unknown keys at start).
-  keys_ok() {
-    python3 - "${example}" "${root}/etc/tern/bidder.toml" "${repo}/terraform/modules/bidder_fleet/main.tf" <<'PY'
+# keys_ok EXAMPLE OURS MAIN_TF PREFIX: every key the image's config OURS sets and
+# every <PREFIX><SECTION>__<KEY> that the module's user data (MAIN_TF) writes must
+# be a key of the service's example config EXAMPLE (both services refuse unknown
+# keys at start).
+keys_ok() {
+  python3 - "$@" <<'PY'
 import re, sys, tomllib
 example = tomllib.load(open(sys.argv[1], "rb"))
 ours = tomllib.load(open(sys.argv[2], "rb"))
@@ -289,9 +336,10 @@ def paths(table, prefix=()):
     for k, v in table.items():
         yield from paths(v, prefix + (k,)) if isinstance(v, dict) else [".".join(prefix + (k,))]
 wanted = set(paths(ours))
-fleet = open(sys.argv[3]).read()
-# TERN_<SECTION>__<KEY>[__<KEY>...]: "__" separates nested tables (campaigns.dynamodb.table).
-wanted |= {".".join([s.lower()] + k.lower().split("__")) for s, k in re.findall(r"\bTERN_([A-Z0-9_]+?)__([A-Z0-9_]+)\b", fleet)}
+module = open(sys.argv[3]).read()
+# <PREFIX><SECTION>__<KEY>[__<KEY>...]: "__" separates nested tables (campaigns.dynamodb.table).
+pattern = r"\b" + re.escape(sys.argv[4]) + r"([A-Z0-9_]+?)__([A-Z0-9_]+)\b"
+wanted |= {".".join([s.lower()] + k.lower().split("__")) for s, k in re.findall(pattern, module)}
 def known(path):
     t = example
     for part in path.split("."):
@@ -304,10 +352,30 @@ for k in sorted(wanted):
     print(("missing " if k in missing else "known   ") + k)
 sys.exit(1 if missing else 0)
 PY
-  }
-  check "bidder.toml and fleet env overrides use known config keys" keys_ok
+}
+example="${repo}/bidder/bidder.example.toml"
+if [[ -f "${example}" ]]; then
+  check "bidder.toml and fleet env overrides use known config keys" \
+    keys_ok "${example}" "${root}/etc/tern/bidder.toml" "${repo}/terraform/modules/bidder_fleet/main.tf" TERN_
 else
   echo "  (bidder/bidder.example.toml not present: skipped)"
+fi
+cp_example="${repo}/control-plane/control-plane.example.toml"
+if [[ -f "${cp_example}" ]]; then
+  check "control-plane.toml and the control plane's env overrides use known config keys" \
+    keys_ok "${cp_example}" "${root}/etc/tern/control-plane.toml" "${repo}/terraform/modules/control_plane/main.tf" TERN_CP_
+  # The user data must set the keys that make it a deployment: the listener behind
+  # the ALB, the three tables, and both secrets (read at boot).
+  cp_env_complete() {
+    local key
+    for key in TERN_CP_SERVER__LISTEN TERN_CP_TABLES__CAMPAIGNS TERN_CP_TABLES__CONTROL TERN_CP_TABLES__SPEND \
+      TERN_CP_AUTH__BOOTSTRAP_OPERATOR_KEY TERN_CP_AUTH__PEPPER; do
+      grep -q "\b${key}\b" "${repo}/terraform/modules/control_plane/main.tf" || { echo "not set: ${key}"; return 1; }
+    done
+  }
+  check "the control plane's user data sets its listener, tables and secrets" cp_env_complete
+else
+  echo "  (control-plane/control-plane.example.toml not present: skipped)"
 fi
 
 printf 'packer provisioners: %d passed, %d failed\n' "${passed}" "${failed}"

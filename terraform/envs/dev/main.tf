@@ -104,7 +104,14 @@ module "control_plane" {
   ami_id                    = coalesce(var.control_plane_ami_id, var.ami_id)
   min_size                  = 1
   max_size                  = 2
-  dynamodb_table_arns       = [module.state.campaigns_table_arn]
+  campaigns_table_name      = module.state.campaigns_table_name
+  campaigns_table_arn       = module.state.campaigns_table_arn
+  control_table_name        = module.state.control_table_name
+  control_table_arn         = module.state.control_table_arn
+  spend_table_name          = module.state.spend_table_name
+  spend_table_arn           = module.state.spend_table_arn
+  bootstrap_key_secret_arn  = module.state.control_plane_bootstrap_key_secret_arn
+  pepper_secret_arn         = module.state.control_plane_pepper_secret_arn
   kms_key_arns              = [module.state.kms_key_arn]
   logs_kms_key_arn          = module.observability.kms_key_arn
   deletion_protection       = false

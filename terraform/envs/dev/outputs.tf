@@ -23,6 +23,16 @@ output "spend_table_name" {
   value       = module.state.spend_table_name
 }
 
+output "control_table_name" {
+  description = "DynamoDB control table (the control plane's API keys, audit log, idempotency records)."
+  value       = module.state.control_table_name
+}
+
+output "control_plane_bootstrap_key_secret_arn" {
+  description = "Secrets Manager secret with the control plane's bootstrap operator key (read it to create the first stored API keys)."
+  value       = module.state.control_plane_bootstrap_key_secret_arn
+}
+
 output "events_stream_name" {
   description = "Kinesis stream the bidders ship events to."
   value       = module.analytics.kinesis_stream_name

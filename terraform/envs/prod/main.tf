@@ -95,16 +95,23 @@ module "bidder_fleet" {
 module "control_plane" {
   source = "../../modules/control_plane"
 
-  name                = var.name
-  vpc_id              = module.network.vpc_id
-  alb_subnet_ids      = module.network.public_subnet_ids
-  private_subnet_ids  = module.network.private_subnet_ids
-  allowed_cidrs       = var.operator_cidrs
-  certificate_arn     = var.control_plane_certificate_arn
-  ami_id              = coalesce(var.control_plane_ami_id, var.ami_id)
-  dynamodb_table_arns = [module.state.campaigns_table_arn]
-  kms_key_arns        = [module.state.kms_key_arn]
-  logs_kms_key_arn    = module.observability.kms_key_arn
-  deletion_protection = true
-  tags                = local.tags
+  name                     = var.name
+  vpc_id                   = module.network.vpc_id
+  alb_subnet_ids           = module.network.public_subnet_ids
+  private_subnet_ids       = module.network.private_subnet_ids
+  allowed_cidrs            = var.operator_cidrs
+  certificate_arn          = var.control_plane_certificate_arn
+  ami_id                   = coalesce(var.control_plane_ami_id, var.ami_id)
+  campaigns_table_name     = module.state.campaigns_table_name
+  campaigns_table_arn      = module.state.campaigns_table_arn
+  control_table_name       = module.state.control_table_name
+  control_table_arn        = module.state.control_table_arn
+  spend_table_name         = module.state.spend_table_name
+  spend_table_arn          = module.state.spend_table_arn
+  bootstrap_key_secret_arn = module.state.control_plane_bootstrap_key_secret_arn
+  pepper_secret_arn        = module.state.control_plane_pepper_secret_arn
+  kms_key_arns             = [module.state.kms_key_arn]
+  logs_kms_key_arn         = module.observability.kms_key_arn
+  deletion_protection      = true
+  tags                     = local.tags
 }

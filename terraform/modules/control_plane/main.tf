@@ -2,13 +2,48 @@
 # WAFv2 web ACL: AWS managed rule groups plus a per-IP rate-based rule, with WAF
 # logs in CloudWatch. WAF attaches to ALBs, API Gateway, CloudFront and AppSync,
 # not to NLBs: the bid port is protected by the NLB security group (partner CIDRs
-# only), see terraform/README.md.
+# only), see terraform/README.md. The instances run the bidder's AMI (which holds
+# control-plane.service, disabled); their user data writes the deployment's config,
+# reads the bootstrap operator key and the pepper from Secrets Manager at boot and
+# enables the service. The role may make exactly the DynamoDB calls the service
+# makes, on exactly its three tables.
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  https = var.certificate_arn != null
+  https                = var.certificate_arn != null
+  stop_timeout_seconds = ceil(var.drain_timeout_ms / 1000) + var.stop_grace_seconds
+
+  # Secrets the user data reads at boot with the instance role, by the setting each
+  # one fills: their values never appear in Terraform-rendered user data, and the
+  # role may read exactly these.
+  boot_secrets = tomap({
+    TERN_CP_AUTH__BOOTSTRAP_OPERATOR_KEY = var.bootstrap_key_secret_arn
+    TERN_CP_AUTH__PEPPER                 = var.pepper_secret_arn
+  })
+
+  # The module's own keys win: the API must listen on 0.0.0.0 at the target group's
+  # port (the service's default binds 127.0.0.1; the admin listener stays on
+  # loopback, as the AMI's control-plane.toml sets it), the tables are this
+  # deployment's, and the drain matches systemd's stop timeout. AWS_REGION is for
+  # the service's AWS SDK (the env file is a systemd EnvironmentFile).
+  control_plane_env = merge(var.control_plane_env, {
+    TERN_CP_SERVER__LISTEN             = "0.0.0.0:${var.service_port}"
+    TERN_CP_TABLES__CAMPAIGNS          = var.campaigns_table_name
+    TERN_CP_TABLES__CONTROL            = var.control_table_name
+    TERN_CP_TABLES__SPEND              = var.spend_table_name
+    TERN_CP_SHUTDOWN__DRAIN_TIMEOUT_MS = tostring(var.drain_timeout_ms)
+    AWS_REGION                         = data.aws_region.current.name
+  })
+
+  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
+    control_plane_env    = local.control_plane_env
+    boot_secrets         = local.boot_secrets
+    region               = data.aws_region.current.name
+    drain_timeout_ms     = var.drain_timeout_ms
+    stop_timeout_seconds = local.stop_timeout_seconds
+  })
 }
 
 # --- Security groups ---------------------------------------------------------
@@ -83,26 +118,68 @@ resource "aws_iam_role" "this" {
   tags = var.tags
 }
 
-resource "aws_iam_role_policy" "this" {
-  name = "control-plane"
-  role = aws_iam_role.this.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat(
-      [{
+# Exactly the calls the service makes (control-plane/src/store), table by table.
+# TransactWriteItems has no IAM action of its own: each item in a transaction is
+# authorised as its PutItem, UpdateItem, DeleteItem or ConditionCheckItem on its
+# table. No statement reaches an index or a stream (the tables have no index; the
+# bidders, not the control plane, tail the campaigns stream).
+locals {
+  policy_statements = concat(
+    [
+      # Campaigns: read one (GetItem), list (Scan), readiness (DescribeTable), and
+      # conditional Put/Delete inside the transactions that change a campaign.
+      {
         Sid      = "ManageCampaigns"
         Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
-        Resource = var.dynamodb_table_arns
-      }],
-      length(var.kms_key_arns) == 0 ? [] : [{
-        Sid      = "UseTableKeys"
+        Action   = ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+        Resource = [var.campaigns_table_arn]
+      },
+      # Its own records (keys, audit log, idempotency, tombstones): GetItem, Query,
+      # readiness, and Put/Update in the same transactions.
+      {
+        Sid      = "ControlRecords"
         Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-        Resource = var.kms_key_arns
-      }],
-    )
-  })
+        Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
+        Resource = [var.control_table_arn]
+      },
+      # The fleet's spend ledger, read for a campaign's status; never written here.
+      {
+        Sid      = "ReadSpend"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
+        Resource = [var.spend_table_arn]
+      },
+      # The user data reads the bootstrap operator key and the pepper at boot.
+      {
+        Sid      = "ReadBootSecrets"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = values(local.boot_secrets)
+      },
+    ],
+    # The tables' and secrets' customer-managed key (the state module's), as the
+    # bidders use it, through DynamoDB and Secrets Manager only.
+    length(var.kms_key_arns) == 0 ? [] : [{
+      Sid      = "UseTableKeys"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+      Resource = var.kms_key_arns
+      Condition = {
+        StringEquals = {
+          "kms:ViaService" = [
+            "dynamodb.${data.aws_region.current.name}.amazonaws.com",
+            "secretsmanager.${data.aws_region.current.name}.amazonaws.com",
+          ]
+        }
+      }
+    }],
+  )
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "control-plane"
+  role   = aws_iam_role.this.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.policy_statements })
 }
 
 resource "aws_iam_instance_profile" "this" {
@@ -121,7 +198,7 @@ resource "aws_launch_template" "this" {
   instance_type          = var.instance_type
   ebs_optimized          = true
   update_default_version = true
-  user_data              = var.user_data == "" ? null : base64encode(var.user_data)
+  user_data              = base64encode(local.user_data)
   vpc_security_group_ids = [aws_security_group.this.id]
 
   iam_instance_profile {

@@ -32,3 +32,23 @@ output "iam_role_name" {
   description = "Instance role of the control plane."
   value       = try(aws_iam_role.this.name, null)
 }
+
+output "iam_policy_json" {
+  description = "The instance role's inline policy (JSON): what the control plane may do, for review and the roots' tests."
+  value       = try(aws_iam_role_policy.this.policy, null)
+}
+
+output "control_plane_env" {
+  description = "Environment overrides written to /etc/tern/control-plane.env (without the secrets, which the user data reads at boot)."
+  value       = local.control_plane_env
+}
+
+output "boot_secrets" {
+  description = "Secrets the user data reads at boot into /etc/tern/control-plane.env, by the setting they fill (TERN_CP_AUTH__BOOTSTRAP_OPERATOR_KEY, TERN_CP_AUTH__PEPPER): the only secrets the instance role may read."
+  value       = local.boot_secrets
+}
+
+output "stop_timeout_seconds" {
+  description = "systemd TimeoutStopSec written to the instances (drain + grace)."
+  value       = local.stop_timeout_seconds
+}

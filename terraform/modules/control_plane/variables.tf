@@ -78,23 +78,28 @@ variable "tls_policy" {
 
 variable "service_port" {
   type        = number
-  description = "Port the control-plane service listens on."
-  default     = 8081
+  description = "Port of the control plane's API on the instances (server.listen = 0.0.0.0:<this>, written by the user data) and of the ALB's target group. The default is the service's own default port."
+  default     = 7070
 
   validation {
-    condition     = var.service_port >= 1024 && var.service_port <= 65535
-    error_message = "service_port must be an unprivileged port."
+    condition     = var.service_port >= 1024 && var.service_port <= 65535 && floor(var.service_port) == var.service_port
+    error_message = "service_port must be an unprivileged port (1024-65535): the service has no capabilities."
+  }
+
+  validation {
+    condition     = var.service_port != 7071
+    error_message = "service_port must not be 7071: the admin listener (server.admin_listen, /metrics) holds it on loopback."
   }
 }
 
 variable "health_check_path" {
   type        = string
-  description = "Health path of the control-plane service."
+  description = "ALB health check path on the API listener."
   default     = "/health"
 
   validation {
-    condition     = startswith(var.health_check_path, "/")
-    error_message = "health_check_path must start with /."
+    condition     = var.health_check_path == "/health"
+    error_message = "health_check_path must be /health: it is the only API route open without a key (any other answers 401, and every instance would be unhealthy)."
   }
 }
 
@@ -163,19 +168,119 @@ variable "waf_managed_rule_groups" {
   }
 }
 
-variable "dynamodb_table_arns" {
-  type        = list(string)
-  description = "Tables the control plane manages (campaigns)."
+variable "campaigns_table_name" {
+  type        = string
+  description = "DynamoDB campaigns table (tables.campaigns, key campaign_id): the table the bidders follow through its stream; the control plane reads, lists and writes it."
 
   validation {
-    condition     = alltrue([for a in var.dynamodb_table_arns : can(regex("^arn:aws[a-z-]*:dynamodb:", a))])
-    error_message = "dynamodb_table_arns must be DynamoDB table ARNs."
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.campaigns_table_name))
+    error_message = "campaigns_table_name must be a DynamoDB table name (3-255 of letters, digits, _ . -)."
+  }
+}
+
+variable "campaigns_table_arn" {
+  type        = string
+  description = "ARN of campaigns_table_name. The role may GetItem, Scan, DescribeTable, and PutItem, DeleteItem, ConditionCheckItem (in transactions) on it."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", var.campaigns_table_arn))
+    error_message = "campaigns_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
+  }
+
+  validation {
+    condition     = endswith(var.campaigns_table_arn, ":table/${var.campaigns_table_name}")
+    error_message = "campaigns_table_arn must be the ARN of campaigns_table_name."
+  }
+}
+
+variable "control_table_name" {
+  type        = string
+  description = "DynamoDB control table (tables.control, keys pk and sk): the control plane's own records (API keys, audit log, idempotency records, tombstones)."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.control_table_name))
+    error_message = "control_table_name must be a DynamoDB table name (3-255 of letters, digits, _ . -)."
+  }
+
+  validation {
+    condition     = !contains([var.campaigns_table_name, var.spend_table_name], var.control_table_name)
+    error_message = "control_table_name must be a table of its own, neither the campaigns nor the spend table."
+  }
+}
+
+variable "control_table_arn" {
+  type        = string
+  description = "ARN of control_table_name. The role may GetItem, Query, DescribeTable, and PutItem, UpdateItem, ConditionCheckItem (in transactions) on it."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", var.control_table_arn))
+    error_message = "control_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
+  }
+
+  validation {
+    condition     = endswith(var.control_table_arn, ":table/${var.control_table_name}")
+    error_message = "control_table_arn must be the ARN of control_table_name."
+  }
+}
+
+variable "spend_table_name" {
+  type        = string
+  description = "DynamoDB spend ledger of the fleet (tables.spend, key campaign_id), read for campaign status."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.spend_table_name))
+    error_message = "spend_table_name must be a DynamoDB table name (3-255 of letters, digits, _ . -)."
+  }
+
+  validation {
+    condition     = var.spend_table_name != var.campaigns_table_name
+    error_message = "spend_table_name must not be the campaigns table: the ledger has a table of its own."
+  }
+}
+
+variable "spend_table_arn" {
+  type        = string
+  description = "ARN of spend_table_name. The role may GetItem on it and nothing else: the bidders alone write the ledger."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", var.spend_table_arn))
+    error_message = "spend_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
+  }
+
+  validation {
+    condition     = endswith(var.spend_table_arn, ":table/${var.spend_table_name}")
+    error_message = "spend_table_arn must be the ARN of spend_table_name."
+  }
+}
+
+variable "bootstrap_key_secret_arn" {
+  type        = string
+  description = "Secrets Manager secret holding the bootstrap operator key (auth.bootstrap_operator_key, at least 32 characters), read by the user data at boot into TERN_CP_AUTH__BOOTSTRAP_OPERATOR_KEY. Never rendered into user data."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.bootstrap_key_secret_arn))
+    error_message = "bootstrap_key_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "pepper_secret_arn" {
+  type        = string
+  description = "Secrets Manager secret holding the pepper of stored API key hashes (auth.pepper), read by the user data at boot into TERN_CP_AUTH__PEPPER. Never rendered into user data; never rotated (a new pepper invalidates every stored key)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.pepper_secret_arn))
+    error_message = "pepper_secret_arn must be a Secrets Manager secret ARN."
+  }
+
+  validation {
+    condition     = var.pepper_secret_arn != var.bootstrap_key_secret_arn
+    error_message = "pepper_secret_arn and bootstrap_key_secret_arn must be two secrets: the pepper keys the stored hashes, the bootstrap key is an API key."
   }
 }
 
 variable "kms_key_arns" {
   type        = list(string)
-  description = "KMS keys of those tables."
+  description = "KMS keys of the three tables and the two secrets (the state module's key); the role uses them through DynamoDB and Secrets Manager only."
   default     = []
 
   validation {
@@ -244,13 +349,40 @@ variable "tags" {
   }
 }
 
-variable "user_data" {
-  type        = string
-  description = "Cloud-init user data for the control-plane instances (plain text; encoded here). The control-plane image and its bootstrap come with the control-plane service."
-  default     = ""
+variable "drain_timeout_ms" {
+  type        = number
+  description = "Control plane shutdown.drain_timeout_ms: after SIGTERM it finishes in-flight requests and exits within this time. Passed to the instances as TERN_CP_SHUTDOWN__DRAIN_TIMEOUT_MS; systemd's TimeoutStopSec is this plus stop_grace_seconds."
+  default     = 10000
 
   validation {
-    condition     = length(var.user_data) <= 12000
-    error_message = "user_data must stay under the 16 KiB EC2 limit once base64-encoded (12000 characters)."
+    condition     = var.drain_timeout_ms >= 1000 && var.drain_timeout_ms <= 300000 && floor(var.drain_timeout_ms) == var.drain_timeout_ms
+    error_message = "drain_timeout_ms must be a whole number of milliseconds between 1000 and 300000."
+  }
+}
+
+variable "stop_grace_seconds" {
+  type        = number
+  description = "Added to the drain time for systemd's TimeoutStopSec (process exit)."
+  default     = 10
+
+  validation {
+    condition     = var.stop_grace_seconds >= 1 && var.stop_grace_seconds <= 300
+    error_message = "stop_grace_seconds must be between 1 and 300."
+  }
+}
+
+variable "control_plane_env" {
+  type        = map(string)
+  description = "Extra control-plane config overrides, written to /etc/tern/control-plane.env: keys TERN_CP_<SECTION>__<KEY> (e.g. TERN_CP_LOG__LEVEL), values without quotes, backslashes, dollars or newlines. The module's own keys (listener, tables, drain) win."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.control_plane_env : can(regex("^TERN_CP_[A-Z0-9_]+__[A-Z0-9_]+$", k)) && can(regex("^[^\"\\\\$\\n]*$", v))])
+    error_message = "control_plane_env keys must be TERN_CP_<SECTION>__<KEY> and values must not contain quotes, backslashes, dollars or newlines."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.control_plane_env), ["TERN_CP_AUTH__BOOTSTRAP_OPERATOR_KEY", "TERN_CP_AUTH__PEPPER"])) == 0
+    error_message = "Secrets never go through control_plane_env (it is rendered into user data): the bootstrap operator key and the pepper are read from bootstrap_key_secret_arn and pepper_secret_arn at boot."
   }
 }

@@ -23,8 +23,18 @@ output "spend_table_arn" {
   value       = try(aws_dynamodb_table.spend.arn, null)
 }
 
+output "control_table_name" {
+  description = "DynamoDB control table name (the control plane's tables.control): keys pk (S) and sk (S), TTL on expires_at."
+  value       = try(aws_dynamodb_table.control.name, null)
+}
+
+output "control_table_arn" {
+  description = "DynamoDB control table ARN (the control plane's GetItem, Query, PutItem, UpdateItem)."
+  value       = try(aws_dynamodb_table.control.arn, null)
+}
+
 output "kms_key_arn" {
-  description = "KMS key of the campaigns and spend tables, Redis, its auth token and the notice-signing key."
+  description = "KMS key of the campaigns, spend and control tables, Redis, its auth token, the notice-signing key and the control plane's secrets."
   value       = try(aws_kms_key.this.arn, null)
 }
 
@@ -36,6 +46,16 @@ output "redis_auth_secret_arn" {
 output "notice_secret_arn" {
   description = "Secrets Manager secret holding the bidders' billing-notice HMAC key (notice.secret)."
   value       = try(aws_secretsmanager_secret.notice_signing.arn, null)
+}
+
+output "control_plane_bootstrap_key_secret_arn" {
+  description = "Secrets Manager secret holding the control plane's bootstrap operator key (auth.bootstrap_operator_key): read by its user data at boot, and by operators to create the first stored keys."
+  value       = try(aws_secretsmanager_secret.control_plane_bootstrap_key.arn, null)
+}
+
+output "control_plane_pepper_secret_arn" {
+  description = "Secrets Manager secret holding the control plane's API-key pepper (auth.pepper), read by its user data at boot."
+  value       = try(aws_secretsmanager_secret.control_plane_pepper.arn, null)
 }
 
 output "redis_address" {

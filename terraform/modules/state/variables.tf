@@ -40,7 +40,7 @@ variable "redis_client_security_group_ids" {
 
 variable "table_deletion_protection" {
   type        = bool
-  description = "DynamoDB deletion protection on the campaigns and spend tables (on in production)."
+  description = "DynamoDB deletion protection on the campaigns, spend and control tables (on in production)."
   default     = true
 }
 
@@ -112,7 +112,7 @@ variable "redis_snapshot_retention_days" {
 
 variable "recovery_window_days" {
   type        = number
-  description = "Secrets Manager recovery window for the Redis auth token and the notice-signing key (0 deletes at once: dev only)."
+  description = "Secrets Manager recovery window for the Redis auth token, the notice-signing key and the control plane's secrets (0 deletes at once: dev only)."
   default     = 30
 
   validation {

@@ -45,6 +45,22 @@ override_resource {
 }
 
 override_resource {
+  target = module.state.aws_dynamodb_table.control
+  values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-prod-control" }
+}
+
+# Distinct ARNs for the control plane's two secrets, told apart from the fleet's.
+override_resource {
+  target = module.state.aws_secretsmanager_secret.control_plane_bootstrap_key
+  values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-prod/control-plane-bootstrap-key-BoOtSt" }
+}
+
+override_resource {
+  target = module.state.aws_secretsmanager_secret.control_plane_pepper
+  values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-prod/control-plane-pepper-PePpEr" }
+}
+
+override_resource {
   target = module.state.aws_kms_key.this
   values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000001", key_id = "55555555-0000-0000-0000-000000000001" }
 }
@@ -148,6 +164,38 @@ run "whole_stack" {
       module.observability.kms_key_arn != module.state.kms_key_arn
     )
     error_message = "sns:Publish reaches this environment's budget topic only, and its key (observability's) is usable for it."
+  }
+
+  # The control plane: this environment's three tables and its two secrets, with
+  # exactly the grants the service's calls need on them.
+  assert {
+    condition = (
+      output.control_table_name == "tern-prod-control" &&
+      module.control_plane.control_plane_env["TERN_CP_TABLES__CAMPAIGNS"] == output.campaigns_table_name &&
+      module.control_plane.control_plane_env["TERN_CP_TABLES__CONTROL"] == output.control_table_name &&
+      module.control_plane.control_plane_env["TERN_CP_TABLES__SPEND"] == output.spend_table_name &&
+      module.control_plane.control_plane_env["TERN_CP_SERVER__LISTEN"] == "0.0.0.0:7070"
+    )
+    error_message = "The control plane uses this environment's campaigns, control and spend tables and listens on 0.0.0.0 behind its ALB."
+  }
+
+  assert {
+    condition = (
+      module.control_plane.boot_secrets == tomap({ TERN_CP_AUTH__BOOTSTRAP_OPERATOR_KEY = output.control_plane_bootstrap_key_secret_arn, TERN_CP_AUTH__PEPPER = module.state.control_plane_pepper_secret_arn }) &&
+      length(toset([output.control_plane_bootstrap_key_secret_arn, module.state.control_plane_pepper_secret_arn, output.notice_secret_arn, output.redis_auth_secret_arn])) == 4
+    )
+    error_message = "The control plane reads this environment's bootstrap key and pepper at boot (and none of the fleet's secrets)."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(module.control_plane.iam_policy_json).Statement : st.Resource if st.Sid == "ManageCampaigns"]) == [module.state.campaigns_table_arn] &&
+      one([for st in jsondecode(module.control_plane.iam_policy_json).Statement : st.Resource if st.Sid == "ControlRecords"]) == [module.state.control_table_arn] &&
+      one([for st in jsondecode(module.control_plane.iam_policy_json).Statement : st.Resource if st.Sid == "ReadSpend"]) == [module.state.spend_table_arn] &&
+      one([for st in jsondecode(module.control_plane.iam_policy_json).Statement : st.Action if st.Sid == "ReadSpend"]) == ["dynamodb:GetItem"] &&
+      one([for st in jsondecode(module.control_plane.iam_policy_json).Statement : st.Resource if st.Sid == "UseTableKeys"]) == [module.state.kms_key_arn]
+    )
+    error_message = "The control plane's grants reach this environment's tables (the spend ledger read-only) and the state key."
   }
 
   assert {

@@ -1,6 +1,8 @@
 # state: the campaigns table the bidders sync from (key, streams with both images,
 # PITR, KMS), the spend ledger the fleet shares budgets through (key, no stream,
-# PITR, KMS, deletion protection with the campaigns table), Redis with TLS and an auth token from Secrets Manager in both shapes
+# PITR, KMS, deletion protection with the campaigns table), the control plane's
+# table (keys pk/sk, TTL on expires_at, PITR, KMS, deletion protection) and its two
+# secrets, Redis with TLS and an auth token from Secrets Manager in both shapes
 # (one shard: a primary plus replicas, cluster mode disabled, primary endpoint;
 # several: cluster mode, configuration endpoint), the fleet's notice-signing key;
 # the Redis toggle used by the moto apply.
@@ -26,11 +28,33 @@ override_resource {
   values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/notice-signing-key-NoTiCe" }
 }
 
-# A distinct ARN for the spend table (the shared mock gives every table the same
-# one), so its outputs can be told from the campaigns table's.
+# A distinct ARN for the spend and control tables (the shared mock gives every
+# table the same one), so their outputs can be told from the campaigns table's.
 override_resource {
   target = aws_dynamodb_table.spend
   values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-spend" }
+}
+
+override_resource {
+  target = aws_dynamodb_table.control
+  values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tern-test-control" }
+}
+
+# Distinct ARNs and values for the control plane's two secrets (the shared mock
+# gives every secret, and every generated password, the same one).
+override_resource {
+  target = aws_secretsmanager_secret.control_plane_bootstrap_key
+  values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/control-plane-bootstrap-key-BoOtSt" }
+}
+
+override_resource {
+  target = aws_secretsmanager_secret.control_plane_pepper
+  values = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tern-test/control-plane-pepper-PePpEr" }
+}
+
+override_data {
+  target = data.aws_secretsmanager_random_password.control_plane_pepper
+  values = { random_password = "MockControlPlanePepper0123456789abcdefMockControlPlanePepper01234" }
 }
 
 variables {
@@ -219,7 +243,125 @@ run "spend_ledger_table" {
   }
 }
 
-run "table_deletion_protection_off_for_both_tables" {
+# The control plane's own table: API keys, audit log, idempotency records (which
+# expire through TTL), tombstones; keys pk and sk as the service's schema declares
+# them (tables/src/schema.rs), protected like the campaigns table.
+run "control_table" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_dynamodb_table.control.name == "tern-test-control" &&
+      aws_dynamodb_table.control.hash_key == "pk" &&
+      aws_dynamodb_table.control.range_key == "sk" &&
+      length(aws_dynamodb_table.control.attribute) == 2 &&
+      one([for a in aws_dynamodb_table.control.attribute : a.type if a.name == "pk"]) == "S" &&
+      one([for a in aws_dynamodb_table.control.attribute : a.type if a.name == "sk"]) == "S"
+    )
+    error_message = "The control table <name>-control has partition key pk (S) and sort key sk (S), nothing else declared."
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.control.global_secondary_index) == 0 && length(aws_dynamodb_table.control.local_secondary_index) == 0
+    error_message = "The control table has no index (the service queries pk and sk only; the role grants the table alone)."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.control.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The control table is on-demand."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.control.ttl[0].enabled && aws_dynamodb_table.control.ttl[0].attribute_name == "expires_at"
+    error_message = "Idempotency records expire through TTL on expires_at."
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.control.stream_enabled
+    error_message = "Nothing tails the control table: no stream."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.control.point_in_time_recovery[0].enabled
+    error_message = "PITR must be on for the control table (keys and the audit log)."
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.control.server_side_encryption[0].enabled &&
+      aws_dynamodb_table.control.server_side_encryption[0].kms_key_arn == aws_kms_key.this.arn &&
+      output.kms_key_arn == aws_kms_key.this.arn
+    )
+    error_message = "The control table is encrypted with the module's customer-managed key (output kms_key_arn)."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.control.deletion_protection_enabled
+    error_message = "The control table has deletion protection by default, like the campaigns table."
+  }
+
+  assert {
+    condition = (
+      output.control_table_name == aws_dynamodb_table.control.name &&
+      output.control_table_arn == aws_dynamodb_table.control.arn &&
+      output.control_table_arn != output.campaigns_table_arn &&
+      output.control_table_arn != output.spend_table_arn
+    )
+    error_message = "The control table's name and ARN are output under their own names, apart from the other tables'."
+  }
+}
+
+# The control plane's bootstrap operator key and pepper: generated like the notice
+# key, each in its own KMS-encrypted secret, output for the control plane's module.
+run "control_plane_secrets" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_secretsmanager_secret.control_plane_bootstrap_key.name == "tern-test/control-plane-bootstrap-key" &&
+      aws_secretsmanager_secret.control_plane_bootstrap_key.kms_key_id == aws_kms_key.this.arn &&
+      aws_secretsmanager_secret_version.control_plane_bootstrap_key.secret_id == aws_secretsmanager_secret.control_plane_bootstrap_key.id &&
+      aws_secretsmanager_secret_version.control_plane_bootstrap_key.secret_string == data.aws_secretsmanager_random_password.control_plane_bootstrap_key.random_password
+    )
+    error_message = "The bootstrap operator key is a Secrets Manager generated value in its own secret, encrypted with the module's key."
+  }
+
+  assert {
+    condition = (
+      aws_secretsmanager_secret.control_plane_pepper.name == "tern-test/control-plane-pepper" &&
+      aws_secretsmanager_secret.control_plane_pepper.kms_key_id == aws_kms_key.this.arn &&
+      aws_secretsmanager_secret_version.control_plane_pepper.secret_id == aws_secretsmanager_secret.control_plane_pepper.id &&
+      aws_secretsmanager_secret_version.control_plane_pepper.secret_string == data.aws_secretsmanager_random_password.control_plane_pepper.random_password
+    )
+    error_message = "The pepper is a Secrets Manager generated value in its own secret, encrypted with the module's key."
+  }
+
+  assert {
+    condition = (
+      data.aws_secretsmanager_random_password.control_plane_bootstrap_key.password_length >= 32 &&
+      length(aws_secretsmanager_secret_version.control_plane_bootstrap_key.secret_string) >= 32 &&
+      data.aws_secretsmanager_random_password.control_plane_pepper.password_length >= 32 &&
+      length(aws_secretsmanager_secret_version.control_plane_pepper.secret_string) >= 32
+    )
+    error_message = "Both have at least 32 random characters (the service refuses a shorter bootstrap key)."
+  }
+
+  assert {
+    condition     = aws_secretsmanager_secret_version.control_plane_pepper.secret_string != aws_secretsmanager_secret_version.control_plane_bootstrap_key.secret_string
+    error_message = "The pepper and the bootstrap key are separate values."
+  }
+
+  assert {
+    condition = (
+      output.control_plane_bootstrap_key_secret_arn == aws_secretsmanager_secret.control_plane_bootstrap_key.arn &&
+      output.control_plane_pepper_secret_arn == aws_secretsmanager_secret.control_plane_pepper.arn &&
+      length(toset([output.control_plane_bootstrap_key_secret_arn, output.control_plane_pepper_secret_arn, output.notice_secret_arn, output.redis_auth_secret_arn])) == 4
+    )
+    error_message = "The control plane's two secrets are output under their own names, apart from each other and from the fleet's."
+  }
+}
+
+run "table_deletion_protection_off_for_every_table" {
   command = plan
 
   variables {
@@ -227,8 +369,8 @@ run "table_deletion_protection_off_for_both_tables" {
   }
 
   assert {
-    condition     = !aws_dynamodb_table.campaigns.deletion_protection_enabled && !aws_dynamodb_table.spend.deletion_protection_enabled
-    error_message = "table_deletion_protection = false (dev) leaves both tables destroyable."
+    condition     = !aws_dynamodb_table.campaigns.deletion_protection_enabled && !aws_dynamodb_table.spend.deletion_protection_enabled && !aws_dynamodb_table.control.deletion_protection_enabled
+    error_message = "table_deletion_protection = false (dev) leaves the three tables destroyable."
   }
 }
 
@@ -328,6 +470,11 @@ run "redis_toggle_off_keeps_the_rest" {
   assert {
     condition     = aws_secretsmanager_secret.notice_signing.name == "tern-test/notice-signing-key"
     error_message = "The notice key exists without Redis too: every fleet signs notices."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.control.name == "tern-test-control" && aws_secretsmanager_secret.control_plane_pepper.name == "tern-test/control-plane-pepper"
+    error_message = "The control plane's table and secrets do not depend on Redis."
   }
 
   assert {
