@@ -1,6 +1,8 @@
 //! The control plane and the bidder together, as in production: campaigns made
 //! and changed through the control plane's API (the real binary) reach a real
-//! bidder on the DynamoDB source through the table's stream, on one moto.
+//! bidder on the DynamoDB source through the table's stream, and the spend the
+//! bidder keeps in the DynamoDB ledger reaches the control plane's status, on
+//! one moto.
 
 mod support;
 
@@ -90,6 +92,20 @@ impl ControlPlane {
     }
 }
 
+impl ControlPlane {
+    /// `GET path` as JSON.
+    fn read(&self, path: &str) -> Value {
+        let mut response = self
+            .agent
+            .get(format!("http://{}{path}", self.api))
+            .header("authorization", format!("Bearer {KEY}"))
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    }
+}
+
 impl Drop for ControlPlane {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -122,7 +138,7 @@ fn campaigns_changed_through_the_control_plane_reach_the_fleet_in_seconds() {
     let bidder = Bidder::start_with(Options {
         config: "[campaigns]\nsource = \"dynamodb\"\n[campaigns.dynamodb]\n\
                  poll_interval_ms = 50\nretry_initial_ms = 50\nretry_max_ms = 300\n\
-                 [budget]\nflush_interval_ms = 100\nhold_timeout_s = 2\nlease_ttl_s = 6\n"
+                 [budget]\nledger = \"dynamodb\"\nflush_interval_ms = 100\nhold_timeout_s = 2\nlease_ttl_s = 6\n"
             .to_owned(),
         env: moto.env(),
         ..Options::default()

@@ -62,8 +62,9 @@ fn the_document_is_valid_openapi_and_every_operation_in_it_is_served() {
             operations += 1;
         }
     }
-    // Campaigns (9), creatives (5), keys (3), audit, health, the document itself.
-    assert_eq!(operations, 20, "{:?}", paths.keys().collect::<Vec<_>>());
+    // Campaigns (9) and their status, creatives (5), keys (3), audit, health,
+    // the document itself.
+    assert_eq!(operations, 21, "{:?}", paths.keys().collect::<Vec<_>>());
     for undocumented in ["/v1/campaign", "/v2/campaigns", "/metrics"] {
         let reply = cp.get(undocumented);
         assert_eq!(

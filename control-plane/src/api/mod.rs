@@ -6,6 +6,7 @@ mod audit;
 mod campaigns;
 mod creatives;
 mod keys;
+mod status;
 mod write;
 
 use std::sync::{Arc, OnceLock};
@@ -84,6 +85,7 @@ pub fn router(state: AppState, body_bytes: usize) -> Router {
         .routes(routes!(campaigns::pause))
         .routes(routes!(campaigns::resume))
         .routes(routes!(campaigns::set_budget))
+        .routes(routes!(status::get_status))
         .routes(routes!(creatives::list, creatives::create))
         .routes(routes!(
             creatives::get_one,

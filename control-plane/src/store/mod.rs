@@ -1,6 +1,7 @@
-//! DynamoDB access: the campaigns table the bidders follow ([`campaigns`]) and the
+//! DynamoDB access: the campaigns table the bidders follow ([`campaigns`]), the
 //! control plane's own table ([`records`]: API keys, the audit log, idempotency
-//! records, versions of deleted campaigns).
+//! records, versions of deleted campaigns), and the fleet's spend ledger, read
+//! only (`spend`).
 //!
 //! Every change to a campaign is one `TransactWriteItems`: the campaign written
 //! on the condition that its version is the one the caller read, with its audit
@@ -9,6 +10,7 @@
 
 pub mod campaigns;
 pub mod records;
+mod spend;
 
 use std::collections::HashMap;
 
