@@ -183,6 +183,13 @@ fn campaigns_changed_through_the_control_plane_reach_the_fleet_in_seconds() {
         eventually(WAIT, || !bids(&bidder)),
         "a spent campaign is not bid on"
     );
+    // The control plane reads the spend from the fleet's ledger.
+    assert!(eventually(WAIT, || {
+        cp.read("/v1/campaigns/via-api/status")["spent_total_micros"] == 2_000
+    }));
+    let status = cp.read("/v1/campaigns/via-api/status");
+    assert_eq!(status["total_budget_micros"], 2_000);
+    assert_eq!(status["currency"], "USD");
 
     let funded = cp.write(
         "PUT",
