@@ -53,6 +53,9 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
+step "local fleet (moto, control plane, two bidders): a campaign made through the API is bid on"
+PROFILE=debug FLEET_DIR="$(mktemp -d)" scripts/local-fleet.sh --check
+
 step "doc tests"
 cargo test --workspace --doc --locked
 
