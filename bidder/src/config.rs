@@ -26,6 +26,7 @@ pub use crate::freq_cap::config::{CapPolicy, CapStoreKind, FrequencyCapConfig, R
 pub use crate::server::config::{IoDriver, LimitsConfig, ServerConfig};
 pub use crate::state::config::{CampaignsConfig, SourceKind};
 pub use crate::state::dynamodb::config::DynamoDbConfig;
+use tern_service::from_figment;
 
 /// Prefix of environment overrides: `TERN_LIMITS__BODY_BYTES=65536`.
 pub const ENV_PREFIX: &str = "TERN_";
@@ -184,29 +185,6 @@ impl Config {
             return Err(ConfigError::new("log.level", e.to_string()));
         }
         Ok(())
-    }
-}
-
-/// Turns figment's error into one naming the dotted key.
-fn from_figment(e: figment::Error) -> ConfigError {
-    // Figment's path already ends with the offending key, unknown ones included.
-    let path = &e.path;
-    let reason = match &e.kind {
-        figment::error::Kind::UnknownField(..) => "unknown key".to_owned(),
-        kind => kind.to_string(),
-    };
-    let key = if path.is_empty() {
-        "(file)".to_owned()
-    } else {
-        path.join(".")
-    };
-    let source = e.metadata.as_ref().map(|m| m.name.to_string());
-    match source {
-        Some(source) => ConfigError {
-            key,
-            reason: format!("{reason} (from {source})"),
-        },
-        None => ConfigError { key, reason },
     }
 }
 

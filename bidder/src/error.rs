@@ -9,34 +9,7 @@ use std::path::PathBuf;
 
 use tern_engine::campaign::CampaignError;
 
-/// A configuration that cannot be used, naming the key at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("config key `{key}`: {reason}")]
-pub struct ConfigError {
-    /// Dotted key, e.g. `limits.body_bytes`.
-    pub key: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl ConfigError {
-    /// The error for `key`.
-    pub fn new(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
-        ConfigError {
-            key: key.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Refuses the first of `values` (dotted key, value) that is zero: durations,
-/// sizes and counts that must be at least 1.
-pub(crate) fn at_least_one(values: &[(&str, u64)]) -> Result<(), ConfigError> {
-    match values.iter().find(|(_, value)| *value == 0) {
-        Some((key, _)) => Err(ConfigError::new(*key, "must be at least 1")),
-        None => Ok(()),
-    }
-}
+pub use tern_service::{ConfigError, at_least_one};
 
 /// Refuses a retry back-off whose longest wait (`<section>.retry_max_ms`) is
 /// shorter than its first (`<section>.retry_initial_ms`).

@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         campaigns: cli.campaigns.clone(),
     };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
-    init_logging(&config);
+    tern_service::init_logging(&config.log.level);
     if cli.check {
         return check(&config);
     }
@@ -152,15 +152,4 @@ fn seed_table(config: &Config, table: &str, create: bool) -> anyhow::Result<()> 
     })?;
     println!("seeded {} campaigns into {table}", campaigns.len());
     Ok(())
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
-    use std::io::IsTerminal as _;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -10,6 +10,8 @@ use std::path::Path;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+pub use tern_service::ConfigError;
+use tern_service::{at_least_one, from_figment};
 
 /// Prefix of environment overrides: `TERN_CP_SERVER__LISTEN=0.0.0.0:7070`.
 pub const ENV_PREFIX: &str = "TERN_CP_";
@@ -130,25 +132,6 @@ impl Default for LogConfig {
     }
 }
 
-/// A configuration that cannot be used, naming the key at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("config key `{key}`: {reason}")]
-pub struct ConfigError {
-    /// Dotted key, e.g. `server.listen`.
-    pub key: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl ConfigError {
-    fn new(key: &str, reason: impl Into<String>) -> ConfigError {
-        ConfigError {
-            key: key.to_owned(),
-            reason: reason.into(),
-        }
-    }
-}
-
 /// Settings given as flags, applied last.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -186,15 +169,12 @@ impl Config {
 
     /// Checks what the types alone do not constrain.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let positive = [
+        at_least_one(&[
             ("server.body_bytes", self.server.body_bytes as u64),
             ("server.request_timeout_ms", self.server.request_timeout_ms),
             ("server.max_page_size", u64::from(self.server.max_page_size)),
             ("shutdown.drain_timeout_ms", self.shutdown.drain_timeout_ms),
-        ];
-        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(ConfigError::new(key, "must be at least 1"));
-        }
+        ])?;
         for (key, name) in [
             ("tables.campaigns", &self.tables.campaigns),
             ("tables.control", &self.tables.control),
@@ -215,26 +195,6 @@ impl Config {
             return Err(ConfigError::new("log.level", e.to_string()));
         }
         Ok(())
-    }
-}
-
-/// Turns figment's error into one naming the dotted key.
-fn from_figment(e: figment::Error) -> ConfigError {
-    let reason = match &e.kind {
-        figment::error::Kind::UnknownField(..) => "unknown key".to_owned(),
-        kind => kind.to_string(),
-    };
-    let key = if e.path.is_empty() {
-        "(file)".to_owned()
-    } else {
-        e.path.join(".")
-    };
-    match e.metadata.as_ref().map(|m| m.name.to_string()) {
-        Some(source) => ConfigError {
-            key,
-            reason: format!("{reason} (from {source})"),
-        },
-        None => ConfigError { key, reason },
     }
 }
 

@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         admin_listen: cli.admin_listen,
     };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
-    init_logging(&config);
+    tern_service::init_logging(&config.log.level);
     if cli.check {
         println!(
             "config ok; api={} admin={} tables={}, {}, {}",
@@ -97,15 +97,4 @@ async fn serve(config: &Config, client: aws_sdk_dynamodb::Client) -> anyhow::Res
         tracing::warn!("drain timeout reached with requests still open; exiting");
     }
     Ok(())
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
-    use std::io::IsTerminal as _;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -1,11 +1,13 @@
 //! What Tern's black-box tests share across crates: real side services on free
-//! ports of 127.0.0.1 ([`Moto`]) and the workspace's built binaries
-//! ([`workspace_binary`]). Tests start the real thing; nothing here is a mock.
+//! ports of 127.0.0.1 ([`Moto`]), the workspace's built binaries
+//! ([`workspace_binary`]), and HTTP answers as tests read them ([`Reply`]). Tests start the real thing; nothing here is a mock.
 
+mod http;
 mod moto;
 
 use std::path::PathBuf;
 
+pub use http::{Reply, to_reply};
 pub use moto::Moto;
 
 /// A port free on 127.0.0.1 right now.

@@ -7,6 +7,8 @@
 pub mod moto;
 pub mod redis_server;
 
+pub use tern_testkit::{Reply, free_port, to_reply};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -90,41 +92,6 @@ pub struct Bidder {
     agent: ureq::Agent,
     _dir: tempfile::TempDir,
 }
-
-/// A response as the tests see it.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    /// Status code.
-    pub status: u16,
-    /// Header fields, names lower-cased.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    /// The body as text.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The body as JSON.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
-    }
-
-    /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-pub use tern_testkit::free_port;
 
 /// Path of a file under the bidder crate.
 pub fn crate_file(relative: &str) -> PathBuf {
@@ -359,26 +326,6 @@ impl Drop for Bidder {
 fn field<'a>(line: &'a str, prefix: &str) -> &'a str {
     let start = line.find(prefix).expect("field in ready line") + prefix.len();
     line[start..].split_whitespace().next().unwrap()
-}
-
-fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_ascii_lowercase(),
-                v.to_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    let body = response.body_mut().read_to_vec().expect("body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
 }
 
 /// Reads one HTTP/1.1 response from a raw stream (Content-Length bodies; none for 1xx/204).

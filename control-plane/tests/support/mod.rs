@@ -10,8 +10,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
-pub use tern_testkit::Moto;
-use tern_testkit::free_port;
+pub use tern_testkit::{Moto, Reply};
+use tern_testkit::{free_port, to_reply};
 
 /// The bootstrap operator key every test's control plane accepts.
 pub const BOOTSTRAP_KEY: &str = "test-bootstrap-operator-key-0123456789";
@@ -24,38 +24,6 @@ pub struct ControlPlane {
     /// The admin listener's address.
     pub admin: SocketAddr,
     agent: ureq::Agent,
-}
-
-/// An answer as the tests see it.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    /// Status code.
-    pub status: u16,
-    /// Header fields, names lower-cased.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    /// The body as JSON.
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `ETag`.
-    pub fn etag(&self) -> String {
-        self.header("etag").expect("an ETag").to_owned()
-    }
 }
 
 /// The environment pointing the binary at `moto`, with the bootstrap key.
@@ -191,26 +159,6 @@ impl Drop for ControlPlane {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_ascii_lowercase(),
-                v.to_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    let body = response.body_mut().read_to_vec().expect("body");
-    Reply {
-        status,
-        headers,
-        body,
     }
 }
 
