@@ -10,6 +10,7 @@ use std::path::Path;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use tern_engine::money::Currency;
 pub use tern_service::ConfigError;
 use tern_service::{at_least_one, from_figment};
 
@@ -24,6 +25,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// The DynamoDB tables.
     pub tables: TablesConfig,
+    /// What the fleet's bidders accept beyond the campaign model.
+    pub campaigns: CampaignsConfig,
     /// API keys.
     pub auth: AuthConfig,
     /// Graceful shutdown.
@@ -83,6 +86,34 @@ impl Default for TablesConfig {
             control: "tern-control".to_owned(),
             spend: "tern-spend".to_owned(),
         }
+    }
+}
+
+/// What the fleet's bidders accept beyond the campaign model's own rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CampaignsConfig {
+    /// Currencies the bidders price (USD and the codes of their `bidding.fx`
+    /// table): a campaign in another is refused here, as the bidders would
+    /// refuse it.
+    pub currencies: Vec<String>,
+}
+
+impl Default for CampaignsConfig {
+    fn default() -> Self {
+        CampaignsConfig {
+            currencies: ["USD", "EUR", "GBP", "JPY"].map(str::to_owned).to_vec(),
+        }
+    }
+}
+
+impl CampaignsConfig {
+    /// The currencies, parsed.
+    pub fn currency_codes(&self) -> Vec<Currency> {
+        self.currencies
+            .iter()
+            .filter_map(|c| Currency::parse(c))
+            .collect()
     }
 }
 
@@ -184,6 +215,18 @@ impl Config {
                 return Err(ConfigError::new(key, "must not be empty"));
             }
         }
+        if self.campaigns.currencies.is_empty()
+            || self
+                .campaigns
+                .currencies
+                .iter()
+                .any(|c| Currency::parse(c).is_none())
+        {
+            return Err(ConfigError::new(
+                "campaigns.currencies",
+                "must list three-letter ISO-4217 codes, at least one",
+            ));
+        }
         let bootstrap = &self.auth.bootstrap_operator_key;
         if !bootstrap.is_empty() && bootstrap.chars().count() < 32 {
             return Err(ConfigError::new(
@@ -233,6 +276,11 @@ mod tests {
             ("[server]\nmax_page_size = 0", "server.max_page_size"),
             ("[server]\nport = 1", "server.port"),
             ("[tables]\ncontrol = \"\"", "tables.control"),
+            ("[campaigns]\ncurrencies = []", "campaigns.currencies"),
+            (
+                "[campaigns]\ncurrencies = [\"EURO\"]",
+                "campaigns.currencies",
+            ),
             (
                 "[auth]\nbootstrap_operator_key = \"short\"",
                 "auth.bootstrap_operator_key",

@@ -84,6 +84,7 @@ pub async fn start(
         store: Store::new(client, config.tables.clone()),
         hasher: KeyHasher::new(&config.auth.pepper, &config.auth.bootstrap_operator_key),
         max_page_size: config.server.max_page_size,
+        currencies: config.campaigns.currency_codes().into(),
         metrics: Arc::new(Metrics::default()),
         openapi: Arc::default(),
     };

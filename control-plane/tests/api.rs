@@ -184,6 +184,15 @@ fn invalid_campaigns_get_problems_naming_the_field() {
         (422, Some("creatives[0].banner.w"))
     );
 
+    let mut unpriced = campaign("c1", "acme");
+    unpriced["bidding"]["currency"] = json!("CHF");
+    let (status, body) = problem(&unpriced);
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (422, Some("bidding.currency")),
+        "the bidders have no CHF rate"
+    );
+
     let mut zone = campaign("c1", "acme");
     zone["budget"]["timezone"] = json!("Mars/Olympus");
     assert_eq!(problem(&zone).1["errors"][0]["field"], "budget.timezone");

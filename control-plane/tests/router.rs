@@ -35,6 +35,7 @@ fn router(body_bytes: usize) -> axum::Router {
         ),
         hasher: KeyHasher::new("pepper", BOOTSTRAP),
         max_page_size: 50,
+        currencies: vec![tern_engine::money::Currency::USD].into(),
         metrics: Arc::new(Metrics::default()),
         openapi: Arc::default(),
     };

@@ -35,6 +35,8 @@ pub struct AppState {
     pub hasher: KeyHasher,
     /// Most items one page may hold.
     pub max_page_size: u32,
+    /// Currencies the fleet's bidders price (`campaigns.currencies`).
+    pub currencies: Arc<[tern_engine::money::Currency]>,
     /// Request counts and durations.
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, set once the router is built from the handlers.

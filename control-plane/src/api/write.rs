@@ -68,8 +68,13 @@ pub(super) fn check_version(stored: &ItemDocument, if_match: IfMatch) -> Result<
     }
 }
 
-/// The validated campaign `change` asks for, at `version`.
-fn validated(change: &Change<'_>, version: u64) -> Result<Campaign, Problem> {
+/// The validated campaign `change` asks for, at `version`: the campaign model's
+/// rules, then what the fleet's bidders add (a currency they price).
+fn validated(
+    change: &Change<'_>,
+    version: u64,
+    currencies: &[tern_engine::money::Currency],
+) -> Result<Campaign, Problem> {
     let mut document = change.document.clone();
     let Value::Object(map) = &mut document else {
         return Err(Problem::field(
@@ -81,6 +86,18 @@ fn validated(change: &Change<'_>, version: u64) -> Result<Campaign, Problem> {
     map.insert("version".to_owned(), Value::from(version));
     let campaign = parse_campaign(document, 0)
         .map_err(|e| Problem::field(Kind::Invalid, &e.field, e.reason))?;
+    let priced = tern_engine::money::Currency::parse(&campaign.bidding.currency)
+        .is_some_and(|c| currencies.contains(&c));
+    if !priced {
+        return Err(Problem::field(
+            Kind::Invalid,
+            "bidding.currency",
+            format!(
+                "`{}` is not a currency the fleet's bidders price (campaigns.currencies)",
+                campaign.bidding.currency
+            ),
+        ));
+    }
     let Some(advertiser) = campaign.advertiser_id.as_deref() else {
         return Err(Problem::field(
             Kind::Invalid,
@@ -115,7 +132,7 @@ pub(super) async fn commit(
             (deleted.map_or(1, |v| v + 1), Expected::Absent)
         }
     };
-    let campaign = validated(&change, version)?;
+    let campaign = validated(&change, version, &state.currencies)?;
     // As the table keeps it (and `GET` answers it): absent options left out.
     let body = without_nulls(serde_json::to_value(&campaign).expect("campaigns serialize"));
     if change.validate_only {
