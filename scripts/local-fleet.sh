@@ -36,13 +36,23 @@ else
 fi
 bin="target/$profile"
 
+for port in "$moto_port" "${api##*:}" 8080 9090 8081 9091; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is in use: stop what listens there first" >&2
+    exit 1
+  fi
+done
+
 mkdir -p "$dir"
 pids=()
+# Stops in reverse order of start: the bidders give their leases back to the
+# ledger before moto goes.
 stop() {
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
   done
-  wait 2>/dev/null || true
 }
 trap stop EXIT
 

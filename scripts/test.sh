@@ -54,7 +54,9 @@ else
 fi
 
 step "local fleet (moto, control plane, two bidders): a campaign made through the API is bid on"
-PROFILE=debug FLEET_DIR="$(mktemp -d)" scripts/local-fleet.sh --check
+fleet_dir="$(mktemp -d)"
+PROFILE=debug FLEET_DIR="$fleet_dir" scripts/local-fleet.sh --check
+rm -rf "$fleet_dir"
 
 step "doc tests"
 cargo test --workspace --doc --locked

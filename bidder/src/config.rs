@@ -252,9 +252,8 @@ pub(crate) mod tests {
 
     #[test]
     fn environment_overrides_the_file_and_flags_override_both() {
-        let dir = std::env::temp_dir().join(format!("tern-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("bidder.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bidder.toml");
         std::fs::write(
             &file,
             "[limits]\nbody_bytes = 4096\n[server]\nworkers = 3\n",
@@ -280,7 +279,7 @@ pub(crate) mod tests {
             assert_eq!(err.key, "limits.body_bytez");
             Ok(())
         });
-        let missing = Config::load(Some(&dir.join("nope.toml")), &Overrides::default());
+        let missing = Config::load(Some(&dir.path().join("nope.toml")), &Overrides::default());
         assert_eq!(missing.unwrap_err().key, "--config");
     }
 }

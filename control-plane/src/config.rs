@@ -126,8 +126,8 @@ pub struct AuthConfig {
     /// never in a file under version control. At least 32 characters.
     pub bootstrap_operator_key: String,
     /// Secret mixed into every stored key's hash (HMAC-SHA-256 key), so a copy of
-    /// the table alone cannot test guesses; empty: plain SHA-256. Changing it
-    /// invalidates every stored key.
+    /// the table alone cannot test guesses; empty: an empty HMAC key (no
+    /// pepper). Changing it invalidates every stored key.
     pub pepper: String,
 }
 

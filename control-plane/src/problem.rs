@@ -72,6 +72,8 @@ pub enum Kind {
     Forbidden,
     /// No such resource (`404`).
     NotFound,
+    /// The route does not take this method (`405`).
+    MethodNotAllowed,
     /// A campaign with this id exists (`409`).
     Conflict,
     /// `If-Match` names a version that is not the current one (`412`).
@@ -82,6 +84,8 @@ pub enum Kind {
     UnsupportedMediaType,
     /// The campaign breaks a rule of the campaign model (`422`).
     Invalid,
+    /// A key request names no valid role or advertiser (`422`).
+    InvalidKey,
     /// An `Idempotency-Key` was used before with a different request (`422`).
     IdempotencyKeyReused,
     /// A write without `If-Match` (`428`).
@@ -105,6 +109,11 @@ impl Kind {
                 "Not allowed for this key",
             ),
             Kind::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Kind::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             Kind::Conflict => (StatusCode::CONFLICT, "conflict", "Already exists"),
             Kind::PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
@@ -125,6 +134,11 @@ impl Kind {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-campaign",
                 "Invalid campaign",
+            ),
+            Kind::InvalidKey => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-key-request",
+                "Invalid key request",
             ),
             Kind::IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,10 +1,11 @@
 //! `GET /v1/audit`: every change, newest first, filtered. Advertiser keys see
 //! their advertiser's entries only.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::params::Query;
 use super::write::store_problem;
 use super::{AppState, decode_cursor, encode_cursor, page_limit};
 use crate::auth::Principal;
@@ -13,6 +14,7 @@ use crate::store::records::{AuditEntry, AuditQuery};
 
 /// Filters and position of an audit listing.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub(super) struct AuditParams {
     /// Only this campaign's changes.
     campaign_id: Option<String>,
@@ -61,7 +63,7 @@ fn instant_ms(field: &str, text: Option<&str>) -> Result<Option<u64>, Problem> {
 
 /// Lists changes, newest first.
 #[utoipa::path(get, operation_id = "listAudit", path = "/v1/audit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = AuditList), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = AuditList), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -77,9 +79,20 @@ pub(super) async fn list(
         (Some(own), _) => Some(own.to_owned()),
         (None, asked) => asked,
     };
+    let since_ms = instant_ms("since", params.since.as_deref())?;
+    let until_ms = instant_ms("until", params.until.as_deref())?;
+    if let (Some(since), Some(until)) = (since_ms, until_ms)
+        && since > until
+    {
+        return Err(Problem::field(
+            Kind::Malformed,
+            "since",
+            "must not be after until",
+        ));
+    }
     let query = AuditQuery {
-        since_ms: instant_ms("since", params.since.as_deref())?,
-        until_ms: instant_ms("until", params.until.as_deref())?,
+        since_ms,
+        until_ms,
         campaign_id: params.campaign_id,
         actor: params.actor,
         action: params.action,

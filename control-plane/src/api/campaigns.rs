@@ -1,7 +1,7 @@
 //! `/v1/campaigns`: create, read, list, replace, patch (JSON merge patch), pause,
 //! resume, change the budget, delete.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use tern_engine::campaign::{Budget, Campaign, CampaignStatus};
 use utoipa::{IntoParams, ToSchema};
 
+use super::params::{Path, Query};
 use super::write::{Change, check_version, commit, load, replay, store_problem};
 use super::{AppState, JsonBody, decode_cursor, encode_cursor, if_match, page_limit, with_etag};
 use crate::auth::Principal;
@@ -21,6 +22,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// `?validate_only=true`: check the write fully, store nothing.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub(super) struct WriteParams {
     /// Run every check and answer `200` with the campaign as it would be
     /// stored, without storing it.
@@ -30,6 +32,7 @@ pub(super) struct WriteParams {
 
 /// Filters and position of a campaign listing.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ListParams {
     /// Only campaigns with this status.
     status: Option<CampaignStatus>,
@@ -53,7 +56,7 @@ pub(super) struct CampaignList {
 
 /// Lists campaigns, filtered, a page at a time.
 #[utoipa::path(get, operation_id = "listCampaigns", path = "/v1/campaigns", tag = "campaigns", params(ListParams),
-    responses((status = 200, body = CampaignList), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = CampaignList), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -95,7 +98,7 @@ pub(super) async fn list(
     request_body = Campaign,
     responses((status = 201, body = Campaign, description = "created; ETag and Location set"),
         (status = 200, body = Campaign, description = "validate_only: valid, nothing stored"),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -131,7 +134,9 @@ pub(super) async fn create(
                         "Idempotency-Key must be 1 to 255 visible characters",
                     )
                 })?;
-            if let Some(answer) = replay(&state, &principal, key, &hash).await? {
+            if !params.validate_only
+                && let Some(answer) = replay(&state, &principal, key, &hash).await?
+            {
                 return Ok(answer);
             }
             Some((key, hash))
@@ -152,7 +157,7 @@ pub(super) async fn create(
 /// Reads a campaign; its version is the `ETag`.
 #[utoipa::path(get, operation_id = "getCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path, description = "campaign id")),
-    responses((status = 200, body = Campaign), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Campaign), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -166,7 +171,7 @@ pub(super) async fn get_one(
 #[utoipa::path(put, operation_id = "replaceCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header, description = "the campaign's ETag, or *")),
     request_body = Campaign,
-    responses((status = 200, body = Campaign), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+    responses((status = 200, body = Campaign), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn replace(
     State(state): State<AppState>,
     principal: Principal,
@@ -193,7 +198,7 @@ pub(super) async fn replace(
 #[utoipa::path(patch, operation_id = "updateCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body(content = Object, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = Campaign), (status = 412, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Campaign), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -220,7 +225,7 @@ pub(super) async fn update(
 /// Pauses a campaign: the fleet stops bidding on it within seconds. Needs `If-Match`.
 #[utoipa::path(post, operation_id = "pauseCampaign", path = "/v1/campaigns/{id}/pause", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
-    responses((status = 200, body = Campaign), (status = 412, body = Problem)))]
+    responses((status = 200, body = Campaign), (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn pause(
     state: State<AppState>,
     principal: Principal,
@@ -242,7 +247,7 @@ pub(super) async fn pause(
 /// Resumes a paused campaign. Needs `If-Match`.
 #[utoipa::path(post, operation_id = "resumeCampaign", path = "/v1/campaigns/{id}/resume", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
-    responses((status = 200, body = Campaign), (status = 412, body = Problem)))]
+    responses((status = 200, body = Campaign), (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn resume(
     state: State<AppState>,
     principal: Principal,
@@ -293,7 +298,7 @@ async fn set_status(
 #[utoipa::path(put, operation_id = "setCampaignBudget", path = "/v1/campaigns/{id}/budget", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body = Budget,
-    responses((status = 200, body = Campaign), (status = 412, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Campaign), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn set_budget(
     State(state): State<AppState>,
     principal: Principal,
@@ -304,6 +309,13 @@ pub(super) async fn set_budget(
 ) -> Result<Response, Problem> {
     let stored = load(&state, &principal, &id).await?;
     check_version(&stored, if_match(&headers)?)?;
+    if !budget.is_object() {
+        return Err(Problem::field(
+            Kind::Invalid,
+            "budget",
+            "must be a JSON object",
+        ));
+    }
     let mut document = stored.document.clone();
     document["budget"] = budget;
     let change = Change {
@@ -320,7 +332,7 @@ pub(super) async fn set_budget(
 /// be used again (at a higher version). Needs `If-Match`.
 #[utoipa::path(delete, operation_id = "deleteCampaign", path = "/v1/campaigns/{id}", tag = "campaigns",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
-    responses((status = 204, description = "deleted (or, with validate_only, deletable)"), (status = 412, body = Problem)))]
+    responses((status = 204, description = "deleted (or, with validate_only, deletable)"), (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn delete(
     State(state): State<AppState>,
     principal: Principal,

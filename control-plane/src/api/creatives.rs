@@ -1,13 +1,14 @@
 //! `/v1/campaigns/{id}/creatives`: a campaign's ads. Each change is a change of
 //! the campaign (its version, its `ETag`, its audit entry), validated whole.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 use tern_engine::campaign::Creative;
 
 use super::campaigns::WriteParams;
+use super::params::{Path, Query};
 use super::write::{Change, check_version, commit, load};
 use super::{AppState, JsonBody, if_match, with_etag};
 use crate::auth::Principal;
@@ -37,7 +38,7 @@ fn not_found(id: &str, creative_id: &str) -> Problem {
 /// Lists a campaign's creatives; the `ETag` is the campaign's.
 #[utoipa::path(get, operation_id = "listCreatives", path = "/v1/campaigns/{id}/creatives", tag = "creatives",
     params(("id" = String, Path)),
-    responses((status = 200, body = Vec<Creative>), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<Creative>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -53,7 +54,7 @@ pub(super) async fn list(
 #[utoipa::path(post, operation_id = "createCreative", path = "/v1/campaigns/{id}/creatives", tag = "creatives",
     params(("id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body = Creative,
-    responses((status = 200, body = tern_engine::campaign::Campaign), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = tern_engine::campaign::Campaign), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -89,7 +90,7 @@ pub(super) async fn create(
 /// Reads one creative; the `ETag` is the campaign's.
 #[utoipa::path(get, operation_id = "getCreative", path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
     params(("id" = String, Path), ("creative_id" = String, Path)),
-    responses((status = 200, body = Creative), (status = 404, body = Problem)))]
+    responses((status = 200, body = Creative), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -105,7 +106,7 @@ pub(super) async fn get_one(
 #[utoipa::path(put, operation_id = "replaceCreative", path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
     params(("id" = String, Path), ("creative_id" = String, Path), WriteParams, ("If-Match" = String, Header)),
     request_body = Creative,
-    responses((status = 200, body = tern_engine::campaign::Campaign), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = tern_engine::campaign::Campaign), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn replace(
     State(state): State<AppState>,
     principal: Principal,
@@ -145,12 +146,13 @@ pub(super) async fn replace(
 /// Removes one creative (a campaign keeps at least one). Needs the campaign's
 /// `If-Match`; answers the campaign.
 #[utoipa::path(delete, operation_id = "deleteCreative", path = "/v1/campaigns/{id}/creatives/{creative_id}", tag = "creatives",
-    params(("id" = String, Path), ("creative_id" = String, Path), ("If-Match" = String, Header)),
-    responses((status = 200, body = tern_engine::campaign::Campaign), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(("id" = String, Path), ("creative_id" = String, Path), WriteParams, ("If-Match" = String, Header)),
+    responses((status = 200, body = tern_engine::campaign::Campaign), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn delete(
     State(state): State<AppState>,
     principal: Principal,
     Path((id, creative_id)): Path<(String, String)>,
+    Query(params): Query<WriteParams>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let stored = load(&state, &principal, &id).await?;
@@ -165,7 +167,7 @@ pub(super) async fn delete(
         principal: &principal,
         old: Some(&stored),
         document,
-        validate_only: false,
+        validate_only: params.validate_only,
     };
     commit(&state, change, None).await
 }

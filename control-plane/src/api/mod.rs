@@ -6,6 +6,7 @@ mod audit;
 mod campaigns;
 mod creatives;
 mod keys;
+mod params;
 mod status;
 mod write;
 
@@ -106,6 +107,12 @@ pub fn router(state: AppState, body_bytes: usize) -> Router {
         .set(serde_json::to_value(&api).expect("the OpenAPI document serializes"));
     router
         .fallback(|| async { Problem::new(Kind::NotFound, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                Kind::MethodNotAllowed,
+                "this route does not take that method",
+            )
+        })
         .layer(DefaultBodyLimit::max(body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -168,12 +175,12 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body
 }
 
 /// What `If-Match` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfMatch {
     /// `*`: whatever the current version is.
     Any,
-    /// `"<version>"`.
-    Version(u64),
+    /// `"<version>"`, or a list of them.
+    Versions(Vec<u64>),
 }
 
 /// Reads the required `If-Match` header: `428` without it, `412` when it names
@@ -189,16 +196,31 @@ pub fn if_match(headers: &HeaderMap) -> Result<IfMatch, Problem> {
     if text == "*" {
         return Ok(IfMatch::Any);
     }
-    text.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse().ok())
-        .map(IfMatch::Version)
-        .ok_or_else(|| {
-            Problem::new(
-                Kind::PreconditionFailed,
-                format!("If-Match `{text}` is not an ETag of this service"),
-            )
+    // A list (RFC 9110 §13.1.1) names the versions any of which may be current.
+    let versions: Option<Vec<u64>> = text
+        .split(',')
+        .map(|tag| {
+            tag.trim()
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .and_then(|t| t.parse().ok())
         })
+        .collect();
+    match versions {
+        Some(versions) if !versions.is_empty() => Ok(IfMatch::Versions(versions)),
+        _ => Err(Problem::new(
+            Kind::PreconditionFailed,
+            format!("If-Match `{}` is not an ETag of this service", short(text)),
+        )),
+    }
+}
+
+/// `text` cut to 64 characters, for echoing in a problem's detail.
+pub(super) fn short(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// The `ETag` of `version`.
@@ -256,7 +278,9 @@ mod tests {
             "required on writes"
         );
         headers.insert(header::IF_MATCH, HeaderValue::from_static("\"7\""));
-        assert_eq!(if_match(&headers).unwrap(), IfMatch::Version(7));
+        assert_eq!(if_match(&headers).unwrap(), IfMatch::Versions(vec![7]));
+        headers.insert(header::IF_MATCH, HeaderValue::from_static("\"7\", \"9\""));
+        assert_eq!(if_match(&headers).unwrap(), IfMatch::Versions(vec![7, 9]));
         headers.insert(header::IF_MATCH, HeaderValue::from_static("*"));
         assert_eq!(if_match(&headers).unwrap(), IfMatch::Any);
         headers.insert(header::IF_MATCH, HeaderValue::from_static("7"));

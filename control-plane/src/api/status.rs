@@ -2,7 +2,7 @@
 //! campaign's budget, from the spend ledger the bidders keep (`docs/budgets.md`),
 //! and where today's spend stands against an even spread of the daily budget.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 use serde_json::Value;
 use tern_engine::budget::{BudgetZone, Pacing};
@@ -12,6 +12,7 @@ use tern_tables::spend::LedgerItem;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::params::Path;
 use super::write::{load, store_problem};
 use crate::auth::Principal;
 use crate::problem::{Kind, Problem};
@@ -75,7 +76,7 @@ pub(super) struct PacingStatus {
 /// Reads what the fleet has spent and holds of a campaign's budget.
 #[utoipa::path(get, path = "/v1/campaigns/{id}/status", operation_id = "getCampaignStatus", tag = "campaigns",
     params(("id" = String, Path)),
-    responses((status = 200, body = CampaignStatus), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = CampaignStatus), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn get_status(
     State(state): State<AppState>,
     principal: Principal,

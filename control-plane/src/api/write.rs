@@ -39,9 +39,19 @@ pub(super) async fn load(
     principal: &Principal,
     id: &str,
 ) -> Result<ItemDocument, Problem> {
+    let not_found = || {
+        Problem::new(
+            Kind::NotFound,
+            format!("no campaign `{}`", super::short(id)),
+        )
+    };
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        // No campaign can have it (and DynamoDB refuses keys past 2 KB).
+        return Err(not_found());
+    }
     let stored = state.store.campaign(id).await.map_err(store_problem)?;
     let Some(stored) = stored else {
-        return Err(Problem::new(Kind::NotFound, format!("no campaign `{id}`")));
+        return Err(not_found());
     };
     let advertiser = stored.document.get("advertiser_id").and_then(Value::as_str);
     if !principal.may_access(advertiser) {
@@ -57,11 +67,11 @@ pub(super) async fn load(
 pub(super) fn check_version(stored: &ItemDocument, if_match: IfMatch) -> Result<u64, Problem> {
     match if_match {
         IfMatch::Any => Ok(stored.version),
-        IfMatch::Version(v) if v == stored.version => Ok(v),
-        IfMatch::Version(v) => Err(Problem::new(
+        IfMatch::Versions(v) if v.contains(&stored.version) => Ok(stored.version),
+        IfMatch::Versions(v) => Err(Problem::new(
             Kind::PreconditionFailed,
             format!(
-                "campaign `{}` is at version {}, not {v}: read it again",
+                "campaign `{}` is at version {}, not {v:?}: read it again",
                 stored.id, stored.version
             ),
         )),
@@ -84,6 +94,13 @@ fn validated(
         ));
     };
     map.insert("version".to_owned(), Value::from(version));
+    if let Some(field) = not_an_object(&document) {
+        return Err(Problem::field(
+            Kind::Invalid,
+            &field,
+            "must be a JSON object",
+        ));
+    }
     let campaign = parse_campaign(document, 0)
         .map_err(|e| Problem::field(Kind::Invalid, &e.field, e.reason))?;
     let priced = tern_engine::money::Currency::parse(&campaign.bidding.currency)
@@ -123,18 +140,53 @@ pub(super) async fn commit(
     let (version, expected) = match change.old {
         Some(old) => (old.version + 1, Expected::Version(old.version)),
         None => {
-            let id = change
-                .document
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let deleted = state.store.tombstone(id).await.map_err(store_problem)?;
-            (deleted.map_or(1, |v| v + 1), Expected::Absent)
+            let id = match change.document.get("id") {
+                Some(Value::String(id)) if !id.is_empty() && id.len() <= MAX_ID_BYTES => id,
+                _ => {
+                    return Err(Problem::field(
+                        Kind::Invalid,
+                        "id",
+                        "must be a string of 1 to 128 bytes (or absent: one is made)",
+                    ));
+                }
+            };
+            // Answered without a failed transaction where it can be (a failed
+            // one is costlier, and moto's strands the stream readers).
+            if state
+                .store
+                .campaign(id)
+                .await
+                .map_err(store_problem)?
+                .is_some()
+            {
+                return Err(Problem::new(
+                    Kind::Conflict,
+                    format!("campaign `{id}` exists"),
+                ));
+            }
+            let deleted_at = state.store.tombstone(id).await.map_err(store_problem)?;
+            (
+                deleted_at.map_or(1, |v| v + 1),
+                Expected::Absent { deleted_at },
+            )
         }
     };
     let campaign = validated(&change, version, &state.currencies)?;
     // As the table keeps it (and `GET` answers it): absent options left out.
     let body = without_nulls(serde_json::to_value(&campaign).expect("campaigns serialize"));
+    if body.to_string().len() > MAX_CAMPAIGN_BYTES {
+        return Err(Problem::field(
+            Kind::Invalid,
+            "(record)",
+            format!("is larger than {MAX_CAMPAIGN_BYTES} bytes as JSON"),
+        ));
+    }
+    if let Some(old) = change.old
+        && unchanged(&old.document, &body)
+    {
+        // Nothing to write: no new version, no stream record, no audit entry.
+        return Ok(with_etag(StatusCode::OK, old.version, old.document.clone()));
+    }
     if change.validate_only {
         return Ok((StatusCode::OK, axum::Json(body)).into_response());
     }
@@ -173,7 +225,7 @@ pub(super) async fn commit(
         .await
     {
         Ok(()) => {}
-        Err(StoreError::Condition(failed)) if failed.contains(&2) => {
+        Err(StoreError::Condition(failed)) if idempotency.is_some() && failed.contains(&3) => {
             // A concurrent retry with the same key won: answer as it was answered.
             let (key, hash) = idempotency.expect("only creates with a key write a record");
             return replay(state, change.principal, key, &hash)
@@ -185,10 +237,15 @@ pub(super) async fn commit(
                     )
                 });
         }
-        Err(StoreError::Condition(_)) if change.old.is_none() => {
+        Err(StoreError::Condition(failed)) if change.old.is_none() => {
+            let why = if failed.contains(&2) {
+                "was deleted meanwhile: send the create again"
+            } else {
+                "exists"
+            };
             return Err(Problem::new(
                 Kind::Conflict,
-                format!("campaign `{}` exists", campaign.id),
+                format!("campaign `{}` {why}", campaign.id),
             ));
         }
         Err(StoreError::Condition(_)) => {
@@ -205,12 +262,66 @@ pub(super) async fn commit(
     tracing::info!(campaign = %campaign.id, version, action = change.action, actor = %change.principal.key_id, "campaign changed");
     let mut response = with_etag(status, version, body);
     if status == StatusCode::CREATED {
-        let location = format!("/v1/campaigns/{}", campaign.id);
-        if let Ok(value) = location.parse() {
-            response.headers_mut().insert(header::LOCATION, value);
-        }
+        set_location(&mut response, &campaign.id);
     }
     Ok(response)
+}
+
+/// The first part of a campaign document that the model reads as a record but
+/// that is not a JSON object (serde would read a record from a list, by
+/// position: `"budget": [7.5]` as a daily budget of 7.5).
+fn not_an_object(document: &Value) -> Option<String> {
+    let is_record = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v.is_object());
+    for field in ["bidding", "budget", "targeting", "frequency_cap"] {
+        if !is_record(document.get(field)) {
+            return Some(field.to_owned());
+        }
+    }
+    let creatives = document.get("creatives").and_then(Value::as_array);
+    for (i, creative) in creatives.into_iter().flatten().enumerate() {
+        if !creative.is_object() {
+            return Some(format!("creatives[{i}]"));
+        }
+        for kind in ["banner", "video", "native"] {
+            if !is_record(creative.get(kind)) {
+                return Some(format!("creatives[{i}].{kind}"));
+            }
+        }
+    }
+    None
+}
+
+/// Longest campaign id (the campaign model's limit).
+const MAX_ID_BYTES: usize = 128;
+
+/// Largest campaign document: its audit entry holds it twice (before and after)
+/// within DynamoDB's 400 KB item limit.
+const MAX_CAMPAIGN_BYTES: usize = 128 * 1024;
+
+/// Whether `new` (the campaign as it would be stored) is what `old` already is,
+/// versions aside.
+fn unchanged(old: &Value, new: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Value::Object(map) = &mut v {
+            map.remove("version");
+        }
+        v
+    };
+    strip(old) == strip(new)
+}
+
+/// Sets `Location` to campaign `id`'s URL, its id percent-encoded as a path
+/// segment.
+pub(super) fn set_location(response: &mut Response, id: &str) {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let location = format!(
+        "/v1/campaigns/{}",
+        utf8_percent_encode(id, NON_ALPHANUMERIC)
+    );
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
 }
 
 /// `value` with every `null` member of an object removed, at any depth.
@@ -250,6 +361,10 @@ pub(super) async fn replay(
         ));
     }
     let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::CREATED);
+    let created_id = match serde_json::from_str::<Value>(&record.body) {
+        Ok(Value::Object(body)) => body.get("id").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    };
     let mut response = (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -261,6 +376,11 @@ pub(super) async fn replay(
         headers.insert(header::ETAG, value);
     }
     headers.insert("idempotent-replayed", "true".parse().expect("valid header"));
+    if status == StatusCode::CREATED
+        && let Some(id) = created_id
+    {
+        set_location(&mut response, &id);
+    }
     Ok(Some(response))
 }
 

@@ -17,8 +17,13 @@ use super::{Item, Store, StoreError, n, s};
 /// The version a write expects to replace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expected {
-    /// No campaign of this id may exist.
-    Absent,
+    /// No campaign of this id may exist, and the version it was last deleted at
+    /// (its tombstone) must still be this one: a delete racing the create would
+    /// otherwise let it start below what the bidders saw.
+    Absent {
+        /// The tombstone's version as read, `None` if it had none.
+        deleted_at: Option<u64>,
+    },
     /// The campaign must be at this version.
     Version(u64),
 }
@@ -124,8 +129,8 @@ impl Store {
 
     /// Writes `campaign` (its `version` already the new one) if the stored one is
     /// as `expected`, with its audit entry and, on create, its idempotency record.
-    /// A failed condition on the campaign is `Condition([0])`; on the idempotency
-    /// record, `Condition([2])`.
+    /// A failed condition on the campaign is `Condition([0])`; on a create, on the
+    /// tombstone `Condition([2])`, on the idempotency record `Condition([3])`.
     pub async fn put_campaign(
         &self,
         campaign: &Campaign,
@@ -137,7 +142,7 @@ impl Store {
             .table_name(&self.tables.campaigns)
             .set_item(Some(to_table_item(campaign)));
         let put = match expected {
-            Expected::Absent => put
+            Expected::Absent { .. } => put
                 .condition_expression("attribute_not_exists(#key)")
                 .expression_attribute_names("#key", KEY_ATTRIBUTE),
             Expected::Version(version) => put
@@ -150,6 +155,9 @@ impl Store {
             TransactWriteItem::builder().put(put).build(),
             self.audit_put(audit),
         ];
+        if let Expected::Absent { deleted_at } = expected {
+            items.push(self.tombstone_check(&campaign.id, deleted_at));
+        }
         if let Some(create) = idempotent {
             items.push(self.idempotency_put(create.key_id, create.key, &create.record));
         }

@@ -376,13 +376,40 @@ impl Store {
         item.insert("etag".to_owned(), s(&record.etag));
         let expires = tern_engine::clock::now_unix_s() + IDEMPOTENCY_TTL_S;
         item.insert("expires_at".to_owned(), n(expires));
-        self.control_put(item, Some("attribute_not_exists(pk)"))
+        // A record past its time may linger until the TTL sweep: it counts as none.
+        let put = Put::builder()
+            .table_name(&self.tables.control)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(tern_engine::clock::now_unix_s()));
+        TransactWriteItem::builder()
+            .put(put.build().expect("table and item are set"))
+            .build()
     }
 
     /// The version campaign `id` had when it was last deleted, if it ever was.
     pub async fn tombstone(&self, id: &str) -> Result<Option<u64>, StoreError> {
         let item = self.get_control("tombstone", id).await?;
         Ok(item.and_then(|i| get_n(&i, "version")))
+    }
+
+    /// The transaction item checking that campaign `id`'s tombstone is still at
+    /// `deleted_at` (absent when `None`).
+    pub(crate) fn tombstone_check(&self, id: &str, deleted_at: Option<u64>) -> TransactWriteItem {
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.tables.control)
+            .key("pk", s("tombstone"))
+            .key("sk", s(id));
+        let check = match deleted_at {
+            None => check.condition_expression("attribute_not_exists(pk)"),
+            Some(version) => check
+                .condition_expression("#version = :seen")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":seen", n(version)),
+        };
+        TransactWriteItem::builder()
+            .condition_check(check.build().expect("table, key and condition are set"))
+            .build()
     }
 
     /// The transaction item recording that campaign `id` was deleted at `version`.
