@@ -254,3 +254,29 @@ fn the_config_file_may_be_named_in_the_environment() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_second_bidder_on_a_listener_in_use_refuses_to_start() {
+    // Workers share a port through SO_REUSEPORT; a second process on the same
+    // address would silently take half of the traffic (and admin requests).
+    let first = Bidder::start();
+    for (key, addr) in [
+        ("TERN_SERVER__BID_ADDR", first.bid),
+        ("TERN_SERVER__ADMIN_ADDR", first.admin),
+    ] {
+        let second = Bidder::try_start(Options {
+            env: vec![(key.into(), addr.to_string())],
+            ..Options::default()
+        });
+        let err = second.err().expect("start refused");
+        assert!(
+            err.contains(&addr.to_string()) && err.contains("in use"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        first.bid(&sample("banner")).status,
+        200,
+        "the first one serves on"
+    );
+}

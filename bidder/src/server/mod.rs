@@ -96,7 +96,29 @@ pub(crate) struct BoundSockets {
 impl BoundSockets {
     /// Binds `count` sockets to `addr` with `SO_REUSEPORT`; port 0 is resolved once so
     /// every socket shares the same port.
+    /// Refuses an address another process listens on: `SO_REUSEPORT` would
+    /// otherwise let a second bidder share the port and silently take part of
+    /// its traffic.
     pub(crate) fn bind(addr: SocketAddr, count: usize, backlog: u32) -> std::io::Result<Self> {
+        if addr.port() != 0 {
+            // Without SO_REUSEPORT this bind fails while anyone listens there.
+            let probe = socket2::Socket::new(
+                socket2::Domain::for_address(addr),
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )?;
+            probe.set_reuse_address(true)?;
+            probe.bind(&addr.into()).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AddrInUse {
+                    std::io::Error::new(
+                        e.kind(),
+                        "address in use by another process (another bidder?)",
+                    )
+                } else {
+                    e
+                }
+            })?;
+        }
         let mut addr = addr;
         let mut sockets = Vec::with_capacity(count);
         for _ in 0..count.max(1) {
