@@ -26,6 +26,7 @@ pub use crate::freq_cap::config::{CapPolicy, CapStoreKind, FrequencyCapConfig, R
 pub use crate::server::config::{IoDriver, LimitsConfig, ServerConfig};
 pub use crate::state::config::{CampaignsConfig, SourceKind};
 pub use crate::state::dynamodb::config::DynamoDbConfig;
+pub use tern_service::LogConfig;
 use tern_service::from_figment;
 
 /// Prefix of environment overrides: `TERN_LIMITS__BODY_BYTES=65536`.
@@ -79,22 +80,6 @@ impl Default for ShutdownConfig {
         ShutdownConfig {
             drain_timeout_ms: 10_000,
             unready_delay_ms: 0,
-        }
-    }
-}
-
-/// Logging.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogConfig {
-    /// `tracing` filter, e.g. `info` or `bidder=debug`; `RUST_LOG` overrides it.
-    pub level: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig {
-            level: "info".to_owned(),
         }
     }
 }

@@ -11,7 +11,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use tern_engine::money::Currency;
-pub use tern_service::ConfigError;
+pub use tern_service::{ConfigError, LogConfig};
 use tern_service::{at_least_one, from_figment};
 
 /// Prefix of environment overrides: `TERN_CP_SERVER__LISTEN=0.0.0.0:7070`.
@@ -143,22 +143,6 @@ impl Default for ShutdownConfig {
     fn default() -> Self {
         ShutdownConfig {
             drain_timeout_ms: 10_000,
-        }
-    }
-}
-
-/// Logging.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogConfig {
-    /// `tracing` filter, e.g. `info`; `RUST_LOG` overrides it.
-    pub level: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig {
-            level: "info".to_owned(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! running as a service: a configuration error names the dotted key at fault,
 //! whether it came from the file, the environment or a flag ([`ConfigError`],
 //! [`from_figment`]), and logs go to stderr through one `tracing` filter
-//! ([`init_logging`]).
+//! ([`LogConfig`], [`init_logging`]).
 
 /// A configuration that cannot be used, naming the key at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +51,22 @@ pub fn from_figment(e: figment::Error) -> ConfigError {
             reason: format!("{reason} (from {source})"),
         },
         None => ConfigError { key, reason },
+    }
+}
+
+/// `[log]`: what the service logs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info` or `bidder=debug`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".to_owned(),
+        }
     }
 }
 
