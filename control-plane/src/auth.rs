@@ -68,6 +68,19 @@ impl Principal {
         }
     }
 
+    /// The advertiser a listing is limited to: an advertiser key's own (`403`
+    /// when it `asked` for another's), or what an operator `asked` for.
+    pub fn scope(&self, asked: Option<String>) -> Result<Option<String>, Problem> {
+        match (self.advertiser(), asked) {
+            (Some(own), Some(asked)) if asked != own => Err(Problem::new(
+                Kind::Forbidden,
+                "this key may only see its own advertiser's records",
+            )),
+            (Some(own), _) => Ok(Some(own.to_owned())),
+            (None, asked) => Ok(asked),
+        }
+    }
+
     /// Refuses anything but an operator key.
     pub fn require_operator(&self) -> Result<(), Problem> {
         match self.role {

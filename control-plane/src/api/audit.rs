@@ -69,16 +69,7 @@ pub(super) async fn list(
     principal: Principal,
     Query(params): Query<AuditParams>,
 ) -> Result<axum::Json<AuditList>, Problem> {
-    let advertiser_id = match (principal.advertiser(), params.advertiser_id) {
-        (Some(own), Some(asked)) if asked != own => {
-            return Err(Problem::new(
-                Kind::Forbidden,
-                "this key may only read its own advertiser's changes",
-            ));
-        }
-        (Some(own), _) => Some(own.to_owned()),
-        (None, asked) => asked,
-    };
+    let advertiser_id = principal.scope(params.advertiser_id)?;
     let since_ms = instant_ms("since", params.since.as_deref())?;
     let until_ms = instant_ms("until", params.until.as_deref())?;
     if let (Some(since), Some(until)) = (since_ms, until_ms)

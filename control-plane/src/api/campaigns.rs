@@ -63,16 +63,7 @@ pub(super) async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<CampaignList>, Problem> {
     let limit = page_limit(params.limit, state.max_page_size)?;
-    let advertiser_id = match (principal.advertiser(), params.advertiser_id) {
-        (Some(own), Some(asked)) if asked != own => {
-            return Err(Problem::new(
-                Kind::Forbidden,
-                "this key may only list its own advertiser's campaigns",
-            ));
-        }
-        (Some(own), _) => Some(own.to_owned()),
-        (None, asked) => asked,
-    };
+    let advertiser_id = principal.scope(params.advertiser_id)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = CampaignFilter {
         status: params.status,

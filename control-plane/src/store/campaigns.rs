@@ -60,17 +60,9 @@ pub struct IdempotentCreate<'a> {
 impl Store {
     /// Campaign `id` as stored (read consistently), if any.
     pub async fn campaign(&self, id: &str) -> Result<Option<ItemDocument>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.campaigns)
-            .key(KEY_ATTRIBUTE, s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::Unavailable(error_text(&e)))?;
-        output
-            .item
+        let key = Item::from([(KEY_ATTRIBUTE.to_owned(), s(id))]);
+        self.get(&self.tables.campaigns, key)
+            .await?
             .map(|item| from_table_item(&item).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()
     }

@@ -75,6 +75,20 @@ impl Store {
         Ok(())
     }
 
+    /// The item of `table` at `key`, read consistently, if any.
+    pub(crate) async fn get(&self, table: &str, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(error_text(&e)))?;
+        Ok(output.item)
+    }
+
     /// Applies `items` all or nothing.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         match self

@@ -189,17 +189,8 @@ impl Store {
     }
 
     async fn get_control(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.control)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::Unavailable(error_text(&e)))?;
-        Ok(output.item)
+        let key = Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))]);
+        self.get(&self.tables.control, key).await
     }
 
     /// The stored key `key_id`, if any.
