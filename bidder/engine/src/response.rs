@@ -32,6 +32,14 @@ pub const WIN_PATH: &str = "/notice/win";
 /// Path of the click tracker on the bid listener: the `burl` URL with this path.
 pub const CLICK_PATH: &str = "/notice/click";
 
+/// Path of the loss notice endpoint on the bid listener (`lurl`). The exchange
+/// fills `r` with the loss reason (OpenRTB 2.6 list 5.25) and `m` with the lowest
+/// bid that would have won, CPM in the bid's currency, where it knows it.
+pub const LOSS_PATH: &str = "/notice/loss";
+
+/// The query that follows the token in `lurl`: the 2.6 loss macros (§4.4).
+pub const LOSS_MACROS: &str = "&r=${AUCTION_LOSS}&m=${AUCTION_MIN_TO_WIN}";
+
 /// Everything a response is written from.
 #[derive(Debug, Clone, Copy)]
 pub struct ResponseParts<'r, 'a> {
@@ -153,9 +161,9 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
     out.push(b'}');
 }
 
-/// Appends `burl` (and `nurl`, when the creative has none of its own) pointing at
-/// the bidder's notice endpoints, all carrying one signed token. Writes nothing if
-/// the token cannot be made (ids too long to carry).
+/// Appends `burl`, `lurl` (and `nurl`, when the creative has none of its own)
+/// pointing at the bidder's notice endpoints, all carrying one signed token.
+/// Writes nothing if the token cannot be made (ids too long to carry).
 fn write_notice_urls(out: &mut Vec<u8>, billing: &BillingUrl<'_>, notice: &Notice<'_>, nurl: bool) {
     let start = out.len();
     out.extend_from_slice(b",\"burl\":\"");
@@ -170,6 +178,13 @@ fn write_notice_urls(out: &mut Vec<u8>, billing: &BillingUrl<'_>, notice: &Notic
     }
     let token = token_start..out.len();
     out.extend_from_slice(b"&p=${AUCTION_PRICE}\"");
+    out.extend_from_slice(b",\"lurl\":\"");
+    out.extend_from_slice(billing.base_url.as_bytes());
+    out.extend_from_slice(LOSS_PATH.as_bytes());
+    out.extend_from_slice(b"?t=");
+    out.extend_from_within(token.clone());
+    out.extend_from_slice(LOSS_MACROS.as_bytes());
+    out.push(b'"');
     if nurl {
         out.extend_from_slice(b",\"nurl\":\"");
         out.extend_from_slice(billing.base_url.as_bytes());

@@ -47,6 +47,8 @@ pub enum EventKind {
     Impression,
     /// The ad was clicked.
     Click,
+    /// The exchange reported our bid lost (`lurl`).
+    Loss,
 }
 
 impl EventKind {
@@ -58,6 +60,7 @@ impl EventKind {
             EventKind::Win => "win",
             EventKind::Impression => "imp",
             EventKind::Click => "click",
+            EventKind::Loss => "loss",
         }
     }
 }
@@ -68,6 +71,7 @@ impl From<NoticeKind> for EventKind {
             NoticeKind::Win => EventKind::Win,
             NoticeKind::Impression => EventKind::Impression,
             NoticeKind::Click => EventKind::Click,
+            NoticeKind::Loss => EventKind::Loss,
         }
     }
 }

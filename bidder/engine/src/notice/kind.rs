@@ -13,18 +13,27 @@ pub enum NoticeKind {
     Impression,
     /// The ad was clicked.
     Click,
+    /// The bid lost (`lurl`, OpenRTB 2.6 §4.3), with the exchange's loss reason
+    /// (list 5.25) and, where it fills it, the minimum bid that would have won.
+    Loss,
 }
 
 impl NoticeKind {
     /// Every kind, for metric labels.
-    pub const ALL: [NoticeKind; 3] = [NoticeKind::Win, NoticeKind::Impression, NoticeKind::Click];
+    pub const ALL: [NoticeKind; 4] = [
+        NoticeKind::Win,
+        NoticeKind::Impression,
+        NoticeKind::Click,
+        NoticeKind::Loss,
+    ];
 
-    /// The label in metrics: `win`, `imp`, `click`.
+    /// The label in metrics: `win`, `imp`, `click`, `loss`.
     pub fn as_str(self) -> &'static str {
         match self {
             NoticeKind::Win => "win",
             NoticeKind::Impression => "imp",
             NoticeKind::Click => "click",
+            NoticeKind::Loss => "loss",
         }
     }
 }
@@ -74,11 +83,13 @@ impl NoticeOutcome {
         }
     }
 
-    /// A counted notice of `kind` whose price came from `source` (clicks carry no
-    /// price, so they are simply accepted).
+    /// A counted notice of `kind` whose price came from `source` (clicks and
+    /// losses carry no clearing price, so they are simply accepted).
     pub fn counted(kind: NoticeKind, source: PriceSource) -> NoticeOutcome {
         match (kind, source) {
-            (NoticeKind::Click, _) | (_, PriceSource::Exchange) => NoticeOutcome::Accepted,
+            (NoticeKind::Click | NoticeKind::Loss, _) | (_, PriceSource::Exchange) => {
+                NoticeOutcome::Accepted
+            }
             (_, PriceSource::Capped) => NoticeOutcome::PriceCapped,
             (_, PriceSource::Bid) => NoticeOutcome::PriceUnreadable,
         }
