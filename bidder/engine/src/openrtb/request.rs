@@ -46,6 +46,9 @@ pub struct BidRequest<'a> {
     pub test: u8,
     /// Milliseconds the exchange waits for our answer, including the network.
     pub tmax: Option<u64>,
+    /// Auction type (§3.2.1): 1 first price, 2 second price plus, 3 and up
+    /// exchange-specific rules; absent means 2. Recorded with each bid.
+    pub at: Option<u8>,
     /// Buyer seats allowed to bid; absent means all.
     #[serde(borrow, default)]
     pub wseat: List<Str<'a>, 2>,
@@ -445,6 +448,11 @@ impl<'a> BidRequest<'a> {
 
     fn geo(&self) -> Option<&Geo<'a>> {
         self.device.as_ref()?.geo.as_ref()
+    }
+
+    /// The auction type (§3.2.1 `at`): 2 (second price plus) when absent.
+    pub fn auction_type(&self) -> u8 {
+        self.at.unwrap_or(2)
     }
 
     /// The device type (OpenRTB list 5.21).
