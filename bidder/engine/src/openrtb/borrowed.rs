@@ -17,6 +17,16 @@ pub type List<T, const N: usize> = SmallVec<[T; N]>;
 pub struct Str<'a>(Cow<'a, str>);
 
 impl<'a> Str<'a> {
+    /// Text borrowed from the body (or static).
+    pub const fn borrowed(text: &'a str) -> Str<'a> {
+        Str(Cow::Borrowed(text))
+    }
+
+    /// Text the parser had to copy (it held escapes, or was not text on the wire).
+    pub fn owned(text: String) -> Str<'a> {
+        Str(Cow::Owned(text))
+    }
+
     /// Whether the text points into the request body (no copy was made).
     pub fn is_borrowed(&self) -> bool {
         matches!(self.0, Cow::Borrowed(_))

@@ -1,12 +1,25 @@
-//! OpenRTB 2.6 `BidRequest`, borrowed from the request buffer.
+//! OpenRTB 2.6 `BidRequest` (§3.2.1), borrowed from the request buffer.
 //!
-//! Strings are [`Str`]: they point into the body the
-//! exchange sent and only allocate when the JSON string holds escapes. Fields the
-//! bidder does not use are ignored; `ext` objects are kept as lazy, unparsed JSON.
+//! Strings are [`Str`]: they point into the body the exchange sent and only
+//! allocate when the JSON string holds escapes. Fields the bidder does not use are
+//! ignored; `ext` objects are kept as lazy, unparsed JSON. Every field is read
+//! tolerantly (`null` is absent, numbers may come as strings, ... see `lenient`),
+//! and a few are normalized after parsing (alpha-2 countries); docs/openrtb.md
+//! lists each field and what Tern does with it.
 
 use serde::Deserialize;
 
 pub use super::borrowed::{List, Str};
+pub use super::context::{
+    App, Device, Dooh, Geo, Privacy, Publisher, Regs, RegsExt, Site, Source, SourceExt, User,
+    UserExt,
+};
+pub use super::imp::{Audio, Banner, Deal, Format, Imp, Native, Pmp, Qty, TimedSlot, Video};
+use super::lenient;
+pub use super::native::{
+    AssetRequest, DataRequest, EventTrackerRequest, ImageRequest, NativeRequest, TitleRequest,
+    VideoAssetRequest,
+};
 pub use super::raw_json::RawJson;
 use crate::json_depth::{self, TooDeep};
 
@@ -24,296 +37,70 @@ pub const MAX_IMPS: usize = 256;
 #[derive(Debug, Default, Deserialize)]
 pub struct BidRequest<'a> {
     /// Auction id, echoed in the response.
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "lenient::text")]
     pub id: Str<'a>,
     /// Impressions offered; at least one is required. At most [`MAX_IMPS`] are read.
     #[serde(borrow, default)]
     pub imp: Imps<'a>,
     /// The website, when the ad shows on a site.
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub site: Option<Site<'a>>,
     /// The app, when the ad shows in an app.
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub app: Option<App<'a>>,
+    /// The screen, when the ad shows out of home (2.6).
+    #[serde(borrow, default)]
+    pub dooh: Option<Dooh<'a>>,
     /// The user's device.
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub device: Option<Device<'a>>,
     /// The user.
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub user: Option<User<'a>>,
     /// 1 when this is a test request that will not be billed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::int_or_zero")]
     pub test: u8,
     /// Milliseconds the exchange waits for our answer, including the network.
+    #[serde(default, deserialize_with = "lenient::int")]
     pub tmax: Option<u64>,
     /// Auction type (§3.2.1): 1 first price, 2 second price plus, 3 and up
     /// exchange-specific rules; absent means 2. Recorded with each bid.
+    #[serde(default, deserialize_with = "lenient::int")]
     pub at: Option<u8>,
     /// Buyer seats allowed to bid; absent means all.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub wseat: List<Str<'a>, 2>,
     /// Buyer seats blocked from bidding.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub bseat: List<Str<'a>, 2>,
     /// Currencies the exchange accepts for bids (ISO-4217); absent means USD.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub cur: List<Str<'a>, 2>,
-    /// Blocked advertiser content categories.
-    #[serde(borrow, default)]
+    /// Creative languages allowed (ISO-639-1); absent means any.
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
+    pub wlang: List<Str<'a>, 2>,
+    /// Taxonomy of `bcat` (list: Category Taxonomies); 1, IAB Content Category
+    /// 1.0, when absent.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub cattax: Option<u16>,
+    /// Blocked advertiser content categories, in the taxonomy of `cattax`.
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub bcat: List<Str<'a>, 8>,
     /// Blocked advertiser domains.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub badv: List<Str<'a>, 4>,
     /// Blocked advertised applications (store ids / bundles).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub bapp: List<Str<'a>, 4>,
     /// Regulations in force for this request.
-    pub regs: Option<Regs>,
+    #[serde(borrow, default)]
+    pub regs: Option<Regs<'a>>,
     /// Where the request came from (supply chain).
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub source: Option<Source<'a>>,
     /// Exchange-specific extensions, left unparsed.
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub ext: Option<RawJson<'a>>,
-}
-
-/// One impression on offer (§3.2.4).
-#[derive(Debug, Deserialize)]
-pub struct Imp<'a> {
-    /// Impression id, unique within the request; bids refer to it.
-    #[serde(borrow)]
-    pub id: Str<'a>,
-    /// Present when a banner (display) ad may fill the slot.
-    #[serde(borrow)]
-    pub banner: Option<Banner<'a>>,
-    /// Present when a video ad may fill the slot.
-    #[serde(borrow)]
-    pub video: Option<Video<'a>>,
-    /// Present when a native ad may fill the slot; its request string is not read.
-    #[serde(borrow)]
-    pub native: Option<Native<'a>>,
-    /// Private marketplace terms.
-    #[serde(borrow)]
-    pub pmp: Option<Pmp<'a>>,
-    /// Placement or ad tag id at the publisher.
-    #[serde(borrow)]
-    pub tagid: Option<Str<'a>>,
-    /// Minimum bid, in CPM of `bidfloorcur`.
-    #[serde(default)]
-    pub bidfloor: f64,
-    /// Currency of `bidfloor` (ISO-4217); USD when absent.
-    #[serde(borrow)]
-    pub bidfloorcur: Option<Str<'a>>,
-    /// 1 when the creative must be served over HTTPS.
-    pub secure: Option<u8>,
-    /// Exchange-specific extensions, left unparsed.
-    #[serde(borrow)]
-    pub ext: Option<RawJson<'a>>,
-}
-
-/// A width and height pair the slot accepts (§3.2.10).
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-pub struct Format {
-    /// Width in device-independent pixels.
-    #[serde(default)]
-    pub w: u32,
-    /// Height in device-independent pixels.
-    #[serde(default)]
-    pub h: u32,
-}
-
-/// Banner slot (§3.2.6).
-#[derive(Debug, Deserialize)]
-pub struct Banner<'a> {
-    /// Exact width, when the slot has one size.
-    pub w: Option<u32>,
-    /// Exact height, when the slot has one size.
-    pub h: Option<u32>,
-    /// Every size the slot accepts.
-    #[serde(default)]
-    pub format: List<Format, 4>,
-    /// Exchange-specific extensions, left unparsed.
-    #[serde(borrow)]
-    pub ext: Option<RawJson<'a>>,
-}
-
-/// Video slot (§3.2.7).
-#[derive(Debug, Deserialize)]
-pub struct Video<'a> {
-    /// Accepted MIME types, e.g. `video/mp4`.
-    #[serde(borrow, default)]
-    pub mimes: List<Str<'a>, 4>,
-    /// Minimum ad duration in seconds.
-    pub minduration: Option<u32>,
-    /// Maximum ad duration in seconds.
-    pub maxduration: Option<u32>,
-    /// Accepted video protocols (VAST versions), OpenRTB list 5.8.
-    #[serde(default)]
-    pub protocols: List<u8, 8>,
-    /// Player width.
-    pub w: Option<u32>,
-    /// Player height.
-    pub h: Option<u32>,
-}
-
-/// Native slot (§3.2.9); only its presence matters to matching. Its `request`
-/// document is a JSON string full of escapes that the engine never reads, so it is
-/// skipped rather than unescaped into a copy (which would allocate per request).
-#[derive(Debug, Deserialize)]
-pub struct Native<'a> {
-    /// Version of the Native Ads API the request follows.
-    #[serde(borrow)]
-    pub ver: Option<Str<'a>>,
-}
-
-/// Private marketplace (§3.2.11).
-#[derive(Debug, Deserialize)]
-pub struct Pmp<'a> {
-    /// 1 when only bids on the listed deals are allowed.
-    #[serde(default)]
-    pub private_auction: u8,
-    /// The deals on offer.
-    #[serde(borrow, default)]
-    pub deals: List<Deal<'a>, 4>,
-}
-
-/// One deal (§3.2.12).
-#[derive(Debug, Deserialize)]
-pub struct Deal<'a> {
-    /// Deal id agreed with the seller.
-    #[serde(borrow)]
-    pub id: Str<'a>,
-    /// Minimum bid for this deal, in CPM of `bidfloorcur`.
-    #[serde(default)]
-    pub bidfloor: f64,
-    /// Currency of `bidfloor`; USD when absent.
-    #[serde(borrow)]
-    pub bidfloorcur: Option<Str<'a>>,
-    /// Buyer seats allowed on this deal; absent means all.
-    #[serde(borrow, default)]
-    pub wseat: List<Str<'a>, 2>,
-}
-
-/// Publisher of a site or app (§3.2.15).
-#[derive(Debug, Deserialize)]
-pub struct Publisher<'a> {
-    /// Exchange-specific publisher id.
-    #[serde(borrow)]
-    pub id: Option<Str<'a>>,
-}
-
-/// Website (§3.2.13).
-#[derive(Debug, Deserialize)]
-pub struct Site<'a> {
-    /// Exchange-specific site id.
-    #[serde(borrow)]
-    pub id: Option<Str<'a>>,
-    /// Site domain.
-    #[serde(borrow)]
-    pub domain: Option<Str<'a>>,
-    /// Content categories of the site.
-    #[serde(borrow, default)]
-    pub cat: List<Str<'a>, 4>,
-    /// Content categories of the current section.
-    #[serde(borrow, default)]
-    pub sectioncat: List<Str<'a>, 4>,
-    /// Content categories of the current page.
-    #[serde(borrow, default)]
-    pub pagecat: List<Str<'a>, 4>,
-    /// The site's publisher.
-    #[serde(borrow)]
-    pub publisher: Option<Publisher<'a>>,
-}
-
-/// Application (§3.2.14).
-#[derive(Debug, Deserialize)]
-pub struct App<'a> {
-    /// Exchange-specific app id.
-    #[serde(borrow)]
-    pub id: Option<Str<'a>>,
-    /// Store id or bundle name, e.g. `com.example.game`.
-    #[serde(borrow)]
-    pub bundle: Option<Str<'a>>,
-    /// App domain.
-    #[serde(borrow)]
-    pub domain: Option<Str<'a>>,
-    /// Content categories of the app.
-    #[serde(borrow, default)]
-    pub cat: List<Str<'a>, 4>,
-    /// Content categories of the current section.
-    #[serde(borrow, default)]
-    pub sectioncat: List<Str<'a>, 4>,
-    /// Content categories of the current page or view.
-    #[serde(borrow, default)]
-    pub pagecat: List<Str<'a>, 4>,
-    /// The app's publisher.
-    #[serde(borrow)]
-    pub publisher: Option<Publisher<'a>>,
-}
-
-/// Location (§3.2.19).
-#[derive(Debug, Deserialize)]
-pub struct Geo<'a> {
-    /// Country, ISO-3166-1 alpha-3.
-    #[serde(borrow)]
-    pub country: Option<Str<'a>>,
-    /// Region, ISO-3166-2 subdivision code.
-    #[serde(borrow)]
-    pub region: Option<Str<'a>>,
-}
-
-/// Device (§3.2.18).
-#[derive(Debug, Deserialize)]
-pub struct Device<'a> {
-    /// Browser user agent.
-    #[serde(borrow)]
-    pub ua: Option<Str<'a>>,
-    /// IPv4 address.
-    #[serde(borrow)]
-    pub ip: Option<Str<'a>>,
-    /// Device location.
-    #[serde(borrow)]
-    pub geo: Option<Geo<'a>>,
-    /// Device type, OpenRTB list 5.21 (1 mobile/tablet, 2 PC, 3 CTV, 4 phone, ...).
-    pub devicetype: Option<u8>,
-    /// Operating system, e.g. `iOS`, `Android`.
-    #[serde(borrow)]
-    pub os: Option<Str<'a>>,
-    /// Advertising id.
-    #[serde(borrow)]
-    pub ifa: Option<Str<'a>>,
-}
-
-/// User (§3.2.20).
-#[derive(Debug, Deserialize)]
-pub struct User<'a> {
-    /// Exchange-specific user id.
-    #[serde(borrow)]
-    pub id: Option<Str<'a>>,
-    /// Our own user id for this user, as mapped by the exchange.
-    #[serde(borrow)]
-    pub buyeruid: Option<Str<'a>>,
-}
-
-/// Regulations (§3.2.3).
-#[derive(Debug, Deserialize)]
-pub struct Regs {
-    /// 1 when the request falls under COPPA.
-    #[serde(default)]
-    pub coppa: u8,
-    /// 1 when the request falls under GDPR (2.6 moved it here from `ext`).
-    pub gdpr: Option<u8>,
-}
-
-/// Supply chain source (§3.2.2).
-#[derive(Debug, Deserialize)]
-pub struct Source<'a> {
-    /// Transaction id shared by every exchange in the chain.
-    #[serde(borrow)]
-    pub tid: Option<Str<'a>>,
-    /// The supply chain object; only its presence is read.
-    #[serde(borrow)]
-    pub schain: Option<RawJson<'a>>,
 }
 
 /// The impressions of a request: the first [`MAX_IMPS`] of the `imp` array (the
@@ -356,9 +143,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Imps<'a> {
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(())
             }
+            fn visit_unit<E>(self) -> Result<(), E> {
+                // `"imp": null`: no impressions, refused by `validate`.
+                Ok(())
+            }
         }
         place.0.clear();
-        deserializer.deserialize_seq(FirstImps(&mut place.0))
+        deserializer.deserialize_any(FirstImps(&mut place.0))
     }
 }
 
@@ -386,7 +177,20 @@ impl<'a> BidRequest<'a> {
         let mut de = sonic_rs::Deserializer::from_str(text);
         BidRequest::deserialize_in_place(&mut de, place).map_err(json)?;
         de.end().map_err(json)?;
+        place.normalize();
         place.validate()
+    }
+
+    /// Rewrites deviations whose meaning is clear into the spec's form, so the
+    /// rest of the engine reads one form: an ISO-3166-1 alpha-2 country (`US`,
+    /// which 2.x does not allow but exchanges send) becomes its alpha-3 code.
+    pub fn normalize(&mut self) {
+        let geo = self.device.as_mut().and_then(|d| d.geo.as_mut());
+        if let Some(country) = geo.and_then(|g| g.country.as_mut())
+            && let Some(alpha3) = alpha3_of(country)
+        {
+            *country = Str::borrowed(alpha3);
+        }
     }
 
     /// Checks what the spec requires beyond JSON shape; [`BidRequest::parse`] calls
@@ -412,20 +216,40 @@ impl<'a> BidRequest<'a> {
                 return Err(RequestError::Invalid("imp bidfloor is negative"));
             }
         }
+        if self.has_duplicate_imp_ids() {
+            // Two bids would carry one `impid`, and the second billing notice
+            // would be refused as a repeat (prebid-server refuses these too).
+            return Err(RequestError::Invalid("imp ids are not unique"));
+        }
         Ok(())
     }
 
-    /// The publisher id, from the site or else the app.
+    fn has_duplicate_imp_ids(&self) -> bool {
+        let imps = &self.imp;
+        if imps.len() <= 16 {
+            return imps
+                .iter()
+                .enumerate()
+                .any(|(i, imp)| imps[..i].iter().any(|seen| seen.id == imp.id));
+        }
+        let mut ids: Vec<&str> = imps.iter().map(|imp| &*imp.id).collect();
+        ids.sort_unstable();
+        ids.windows(2).any(|pair| pair[0] == pair[1])
+    }
+
+    /// The publisher id, from the site, the app or the DOOH screen.
     pub fn publisher_id(&self) -> Option<&str> {
-        let publisher = match (&self.site, &self.app) {
-            (Some(site), _) => site.publisher.as_ref(),
-            (None, Some(app)) => app.publisher.as_ref(),
-            (None, None) => None,
+        let publisher = match (&self.site, &self.app, &self.dooh) {
+            (Some(site), _, _) => site.publisher.as_ref(),
+            (None, Some(app), _) => app.publisher.as_ref(),
+            (None, None, Some(dooh)) => dooh.publisher.as_ref(),
+            (None, None, None) => None,
         };
         publisher.and_then(|p| p.id.as_deref())
     }
 
-    /// Every content category the site or app declares (site, section and page).
+    /// Every content category the site or app declares (site, section and page),
+    /// in the taxonomy [`BidRequest::content_cattax`] names.
     pub fn content_categories(&self) -> impl Iterator<Item = &str> {
         let (cat, section, page): (&[Str<'a>], &[Str<'a>], &[Str<'a>]) =
             match (&self.site, &self.app) {
@@ -434,6 +258,57 @@ impl<'a> BidRequest<'a> {
                 (None, None) => (&[], &[], &[]),
             };
         cat.iter().chain(section).chain(page).map(|c| &**c)
+    }
+
+    /// The taxonomy of the site's or app's categories: 1 (IAB Content Category
+    /// 1.0) unless `cattax` says otherwise.
+    pub fn content_cattax(&self) -> u16 {
+        let cattax = match (&self.site, &self.app) {
+            (Some(s), _) => s.cattax,
+            (None, Some(a)) => a.cattax,
+            (None, None) => None,
+        };
+        cattax.unwrap_or(1)
+    }
+
+    /// The taxonomy of `bcat`: 1 (IAB Content Category 1.0) unless `cattax` says
+    /// otherwise.
+    pub fn bcat_cattax(&self) -> u16 {
+        self.cattax.unwrap_or(1)
+    }
+
+    /// The privacy signals, each from its 2.6 location or else its 2.5 one.
+    pub fn privacy(&self) -> Privacy<'_> {
+        let regs = self.regs.as_ref();
+        let regs_ext = regs.and_then(|r| r.ext.as_ref());
+        let user = self.user.as_ref();
+        let device = self.device.as_ref();
+        Privacy {
+            coppa: regs.is_some_and(|r| r.coppa == 1),
+            gdpr: regs
+                .and_then(|r| r.gdpr)
+                .or_else(|| regs_ext.and_then(|e| e.gdpr))
+                .map(|g| g == 1),
+            consent: user
+                .and_then(|u| u.consent.as_deref())
+                .or_else(|| user?.ext.as_ref()?.consent.as_deref()),
+            us_privacy: regs
+                .and_then(|r| r.us_privacy.as_deref())
+                .or_else(|| regs_ext?.us_privacy.as_deref()),
+            gpp: regs.and_then(|r| r.gpp.as_deref()),
+            gpp_sid: regs.map_or(&[], |r| &r.gpp_sid),
+            limit_tracking: device.is_some_and(|d| d.lmt == Some(1) || d.dnt == Some(1)),
+        }
+    }
+
+    /// The supply chain object, from `source.schain` or else the 2.5
+    /// `source.ext.schain`; unparsed.
+    pub fn schain(&self) -> Option<&RawJson<'a>> {
+        let source = self.source.as_ref()?;
+        source
+            .schain
+            .as_ref()
+            .or_else(|| source.ext.as_ref()?.schain.as_ref())
     }
 
     /// The device's country, ISO-3166-1 alpha-3.
@@ -464,6 +339,18 @@ impl<'a> BidRequest<'a> {
     pub fn os(&self) -> Option<&str> {
         self.device.as_ref()?.os.as_deref()
     }
+}
+
+/// The alpha-3 code of an ISO-3166-1 alpha-2 country code, any case.
+fn alpha3_of(code: &str) -> Option<&'static str> {
+    let &[a, b] = code.as_bytes() else {
+        return None;
+    };
+    let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+    let upper = std::str::from_utf8(&upper).ok()?;
+    isocountry::CountryCode::for_alpha2(upper)
+        .ok()
+        .map(|c| c.alpha3())
 }
 
 /// Why a body is not an acceptable bid request; the text goes back in a 400.
@@ -592,5 +479,98 @@ mod tests {
         assert_eq!(pmp.deals[0].bidfloorcur.as_deref(), Some("EUR"));
         assert!(req.source.unwrap().schain.is_some());
         assert_eq!(req.regs.unwrap().coppa, 1);
+    }
+
+    #[test]
+    fn null_means_absent_at_any_depth() {
+        let body = br#"{"id":"r","imp":[{"id":"1","bidfloor":null,"bidfloorcur":null,"secure":null,
+            "banner":{"w":null,"h":null,"format":null,"battr":null},"pmp":null,"ext":null,
+            "video":{"mimes":null,"protocols":null,"minduration":null,"rqddurs":null,"podid":null},
+            "native":{"request":null,"ver":null}}],
+            "site":{"cat":null,"publisher":null,"cattax":null},"app":null,"device":{"geo":null,"ua":null},
+            "user":{"id":null,"ext":null},"bseat":null,"wseat":null,"cur":null,"bcat":null,"badv":null,
+            "bapp":null,"regs":{"coppa":null,"gdpr":null,"ext":null},"source":{"schain":null},
+            "tmax":null,"test":null,"at":null,"ext":null}"#;
+        let req = BidRequest::parse(body).unwrap();
+        let imp = &req.imp[0];
+        assert_eq!((imp.bidfloor, imp.secure), (0.0, None));
+        assert!(imp.video.as_ref().unwrap().mimes.is_empty());
+        assert!(req.bseat.is_empty() && req.tmax.is_none() && req.test == 0);
+        assert_eq!(req.privacy(), Privacy::default());
+    }
+
+    #[test]
+    fn duplicate_imp_ids_are_refused_in_short_and_long_requests() {
+        let dup = br#"{"id":"r","imp":[{"id":"1"},{"id":"2"},{"id":"1"}]}"#;
+        assert_eq!(
+            BidRequest::parse(dup).unwrap_err(),
+            RequestError::Invalid("imp ids are not unique")
+        );
+        let mut imps: Vec<String> = (0..40).map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
+        let unique = format!(r#"{{"id":"r","imp":[{}]}}"#, imps.join(","));
+        assert!(BidRequest::parse(unique.as_bytes()).is_ok());
+        imps.push(r#"{"id":"7"}"#.to_owned());
+        let long = format!(r#"{{"id":"r","imp":[{}]}}"#, imps.join(","));
+        assert!(BidRequest::parse(long.as_bytes()).is_err());
+        // Numbers and strings with the same text are the same id.
+        let mixed = br#"{"id":"r","imp":[{"id":1},{"id":"1"}]}"#;
+        assert!(BidRequest::parse(mixed).is_err());
+    }
+
+    #[test]
+    fn alpha_2_countries_read_as_alpha_3() {
+        for (sent, read) in [("US", "USA"), ("de", "DEU"), ("USA", "USA"), ("XX", "XX")] {
+            let body = format!(
+                r#"{{"id":"r","imp":[{{"id":"1"}}],"device":{{"geo":{{"country":"{sent}"}}}}}}"#
+            );
+            assert_eq!(
+                BidRequest::parse(body.as_bytes()).unwrap().country(),
+                Some(read)
+            );
+        }
+    }
+
+    #[test]
+    fn privacy_and_schain_fall_back_to_their_2_5_locations() {
+        let old = br#"{"id":"r","imp":[{"id":"1"}],"regs":{"ext":{"gdpr":1,"us_privacy":"1YNN"}},
+            "user":{"ext":{"consent":"CO-old","eids":[{"source":"x"}]}},
+            "source":{"ext":{"schain":{"ver":"1.0","complete":1,"nodes":[]}}},"device":{"lmt":1}}"#;
+        let req = BidRequest::parse(old).unwrap();
+        let privacy = req.privacy();
+        assert_eq!(privacy.gdpr, Some(true));
+        assert_eq!(privacy.consent, Some("CO-old"));
+        assert_eq!(privacy.us_privacy, Some("1YNN"));
+        assert!(privacy.limit_tracking);
+        assert!(req.schain().unwrap().as_raw_str().contains("complete"));
+        let both = br#"{"id":"r","imp":[{"id":"1"}],"regs":{"gdpr":0,"us_privacy":"1NNN",
+            "gpp":"DBABMA~x","gpp_sid":[2,6],"ext":{"gdpr":1,"us_privacy":"1YNN"}},
+            "user":{"consent":"CO-new","ext":{"consent":"CO-old"}},
+            "source":{"schain":{"ver":"1.0"},"ext":{"schain":{"ver":"old"}}}}"#;
+        let req = BidRequest::parse(both).unwrap();
+        let privacy = req.privacy();
+        assert_eq!(privacy.gdpr, Some(false), "the 2.6 field wins");
+        assert_eq!(privacy.consent, Some("CO-new"));
+        assert_eq!(privacy.us_privacy, Some("1NNN"));
+        assert_eq!(
+            (privacy.gpp, privacy.gpp_sid),
+            (Some("DBABMA~x"), &[2, 6][..])
+        );
+        assert_eq!(req.schain().unwrap().as_raw_str(), r#"{"ver":"1.0"}"#);
+    }
+
+    #[test]
+    fn strings_for_numbers_and_single_values_for_lists_are_read() {
+        let body = br#"{"id":"r","imp":[{"id":"1","bidfloor":"0.5","secure":true,
+            "banner":{"w":"300","h":250.0,"format":{"w":728,"h":90}}}],
+            "bcat":"IAB25,IAB26","cur":"EUR","tmax":"120","at":"1"}"#;
+        let req = BidRequest::parse(body).unwrap();
+        let imp = &req.imp[0];
+        assert_eq!((imp.bidfloor, imp.secure), (0.5, Some(1)));
+        let banner = imp.banner.as_ref().unwrap();
+        assert_eq!((banner.w, banner.h), (Some(300), Some(250)));
+        assert_eq!(&*banner.format, &[Format { w: 728, h: 90 }]);
+        assert_eq!(req.bcat.len(), 2);
+        assert_eq!((req.tmax, req.auction_type()), (Some(120), 1));
+        assert_eq!(&*req.cur[0], "EUR");
     }
 }
