@@ -1,10 +1,14 @@
 //! The event schema is stated three times: in code (`bidder::events::schema`), in
 //! `docs/events.md`, and in the Glue table (`terraform/modules/analytics/
-//! event_columns.json`). This keeps them equal, field for field and type for type.
+//! event_columns.json`). This keeps them equal, field for field and type for type;
+//! and the queries over it equal between `docs/analytics.md` and the saved queries
+//! Terraform creates (`terraform/modules/analytics/queries/*.sql`), with the loss
+//! reasons named alike in `bidder report`, the docs and the queries.
 
 use std::path::Path;
 
 use bidder::events::schema::FIELDS;
+use bidder::report::LOSS_REASONS;
 
 fn repo_file(relative: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,4 +53,89 @@ fn the_documented_schema_matches_the_event_schema() {
         })
         .collect();
     assert_eq!(documented, code_fields());
+}
+
+/// The `.sql` files of the analytics module: (file name, text).
+fn saved_queries() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../terraform/modules/analytics/queries");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_documented_queries_are_the_saved_queries() {
+    let doc = repo_file("docs/analytics.md");
+    let mut blocks: Vec<String> = doc
+        .split("```sql\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap().to_owned())
+        .collect();
+    let queries = saved_queries();
+    assert!(queries.len() >= 3, "{queries:?}");
+    for (name, text) in &queries {
+        let at = blocks.iter().position(|b| b == text);
+        assert!(
+            at.is_some(),
+            "docs/analytics.md does not show queries/{name} as it is:\n{text}"
+        );
+        blocks.remove(at.unwrap());
+        // Terraform takes the description from the first line, and Athena's limit
+        // on it is 1,024 characters.
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.starts_with("-- ") && first.len() < 1_024,
+            "{name}: {first}"
+        );
+        assert!(
+            text.contains("FROM events"),
+            "{name} reads the events table"
+        );
+    }
+    assert!(
+        blocks.is_empty(),
+        "queries in docs/analytics.md without a file in queries/: {blocks:#?}"
+    );
+}
+
+#[test]
+fn loss_reasons_are_named_alike_in_the_report_the_docs_and_the_query() {
+    let expected: Vec<(String, String)> = LOSS_REASONS
+        .iter()
+        .map(|(code, name)| (code.to_string(), name.to_string()))
+        .collect();
+    // docs/events.md: | 102 | lost to higher bid |
+    let doc = repo_file("docs/events.md");
+    let documented: Vec<(String, String)> = doc
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let code = cells.get(1)?;
+            code.parse::<u32>().ok()?;
+            Some((code.to_string(), cells.get(2)?.to_string()))
+        })
+        .collect();
+    assert_eq!(documented, expected, "docs/events.md");
+    // loss_reasons.sql: WHEN loss_reason = 102 THEN 'lost to higher bid'
+    let (_, query) = saved_queries()
+        .into_iter()
+        .find(|(name, _)| name == "loss_reasons.sql")
+        .expect("queries/loss_reasons.sql");
+    let named: Vec<(String, String)> = query
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("WHEN loss_reason = ")?;
+            let (code, name) = rest.split_once(" THEN '")?;
+            Some((code.to_owned(), name.strip_suffix('\'')?.to_owned()))
+        })
+        .collect();
+    assert_eq!(named, expected, "queries/loss_reasons.sql");
 }

@@ -82,6 +82,10 @@ fn bids_notices_and_sampled_no_bids_are_written_as_documented_and_reported() {
     assert_eq!(bid_event["instance"], "test-1");
     assert!(bid_event["core"].as_u64().unwrap() < 2);
     assert!(bid_event["latency_us"].as_u64().is_some());
+    assert_eq!(
+        bid_event["auction_type"], 2,
+        "a request without `at` is second price"
+    );
     for kind in ["win", "imp", "click"] {
         let notice = by_type(&events, kind);
         assert_eq!(notice.len(), 1, "{kind}");
@@ -110,10 +114,11 @@ fn bids_notices_and_sampled_no_bids_are_written_as_documented_and_reported() {
         .find(|l| l.starts_with(campaign))
         .unwrap_or_else(|| panic!("{table}"));
     let cells: Vec<&str> = row.split_whitespace().collect();
-    // campaign, currency, bids, wins, win rate, impressions, clicks, spend
+    // campaign, exchange, currency, bids, wins, losses, win rate, impressions,
+    // clicks, spend
     assert_eq!(
         cells[1..],
-        ["USD", "1", "1", "100.00%", "1", "1", "0.001750"],
+        ["adx", "USD", "1", "1", "0", "100.0%", "1", "1", "0.001750"],
         "{table}"
     );
 }

@@ -285,3 +285,6 @@ fn a_token_the_exchange_percent_encoded_is_still_genuine() {
     assert_eq!((reply.status, reply.text().trim()), (200, "ok"));
     assert_eq!(bidder.metric("tern_spend_micros_total"), 3_000.0);
 }
+
+#[path = "notices/loss.rs"]
+mod loss;

@@ -182,6 +182,7 @@ impl BidRouter {
                 instance: self.events.instance(),
                 core: self.events.core(),
                 latency_us: Some(latency_us),
+                auction_type: Some(request.auction_type()),
                 ..Event::default()
             });
         }

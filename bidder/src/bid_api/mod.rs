@@ -1,11 +1,12 @@
 //! The bid listener's endpoints: `POST /openrtb2/bid[/<exchange>]` and the
-//! notices `GET /notice/win`, `GET /notice/imp` and `GET /notice/click`.
+//! notices `GET /notice/win`, `GET /notice/imp`, `GET /notice/click` and
+//! `GET /notice/loss`.
 //!
 //! [`BidApi`] holds what every worker shares (state, settings, the notice signer);
 //! each worker wraps it in its own [`BidRouter`] with per-core scratch space,
 //! metrics and event queue. The only shared memory a request writes is a
-//! campaign's atomic spend counter (on a billing notice) and, without Redis, the
-//! in-process frequency caps.
+//! campaign's atomic lease counters (a billing notice spends, a loss notice
+//! releases a hold) and, without Redis, the in-process frequency caps.
 
 mod bid;
 pub mod config;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 use tern_engine::clock;
 use tern_engine::decision::Auction;
 use tern_engine::notice::{NoticeDedup, NoticeKind, NoticeSigner};
-use tern_engine::response::{CLICK_PATH, NOTICE_PATH, WIN_PATH};
+use tern_engine::response::{CLICK_PATH, LOSS_PATH, NOTICE_PATH, WIN_PATH};
 
 use self::config::{BiddingConfig, NoticeConfig};
 use crate::budget::BudgetService;
@@ -53,7 +54,7 @@ pub struct BidApi {
     pub(crate) tmax_margin: Duration,
     pub(crate) public_url: String,
     pub(crate) signer: NoticeSigner,
-    /// Notices seen, per kind (win, impression, click): each counts once.
+    /// Notices seen, per kind (win, impression, click, loss): each counts once.
     dedup: [NoticeDedup; NoticeKind::ALL.len()],
     pub(crate) notice_max_age_s: u64,
     pub(crate) cap_timeout: Duration,
@@ -185,6 +186,7 @@ impl Router for BidRouter {
             WIN_PATH => NoticeKind::Win,
             NOTICE_PATH => NoticeKind::Impression,
             CLICK_PATH => NoticeKind::Click,
+            LOSS_PATH => NoticeKind::Loss,
             _ => return Reply::plain(body, Status::NOT_FOUND, "not found"),
         };
         match req.method {

@@ -4,7 +4,8 @@
 //! filled and honest. [`BudgetService`] is shared by every worker and the
 //! `budget-sync` thread:
 //! - a billing notice settles its bid's hold in the engine and is written to the
-//!   [`journal`] before it is answered;
+//!   [`journal`] before it is answered; a loss notice releases its bid's hold
+//!   early ([`BudgetService::release_lost`]);
 //! - every `budget.flush_interval_ms` the sync thread ([`sync`]) flushes the
 //!   journal's spend to the [`ledger`], renews this bidder's leases, takes new
 //!   slices before the current ones run out and gives back what it does not need,
@@ -26,10 +27,10 @@ mod tick;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use tern_engine::budget::impression_cost_in;
+use tern_engine::budget::{Settled, impression_cost_in};
 use tern_engine::clock;
 use tern_engine::money::{Currency, FxTable, Micros};
-use tern_engine::notice::{BidOrigin, Notice};
+use tern_engine::notice::{BidOrigin, Notice, NoticeDedup};
 use tern_engine::snapshot::CompiledCampaign;
 
 use self::config::BudgetConfig;
@@ -59,8 +60,12 @@ pub struct BudgetService {
     /// Alerts this bidder sent, by threshold percent.
     alerts_sent: Mutex<Vec<(u8, u64)>>,
     /// Billed impressions whose notice came too late for the bound (see
-    /// [`BudgetConfig::late_after_ms`]).
+    /// [`BudgetConfig::late_after_ms`]), or after a loss notice released their
+    /// bid's hold.
     late_notices: AtomicU64,
+    /// This process's bids whose hold a billing or loss notice has settled or
+    /// released: each hold is given back once, by whichever comes first.
+    holds_done: NoticeDedup,
 }
 
 /// Spend the journal held when the bidder started, to count again and flush.
@@ -123,6 +128,7 @@ impl BudgetService {
             errors: Default::default(),
             alerts_sent: Mutex::default(),
             late_notices: AtomicU64::new(0),
+            holds_done: NoticeDedup::new(notice_max_age_s),
         };
         Ok((service, Replay { records }))
     }
@@ -144,8 +150,10 @@ impl BudgetService {
     /// impression in the campaign's currency, rounded up; for a deleted campaign
     /// (its currency gone with it, or the notice's currency no longer priced)
     /// what the bid held: never less than the bid can cost. A notice later than
-    /// [`BudgetConfig::late_after_ms`] is counted in [`BudgetService::late_notices`].
-    /// Returns the micros booked.
+    /// [`BudgetConfig::late_after_ms`], or for a bid whose hold a loss notice
+    /// already released ([`BudgetService::release_lost`]; the spend is debited
+    /// all the same), is counted in [`BudgetService::late_notices`]. Returns the
+    /// micros booked.
     pub fn record_billed(
         &self,
         notice: &Notice<'_>,
@@ -163,13 +171,19 @@ impl BudgetService {
             None => LeaseOwner::Unknown,
         };
         let delay_ms = clock::now_ms().saturating_sub(notice.issued_at_s.saturating_mul(1_000));
-        if delay_ms > self.config.late_after_ms() {
-            self.late_notices.fetch_add(1, Relaxed);
-        }
+        let mut late = delay_ms > self.config.late_after_ms();
         if notice.origin == Some(self.origin)
             && let Some(c) = campaign.filter(|c| c.budget.is_limited())
         {
-            c.lease.settle(notice.issued_at_s, day, notice.held, cost);
+            // A hold a loss notice released is not released again (that would
+            // free other bids' holds in its bucket): the spend is only debited.
+            let released_by_loss = !self.holds_done.first_time(&notice.id(), notice.issued_at_s);
+            let held = if released_by_loss { 0 } else { notice.held };
+            c.lease.settle(notice.issued_at_s, day, held, cost);
+            late |= released_by_loss;
+        }
+        if late {
+            self.late_notices.fetch_add(1, Relaxed);
         }
         let record = SpendRecord {
             notice_id: notice.id(),
@@ -184,6 +198,34 @@ impl BudgetService {
             tracing::error!(error = %e, "spend journal write failed; the spend is flushed from memory");
         }
         cost
+    }
+
+    /// Releases at once the hold of a bid the exchange says it lost (a loss
+    /// notice with a loss reason other than 0, "bid won", in OpenRTB 2.6 list
+    /// 5.25), counted once already, instead of at the hold's timeout: the lease
+    /// can commit that budget again. Only the process that made the bid holds
+    /// it (the token names it); anywhere else, or for a campaign without a
+    /// budget, or once the bid's billing notice has settled the hold, or after
+    /// the hold timed out, nothing changes. Should the exchange bill the
+    /// impression anyway, [`BudgetService::record_billed`] still debits the
+    /// spend and counts the notice as late: its cost lies outside the hold it
+    /// no longer has, like a notice after the timeout. Returns the micros
+    /// released, in the campaign's currency.
+    pub fn release_lost(&self, notice: &Notice<'_>, campaign: Option<&CompiledCampaign>) -> Micros {
+        if notice.origin != Some(self.origin) || notice.held == 0 {
+            return 0;
+        }
+        let Some(c) = campaign.filter(|c| c.budget.is_limited()) else {
+            return 0;
+        };
+        if !self.holds_done.first_time(&notice.id(), notice.issued_at_s) {
+            return 0;
+        }
+        let day = c.budget.zone.day_of(notice.issued_at_s);
+        match c.lease.settle(notice.issued_at_s, day, notice.held, 0) {
+            Settled::Converted => notice.held,
+            Settled::Late | Settled::OtherDay => 0,
+        }
     }
 
     fn count_error(&self, op: SyncOp) {

@@ -1,4 +1,4 @@
-//! The event log: every bid, sampled no-bids, wins, impressions and clicks.
+//! The event log: every bid, sampled no-bids, wins, impressions, clicks and losses.
 //!
 //! Workers write each event as one JSON line (see [`schema`]) into their own
 //! bounded lock-free queue and never wait: a full queue drops the event and counts

@@ -12,7 +12,7 @@ use tern_engine::notice::NoticeKind;
 pub const VERSION: u8 = 1;
 
 /// Every field, in order, with its Hive (Glue/Athena) type.
-pub const FIELDS: [(&str, &str); 19] = [
+pub const FIELDS: [(&str, &str); 22] = [
     ("v", "int"),
     ("type", "string"),
     ("ts_ms", "bigint"),
@@ -32,6 +32,9 @@ pub const FIELDS: [(&str, &str); 19] = [
     ("instance", "string"),
     ("core", "int"),
     ("latency_us", "bigint"),
+    ("auction_type", "int"),
+    ("loss_reason", "int"),
+    ("min_to_win_micros", "bigint"),
 ];
 
 /// What happened.
@@ -117,6 +120,15 @@ pub struct Event<'a> {
     pub core: u16,
     /// Time spent on the request, microseconds.
     pub latency_us: Option<u64>,
+    /// The auction type of the request (OpenRTB `at`: 1 first price, 2 second
+    /// price plus, 3 and up exchange-specific; 2 when the request leaves it out).
+    pub auction_type: Option<u8>,
+    /// Why the bid lost, as the exchange's loss notice says (OpenRTB 2.6 list
+    /// 5.25, `${AUCTION_LOSS}`); absent when it sent none that reads as a code.
+    pub loss_reason: Option<u32>,
+    /// The lowest bid that would have won, as the loss notice says
+    /// (`${AUCTION_MIN_TO_WIN}`), CPM in micros of `currency`, rounded up.
+    pub min_to_win_micros: Option<Micros>,
 }
 
 impl Event<'_> {
@@ -147,6 +159,9 @@ impl Event<'_> {
         text(out, "instance", Some(self.instance));
         number(out, "core", Some(u64::from(self.core)));
         number(out, "latency_us", self.latency_us);
+        number(out, "auction_type", self.auction_type.map(u64::from));
+        number(out, "loss_reason", self.loss_reason.map(u64::from));
+        number(out, "min_to_win_micros", self.min_to_win_micros);
         out.extend_from_slice(b"}\n");
     }
 }
@@ -188,6 +203,9 @@ mod tests {
             instance: "i-1",
             core: 3,
             latency_us: Some(42),
+            auction_type: Some(1),
+            loss_reason: Some(102),
+            min_to_win_micros: Some(2_600_000),
         }
     }
 

@@ -82,7 +82,7 @@ pub const NOBIDS_TOTAL: Metric = metric(
     "Bid requests answered with no bid, by reason.",
     &["reason"],
 );
-/// Notices received, by `kind` (`win`, `imp`, `click`) and `outcome`.
+/// Notices received, by `kind` (`win`, `imp`, `click`, `loss`) and `outcome`.
 pub const NOTICES_TOTAL: Metric = metric(
     "tern_notices_total",
     Counter,
@@ -94,6 +94,13 @@ pub const SPEND_MICROS_TOTAL: Metric = metric(
     "tern_spend_micros_total",
     Counter,
     "Spend debited by billing notices, micros of campaign currency.",
+    &[],
+);
+/// Budget holds released early by loss notices, micros of campaign currency.
+pub const LOSS_RELEASED_MICROS_TOTAL: Metric = metric(
+    "tern_loss_released_micros_total",
+    Counter,
+    "Budget held by bids that loss notices released before the hold timeout, micros of campaign currency.",
     &[],
 );
 /// Time from a request's first byte to its response, seconds.

@@ -180,6 +180,7 @@ pub(crate) struct WorkerMetrics {
     /// By notice kind, then outcome.
     notices: [LabeledCounter<NoticeOutcome>; NoticeKind::ALL.len()],
     spend_micros: Counter,
+    loss_released_micros: Counter,
     connections_open: AtomicU64,
     connections_accepted: Counter,
     connections_rejected: Counter,
@@ -223,6 +224,11 @@ impl WorkerMetrics {
     /// Spend debited by a billing notice, micros of the campaign's currency.
     pub(crate) fn spend(&self, micros: u64) {
         self.spend_micros.add(micros);
+    }
+
+    /// Budget a loss notice released early, micros of the campaign's currency.
+    pub(crate) fn released_by_loss(&self, micros: u64) {
+        self.loss_released_micros.add(micros);
     }
 
     /// A connection accepted (`true`) or closed at once because the worker was
@@ -292,6 +298,7 @@ pub(crate) struct MergedMetrics {
     pub(crate) nobids: Vec<(NoBidReason, u64)>,
     pub(crate) notices: Vec<(NoticeKind, NoticeOutcome, u64)>,
     pub(crate) spend_micros: u64,
+    pub(crate) loss_released_micros: u64,
     pub(crate) connections_open: u64,
     pub(crate) connections_accepted: u64,
     pub(crate) connections_rejected: u64,
@@ -332,6 +339,7 @@ impl MetricsRegistry {
                 .map(|(k, kind, o)| (kind, o, sum(&|w| w.notices[k].get(o))))
                 .collect(),
             spend_micros: sum(&|w| w.spend_micros.get()),
+            loss_released_micros: sum(&|w| w.loss_released_micros.get()),
             connections_open: sum(&|w| w.connections_open.load(Ordering::Relaxed)),
             connections_accepted: sum(&|w| w.connections_accepted.get()),
             connections_rejected: sum(&|w| w.connections_rejected.get()),

@@ -115,6 +115,7 @@ pub(crate) fn render_workers(out: &mut Exposition, m: &MergedMetrics) {
             .map(|(kind, outcome, count)| ([kind.as_str(), outcome.as_str()], *count)),
     );
     out.value(&catalog::SPEND_MICROS_TOTAL, m.spend_micros);
+    out.value(&catalog::LOSS_RELEASED_MICROS_TOTAL, m.loss_released_micros);
     out.histogram(&catalog::REQUEST_DURATION_SECONDS, &m.latency_total);
     out.quantile(&catalog::REQUEST_DURATION_P50, &m.latency_recent, 0.5);
     out.quantile(&catalog::REQUEST_DURATION_P99, &m.latency_recent, 0.99);

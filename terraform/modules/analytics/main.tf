@@ -3,7 +3,8 @@
 # S3 under events/dt=YYYY-MM-DD/; a Glue table describes them (columns from
 # event_columns.json, the one place the schema lives on this side) with partition
 # projection, so no crawler runs; Athena queries them in a workgroup that enforces
-# KMS-encrypted results.
+# KMS-encrypted results, where the queries of docs/analytics.md are saved (from
+# queries/*.sql, the one place they live).
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -15,6 +16,11 @@ locals {
   region        = data.aws_region.current.name
   glue_name     = replace(var.name, "-", "_")
   event_columns = jsondecode(file("${path.module}/event_columns.json"))
+  # queries/<name>.sql, each opening with a one-line "-- " description.
+  named_queries = {
+    for f in fileset("${path.module}/queries", "*.sql") :
+    replace(trimsuffix(f, ".sql"), "_", "-") => file("${path.module}/queries/${f}")
+  }
   events_prefix = "events/"
 
   buckets = {
@@ -389,4 +395,16 @@ resource "aws_athena_workgroup" "this" {
 
   # moto only answers for workgroups that carry tags; AWS does not care.
   tags = merge(var.tags, { Component = "analytics" })
+}
+
+# The saved queries of docs/analytics.md (a test keeps the two equal). They name
+# the table `events`: each runs in the Glue database.
+resource "aws_athena_named_query" "this" {
+  for_each = local.named_queries
+
+  name        = "${var.name}-${each.key}"
+  description = trimprefix(split("\n", each.value)[0], "-- ")
+  workgroup   = aws_athena_workgroup.this.id
+  database    = aws_glue_catalog_database.this.name
+  query       = each.value
 }

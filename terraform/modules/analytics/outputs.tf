@@ -42,3 +42,8 @@ output "athena_workgroup_name" {
   description = "Athena workgroup with enforced, encrypted results."
   value       = try(aws_athena_workgroup.this.name, null)
 }
+
+output "athena_named_query_ids" {
+  description = "Saved queries of docs/analytics.md in the workgroup: id by query name (win-rate, loss-reasons, ...)."
+  value       = try({ for k, q in aws_athena_named_query.this : k => q.id }, {})
+}

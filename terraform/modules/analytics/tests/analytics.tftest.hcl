@@ -19,7 +19,8 @@ run "pipeline_and_schema" {
       "creative_id:string", "bid_price_micros:bigint", "win_price_micros:bigint", "win_price_source:string",
       "currency:string",
       "exchange:string", "publisher_id:string", "country:string", "device_type:int", "nobid_reason:string",
-      "instance:string", "core:int", "latency_us:bigint",
+      "instance:string", "core:int", "latency_us:bigint", "auction_type:int", "loss_reason:int",
+      "min_to_win_micros:bigint",
     ]
     error_message = "The Glue columns must be event schema v1, in order."
   }
@@ -29,6 +30,31 @@ run "pipeline_and_schema" {
       for c in jsondecode(file("${path.module}/event_columns.json")) : c.name
     ]
     error_message = "The Glue columns come from event_columns.json."
+  }
+
+  assert {
+    condition = sort(keys(aws_athena_named_query.this)) == tolist([
+      "bid-latency", "loss-reasons", "min-to-win", "nobid-reasons", "spend-by-hour", "win-rate",
+    ])
+    error_message = "One named query per queries/*.sql file."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, q in aws_athena_named_query.this :
+      q.workgroup == aws_athena_workgroup.this.id &&
+      q.database == aws_glue_catalog_database.this.name &&
+      q.name == "tern-test-${k}" &&
+      q.query == file("${path.module}/queries/${replace(k, "-", "_")}.sql") &&
+      length(q.description) > 0 && !startswith(q.description, "--") && length(q.description) <= 1024 &&
+      strcontains(q.query, "FROM events")
+    ])
+    error_message = "Each named query is its file, run in the workgroup on the Glue database's events table, with its first line as the description."
+  }
+
+  assert {
+    condition     = strcontains(aws_athena_named_query.this["loss-reasons"].query, "WHEN loss_reason = 102 THEN 'lost to higher bid'")
+    error_message = "The loss reasons query names the list 5.25 codes."
   }
 
   assert {

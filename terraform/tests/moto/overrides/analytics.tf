@@ -6,3 +6,10 @@ resource "aws_kinesis_stream" "this" {
     ignore_changes = [tags]
   }
 }
+
+# moto 5.2.1 creates and reads Athena named queries (checked: apply, then a plan
+# with no drift) but does not implement DeleteNamedQuery, so the destroy after the
+# apply would fail: the moto run leaves them out. The terraform test covers them.
+resource "aws_athena_named_query" "this" {
+  for_each = {}
+}
