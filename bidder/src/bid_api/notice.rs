@@ -143,8 +143,9 @@ impl BidRouter {
     }
 
     /// Books a notice counted for the first time: records its event and, for an
-    /// impression, books the spend; returns the impression to count against a cap,
-    /// if the campaign has one (counted after, without holding any borrow).
+    /// impression, books the spend (a loss goes to [`BidRouter::settle_loss`]);
+    /// returns the impression to count against a cap, if the campaign has one
+    /// (counted after, without holding any borrow).
     fn settle(&self, req: &Request<'_>, kind: NoticeKind, body: &mut Vec<u8>) -> Answered {
         let mut scratch = self.token_scratch.borrow_mut();
         let (notice, params) = match self.verify(req, body, &mut scratch) {
