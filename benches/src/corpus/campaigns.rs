@@ -3,8 +3,8 @@
 
 use serde_json::json;
 use tern_engine::campaign::{
-    BannerSpec, Bidding, Budget, Campaign, CampaignStatus, Creative, FrequencyCap, NativeSpec,
-    Targeting, VideoSpec,
+    BannerSpec, Bidding, Budget, Campaign, CampaignStatus, Creative, FrequencyCap, NativeData,
+    NativeImage, NativeSpec, Targeting, VideoSpec,
 };
 
 use super::*;
@@ -39,23 +39,44 @@ fn campaign(rng: &mut Rng, n: usize, deals: u32) -> Campaign {
                 protocol: *rng.pick(&[2, 3, 7]),
                 w: Some(1280),
                 h: Some(720),
+                linearity: 1,
             }),
+            audio: None,
             native: None,
             adm: None,
             nurl: Some(format!("https://ads.adv{n}.example/vast/{id}.xml")),
             secure: true,
+            attr: vec![],
+            language: None,
         });
     } else if roll < 20 {
         creatives.push(Creative {
             id: format!("{id}-native"),
             banner: None,
             video: None,
-            native: Some(NativeSpec {}),
-            adm: Some(format!(
-                "{{\"native\":{{\"ver\":\"1.2\",\"assets\":[{{\"id\":1,\"title\":{{\"text\":\"Offer {n}\"}}}}],\"link\":{{\"url\":\"https://adv{n}.example/\"}}}}}}"
-            )),
+            audio: None,
+            native: Some(NativeSpec {
+                title: Some(format!("Offer {n}")),
+                images: vec![NativeImage {
+                    kind: 3,
+                    url: format!("https://cdn.adv{n}.example/main.jpg"),
+                    w: 1200,
+                    h: 627,
+                }],
+                data: vec![NativeData {
+                    kind: 2,
+                    value: format!("Everything adv{n} sells, delivered tomorrow."),
+                }],
+                video: None,
+                link: format!("https://adv{n}.example/"),
+                clicktrackers: vec![],
+                imptrackers: vec![format!("https://track.adv{n}.example/imp")],
+            }),
+            adm: None,
             nurl: None,
             secure: true,
+            attr: vec![],
+            language: None,
         });
     } else {
         let sizes = 1 + rng.below(3) as usize;
@@ -68,9 +89,12 @@ fn campaign(rng: &mut Rng, n: usize, deals: u32) -> Campaign {
                 id: cid,
                 banner: Some(BannerSpec { w, h }),
                 video: None,
+                audio: None,
                 native: None,
                 nurl: None,
                 secure: rng.chance(90),
+                attr: vec![],
+                language: None,
             });
         }
         if roll < 27 {
@@ -123,6 +147,7 @@ fn campaign(rng: &mut Rng, n: usize, deals: u32) -> Campaign {
         advertiser_id: None,
         advertiser_domain: format!("adv{n}.example"),
         categories: vec![category(rng)],
+        category_taxonomies: vec![],
         app_bundle: rng
             .chance(15)
             .then(|| format!("com.adv{n}.app{}", rng.below(10))),

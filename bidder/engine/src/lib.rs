@@ -20,6 +20,7 @@ pub mod clock;
 pub mod decision;
 pub mod json_depth;
 pub mod money;
+pub mod native;
 pub mod notice;
 pub mod openrtb;
 pub mod response;

@@ -1,4 +1,4 @@
-//! OpenRTB 2.6 `BidResponse` (§3.3), written straight into the output buffer.
+//! OpenRTB 2.6 `BidResponse` (§4.2.1–§4.2.3), written straight into the output buffer.
 //!
 //! The response is assembled from the request (borrowed), the decision and the
 //! snapshot without building an intermediate document: every byte goes once into a
@@ -6,9 +6,10 @@
 
 use crate::decision::ImpBid;
 use crate::money::{Currency, write_decimal};
+use crate::native;
 use crate::notice::{BidOrigin, Notice, NoticeSigner};
 use crate::openrtb::request::BidRequest;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{CreativeKind, Snapshot};
 use crate::user::UserKey;
 
 /// Where billing notices go: `{base_url}/notice/imp?t=<token>&p=${AUCTION_PRICE}`.
@@ -102,15 +103,45 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
     out.extend_from_slice(b",\"adomain\":[");
     write_str(out, &campaign.advertiser_domain);
     out.push(b']');
-    if !campaign.categories.is_empty() {
+    // The categories in the taxonomy the exchange's `bcat` uses, where the
+    // campaign declares them there; else its IAB 1.0 ones.
+    let bcat_cattax = parts.request.bcat_cattax();
+    let (cattax, categories) = match campaign.categories_in(bcat_cattax) {
+        Some(categories) if !categories.is_empty() => (bcat_cattax, categories),
+        _ => (1, campaign.categories.as_slice()),
+    };
+    if !categories.is_empty() {
         out.extend_from_slice(b",\"cat\":[");
-        for (n, cat) in campaign.categories.iter().enumerate() {
+        for (n, cat) in categories.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
             write_str(out, cat);
         }
+        out.extend_from_slice(b"],\"cattax\":");
+        out.extend_from_slice(num.format(cattax).as_bytes());
+    }
+    if !creative.attr.is_empty() {
+        out.extend_from_slice(b",\"attr\":[");
+        for (n, attr) in creative.attr.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(num.format(*attr).as_bytes());
+        }
         out.push(b']');
+    }
+    if let Some(language) = &creative.language {
+        out.extend_from_slice(b",\"language\":");
+        write_str(out, language);
+    }
+    out.extend_from_slice(b",\"mtype\":");
+    out.extend_from_slice(num.format(creative.kind.mtype()).as_bytes());
+    if let Some(media) = creative.kind.timed() {
+        out.extend_from_slice(b",\"dur\":");
+        out.extend_from_slice(num.format(media.duration_secs).as_bytes());
+        out.extend_from_slice(b",\"protocol\":");
+        out.extend_from_slice(num.format(media.protocol).as_bytes());
     }
     if let Some(bundle) = &campaign.app_bundle {
         out.extend_from_slice(b",\"bundle\":");
@@ -132,6 +163,15 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
     if let Some(adm) = &creative.adm {
         out.extend_from_slice(b",\"adm\":");
         write_str(out, adm);
+    } else if let CreativeKind::Native(spec) = &creative.kind
+        && let Some(request) = imp.native.as_ref().and_then(|n| n.request.as_deref())
+    {
+        // Native markup is a JSON document inside a JSON string: built once,
+        // then written escaped (the only allocation a native bid adds).
+        let mut markup = Vec::with_capacity(512);
+        native::write_markup(&mut markup, spec, request);
+        out.extend_from_slice(b",\"adm\":");
+        write_str(out, std::str::from_utf8(&markup).unwrap_or_default());
     }
     if let Some(nurl) = &creative.nurl {
         out.extend_from_slice(b",\"nurl\":");

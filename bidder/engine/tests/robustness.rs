@@ -13,12 +13,13 @@ use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
 
-const SAMPLES: [&str; 5] = [
+const SAMPLES: [&str; 6] = [
     include_str!("../../samples/banner.json"),
     include_str!("../../samples/video.json"),
     include_str!("../../samples/native.json"),
     include_str!("../../samples/app-multi-imp.json"),
     include_str!("../../samples/pmp-deal.json"),
+    include_str!("../../samples/video-pod.json"),
 ];
 
 static SNAPSHOT: std::sync::LazyLock<Snapshot> = std::sync::LazyLock::new(snapshot);

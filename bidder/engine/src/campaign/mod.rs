@@ -4,6 +4,7 @@
 //! Prices are decimal CPM in the campaign's currency; budgets are decimal amounts in
 //! the same currency. The snapshot module compiles campaigns into indexed form.
 
+mod creative;
 mod load;
 mod validate;
 
@@ -11,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::budget::Pacing;
 
+pub use creative::{
+    AudioSpec, BannerSpec, Creative, NativeData, NativeImage, NativeSpec, NativeVideo, VideoSpec,
+};
 pub use load::{FileFormat, parse_campaign, parse_campaigns};
 pub use validate::CampaignError;
 
@@ -33,9 +37,17 @@ pub struct Campaign {
     pub advertiser_id: Option<String>,
     /// The advertiser's domain, sent in `adomain` and checked against `badv`.
     pub advertiser_domain: String,
-    /// IAB content categories of the ads, sent in `cat` and checked against `bcat`.
+    /// Categories of the ads in IAB Content Category 1.0 (`IAB18-3`), sent in
+    /// `cat` and checked against `bcat` when the request's `cattax` is 1 (the
+    /// default).
     #[serde(default)]
     pub categories: Vec<String>,
+    /// The ads' categories in other taxonomies, for exchanges whose `bcat` uses
+    /// one (OpenRTB 2.6 `cattax`): without an entry for the request's taxonomy,
+    /// a campaign cannot show it is not blocked, so it does not bid where `bcat`
+    /// is set in that taxonomy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub category_taxonomies: Vec<TaxonomyCategories>,
     /// Store id of the advertised app, if any, checked against `bapp`.
     #[serde(default)]
     pub app_bundle: Option<String>,
@@ -66,73 +78,6 @@ pub enum CampaignStatus {
     Paused,
 }
 
-/// One ad. Exactly one of `banner`, `video` and `native` is set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct Creative {
-    /// Creative id, sent in `crid` and `adid`.
-    pub id: String,
-    /// A display ad of a fixed size.
-    #[serde(default)]
-    pub banner: Option<BannerSpec>,
-    /// A video ad.
-    #[serde(default)]
-    pub video: Option<VideoSpec>,
-    /// A native ad (its `adm` is a native response document).
-    #[serde(default)]
-    pub native: Option<NativeSpec>,
-    /// Markup served on a win; `${AUCTION_PRICE}` and other macros are left to the exchange.
-    #[serde(default)]
-    pub adm: Option<String>,
-    /// Win notice URL that returns the markup, when `adm` is not inline.
-    #[serde(default)]
-    pub nurl: Option<String>,
-    /// Whether the creative serves over HTTPS only (required by `imp.secure = 1`).
-    #[serde(default = "default_secure")]
-    pub secure: bool,
-}
-
-fn default_secure() -> bool {
-    true
-}
-
-/// A banner's size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct BannerSpec {
-    /// Width in pixels.
-    pub w: u32,
-    /// Height in pixels.
-    pub h: u32,
-}
-
-/// A video ad's properties, matched against `imp.video`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct VideoSpec {
-    /// MIME type of the media, e.g. `video/mp4`.
-    pub mime: String,
-    /// Duration in seconds.
-    pub duration_secs: u32,
-    /// Protocol of the markup (OpenRTB list 5.8; 2 = VAST 2.0, 3 = VAST 3.0, 7 = VAST 4.0).
-    pub protocol: u8,
-    /// Width in pixels, sent in the bid.
-    #[serde(default)]
-    pub w: Option<u32>,
-    /// Height in pixels, sent in the bid.
-    #[serde(default)]
-    pub h: Option<u32>,
-}
-
-/// A native ad; it fits any native impression.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct NativeSpec {}
-
 /// Targeting rules. Every list that is empty means "any"; every list that is set must match.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -158,6 +103,77 @@ pub struct Targeting {
     pub deal_ids: Vec<String>,
     /// Hours of the day (UTC, 0-23) in which the campaign bids.
     pub hours_utc: Vec<u8>,
+    /// Whether the impression must (`true`) or must not (`false`) reward the
+    /// user for watching (`imp.rwdd`); absent means either.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewarded: Option<bool>,
+    /// Rules for video slots, applied to the campaign's video creatives.
+    #[serde(skip_serializing_if = "VideoTargeting::is_any")]
+    pub video: VideoTargeting,
+}
+
+/// Where a campaign's video ads may play (OpenRTB 2.6 `imp.video`). Empty lists
+/// and absent flags mean "any"; a rule that is set does not match a request that
+/// does not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct VideoTargeting {
+    /// Placements (`plcmt`, 2.6 list Plcmt Subtypes - Video): 1 instream,
+    /// 2 accompanying content, 3 interstitial, 4 no content/standalone, 5-9 the
+    /// later additions (pause, screensaver, overlay, squeezeback, in-scene).
+    pub plcmt: Vec<u8>,
+    /// Positions in the content (from `startdelay`).
+    pub start: Vec<VideoStart>,
+    /// Whether the player must (`true`) or must not (`false`) let the user skip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skippable: Option<bool>,
+}
+
+impl VideoTargeting {
+    /// Whether every video slot matches.
+    pub fn is_any(&self) -> bool {
+        self.plcmt.is_empty() && self.start.is_empty() && self.skippable.is_none()
+    }
+}
+
+/// Where in the content a video ad plays, from `startdelay` (AdCOM Start Delay
+/// Modes): 0 pre-roll, a positive second or -1 mid-roll, -2 post-roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VideoStart {
+    /// Before the content.
+    Pre,
+    /// During the content.
+    Mid,
+    /// After the content.
+    Post,
+}
+
+impl VideoStart {
+    /// The position `startdelay` names, if it is a known value.
+    pub fn of_startdelay(startdelay: i32) -> Option<VideoStart> {
+        match startdelay {
+            0 => Some(VideoStart::Pre),
+            -1 | 1.. => Some(VideoStart::Mid),
+            -2 => Some(VideoStart::Post),
+            _ => None,
+        }
+    }
+}
+
+/// A campaign's categories in one taxonomy other than IAB Content Category 1.0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TaxonomyCategories {
+    /// The taxonomy (OpenRTB 2.6 / AdCOM list Category Taxonomies): 2 IAB
+    /// Content Taxonomy 2.0, 3 Ad Product 1.0, 5 Content 2.1, 6 Content 2.2,
+    /// 7 Content 3.0, 8 Ad Product 2.0, 9 Content 3.1, 500+ vendor-specific.
+    pub cattax: u16,
+    /// Category ids in that taxonomy, compared exactly (ignoring ASCII case).
+    pub categories: Vec<String>,
 }
 
 /// Bid pricing.

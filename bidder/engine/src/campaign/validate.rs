@@ -65,6 +65,25 @@ impl Campaign {
                 return Err(fail(&format!("categories[{i}]"), "must not be empty"));
             }
         }
+        let mut taxonomies = HashSet::new();
+        for (i, taxonomy) in self.category_taxonomies.iter().enumerate() {
+            let field = |f: &str| format!("category_taxonomies[{i}].{f}");
+            if taxonomy.cattax <= 1 {
+                return Err(fail(
+                    &field("cattax"),
+                    "must be a taxonomy other than 1 (IAB 1.0 categories go in `categories`)",
+                ));
+            }
+            if !taxonomies.insert(taxonomy.cattax) {
+                return Err(fail(&field("cattax"), "is listed twice"));
+            }
+            if taxonomy.categories.is_empty() || taxonomy.categories.iter().any(String::is_empty) {
+                return Err(fail(
+                    &field("categories"),
+                    "must be a non-empty list of non-empty ids",
+                ));
+            }
+        }
         if self.app_bundle.as_deref() == Some("") {
             return Err(fail("app_bundle", "must not be empty when set"));
         }
@@ -122,6 +141,12 @@ impl Campaign {
         }
         if !t.hours_utc.iter().all(|h| *h < 24) {
             return Err(("targeting.hours_utc", "must be hours 0 to 23"));
+        }
+        if !t.video.plcmt.iter().all(|p| (1..=9).contains(p)) {
+            return Err((
+                "targeting.video.plcmt",
+                "must be OpenRTB 2.6 video placements 1 to 9",
+            ));
         }
         let lists = [
             ("targeting.os", &t.os),
@@ -203,11 +228,16 @@ fn is_domain(domain: &str) -> bool {
 
 fn validate_creative(c: &Creative) -> Result<(), (&'static str, &'static str)> {
     check_id(&c.id).map_err(|r| ("id", r))?;
-    let kinds = [c.banner.is_some(), c.video.is_some(), c.native.is_some()];
+    let kinds = [
+        c.banner.is_some(),
+        c.video.is_some(),
+        c.audio.is_some(),
+        c.native.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err((
             "banner",
-            "exactly one of banner, video and native must be set",
+            "exactly one of banner, video, audio and native must be set",
         ));
     }
     if let Some(banner) = &c.banner
@@ -216,20 +246,39 @@ fn validate_creative(c: &Creative) -> Result<(), (&'static str, &'static str)> {
         return Err(("banner", "w and h must be positive"));
     }
     if let Some(video) = &c.video {
-        if !video.mime.contains('/') {
-            return Err(("video.mime", "must be a MIME type like `video/mp4`"));
-        }
-        if video.duration_secs == 0 {
-            return Err(("video.duration_secs", "must be positive"));
-        }
-        if video.protocol == 0 {
-            return Err(("video.protocol", "must be an OpenRTB protocol (list 5.8)"));
+        let fields = ["video.mime", "video.duration_secs", "video.protocol"];
+        check_timed(&video.mime, video.duration_secs, video.protocol, fields)?;
+        if !(1..=2).contains(&video.linearity) {
+            return Err(("video.linearity", "must be 1 (linear) or 2 (non-linear)"));
         }
     }
+    if let Some(audio) = &c.audio {
+        let fields = ["audio.mime", "audio.duration_secs", "audio.protocol"];
+        check_timed(&audio.mime, audio.duration_secs, audio.protocol, fields)?;
+    }
+    if c.attr.contains(&0) {
+        return Err(("attr", "must be creative attributes (1 and up)"));
+    }
+    if let Some(language) = &c.language
+        && !(language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        return Err(("language", "must be an ISO-639-1 code like `en`"));
+    }
+    if let Some(native) = &c.native {
+        if c.adm.is_some() {
+            return Err((
+                "adm",
+                "a native creative declares its assets; the bidder writes its markup",
+            ));
+        }
+        native.validate()?;
+    }
     match (&c.adm, &c.nurl) {
-        (None, None) => return Err(("adm", "one of adm and nurl must be set")),
+        (None, None) if c.native.is_none() => {
+            return Err(("adm", "one of adm and nurl must be set"));
+        }
         (Some(adm), _) if adm.is_empty() => return Err(("adm", "must not be empty")),
-        (_, Some(nurl)) if !(nurl.starts_with("https://") || nurl.starts_with("http://")) => {
+        (_, Some(nurl)) if !is_http_url(nurl) => {
             return Err(("nurl", "must be an http(s) URL"));
         }
         (_, Some(nurl)) if c.secure && nurl.starts_with("http://") => {
@@ -238,6 +287,37 @@ fn validate_creative(c: &Creative) -> Result<(), (&'static str, &'static str)> {
         _ => {}
     }
     Ok(())
+}
+
+/// The rules video and audio media share; `fields` names mime, duration and
+/// protocol.
+fn check_timed(
+    mime: &str,
+    duration_secs: u32,
+    protocol: u8,
+    [mime_field, duration_field, protocol_field]: [&'static str; 3],
+) -> Result<(), (&'static str, &'static str)> {
+    if !mime.contains('/') {
+        return Err((mime_field, "must be a MIME type like `video/mp4`"));
+    }
+    if duration_secs == 0 {
+        return Err((duration_field, "must be positive"));
+    }
+    if protocol == 0 {
+        return Err((
+            protocol_field,
+            "must be a protocol of list Creative Subtypes",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `url` is an absolute http(s) URL.
+pub(super) fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.bytes().any(|b| b.is_ascii_whitespace()))
 }
 
 #[cfg(test)]
@@ -254,14 +334,18 @@ mod tests {
             advertiser_domain: "shoes.example".into(),
             categories: vec!["IAB18".into()],
             app_bundle: None,
+            category_taxonomies: vec![],
             creatives: vec![Creative {
                 id: "cr1".into(),
                 banner: Some(BannerSpec { w: 300, h: 250 }),
                 video: None,
+                audio: None,
                 native: None,
                 adm: Some("<div>ad</div>".into()),
                 nurl: None,
                 secure: true,
+                attr: vec![],
+                language: None,
             }],
             targeting: Targeting::default(),
             bidding: Bidding {
@@ -361,6 +445,110 @@ mod tests {
             });
             assert_eq!(field_of(c), "frequency_cap.window_secs", "{window_secs}");
         }
+    }
+
+    #[test]
+    fn format_rules_name_their_field() {
+        use crate::campaign::{NativeSpec, TaxonomyCategories, VideoSpec};
+        let video = || VideoSpec {
+            mime: "video/mp4".into(),
+            duration_secs: 30,
+            protocol: 3,
+            w: None,
+            h: None,
+            linearity: 1,
+        };
+        let native = || NativeSpec {
+            title: Some("Title".into()),
+            link: "https://shoes.example/".into(),
+            ..NativeSpec::default()
+        };
+        type Change = Box<dyn Fn(&mut Campaign)>;
+        let cases: [(&str, Change); 10] = [
+            (
+                "creatives[0].attr",
+                Box::new(|c| c.creatives[0].attr = vec![0]),
+            ),
+            (
+                "creatives[0].language",
+                Box::new(|c| c.creatives[0].language = Some("EN".into())),
+            ),
+            (
+                "creatives[0].banner",
+                Box::new(move |c| c.creatives[0].video = Some(video())),
+            ),
+            (
+                "creatives[0].video.linearity",
+                Box::new(move |c| {
+                    c.creatives[0].banner = None;
+                    c.creatives[0].video = Some(VideoSpec {
+                        linearity: 3,
+                        ..video()
+                    });
+                }),
+            ),
+            (
+                "creatives[0].adm",
+                Box::new(move |c| {
+                    c.creatives[0].banner = None;
+                    c.creatives[0].native = Some(native());
+                }),
+            ),
+            (
+                "creatives[0].native.link",
+                Box::new(move |c| {
+                    c.creatives[0].banner = None;
+                    c.creatives[0].adm = None;
+                    c.creatives[0].native = Some(NativeSpec {
+                        link: "shoes".into(),
+                        ..native()
+                    });
+                }),
+            ),
+            (
+                "creatives[0].native",
+                Box::new(move |c| {
+                    c.creatives[0].banner = None;
+                    c.creatives[0].adm = None;
+                    c.creatives[0].native = Some(NativeSpec {
+                        title: None,
+                        ..native()
+                    });
+                }),
+            ),
+            (
+                "category_taxonomies[0].cattax",
+                Box::new(|c| {
+                    c.category_taxonomies = vec![TaxonomyCategories {
+                        cattax: 1,
+                        categories: vec!["IAB1".into()],
+                    }]
+                }),
+            ),
+            (
+                "category_taxonomies[0].categories",
+                Box::new(|c| {
+                    c.category_taxonomies = vec![TaxonomyCategories {
+                        cattax: 2,
+                        categories: vec![],
+                    }]
+                }),
+            ),
+            (
+                "targeting.video.plcmt",
+                Box::new(|c| c.targeting.video.plcmt = vec![10]),
+            ),
+        ];
+        for (field, change) in cases {
+            let mut c = campaign();
+            change(&mut c);
+            assert_eq!(field_of(c), field);
+        }
+        let mut ok = campaign();
+        ok.creatives[0].banner = None;
+        ok.creatives[0].adm = None;
+        ok.creatives[0].native = Some(native());
+        ok.validate().unwrap();
     }
 
     #[test]

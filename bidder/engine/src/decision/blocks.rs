@@ -11,6 +11,7 @@ use rustc_hash::FxHashSet;
 
 use crate::openrtb::request::BidRequest;
 use crate::snapshot::CompiledCampaign;
+use crate::snapshot::bare_domain;
 
 /// Entries up to which a list is scanned rather than hashed.
 const SCAN_UP_TO: usize = 32;
@@ -36,29 +37,38 @@ impl BlockLists {
         }
         self.categories.clear();
         self.categories
-            .extend(req.bcat.iter().map(|c| hash(c.as_bytes())));
+            .extend(req.bcat.iter().map(|c| hash_lowercase(c)));
         self.domains.clear();
         self.domains
-            .extend(req.badv.iter().map(|d| hash_lowercase(d)));
+            .extend(req.badv.iter().map(|d| hash_lowercase(bare_domain(d))));
         self.apps.clear();
         self.apps
             .extend(req.bapp.iter().map(|a| hash(a.as_bytes())));
     }
 
     /// Whether the lists of `req` (the one prepared for) exclude `campaign`: one of
-    /// its categories or their parents is blocked, its advertiser domain or a domain
-    /// it is under, or its app.
+    /// its categories (in the `bcat` taxonomy) or their parents is blocked, or it
+    /// has none in that taxonomy; its advertiser domain or a domain it is under;
+    /// or its app. Categories and domains compare without case.
     pub(crate) fn exclude(&self, req: &BidRequest<'_>, campaign: &CompiledCampaign) -> bool {
         if !self.hashed {
             return campaign.is_blocked(req);
         }
-        let category_blocked = campaign.categories.iter().any(|category| {
-            // `IAB1-5` is blocked by `IAB1-5` and by its parent `IAB1`.
-            let parents = category.match_indices('-').map(|(at, _)| &category[..at]);
-            std::iter::once(category.as_str())
-                .chain(parents)
-                .any(|rule| self.categories.contains(&hash(rule.as_bytes())))
-        });
+        let cattax = req.bcat_cattax();
+        let category_blocked = !req.bcat.is_empty()
+            && campaign.categories_in(cattax).is_none_or(|categories| {
+                categories.iter().any(|category| {
+                    // `IAB1-5` is blocked by `IAB1-5` and by its parent `IAB1`;
+                    // other taxonomies' ids have no such parents.
+                    let parents = category
+                        .match_indices('-')
+                        .filter(|_| cattax == 1)
+                        .map(|(at, _)| &category[..at]);
+                    std::iter::once(category.as_str())
+                        .chain(parents)
+                        .any(|rule| self.categories.contains(&hash_lowercase(rule)))
+                })
+            });
         let domain = &campaign.advertiser_domain;
         // `ads.shoes.example` is blocked by itself, `shoes.example` and `example`.
         let parents = domain.match_indices('.').map(|(at, _)| &domain[at + 1..]);
@@ -107,6 +117,7 @@ mod tests {
             advertiser_id: None,
             advertiser_domain: domain.into(),
             categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+            category_taxonomies: vec![],
             app_bundle: bundle.map(str::to_owned),
             creatives: vec![],
             targeting: Targeting::default(),

@@ -42,6 +42,9 @@ pub enum NoBidReason {
     Blocked,
     /// No candidate has a creative that fits the slot.
     NoCreative,
+    /// The impression sells several billable events (DOOH `qty.multiplier`),
+    /// which budgets do not count yet: not bid on.
+    Multiplier,
     /// A currency of the request (the response's, or a floor's) is not in the FX
     /// table.
     Currency,
@@ -63,11 +66,12 @@ pub enum NoBidReason {
 
 impl NoBidReason {
     /// Every reason, for metric registration.
-    pub const ALL: [NoBidReason; 11] = [
+    pub const ALL: [NoBidReason; 12] = [
         NoBidReason::NoMatch,
         NoBidReason::Deal,
         NoBidReason::Blocked,
         NoBidReason::NoCreative,
+        NoBidReason::Multiplier,
         NoBidReason::Currency,
         NoBidReason::BelowFloor,
         NoBidReason::Budget,
@@ -83,6 +87,7 @@ impl NoBidReason {
             NoBidReason::NoMatch => "no_match",
             NoBidReason::Blocked => "blocked",
             NoBidReason::NoCreative => "no_creative",
+            NoBidReason::Multiplier => "dooh_multiplier",
             NoBidReason::Deal => "deal",
             NoBidReason::BelowFloor => "below_floor",
             NoBidReason::Budget => "budget_exhausted",
@@ -124,6 +129,9 @@ pub struct ImpBid {
     pub w: Option<u32>,
     /// Height to report.
     pub h: Option<u32>,
+    /// Digest of the impression's pod id (2.6 `podid`), 0 outside a pod: one
+    /// advertiser wins at most one slot of an ad break.
+    pub pod: u64,
 }
 
 /// What the frequency-cap store said about [`Auction::cap_queries`].
@@ -160,6 +168,9 @@ pub struct Auction {
     capped_out: Vec<u32>,
     /// One bid per won impression.
     bids: Vec<ImpBid>,
+    /// The pods, the campaigns that won a slot in each and that slot's
+    /// impression, while choosing.
+    pod_winners: Vec<(u64, u32, usize)>,
     /// The request's block lists, hashed when long.
     blocks: blocks::BlockLists,
     /// This core's generator for pacing draws.
@@ -239,8 +250,19 @@ impl Auction {
             }
         }
         self.bids.clear();
+        self.pod_winners.clear();
         for bid in &self.eligible {
-            if self.capped_out.contains(&bid.campaign) {
+            // Past an impression in a pod, its choice is final: record it.
+            if let Some(won) = self.bids.last()
+                && won.imp != bid.imp
+                && won.pod != 0
+                && self.pod_winners.last().is_none_or(|w| w.2 != won.imp)
+            {
+                self.pod_winners.push((won.pod, won.campaign, won.imp));
+            }
+            if self.capped_out.contains(&bid.campaign)
+                || self.advertiser_won_pod(snapshot, bid.pod, bid.campaign)
+            {
                 continue;
             }
             match self.bids.last_mut() {
@@ -264,6 +286,19 @@ impl Auction {
             return Err(NoBidReason::Budget);
         }
         Ok(&self.bids)
+    }
+
+    /// Whether the advertiser of the campaign at `position` already won an
+    /// earlier slot of `pod` (competitive separation in an ad break).
+    fn advertiser_won_pod(&self, snapshot: &Snapshot, pod: u64, position: u32) -> bool {
+        if pod == 0 {
+            return false;
+        }
+        let campaigns = snapshot.campaigns();
+        let domain = &campaigns[position as usize].advertiser_domain;
+        self.pod_winners.iter().any(|&(won_pod, won, _)| {
+            won_pod == pod && campaigns[won as usize].advertiser_domain == *domain
+        })
     }
 
     /// Releases the holds [`Auction::finish`] placed, for bids that were not

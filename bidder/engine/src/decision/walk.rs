@@ -10,7 +10,9 @@ use crate::budget;
 use crate::clock;
 use crate::money::{Currency, Micros};
 use crate::openrtb::request::{BidRequest, Deal, Imp};
-use crate::snapshot::{BidSize, BidTerms, CompiledCampaign, Snapshot};
+use crate::snapshot::{
+    BidSize, BidTerms, CompiledCampaign, CompiledCreative, CreativeKind, Snapshot,
+};
 
 /// Evaluates the candidates of every impression, in impression order, handing each
 /// eligible bid that could still win to `eligible`. A bid of a campaign that
@@ -47,6 +49,10 @@ pub(super) fn walk_eligible(
         pricing: &pricing,
     };
     for (imp_pos, imp) in req.imp.iter().enumerate() {
+        if imp.has_multiplier() {
+            furthest = furthest.max(NoBidReason::Multiplier);
+            continue;
+        }
         let candidates = snapshot.index.candidates(req, imp);
         if candidates.iter().all(|list| list.is_empty()) && is_private(imp) {
             // None of the deals on offer belongs to any campaign.
@@ -56,13 +62,19 @@ pub(super) fn walk_eligible(
             imp,
             floor: pricing.floor(imp.bidfloor, imp.bidfloorcur.as_ref()),
         };
+        // A floor per second of ad depends on the creative, which the price
+        // bounds below do not know, and in a pod the best bid may go to another
+        // slot (one advertiser per pod): such slots check every candidate.
+        let pod = pod_digest(imp);
+        let may_skip = !has_per_second_floor(imp) && pod == 0;
         // The best bid so far for this impression that nothing can filter out.
         let mut to_beat: Option<Micros> = None;
         for list in candidates {
             for &position in list {
                 let terms = snapshot.index.terms(position);
                 let key = terms.rank_key_usd;
-                if to_beat.is_some_and(|best| !pricing.ranked_could_beat(key, slot.floor, best)) {
+                let skip_past = to_beat.filter(|_| may_skip);
+                if skip_past.is_some_and(|best| !pricing.ranked_could_beat(key, slot.floor, best)) {
                     // Nor can any later candidate in this list: their keys are lower.
                     break;
                 }
@@ -70,7 +82,7 @@ pub(super) fn walk_eligible(
                     // What `evaluate` would conclude, without reading the campaign.
                     continue;
                 }
-                if to_beat.is_some_and(|best| !pricing.could_beat(terms, slot.floor, best)) {
+                if skip_past.is_some_and(|best| !pricing.could_beat(terms, slot.floor, best)) {
                     continue;
                 }
                 let campaign = &snapshot.campaigns()[position as usize];
@@ -78,6 +90,7 @@ pub(super) fn walk_eligible(
                     Ok(mut bid) => {
                         bid.imp = imp_pos;
                         bid.campaign = position;
+                        bid.pod = pod;
                         any = true;
                         if stands(terms) {
                             to_beat = to_beat.max(Some(bid.price));
@@ -126,15 +139,26 @@ pub(super) fn evaluate(
         pricing,
     } = *view;
     let imp = slot.imp;
-    if !campaign.targets(req, hour) {
+    if !campaign.targets(req, hour) || !campaign.targets_imp(imp) {
         return Err(NoBidReason::NoMatch);
     }
     let deal = choose_deal(campaign, imp, ctx.seat)?;
     if blocks.exclude(req, campaign) {
         return Err(NoBidReason::Blocked);
     }
-    let (creative, (w, h)) = choose_creative(campaign, imp).ok_or(NoBidReason::NoCreative)?;
-    let (price, cost) = price(campaign, terms, slot.floor, deal.map(|(_, d)| d), pricing)?;
+    let (creative, (w, h)) = choose_creative(campaign, req, imp).ok_or(NoBidReason::NoCreative)?;
+    let floor = match per_second_floor(imp, &campaign.creatives[creative]) {
+        // The higher of the two floors; an unpriceable one fails the bid.
+        Some(amount) => {
+            let pod_floor = pricing.floor(amount, imp.bidfloorcur.as_ref());
+            match (slot.floor, pod_floor) {
+                (Ok(a), Ok(b)) => Ok(a.max(b)),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        None => slot.floor,
+    };
+    let (price, cost) = price(campaign, terms, floor, deal.map(|(_, d)| d), pricing)?;
     if campaign.budget.is_limited() {
         if !campaign.lease.can_spend(cost, ctx.now_unix_s) {
             return Err(NoBidReason::Budget);
@@ -152,16 +176,47 @@ pub(super) fn evaluate(
         cost,
         w,
         h,
+        pod: 0,
     })
+}
+
+/// A digest of the impression's pod id (video or audio `podid`); 0 when it is
+/// in no pod.
+fn pod_digest(imp: &Imp<'_>) -> u64 {
+    let podid = imp.video.as_ref().and_then(|v| v.podid.as_deref());
+    let podid = podid.or_else(|| imp.audio.as_ref()?.podid.as_deref());
+    podid.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()).max(1))
+}
+
+/// Whether `imp` sets a floor per second of ad (2.6 `mincpmpersec`).
+fn has_per_second_floor(imp: &Imp<'_>) -> bool {
+    imp.video.as_ref().is_some_and(|v| v.mincpmpersec.is_some())
+        || imp.audio.as_ref().is_some_and(|a| a.mincpmpersec.is_some())
+}
+
+/// The floor a timed creative must meet under the slot's `mincpmpersec`: that
+/// CPM per second times the ad's seconds, in the impression's floor currency
+/// (rounded up with the other floors, see `Pricing::floor`).
+fn per_second_floor(imp: &Imp<'_>, creative: &CompiledCreative) -> Option<f64> {
+    let media = creative.kind.timed()?;
+    let per_second = match creative.kind {
+        CreativeKind::Audio(_) => imp.audio.as_ref()?.mincpmpersec?,
+        _ => imp.video.as_ref()?.mincpmpersec?,
+    };
+    Some(per_second * f64::from(media.duration_secs))
 }
 
 /// The campaign's creative for `imp`: one of the slot's main size when there is
 /// one, else the first that fits. Returns its position and the size to report.
-fn choose_creative(campaign: &CompiledCampaign, imp: &Imp<'_>) -> Option<(usize, BidSize)> {
+fn choose_creative(
+    campaign: &CompiledCampaign,
+    req: &BidRequest<'_>,
+    imp: &Imp<'_>,
+) -> Option<(usize, BidSize)> {
     let primary = imp.banner.as_ref().map(|b| (b.w, b.h));
     let mut first = None;
     for (i, creative) in campaign.creatives.iter().enumerate() {
-        let Some(size) = creative.fits(imp) else {
+        let Some(size) = creative.fits(req, imp, &campaign.targeting.video) else {
             continue;
         };
         if primary.is_some_and(|p| p == size) {

@@ -270,7 +270,7 @@ impl<'a> Video<'a> {
     /// it: 1 in-stream → 1, 5 interstitial/slider/floating → 3, 2 in-banner, 3
     /// in-article and 4 in-feed (all outstream) → 4 no-content/standalone.
     pub fn plcmt(&self) -> Option<u8> {
-        self.plcmt.or(match self.placement? {
+        self.plcmt.or_else(|| match self.placement? {
             1 => Some(1),
             5 => Some(3),
             2..=4 => Some(4),

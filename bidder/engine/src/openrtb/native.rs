@@ -82,7 +82,7 @@ pub struct TitleRequest {
 pub struct ImageRequest {
     /// Image type (list 7.4): 1 icon, 3 main image.
     #[serde(default, rename = "type", deserialize_with = "lenient::int")]
-    pub kind: Option<u8>,
+    pub kind: Option<u16>,
     /// Exact width, pixels.
     #[serde(default, deserialize_with = "lenient::int")]
     pub w: Option<u32>,

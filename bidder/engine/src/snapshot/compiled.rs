@@ -5,87 +5,11 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
+use super::creative::{CompiledCreative, compile_creative};
 use crate::budget::{BudgetLimits, BudgetZone, CampaignBudget};
-use crate::campaign::{Campaign, CampaignError, FrequencyCap};
+use crate::campaign::{Campaign, CampaignError, FrequencyCap, TaxonomyCategories, VideoTargeting};
 use crate::money::{Currency, FxTable, Micros, micros_down};
 use crate::openrtb::request::{BidRequest, Imp};
-
-/// What kind of slot a creative fills, with what it needs to fit.
-#[derive(Debug, Clone)]
-pub enum CreativeKind {
-    /// Fixed-size display ad.
-    Banner {
-        /// Width in pixels.
-        w: u32,
-        /// Height in pixels.
-        h: u32,
-    },
-    /// Video ad.
-    Video {
-        /// Media MIME type, lower case.
-        mime: String,
-        /// Duration in seconds.
-        duration_secs: u32,
-        /// OpenRTB protocol (list 5.8).
-        protocol: u8,
-        /// Width sent in the bid, when known.
-        w: Option<u32>,
-        /// Height sent in the bid, when known.
-        h: Option<u32>,
-    },
-    /// Native ad.
-    Native,
-}
-
-/// Width and height a bid reports, where known.
-pub type BidSize = (Option<u32>, Option<u32>);
-
-/// A creative ready to bid.
-#[derive(Debug, Clone)]
-pub struct CompiledCreative {
-    /// Creative id (`crid`).
-    pub id: String,
-    /// Slot kind and fit data.
-    pub kind: CreativeKind,
-    /// Inline markup.
-    pub adm: Option<String>,
-    /// Win notice URL.
-    pub nurl: Option<String>,
-    /// Serves over HTTPS.
-    pub secure: bool,
-}
-
-impl CompiledCreative {
-    /// Whether the creative can fill `imp`; returns the size to report in the bid.
-    pub fn fits(&self, imp: &Imp<'_>) -> Option<BidSize> {
-        if imp.secure == Some(1) && !self.secure {
-            return None;
-        }
-        match &self.kind {
-            CreativeKind::Banner { w, h } => {
-                let banner = imp.banner.as_ref()?;
-                let exact = banner.w == Some(*w) && banner.h == Some(*h);
-                let listed = banner.format.iter().any(|f| f.w == *w && f.h == *h);
-                (exact || listed).then_some((Some(*w), Some(*h)))
-            }
-            CreativeKind::Video {
-                mime,
-                duration_secs,
-                protocol,
-                w,
-                h,
-            } => {
-                let video = imp.video.as_ref()?;
-                let mime_ok = video.mimes.iter().any(|m| m.eq_ignore_ascii_case(mime));
-                let min_ok = video.minduration.is_none_or(|min| *duration_secs >= min);
-                let max_ok = video.maxduration.is_none_or(|max| *duration_secs <= max);
-                let protocol_ok = video.protocols.is_empty() || video.protocols.contains(protocol);
-                (mime_ok && min_ok && max_ok && protocol_ok).then_some((*w, *h))
-            }
-            CreativeKind::Native => imp.native.as_ref().map(|_| (None, None)),
-        }
-    }
-}
 
 /// A campaign ready to bid.
 #[derive(Debug)]
@@ -96,8 +20,10 @@ pub struct CompiledCampaign {
     pub version: u64,
     /// Advertiser domain (`adomain`).
     pub advertiser_domain: String,
-    /// Ad content categories (`cat`).
+    /// Ad categories in IAB Content Category 1.0 (`cat` with `cattax` 1).
     pub categories: Vec<String>,
+    /// Ad categories in other taxonomies.
+    pub category_taxonomies: Vec<TaxonomyCategories>,
     /// Advertised app store id.
     pub app_bundle: Option<String>,
     /// The ads.
@@ -132,6 +58,10 @@ pub(crate) struct CompiledTargeting {
     pub(crate) deal_ids: Vec<String>,
     /// Bit `h` set when the campaign bids in UTC hour `h`.
     pub(crate) hours_mask: u32,
+    /// `imp.rwdd` required (`true`) or refused (`false`).
+    pub(crate) rewarded: Option<bool>,
+    /// Rules for video slots.
+    pub(crate) video: VideoTargeting,
 }
 
 impl CompiledCampaign {
@@ -183,8 +113,11 @@ impl CompiledCampaign {
         Ok(CompiledCampaign {
             id: campaign.id.clone(),
             version: campaign.version,
-            advertiser_domain: campaign.advertiser_domain.clone(),
+            // `www.shoes.example` is blocked by `badv` `shoes.example`, so it is
+            // kept in the form exchanges list.
+            advertiser_domain: bare_domain(&campaign.advertiser_domain).to_owned(),
             categories: campaign.categories.clone(),
+            category_taxonomies: campaign.category_taxonomies.clone(),
             app_bundle: campaign.app_bundle.clone(),
             creatives: campaign.creatives.iter().map(compile_creative).collect(),
             currency,
@@ -204,6 +137,8 @@ impl CompiledCampaign {
                 publishers_deny: t.publishers_deny.iter().cloned().collect(),
                 deal_ids: t.deal_ids.clone(),
                 hours_mask,
+                rewarded: t.rewarded,
+                video: t.video.clone(),
             },
         })
     }
@@ -253,20 +188,24 @@ impl CompiledCampaign {
         if publisher.is_some_and(|p| t.publishers_deny.contains(p)) {
             return false;
         }
-        if !t.categories_include.is_empty()
-            && !req.content_categories().any(|cat| {
-                t.categories_include
-                    .iter()
-                    .any(|rule| category_matches(rule, cat))
-            })
+        // Content rules are IAB 1.0 categories: in another taxonomy, an include
+        // rule cannot match and an exclude rule cannot be shown not to.
+        let iab_1_0 = req.content_cattax() == 1;
+        let included = |cat: &str| {
+            t.categories_include
+                .iter()
+                .any(|rule| category_matches(rule, cat))
+        };
+        if !t.categories_include.is_empty() && (!iab_1_0 || !req.content_categories().any(included))
         {
             return false;
         }
         if !t.categories_exclude.is_empty()
             && req.content_categories().any(|cat| {
-                t.categories_exclude
-                    .iter()
-                    .any(|rule| category_matches(rule, cat))
+                !iab_1_0
+                    || t.categories_exclude
+                        .iter()
+                        .any(|rule| category_matches(rule, cat))
             })
         {
             return false;
@@ -274,17 +213,56 @@ impl CompiledCampaign {
         true
     }
 
+    /// Whether the campaign's impression-level rules (`targeting.rewarded`) take
+    /// `imp`.
+    pub(crate) fn targets_imp(&self, imp: &Imp<'_>) -> bool {
+        self.targeting
+            .rewarded
+            .is_none_or(|wanted| (imp.rwdd == 1) == wanted)
+    }
+
+    /// The campaign's categories in taxonomy `cattax` (1 is IAB Content Category
+    /// 1.0), or `None` when it declares none there.
+    pub fn categories_in(&self, cattax: u16) -> Option<&[String]> {
+        if cattax == 1 {
+            return Some(&self.categories);
+        }
+        self.category_taxonomies
+            .iter()
+            .find(|t| t.cattax == cattax)
+            .map(|t| t.categories.as_slice())
+    }
+
+    /// Whether the campaign's categories fall under the request's `bcat`: one of
+    /// them, or (in IAB 1.0) its parent, is listed, ignoring case. A campaign
+    /// with no categories in the `bcat` taxonomy cannot show it is not blocked,
+    /// so it counts as blocked wherever `bcat` is set.
+    fn category_blocked(&self, req: &BidRequest<'_>) -> bool {
+        if req.bcat.is_empty() {
+            return false;
+        }
+        let cattax = req.bcat_cattax();
+        let Some(categories) = self.categories_in(cattax) else {
+            return true;
+        };
+        req.bcat.iter().any(|blocked| {
+            categories.iter().any(|cat| {
+                if cattax == 1 {
+                    category_matches(blocked, cat)
+                } else {
+                    blocked.eq_ignore_ascii_case(cat)
+                }
+            })
+        })
+    }
+
     /// Whether the request's block lists (`bcat`, `badv`, `bapp`) exclude the campaign.
     pub(crate) fn is_blocked(&self, req: &BidRequest<'_>) -> bool {
-        let cat_blocked = req.bcat.iter().any(|blocked| {
-            self.categories
-                .iter()
-                .any(|cat| category_matches(blocked, cat))
-        });
+        let cat_blocked = self.category_blocked(req);
         let adv_blocked = req
             .badv
             .iter()
-            .any(|blocked| domain_within(&self.advertiser_domain, blocked));
+            .any(|blocked| domain_within(&self.advertiser_domain, bare_domain(blocked)));
         let app_blocked = self
             .app_bundle
             .as_deref()
@@ -303,27 +281,6 @@ impl CompiledCampaign {
     }
 }
 
-fn compile_creative(c: &crate::campaign::Creative) -> CompiledCreative {
-    let kind = match (&c.banner, &c.video) {
-        (Some(b), _) => CreativeKind::Banner { w: b.w, h: b.h },
-        (None, Some(v)) => CreativeKind::Video {
-            mime: v.mime.to_ascii_lowercase(),
-            duration_secs: v.duration_secs,
-            protocol: v.protocol,
-            w: v.w,
-            h: v.h,
-        },
-        (None, None) => CreativeKind::Native,
-    };
-    CompiledCreative {
-        id: c.id.clone(),
-        kind,
-        adm: c.adm.clone(),
-        nurl: c.nurl.clone(),
-        secure: c.secure,
-    }
-}
-
 /// A country code as an index key: three upper-case ASCII letters.
 pub(crate) fn country_key(code: &str) -> Option<[u8; 3]> {
     let bytes: [u8; 3] = code.as_bytes().try_into().ok()?;
@@ -337,12 +294,27 @@ fn contains_ignore_case(set: &FxHashSet<String>, value: &str) -> bool {
     set.iter().any(|v| v.eq_ignore_ascii_case(value))
 }
 
-/// IAB category rule: `IAB1` matches `IAB1` and its subcategories `IAB1-*`.
+/// IAB 1.0 category rule: `IAB1` matches `IAB1` and its subcategories `IAB1-*`,
+/// ignoring ASCII case (`iab1` is `IAB1`).
 pub(crate) fn category_matches(rule: &str, category: &str) -> bool {
-    match category.strip_prefix(rule) {
-        Some("") => true,
-        Some(rest) => rest.starts_with('-'),
-        None => false,
+    let Some(head) = category.get(..rule.len()) else {
+        return false;
+    };
+    head.eq_ignore_ascii_case(rule)
+        && matches!(category.as_bytes().get(rule.len()), None | Some(b'-'))
+}
+
+/// A domain as `badv` and `adomain` compare it: without scheme, path, port, a
+/// leading `www.` or a trailing dot (`https://WWW.Shoes.Example./x` is
+/// `Shoes.Example`; case is ignored where it is compared).
+pub(crate) fn bare_domain(text: &str) -> &str {
+    let text = text.trim();
+    let text = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let text = text.split(['/', '?', '#', ':']).next().unwrap_or_default();
+    let text = text.trim_end_matches('.');
+    match text.get(..4) {
+        Some(www) if www.eq_ignore_ascii_case("www.") => &text[4..],
+        _ => text,
     }
 }
 
@@ -365,6 +337,42 @@ mod tests {
         assert!(category_matches("IAB1", "IAB1-5"));
         assert!(!category_matches("IAB1", "IAB12"));
         assert!(!category_matches("IAB1-5", "IAB1"));
+    }
+
+    #[test]
+    fn categories_compare_without_case() {
+        assert!(category_matches("iab1", "IAB1-5"));
+        assert!(category_matches("IAB1-5", "iab1-5"));
+        assert!(!category_matches("iab1", "IAB12"));
+        assert!(!category_matches("IAB1-", "IAB1"));
+    }
+
+    #[test]
+    fn blocked_domains_are_read_in_every_common_spelling() {
+        for spelling in [
+            "shoes.example",
+            "Shoes.Example",
+            "www.shoes.example",
+            "shoes.example.",
+            "https://www.shoes.example/path?q=1",
+            "http://shoes.example:8080",
+            " shoes.example ",
+        ] {
+            assert!(
+                domain_within("shoes.example", bare_domain(spelling)),
+                "{spelling}"
+            );
+        }
+        for nothing in ["", ".", "https://", "www."] {
+            assert!(
+                !domain_within("shoes.example", bare_domain(nothing)),
+                "{nothing}"
+            );
+        }
+        assert!(!domain_within(
+            "shoes.example",
+            bare_domain("myshoes.example")
+        ));
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::hash::Hash;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::compiled::{CompiledCampaign, CreativeKind, country_key};
+use super::compiled::{CompiledCampaign, country_key};
+use super::creative::CreativeKind;
 use crate::money::FxTable;
 use crate::openrtb::request::{BidRequest, Imp};
 use prefilter::Prefilter;
@@ -93,6 +94,7 @@ pub(crate) struct Index {
     deals: Dimension<String>,
     banner_sizes: FxHashMap<(u32, u32), Postings>,
     video: Postings,
+    audio: Postings,
     native: Postings,
     /// Every campaign's hour, country, device and OS targeting as bit masks.
     prefilter: Prefilter,
@@ -114,7 +116,7 @@ impl Index {
         self.publishers
             .add(position, t.publishers_allow.iter().cloned());
         self.deals.add(position, t.deal_ids.iter().cloned());
-        let (mut video, mut native) = (false, false);
+        let (mut video, mut audio, mut native) = (false, false, false);
         for creative in &c.creatives {
             match creative.kind {
                 CreativeKind::Banner { w, h } => {
@@ -124,14 +126,18 @@ impl Index {
                     }
                 }
                 CreativeKind::Video { .. } => video = true,
-                CreativeKind::Native => native = true,
+                CreativeKind::Audio(_) => audio = true,
+                CreativeKind::Native(_) => native = true,
             }
         }
-        if video {
-            self.video.push(position);
-        }
-        if native {
-            self.native.push(position);
+        for (has, list) in [
+            (video, &mut self.video),
+            (audio, &mut self.audio),
+            (native, &mut self.native),
+        ] {
+            if has {
+                list.push(position);
+            }
         }
     }
 
@@ -146,7 +152,7 @@ impl Index {
             .chain(self.publishers.postings_mut())
             .chain(self.deals.postings_mut())
             .chain(self.banner_sizes.values_mut())
-            .chain([&mut self.video, &mut self.native]);
+            .chain([&mut self.video, &mut self.audio, &mut self.native]);
         for list in lists {
             rank.sort(list);
         }
@@ -215,6 +221,9 @@ impl Index {
         }
         if imp.video.is_some() {
             lists.push(&self.video);
+        }
+        if imp.audio.is_some() {
+            lists.push(&self.audio);
         }
         if imp.native.is_some() {
             lists.push(&self.native);

@@ -6,13 +6,16 @@
 //! shared [`Budgets`], so what it holds and has in flight survives every rebuild.
 
 mod compiled;
+mod creative;
 mod index;
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-pub use compiled::{BidSize, CompiledCampaign, CompiledCreative, CreativeKind};
+pub use compiled::CompiledCampaign;
+pub(crate) use compiled::bare_domain;
+pub use creative::{BidSize, CompiledCreative, CreativeKind, TimedMedia};
 pub(crate) use index::{BidTerms, Index};
 
 use crate::budget::Budgets;

@@ -22,10 +22,13 @@ fn banner(id: &str, w: u32, h: u32) -> Creative {
         id: id.into(),
         banner: Some(BannerSpec { w, h }),
         video: None,
+        audio: None,
         native: None,
         adm: Some(format!("<img src='https://cdn.example/{id}.png'>")),
         nurl: None,
         secure: true,
+        attr: vec![],
+        language: None,
     }
 }
 
@@ -37,6 +40,7 @@ fn campaign(id: &str, base_bid: f64, max_cpm: f64) -> Campaign {
         advertiser_id: None,
         advertiser_domain: format!("{}.example", id.to_ascii_lowercase()),
         categories: vec!["IAB18".into()],
+        category_taxonomies: vec![],
         app_bundle: None,
         creatives: vec![banner(&format!("{id}-300x250"), 300, 250)],
         targeting: Targeting::default(),
@@ -148,73 +152,6 @@ fn the_slot_main_size_is_preferred_over_other_listed_sizes() {
         0,
         "no main size: first that fits"
     );
-}
-
-#[test]
-fn video_fits_by_mime_duration_and_protocol() {
-    let mut c = campaign("v", 5.0, 9.0);
-    c.creatives = vec![Creative {
-        id: "v30".into(),
-        banner: None,
-        video: Some(VideoSpec {
-            mime: "video/mp4".into(),
-            duration_secs: 30,
-            protocol: 3,
-            w: Some(640),
-            h: Some(360),
-        }),
-        native: None,
-        adm: Some("<VAST version=\"3.0\"></VAST>".into()),
-        nurl: None,
-        secure: true,
-    }];
-    let snap = build(&[c]);
-    let video = |extra: &str| {
-        format!(r#"{{"id":"r","imp":[{{"id":"1","video":{{"mimes":["video/mp4"]{extra}}}}}]}}"#)
-    };
-    assert!(winner(&snap, &video("")).is_some());
-    assert!(
-        winner(
-            &snap,
-            &video(r#","minduration":15,"maxduration":30,"protocols":[2,3]"#)
-        )
-        .is_some()
-    );
-    assert_eq!(
-        reason(&snap, &video(r#","maxduration":15"#)),
-        NoBidReason::NoCreative
-    );
-    assert_eq!(
-        reason(&snap, &video(r#","protocols":[7]"#)),
-        NoBidReason::NoCreative
-    );
-    let webm = r#"{"id":"r","imp":[{"id":"1","video":{"mimes":["video/webm"]}}]}"#;
-    assert_eq!(reason(&snap, webm), NoBidReason::NoCreative);
-    let (_, bids) = run(&snap, &video(""));
-    assert_eq!((bids[0].w, bids[0].h), (Some(640), Some(360)));
-}
-
-#[test]
-fn native_creatives_fit_native_slots_only() {
-    let mut c = campaign("n", 1.0, 2.0);
-    c.creatives = vec![Creative {
-        id: "n1".into(),
-        banner: None,
-        video: None,
-        native: Some(NativeSpec {}),
-        adm: Some(r#"{"native":{"assets":[]}}"#.into()),
-        nurl: None,
-        secure: true,
-    }];
-    let snap = build(&[c]);
-    assert!(
-        winner(
-            &snap,
-            r#"{"id":"r","imp":[{"id":"1","native":{"request":"{}"}}]}"#
-        )
-        .is_some()
-    );
-    assert_eq!(reason(&snap, BANNER), NoBidReason::NoMatch);
 }
 
 #[test]
@@ -603,3 +540,4 @@ fn capped(mut c: Campaign) -> Campaign {
 
 mod against_every_campaign;
 mod caps;
+mod formats;
