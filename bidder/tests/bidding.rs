@@ -96,7 +96,10 @@ fn banner_video_native_and_multi_imp_requests_get_valid_bids() {
 
     let (req, resp) = bid_on(&bidder, "native");
     let bids = check_bids(&req, &resp);
-    assert!(bids[0]["adm"].as_str().unwrap().contains("native"));
+    assert_eq!(bids[0]["mtype"], 4);
+    let markup: Value = serde_json::from_str(bids[0]["adm"].as_str().unwrap()).unwrap();
+    assert_eq!(markup["ver"], "1.2", "Native 1.2 markup: {markup}");
+    assert_eq!(markup["assets"][0]["id"], 1);
 
     let (req, resp) = bid_on(&bidder, "app-multi-imp");
     let bids = check_bids(&req, &resp);
