@@ -18,6 +18,7 @@ fn campaign(id: &str) -> Campaign {
 
 /// Checks what every bid must satisfy, against the request it answers.
 fn check_bids(request: &Value, response: &Value) -> Vec<Value> {
+    support::openrtb_schema::check_bid_response(response);
     assert_eq!(
         response["id"], request["id"],
         "response echoes the request id"

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod moto;
+pub mod openrtb_schema;
 pub mod redis_server;
 
 pub use tern_testkit::{Reply, free_port, to_reply};

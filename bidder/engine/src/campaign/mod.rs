@@ -87,7 +87,8 @@ pub struct Targeting {
     pub countries: Vec<String>,
     /// Regions, ISO-3166-2 (`US-CA`).
     pub regions: Vec<String>,
-    /// Device types, OpenRTB list 5.21 (1-7).
+    /// Device types (AdCOM list Device Types): 1 mobile/tablet, 2 PC, 3 connected
+    /// TV, 4 phone, 5 tablet, 6 connected device, 7 set-top box, 8 out-of-home.
     pub device_types: Vec<u8>,
     /// Operating systems, compared case-insensitively (`iOS`, `Android`).
     pub os: Vec<String>,

@@ -133,10 +133,10 @@ impl Campaign {
         {
             return Err(("targeting.regions", "must be ISO-3166-2 codes like `US-CA`"));
         }
-        if !t.device_types.iter().all(|d| (1..=7).contains(d)) {
+        if !t.device_types.iter().all(|d| (1..=8).contains(d)) {
             return Err((
                 "targeting.device_types",
-                "must be OpenRTB device types 1 to 7",
+                "must be OpenRTB device types 1 to 8",
             ));
         }
         if !t.hours_utc.iter().all(|h| *h < 24) {
