@@ -166,12 +166,16 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
     } else if let CreativeKind::Native(spec) = &creative.kind
         && let Some(request) = imp.native.as_ref().and_then(|n| n.request.as_deref())
     {
-        // Native markup is a JSON document inside a JSON string: built once,
-        // then written escaped (the only allocation a native bid adds).
-        let mut markup = Vec::with_capacity(512);
-        native::write_markup(&mut markup, spec, request);
+        // Native markup is a JSON document inside a JSON string: built in a
+        // buffer the thread reuses, then written escaped.
         out.extend_from_slice(b",\"adm\":");
-        write_str(out, std::str::from_utf8(&markup).unwrap_or_default());
+        MARKUP.with(|markup| {
+            let mut markup = markup.borrow_mut();
+            markup.clear();
+            native::write_markup(&mut markup, spec, request);
+            // Built from `&str`s only: always UTF-8.
+            write_str(out, std::str::from_utf8(&markup).unwrap_or_default());
+        });
     }
     if let Some(nurl) = &creative.nurl {
         out.extend_from_slice(b",\"nurl\":");
@@ -233,6 +237,11 @@ fn write_notice_urls(out: &mut Vec<u8>, billing: &BillingUrl<'_>, notice: &Notic
         out.extend_from_within(token);
         out.extend_from_slice(b"&p=${AUCTION_PRICE}\"");
     }
+}
+
+thread_local! {
+    /// The native markup being written, before it is escaped into `adm`.
+    static MARKUP: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Appends `text` as a JSON string, escaped.

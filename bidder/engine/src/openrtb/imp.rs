@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::borrowed::{List, Str};
 use super::lenient::{self, object_items};
-use super::native::NativeRequest;
+use super::native::PooledRequest;
 use super::raw_json::RawJson;
 
 /// One impression on offer (§3.2.4).
@@ -92,7 +92,7 @@ pub struct Banner<'a> {
     pub format: List<Format, 4>,
     /// Blocked creative attributes (list: Creative Attributes).
     #[serde(default, deserialize_with = "lenient::list")]
-    pub battr: List<u16, 4>,
+    pub battr: List<u16, 8>,
     /// Exchange-specific extensions, left unparsed.
     #[serde(borrow, default)]
     pub ext: Option<RawJson<'a>>,
@@ -159,7 +159,7 @@ pub struct Video<'a> {
     pub mincpmpersec: Option<f64>,
     /// Blocked creative attributes.
     #[serde(default, deserialize_with = "lenient::list")]
-    pub battr: List<u16, 4>,
+    pub battr: List<u16, 8>,
 }
 
 /// Audio slot (§3.2.8).
@@ -197,7 +197,7 @@ pub struct Audio<'a> {
     pub mincpmpersec: Option<f64>,
     /// Blocked creative attributes.
     #[serde(default, deserialize_with = "lenient::list")]
-    pub battr: List<u16, 4>,
+    pub battr: List<u16, 8>,
 }
 
 /// What video and audio slots ask of a timed creative, in one shape.
@@ -304,13 +304,13 @@ pub struct Native<'a> {
     /// older exchanges send it. `None` when absent or unreadable: then no native ad
     /// can be shown to fit, and the impression's other formats still bid.
     #[serde(default, deserialize_with = "super::native::read")]
-    pub request: Option<Box<NativeRequest>>,
+    pub request: Option<PooledRequest>,
     /// Version of the Native Ads API the request follows.
     #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
     pub ver: Option<Str<'a>>,
     /// Blocked creative attributes.
     #[serde(default, deserialize_with = "lenient::list")]
-    pub battr: List<u16, 4>,
+    pub battr: List<u16, 8>,
 }
 
 /// Private marketplace (§3.2.11).

@@ -2,20 +2,24 @@
 //! `imp.native.request`.
 //!
 //! OpenRTB 2.x sends it as a JSON-encoded string; some older exchanges send the
-//! object itself. Native 1.0 wrapped it in `{"native": {...}}`; both forms are read.
-//! A string that is not a readable native request leaves the request `None` (that
-//! impression gets no native bid, its other formats still can), where an object
-//! form that is not one fails the whole bid request, like any other bad field.
-//! Only what matching a creative needs is kept, owned (no borrowing from the
-//! unescaped string), so the request outlives the parser's scratch.
+//! object itself. Native 1.0 wrapped it in `{"native": {...}}`; every form is
+//! read. A request that cannot be read (not JSON, too deep, the wrong shape)
+//! leaves `request` `None`: that impression gets no native bid, and its other
+//! formats still can. Only what matching a creative needs is kept, owned.
+//!
+//! Reading allocates nothing in steady state, like the rest of the request: the
+//! string's raw text (escapes and all, as it lies in the body) is unescaped into
+//! a buffer each thread reuses, parsed, and kept in a box each thread recycles.
 
+use std::cell::RefCell;
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::{Deserialize, de::Error as _};
+use serde::Deserialize;
+use serde::de::{Deserializer, Visitor};
 
 use super::borrowed::List;
 use super::lenient::{self, object_items};
+use super::raw_json::SONIC_RAW_TOKEN;
 use crate::json_depth;
 
 /// A native ad request (Native 1.2 §4.1).
@@ -38,12 +42,15 @@ pub struct NativeRequest {
     /// 1 when the exchange supports a privacy notice link.
     #[serde(default, deserialize_with = "lenient::int")]
     pub privacy: Option<u8>,
-    /// The 1.0 wrapper (`{"native": {...}}`), unwrapped after reading.
-    #[serde(default, rename = "native")]
-    wrapped: Option<Box<NativeRequest>>,
     /// Whether the request came in the 1.0 wrapper, so the response is wrapped too.
     #[serde(skip)]
     pub wrapped_1_0: bool,
+}
+
+/// The Native 1.0 form: the request wrapped in `native`.
+#[derive(Deserialize)]
+struct Wrapped {
+    native: NativeRequest,
 }
 
 /// One asset of a native request (§4.2): exactly one of the kinds is set.
@@ -145,60 +152,191 @@ impl NativeRequest {
             .iter()
             .any(|t| t.event == 1 && t.methods.contains(&1))
     }
-
-    fn unwrapped(mut self) -> NativeRequest {
-        match self.wrapped.take() {
-            Some(inner) => NativeRequest {
-                wrapped_1_0: true,
-                ..*inner
-            },
-            None => self,
-        }
-    }
 }
 
 object_items!(AssetRequest, EventTrackerRequest);
 
+/// A parsed native request in a box that goes back to its thread's pool when
+/// dropped, so a worker parsing native requests allocates no box per request.
+pub struct PooledRequest(Option<Box<NativeRequest>>);
+
+/// Boxes kept per thread for reuse; a burst beyond it is freed.
+const POOL_BOXES: usize = 64;
+
+thread_local! {
+    static POOL: RefCell<Vec<Box<NativeRequest>>> = const { RefCell::new(Vec::new()) };
+    /// The unescaped text of the request being read.
+    static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+impl PooledRequest {
+    fn new(request: NativeRequest) -> PooledRequest {
+        let boxed = match POOL.with(|pool| pool.borrow_mut().pop()) {
+            Some(mut boxed) => {
+                *boxed = request;
+                boxed
+            }
+            None => Box::new(request),
+        };
+        PooledRequest(Some(boxed))
+    }
+}
+
+impl std::ops::Deref for PooledRequest {
+    type Target = NativeRequest;
+    fn deref(&self) -> &NativeRequest {
+        self.0.as_deref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for PooledRequest {
+    fn deref_mut(&mut self) -> &mut NativeRequest {
+        self.0.as_deref_mut().expect("present until dropped")
+    }
+}
+
+impl fmt::Debug for PooledRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl Drop for PooledRequest {
+    fn drop(&mut self) {
+        if let Some(boxed) = self.0.take() {
+            // During thread teardown the pool may be gone: then just free it.
+            let _ = POOL.try_with(|pool| {
+                let mut pool = pool.borrow_mut();
+                if pool.len() < POOL_BOXES {
+                    pool.push(boxed);
+                }
+            });
+        }
+    }
+}
+
 /// Reads `imp.native.request` in any of its forms (see the module doc).
 pub(super) fn read<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<Box<NativeRequest>>, D::Error> {
-    deserializer.deserialize_any(RequestVisitor)
+) -> Result<Option<PooledRequest>, D::Error> {
+    deserializer.deserialize_newtype_struct(SONIC_RAW_TOKEN, RawVisitor)
 }
 
-struct RequestVisitor;
+/// Receives the value's raw JSON text: sonic-rs hands it over directly, any
+/// other deserializer (`serde_json`, in the benchmark baseline) as a raw value.
+struct RawVisitor;
 
-impl<'de> Visitor<'de> for RequestVisitor {
-    type Value = Option<Box<NativeRequest>>;
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Option<PooledRequest>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a native request (a JSON string or object)")
     }
 
-    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        // The string is a document of its own: bound its nesting before parsing
-        // it, like the request's (see `json_depth`).
-        if json_depth::check(text.as_bytes(), json_depth::MAX_DEPTH).is_err() {
-            return Ok(None);
-        }
-        Ok(sonic_rs::from_str::<NativeRequest>(text)
-            .ok()
-            .map(|r| Box::new(r.unwrapped())))
+    fn visit_str<E>(self, raw: &str) -> Result<Self::Value, E> {
+        Ok(from_raw(raw).map(PooledRequest::new))
     }
 
-    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
-        let map = serde::de::value::MapAccessDeserializer::new(map);
-        let request = NativeRequest::deserialize(map).map_err(M::Error::custom)?;
-        Ok(Some(Box::new(request.unwrapped())))
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
+        Ok(from_raw(raw.get()).map(PooledRequest::new))
     }
+}
 
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
+/// The request in `raw`, the JSON text of `imp.native.request`: a string
+/// holding the document, the document itself, or `null`.
+fn from_raw(raw: &str) -> Option<NativeRequest> {
+    let raw = raw.trim();
+    if raw.starts_with('"') {
+        TEXT.with(|text| {
+            let mut text = text.borrow_mut();
+            unescape_into(raw, &mut text)?;
+            parse(&text)
+        })
+    } else if raw.starts_with('{') {
+        parse(raw)
+    } else {
+        None
     }
+}
 
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
+/// Parses a native request document, either form.
+fn parse(text: &str) -> Option<NativeRequest> {
+    // The string is a document of its own: bound its nesting before parsing
+    // it, like the request's (see `json_depth`).
+    json_depth::check(text.as_bytes(), json_depth::MAX_DEPTH).ok()?;
+    if first_key_is_native(text) {
+        let wrapped: Wrapped = sonic_rs::from_str(text).ok()?;
+        return Some(NativeRequest {
+            wrapped_1_0: true,
+            ..wrapped.native
+        });
     }
+    sonic_rs::from_str(text).ok()
+}
+
+/// Whether the object in `text` opens with the key `native` (the 1.0 wrapper).
+fn first_key_is_native(text: &str) -> bool {
+    let inside = text.trim_start().strip_prefix('{').unwrap_or_default();
+    inside.trim_start().starts_with("\"native\"")
+}
+
+/// Writes the text of the JSON string literal `literal` (quotes included, as
+/// it lies in the body) into `out`, resolving its escapes (RFC 8259 §7).
+/// `None` when it is not a well-formed literal.
+fn unescape_into(literal: &str, out: &mut String) -> Option<()> {
+    let body = literal.strip_prefix('"')?.strip_suffix('"')?;
+    out.clear();
+    let mut rest = body;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let mut chars = rest[at + 1..].chars();
+        let escaped = chars.next()?;
+        let mut after = chars.as_str();
+        out.push(match escaped {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let (unit, tail) = hex4(after)?;
+                after = tail;
+                match unit {
+                    0xD800..=0xDBFF => {
+                        let (low, tail) = hex4(after.strip_prefix("\\u")?)?;
+                        after = tail;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return None;
+                        }
+                        let code = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                        char::from_u32(code)?
+                    }
+                    _ => char::from_u32(unit)?,
+                }
+            }
+            _ => return None,
+        });
+        rest = after;
+    }
+    out.push_str(rest);
+    Some(())
+}
+
+/// The four hex digits at the start of `text` as a number, and what follows.
+fn hex4(text: &str) -> Option<(u32, &str)> {
+    let digits = text.get(..4)?;
+    let value = u32::from_str_radix(digits, 16).ok()?;
+    digits
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then_some((value, &text[4..]))
 }
 
 #[cfg(test)]
@@ -208,10 +346,10 @@ mod tests {
     #[derive(Deserialize)]
     struct Holder {
         #[serde(default, deserialize_with = "read")]
-        request: Option<Box<NativeRequest>>,
+        request: Option<PooledRequest>,
     }
 
-    fn request(json: &str) -> Option<Box<NativeRequest>> {
+    fn request(json: &str) -> Option<PooledRequest> {
         sonic_rs::from_str::<Holder>(json).unwrap().request
     }
 
@@ -223,26 +361,70 @@ mod tests {
     #[test]
     fn reads_the_string_form_the_object_form_and_the_1_0_wrapper() {
         let as_string = format!(r#"{{"request":{}}}"#, sonic_rs::to_string(ASSETS).unwrap());
-        let wrapped = format!(r#"{{"request":{{"native":{ASSETS}}}}}"#);
-        for json in [as_string, format!(r#"{{"request":{ASSETS}}}"#), wrapped] {
-            let req = request(&json).unwrap();
-            assert_eq!(req.assets.len(), 4, "{json}");
-            assert_eq!(req.assets[0].title.as_ref().unwrap().len, Some(90));
-            assert_eq!(req.assets[1].img.as_ref().unwrap().kind, Some(3));
-            assert_eq!(req.assets[2].data.as_ref().unwrap().kind, 2);
-            assert_eq!(req.assets[3].video.as_ref().unwrap().mimes, ["video/mp4"]);
-            assert!(req.takes_image_event_tracker());
-            assert_eq!(req.wrapped_1_0, json.contains("native"));
+        let wrapped = format!(r#"{{"request":{{ "native" :{ASSETS}}}}}"#);
+        let wrapped_string = format!(
+            r#"{{"request":{}}}"#,
+            sonic_rs::to_string(&format!(r#"{{"native":{ASSETS}}}"#)).unwrap()
+        );
+        let object = format!(r#"{{"request":{ASSETS}}}"#);
+        for json in [as_string, object, wrapped, wrapped_string] {
+            for parsed in [
+                request(&json),
+                serde_json::from_str::<Holder>(&json).unwrap().request,
+            ] {
+                let req = parsed.unwrap();
+                assert_eq!(req.assets.len(), 4, "{json}");
+                assert_eq!(req.assets[0].title.as_ref().unwrap().len, Some(90));
+                assert_eq!(req.assets[1].img.as_ref().unwrap().kind, Some(3));
+                assert_eq!(req.assets[2].data.as_ref().unwrap().kind, 2);
+                assert_eq!(req.assets[3].video.as_ref().unwrap().mimes, ["video/mp4"]);
+                assert!(req.takes_image_event_tracker());
+                assert_eq!(req.wrapped_1_0, json.contains("native"), "{json}");
+            }
         }
     }
 
     #[test]
-    fn an_unreadable_string_is_no_request_and_an_unreadable_object_an_error() {
-        assert!(request(r#"{"request":"{\"assets\":"}"#).is_none());
-        assert!(request(r#"{"request":"not json"}"#).is_none());
+    fn anything_unreadable_is_no_request() {
+        for json in [
+            r#"{"request":"{\"assets\":"}"#,
+            r#"{"request":"not json"}"#,
+            r#"{"request":null}"#,
+            r#"{"request":7}"#,
+            r#"{"request":{"assets":7.5}}"#,
+            r#"{"request":"{\"assets\":[{\"id\":\"x\"}]}"}"#,
+        ] {
+            assert!(request(json).is_none(), "{json}");
+        }
         let deep = format!(r#"{{"request":"{}"}}"#, "[".repeat(10_000));
         assert!(request(&deep).is_none());
-        assert!(request(r#"{"request":null}"#).is_none());
-        assert!(sonic_rs::from_str::<Holder>(r#"{"request":{"assets":7.5}}"#).is_err());
+    }
+
+    #[test]
+    fn string_escapes_are_resolved() {
+        let mut out = String::new();
+        unescape_into(r#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#, &mut out).unwrap();
+        assert_eq!(out, "a\"b\\c/d\né😀");
+        for bad in [
+            r#""\x""#,
+            r#""\u12""#,
+            r#""\ud83d""#,
+            r#""\ude00""#,
+            r#""\u+123""#,
+            "\"open",
+        ] {
+            assert!(unescape_into(bad, &mut out).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn boxes_go_back_to_the_pool() {
+        let json = format!(r#"{{"request":{ASSETS}}}"#);
+        drop(request(&json));
+        let pooled = POOL.with(|pool| pool.borrow().len());
+        assert!(pooled >= 1);
+        let again = request(&json).unwrap();
+        assert_eq!(POOL.with(|pool| pool.borrow().len()), pooled - 1);
+        assert_eq!(again.assets.len(), 4, "a reused box holds the new request");
     }
 }

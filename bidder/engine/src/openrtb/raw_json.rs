@@ -12,7 +12,7 @@ use serde::de::{Deserialize, Deserializer, Visitor};
 
 /// The newtype name sonic-rs answers with a value's raw text (its `LazyValue`'s).
 /// A unit test below fails if a sonic-rs upgrade changes it.
-const SONIC_RAW_TOKEN: &str = "$sonic_rs::LazyValue";
+pub(super) const SONIC_RAW_TOKEN: &str = "$sonic_rs::LazyValue";
 
 /// A JSON value's text, unparsed; borrowed from the body unless the parser had to
 /// copy it (sonic-rs copies values that hold string escapes).

@@ -17,8 +17,8 @@ pub use super::context::{
 pub use super::imp::{Audio, Banner, Deal, Format, Imp, Native, Pmp, Qty, TimedSlot, Video};
 use super::lenient;
 pub use super::native::{
-    AssetRequest, DataRequest, EventTrackerRequest, ImageRequest, NativeRequest, TitleRequest,
-    VideoAssetRequest,
+    AssetRequest, DataRequest, EventTrackerRequest, ImageRequest, NativeRequest, PooledRequest,
+    TitleRequest, VideoAssetRequest,
 };
 pub use super::raw_json::RawJson;
 use crate::json_depth::{self, TooDeep};
