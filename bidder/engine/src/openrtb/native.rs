@@ -164,6 +164,8 @@ pub struct PooledRequest(Option<Box<NativeRequest>>);
 const POOL_BOXES: usize = 64;
 
 thread_local! {
+    /// Boxes handed back by dropped requests, handed out again whole.
+    #[expect(clippy::vec_box, reason = "the boxes themselves are what is reused")]
     static POOL: RefCell<Vec<Box<NativeRequest>>> = const { RefCell::new(Vec::new()) };
     /// The unescaped text of the request being read.
     static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
