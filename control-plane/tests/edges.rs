@@ -61,7 +61,7 @@ fn validate_only_writes_store_and_audit_nothing_on_every_route() {
         (
             "POST",
             "/v1/campaigns/vo/creatives?validate_only=true",
-            Some(json!({"id": "cr3", "native": {}, "adm": "{}"})),
+            Some(json!({"id": "cr3", "native": {"title": "T", "link": "https://vo.example/"}})),
         ),
         (
             "PUT",
@@ -176,6 +176,30 @@ fn what_clients_get_wrong_is_a_problem_naming_it_never_a_503() {
         422,
     );
     assert_eq!(problem["errors"][0]["field"], "bidding");
+    // Records nested deeper are guarded too (serde would read them by position).
+    let native = json!({"id": "n", "native": {"title": "T", "link": "https://n.example/",
+        "images": [[3, "https://n.example/i.png", 1200, 627]]}});
+    for (field, change) in [
+        (
+            "targeting.video",
+            json!({"targeting": {"video": [[1], ["pre"]]}}),
+        ),
+        (
+            "category_taxonomies[0]",
+            json!({"category_taxonomies": [[2, ["483"]]]}),
+        ),
+        (
+            "creatives[0].native.images[0]",
+            json!({"creatives": [native]}),
+        ),
+    ] {
+        let mut nested = campaign("c9", "acme");
+        for (key, value) in change.as_object().unwrap() {
+            nested[key] = value.clone();
+        }
+        let reply = cp.call("POST", "/v1/campaigns", OP, &[], Some(&nested));
+        assert_eq!(is_problem(&reply, 422)["errors"][0]["field"], field);
+    }
     for path in [
         "/v1/campaigns?limit=abc",
         "/v1/campaigns?status=bogus",

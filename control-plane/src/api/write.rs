@@ -277,14 +277,34 @@ fn not_an_object(document: &Value) -> Option<String> {
             return Some(field.to_owned());
         }
     }
+    let targeting_video = document.get("targeting").and_then(|t| t.get("video"));
+    if !is_record(targeting_video) {
+        return Some("targeting.video".to_owned());
+    }
+    let records = |list: Option<&Value>| -> Option<usize> {
+        let items = list.and_then(Value::as_array)?;
+        items.iter().position(|item| !item.is_object())
+    };
+    if let Some(i) = records(document.get("category_taxonomies")) {
+        return Some(format!("category_taxonomies[{i}]"));
+    }
     let creatives = document.get("creatives").and_then(Value::as_array);
     for (i, creative) in creatives.into_iter().flatten().enumerate() {
         if !creative.is_object() {
             return Some(format!("creatives[{i}]"));
         }
-        for kind in ["banner", "video", "native"] {
+        for kind in ["banner", "video", "audio", "native"] {
             if !is_record(creative.get(kind)) {
                 return Some(format!("creatives[{i}].{kind}"));
+            }
+        }
+        let native = creative.get("native");
+        if !is_record(native.and_then(|n| n.get("video"))) {
+            return Some(format!("creatives[{i}].native.video"));
+        }
+        for list in ["images", "data"] {
+            if let Some(at) = records(native.and_then(|n| n.get(list))) {
+                return Some(format!("creatives[{i}].native.{list}[{at}]"));
             }
         }
     }
