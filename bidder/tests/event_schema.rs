@@ -3,7 +3,8 @@
 //! event_columns.json`). This keeps them equal, field for field and type for type;
 //! and the queries over it equal between `docs/analytics.md` and the saved queries
 //! Terraform creates (`terraform/modules/analytics/queries/*.sql`), with the loss
-//! reasons named alike in `bidder report`, the docs and the queries.
+//! reasons named alike in `bidder report`, the docs and the queries, and the
+//! no-bid reasons alike in the engine and the docs.
 
 use std::path::Path;
 
@@ -138,4 +139,21 @@ fn loss_reasons_are_named_alike_in_the_report_the_docs_and_the_query() {
         })
         .collect();
     assert_eq!(named, expected, "queries/loss_reasons.sql");
+}
+
+#[test]
+fn the_documented_nobid_reasons_are_the_engines() {
+    let docs = repo_file("docs/events.md");
+    let row = docs
+        .lines()
+        .find(|line| line.starts_with("| `nobid_reason` |"))
+        .expect("the nobid_reason row");
+    let mut documented: Vec<&str> = row.split('`').skip(5).step_by(2).collect();
+    let mut labels: Vec<&str> = tern_engine::decision::NoBidReason::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    documented.sort_unstable();
+    labels.sort_unstable();
+    assert_eq!(documented, labels);
 }

@@ -21,6 +21,9 @@ const SCAN_UP_TO: usize = 32;
 #[derive(Debug, Default)]
 pub(crate) struct BlockLists {
     hashed: bool,
+    /// Where the bare domain lies in each `badv` entry (see `bare_domain`),
+    /// found once per request rather than per candidate.
+    bare_badv: Vec<(usize, usize)>,
     categories: FxHashSet<u64>,
     domains: FxHashSet<u64>,
     apps: FxHashSet<u64>,
@@ -29,6 +32,12 @@ pub(crate) struct BlockLists {
 impl BlockLists {
     /// Prepares for `req`: hashes its lists when one is long.
     pub(crate) fn prepare(&mut self, req: &BidRequest<'_>) {
+        self.bare_badv.clear();
+        self.bare_badv.extend(req.badv.iter().map(|entry| {
+            let bare = bare_domain(entry);
+            let start = bare.as_ptr() as usize - entry.as_ptr() as usize;
+            (start, start + bare.len())
+        }));
         self.hashed = [req.bcat.len(), req.badv.len(), req.bapp.len()]
             .iter()
             .any(|len| *len > SCAN_UP_TO);
@@ -52,7 +61,9 @@ impl BlockLists {
     /// or its app. Categories and domains compare without case.
     pub(crate) fn exclude(&self, req: &BidRequest<'_>, campaign: &CompiledCampaign) -> bool {
         if !self.hashed {
-            return campaign.is_blocked(req);
+            let bare = req.badv.iter().zip(&self.bare_badv);
+            let bare = bare.map(|(entry, &(start, end))| &entry[start..end]);
+            return campaign.is_blocked_by(req, bare);
         }
         let cattax = req.bcat_cattax();
         let category_blocked = !req.bcat.is_empty()

@@ -305,7 +305,9 @@ struct ListVisitor<'l, T, const N: usize>(&'l mut List<T, N>);
 
 impl<'l, T, const N: usize> ListVisitor<'l, T, N> {
     fn push(self, item: Option<T>) {
-        self.0.extend(item);
+        if let Some(item) = item {
+            self.0.push(item);
+        }
     }
 }
 
@@ -318,21 +320,27 @@ impl<'de, T: Item<'de>, const N: usize> Visitor<'de> for ListVisitor<'_, T, N> {
 
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
         while let Some(item) = seq.next_element_seed(ItemSeed(PhantomData::<T>))? {
-            self.0.extend(item);
+            if let Some(item) = item {
+                self.0.push(item);
+            }
         }
         Ok(())
     }
 
     fn visit_borrowed_str<E: Error>(self, v: &'de str) -> Result<(), E> {
         for piece in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            self.0.extend(T::read(BorrowedStrDeserializer::new(piece))?);
+            if let Some(item) = T::read(BorrowedStrDeserializer::new(piece))? {
+                self.0.push(item);
+            }
         }
         Ok(())
     }
 
     fn visit_str<E: Error>(self, v: &str) -> Result<(), E> {
         for piece in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            self.0.extend(T::read(StrDeserializer::new(piece))?);
+            if let Some(item) = T::read(StrDeserializer::new(piece))? {
+                self.0.push(item);
+            }
         }
         Ok(())
     }

@@ -256,18 +256,29 @@ impl CompiledCampaign {
         })
     }
 
-    /// Whether the request's block lists (`bcat`, `badv`, `bapp`) exclude the campaign.
+    /// Whether the request's block lists (`bcat`, `badv`, `bapp`) exclude the
+    /// campaign: the plain reading, which the bid path's prepared lists
+    /// (`decision::blocks`) are tested against.
+    #[cfg(test)]
     pub(crate) fn is_blocked(&self, req: &BidRequest<'_>) -> bool {
-        let cat_blocked = self.category_blocked(req);
-        let adv_blocked = req
-            .badv
-            .iter()
-            .any(|blocked| domain_within(&self.advertiser_domain, bare_domain(blocked)));
-        let app_blocked = self
-            .app_bundle
-            .as_deref()
-            .is_some_and(|bundle| req.bapp.iter().any(|b| b == bundle));
-        cat_blocked || adv_blocked || app_blocked
+        self.is_blocked_by(req, req.badv.iter().map(|d| bare_domain(d)))
+    }
+
+    /// [`CompiledCampaign::is_blocked`], with `badv` given as bare domains (see
+    /// [`bare_domain`]), for a caller that made them once per request.
+    pub(crate) fn is_blocked_by<'d>(
+        &self,
+        req: &BidRequest<'_>,
+        mut bare_badv: impl Iterator<Item = &'d str>,
+    ) -> bool {
+        let mut adv_blocked =
+            || bare_badv.any(|blocked| domain_within(&self.advertiser_domain, blocked));
+        let app_blocked = || {
+            self.app_bundle
+                .as_deref()
+                .is_some_and(|bundle| req.bapp.iter().any(|b| b == bundle))
+        };
+        self.category_blocked(req) || adv_blocked() || app_blocked()
     }
 
     /// Whether the campaign may bid through deals only.
@@ -308,8 +319,20 @@ pub(crate) fn category_matches(rule: &str, category: &str) -> bool {
 /// leading `www.` or a trailing dot (`https://WWW.Shoes.Example./x` is
 /// `Shoes.Example`; case is ignored where it is compared).
 pub(crate) fn bare_domain(text: &str) -> &str {
+    // Most entries are bare already: one pass over the bytes tells.
+    let bytes = text.as_bytes();
+    let plain = bytes
+        .iter()
+        .all(|b| !matches!(b, b':' | b'/' | b'?' | b'#' | b' ' | b'\t'));
+    let www = bytes.len() >= 4 && bytes[..4].eq_ignore_ascii_case(b"www.");
+    if plain && !www && bytes.last() != Some(&b'.') {
+        return text;
+    }
     let text = text.trim();
-    let text = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let text = match text.find(':') {
+        Some(at) if text[at..].starts_with("://") => &text[at + 3..],
+        _ => text,
+    };
     let text = text.split(['/', '?', '#', ':']).next().unwrap_or_default();
     let text = text.trim_end_matches('.');
     match text.get(..4) {
