@@ -19,13 +19,19 @@ enum Answer {
     Video,
 }
 
-/// Whether `spec` has an answer for every asset `request` requires.
+/// Whether `spec` has an answer for every asset `request` requires, and for at
+/// least one asset: markup without assets is not a native ad (Native 1.2 §5.1
+/// wants at least one), and an exchange drops it.
 pub fn fits(spec: &NativeSpec, request: &NativeRequest) -> bool {
-    request
-        .assets
-        .iter()
-        .filter(|asset| asset.required == 1)
-        .all(|asset| answer(spec, asset).is_some())
+    let mut any = false;
+    for asset in &request.assets {
+        match answer(spec, asset) {
+            Some(_) => any = true,
+            None if asset.required == 1 => return false,
+            None => {}
+        }
+    }
+    any
 }
 
 /// The creative's answer to `asset`, if it has one that fits.
@@ -42,13 +48,14 @@ fn answer(spec: &NativeSpec, asset: &AssetRequest) -> Option<Answer> {
                 // Type 2 (logo) was merged into 1 (icon) in Native 1.1.
                 let kind = |k: u16| if k == 2 { 1 } else { k };
                 let kind_ok = img.kind.is_none_or(|k| kind(k) == kind(image.kind));
-                let size_ok = match (img.w, img.h) {
-                    (Some(w), Some(h)) if w > 0 && h > 0 => image.w == w && image.h == h,
-                    _ => {
-                        img.wmin.is_none_or(|min| image.w >= min)
-                            && img.hmin.is_none_or(|min| image.h >= min)
-                    }
-                };
+                // A size given is exact; a minimum, a lower bound (0 is unset,
+                // as prebid-server writes it).
+                let exact = |want: Option<u32>, have: u32| want.is_none_or(|w| w == 0 || w == have);
+                let least = |min: Option<u32>, have: u32| min.is_none_or(|m| have >= m);
+                let size_ok = exact(img.w, image.w)
+                    && exact(img.h, image.h)
+                    && least(img.wmin, image.w)
+                    && least(img.hmin, image.h);
                 kind_ok && size_ok
             })
             .map(Answer::Image);
@@ -249,6 +256,19 @@ mod tests {
         let optional = r#"{"assets":[{"id":4,"video":{"mimes":["video/mp4"]}},
             {"id":1,"required":1,"img":{"type":2}}]}"#;
         assert!(fits(&spec, &request(optional)), "a logo is an icon");
+        // Nothing to answer with: no markup without assets.
+        for empty in [
+            r#"{"assets":[]}"#,
+            r#"{}"#,
+            r#"{"assets":[{"id":4,"video":{"mimes":["video/mp4"]}}]}"#,
+        ] {
+            assert!(!fits(&spec, &request(empty)), "{empty}");
+        }
+        // A width alone is exact too.
+        let width = r#"{"assets":[{"id":2,"required":1,"img":{"type":3,"w":999}}]}"#;
+        assert!(!fits(&spec, &request(width)));
+        let width = r#"{"assets":[{"id":2,"required":1,"img":{"type":3,"w":1200,"hmin":0}}]}"#;
+        assert!(fits(&spec, &request(width)));
     }
 
     #[test]

@@ -155,17 +155,20 @@ impl NativeSpec {
             return Err(("native.title", "must not be empty when set"));
         }
         for image in &self.images {
-            if !matches!(image.kind, 1..=3 | 500..) {
+            // Native 1.2 list Image Asset Types: 2 (logo) was merged into 1.
+            if !matches!(image.kind, 1 | 3 | 500..) {
                 return Err(("native.images.type", "must be 1 (icon), 3 (main) or 500+"));
             }
             if !http(&image.url) || image.w == 0 || image.h == 0 {
                 return Err(("native.images", "need an http(s) url and positive w and h"));
             }
         }
-        if self.data.iter().any(|d| d.kind == 0 || d.value.is_empty()) {
+        // Native 1.2 list Data Asset Types: 1-12, 500+ exchange-specific.
+        let bad_data = |d: &NativeData| !matches!(d.kind, 1..=12 | 500..) || d.value.is_empty();
+        if self.data.iter().any(bad_data) {
             return Err((
                 "native.data",
-                "need a type (1 and up) and a non-empty value",
+                "need a type (1 to 12 or 500+) and a non-empty value",
             ));
         }
         if let Some(video) = &self.video

@@ -464,7 +464,7 @@ mod tests {
             ..NativeSpec::default()
         };
         type Change = Box<dyn Fn(&mut Campaign)>;
-        let cases: [(&str, Change); 10] = [
+        let cases: [(&str, Change); 12] = [
             (
                 "creatives[0].attr",
                 Box::new(|c| c.creatives[0].attr = vec![0]),
@@ -537,6 +537,38 @@ mod tests {
             (
                 "targeting.video.plcmt",
                 Box::new(|c| c.targeting.video.plcmt = vec![10]),
+            ),
+            (
+                "creatives[0].native.images.type",
+                Box::new(move |c| {
+                    c.creatives[0].banner = None;
+                    c.creatives[0].adm = None;
+                    let logo = crate::campaign::NativeImage {
+                        kind: 2,
+                        url: "https://x.example/l.png".into(),
+                        w: 1,
+                        h: 1,
+                    };
+                    c.creatives[0].native = Some(NativeSpec {
+                        images: vec![logo],
+                        ..native()
+                    });
+                }),
+            ),
+            (
+                "creatives[0].native.data",
+                Box::new(move |c| {
+                    c.creatives[0].banner = None;
+                    c.creatives[0].adm = None;
+                    let data = crate::campaign::NativeData {
+                        kind: 13,
+                        value: "x".into(),
+                    };
+                    c.creatives[0].native = Some(NativeSpec {
+                        data: vec![data],
+                        ..native()
+                    });
+                }),
             ),
         ];
         for (field, change) in cases {

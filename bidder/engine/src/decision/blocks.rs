@@ -46,7 +46,7 @@ impl BlockLists {
         }
         self.categories.clear();
         self.categories
-            .extend(req.bcat.iter().map(|c| hash_lowercase(c)));
+            .extend(req.bcat.iter().map(|c| hash_lowercase(c.trim())));
         self.domains.clear();
         self.domains
             .extend(req.badv.iter().map(|d| hash_lowercase(bare_domain(d))));

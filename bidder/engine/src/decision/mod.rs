@@ -24,6 +24,7 @@
 //! one allocates nothing per request in steady state.
 
 mod blocks;
+mod floors;
 mod pricing;
 mod walk;
 
@@ -346,13 +347,17 @@ impl Auction {
 
     /// The capped campaigns whose cap can change the outcome, once each: those that
     /// could beat the best uncapped bid on some impression. When an uncapped
-    /// campaign wins anyway, the cap store is not asked at all.
+    /// campaign wins anyway, the cap store is not asked at all. In a pod every
+    /// capped candidate is asked about: the best uncapped bid may lose its slot
+    /// to pod separation (its advertiser won an earlier slot).
     fn query_caps(&mut self, snapshot: &Snapshot) {
         // The dense terms record, not the campaign: one cache line for many bids.
         let has_cap = |b: &ImpBid| snapshot.index.terms(b.campaign).capped;
         // `eligible` is grouped by impression, in order.
         for group in self.eligible.chunk_by(|a, b| a.imp == b.imp) {
-            let best_uncapped = group.iter().filter(|b| !has_cap(b)).map(|b| b.price).max();
+            let in_pod = group[0].pod != 0;
+            let uncapped = group.iter().filter(|b| !has_cap(b) && !in_pod);
+            let best_uncapped = uncapped.map(|b| b.price).max();
             self.cap_queries.extend(
                 group
                     .iter()

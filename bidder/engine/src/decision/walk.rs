@@ -4,15 +4,14 @@
 //! a bid that already stands.
 
 use super::blocks::BlockLists;
+use super::floors;
 use super::pricing::{Pricing, response_currency};
 use super::{BidContext, ImpBid, NoBidReason};
 use crate::budget;
 use crate::clock;
 use crate::money::{Currency, Micros};
 use crate::openrtb::request::{BidRequest, Deal, Imp};
-use crate::snapshot::{
-    BidSize, BidTerms, CompiledCampaign, CompiledCreative, CreativeKind, Snapshot,
-};
+use crate::snapshot::{BidSize, BidTerms, CompiledCampaign, Snapshot};
 
 /// Evaluates the candidates of every impression, in impression order, handing each
 /// eligible bid that could still win to `eligible`. A bid of a campaign that
@@ -66,7 +65,7 @@ pub(super) fn walk_eligible(
         // bounds below do not know, and in a pod the best bid may go to another
         // slot (one advertiser per pod): such slots check every candidate.
         let pod = pod_digest(imp);
-        let may_skip = !has_per_second_floor(imp) && pod == 0;
+        let may_skip = !floors::any_per_second_on(imp) && pod == 0;
         // The best bid so far for this impression that nothing can filter out.
         let mut to_beat: Option<Micros> = None;
         for list in candidates {
@@ -146,19 +145,31 @@ pub(super) fn evaluate(
     if blocks.exclude(req, campaign) {
         return Err(NoBidReason::Blocked);
     }
-    let (creative, (w, h)) = choose_creative(campaign, req, imp).ok_or(NoBidReason::NoCreative)?;
-    let floor = match per_second_floor(imp, &campaign.creatives[creative]) {
-        // The higher of the two floors; an unpriceable one fails the bid.
-        Some(amount) => {
-            let pod_floor = pricing.floor(amount, imp.bidfloorcur.as_ref());
-            match (slot.floor, pod_floor) {
-                (Ok(a), Ok(b)) => Ok(a.max(b)),
-                (Err(e), _) | (_, Err(e)) => Err(e),
+    let deal_terms = deal.map(|(_, d)| d);
+    let (creative, (w, h), (price, cost)) = if floors::any_per_second(imp, deal_terms) {
+        // The floor depends on the ad's length: the first creative that fits
+        // and can meet its floor.
+        let mut outcome = Err(NoBidReason::NoCreative);
+        for (i, c) in campaign.creatives.iter().enumerate() {
+            let Some(size) = c.fits(req, imp, &campaign.targeting.video) else {
+                continue;
+            };
+            let floor = floors::floor(slot.floor, imp, deal_terms, c, pricing);
+            match floor.and_then(|floor| price(campaign, terms, floor, pricing)) {
+                Ok(priced) => {
+                    outcome = Ok((i, size, priced));
+                    break;
+                }
+                Err(reason) => outcome = Err(reason),
             }
         }
-        None => slot.floor,
+        outcome?
+    } else {
+        let (i, size) = choose_creative(campaign, req, imp).ok_or(NoBidReason::NoCreative)?;
+        let creative = &campaign.creatives[i];
+        let floor = floors::floor(slot.floor, imp, deal_terms, creative, pricing)?;
+        (i, size, price(campaign, terms, floor, pricing)?)
     };
-    let (price, cost) = price(campaign, terms, floor, deal.map(|(_, d)| d), pricing)?;
     if campaign.budget.is_limited() {
         if !campaign.lease.can_spend(cost, ctx.now_unix_s) {
             return Err(NoBidReason::Budget);
@@ -186,24 +197,6 @@ fn pod_digest(imp: &Imp<'_>) -> u64 {
     let podid = imp.video.as_ref().and_then(|v| v.podid.as_deref());
     let podid = podid.or_else(|| imp.audio.as_ref()?.podid.as_deref());
     podid.map_or(0, |id| xxhash_rust::xxh3::xxh3_64(id.as_bytes()).max(1))
-}
-
-/// Whether `imp` sets a floor per second of ad (2.6 `mincpmpersec`).
-fn has_per_second_floor(imp: &Imp<'_>) -> bool {
-    imp.video.as_ref().is_some_and(|v| v.mincpmpersec.is_some())
-        || imp.audio.as_ref().is_some_and(|a| a.mincpmpersec.is_some())
-}
-
-/// The floor a timed creative must meet under the slot's `mincpmpersec`: that
-/// CPM per second times the ad's seconds, in the impression's floor currency
-/// (rounded up with the other floors, see `Pricing::floor`).
-fn per_second_floor(imp: &Imp<'_>, creative: &CompiledCreative) -> Option<f64> {
-    let media = creative.kind.timed()?;
-    let per_second = match creative.kind {
-        CreativeKind::Audio(_) => imp.audio.as_ref()?.mincpmpersec?,
-        _ => imp.video.as_ref()?.mincpmpersec?,
-    };
-    Some(per_second * f64::from(media.duration_secs))
 }
 
 /// The campaign's creative for `imp`: one of the slot's main size when there is
@@ -262,21 +255,15 @@ fn is_private(imp: &Imp<'_>) -> bool {
     imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1)
 }
 
-/// The price to bid: the base bid, raised to the floor (the deal's, when bidding
-/// through a deal that sets one, else the impression's) when the floor is higher,
-/// never above the campaign's maximum; with what one impression at it costs in the
-/// campaign's currency (rounded up, see `money`).
+/// The price to bid: the base bid, raised to `floor` when the floor is higher,
+/// never above the campaign's maximum; with what one impression at it costs in
+/// the campaign's currency (rounded up, see `money`).
 fn price(
     campaign: &CompiledCampaign,
     terms: &BidTerms,
-    imp_floor: Result<Micros, NoBidReason>,
-    deal: Option<&Deal<'_>>,
+    floor: Micros,
     pricing: &Pricing<'_>,
 ) -> Result<(Micros, Micros), NoBidReason> {
-    let floor = match deal {
-        Some(d) if d.bidfloor > 0.0 => pricing.floor(d.bidfloor, d.bidfloorcur.as_ref())?,
-        _ => imp_floor?,
-    };
     let price = pricing.bid_over(terms, floor)?;
     let cost = budget::impression_cost_in(pricing.fx, price, pricing.currency, campaign.currency)
         .ok_or(NoBidReason::Currency)?;

@@ -1,6 +1,8 @@
 //! Where and to whom the ad shows (OpenRTB 2.6 §3.2.2, §3.2.3, §3.2.13–§3.2.20):
 //! site, app or DOOH screen, device, user, regulations and supply chain, with the
 //! 2.5 extension locations exchanges still use read where 2.6 moved a field.
+//! Fields that are only recorded (privacy signals, the extensions) are read
+//! with `lenient::recorded_*`: a value of another shape is absent, never a 400.
 
 use serde::Deserialize;
 
@@ -110,7 +112,7 @@ pub struct Device<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
     pub ip: Option<Str<'a>>,
     /// IPv6 address.
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub ipv6: Option<Str<'a>>,
     /// Device location.
     #[serde(borrow, default)]
@@ -126,13 +128,13 @@ pub struct Device<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
     pub ifa: Option<Str<'a>>,
     /// 1 when the user asked not to be tracked (Do Not Track).
-    #[serde(default, deserialize_with = "lenient::int")]
+    #[serde(default, deserialize_with = "lenient::recorded_flag")]
     pub dnt: Option<u8>,
     /// 1 when the operating system limits ad tracking.
-    #[serde(default, deserialize_with = "lenient::int")]
+    #[serde(default, deserialize_with = "lenient::recorded_flag")]
     pub lmt: Option<u8>,
     /// Browser language, ISO-639-1 alpha-2.
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub language: Option<Str<'a>>,
 }
 
@@ -146,10 +148,10 @@ pub struct User<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
     pub buyeruid: Option<Str<'a>>,
     /// GDPR consent string (TCF), 2.6 location.
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub consent: Option<Str<'a>>,
     /// The 2.5 extension, read for `consent`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_object")]
     pub ext: Option<UserExt<'a>>,
 }
 
@@ -157,7 +159,7 @@ pub struct User<'a> {
 #[derive(Debug, Deserialize)]
 pub struct UserExt<'a> {
     /// GDPR consent string, 2.5 location.
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub consent: Option<Str<'a>>,
 }
 
@@ -168,19 +170,19 @@ pub struct Regs<'a> {
     #[serde(default, deserialize_with = "lenient::int_or_zero")]
     pub coppa: u8,
     /// 1 when the request falls under GDPR, 0 when not (2.6 location).
-    #[serde(default, deserialize_with = "lenient::int")]
+    #[serde(default, deserialize_with = "lenient::recorded_flag")]
     pub gdpr: Option<u8>,
     /// CCPA / US Privacy string, e.g. `1YNN` (2.6 location).
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub us_privacy: Option<Str<'a>>,
     /// IAB Global Privacy Platform consent string.
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub gpp: Option<Str<'a>>,
     /// GPP section ids in force.
     #[serde(default, deserialize_with = "lenient::list")]
     pub gpp_sid: List<u16, 2>,
     /// The 2.5 extension, read for `gdpr` and `us_privacy`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_object")]
     pub ext: Option<RegsExt<'a>>,
 }
 
@@ -188,10 +190,10 @@ pub struct Regs<'a> {
 #[derive(Debug, Deserialize)]
 pub struct RegsExt<'a> {
     /// GDPR flag, 2.5 location.
-    #[serde(default, deserialize_with = "lenient::int")]
+    #[serde(default, deserialize_with = "lenient::recorded_flag")]
     pub gdpr: Option<u8>,
     /// US Privacy string, 2.5 location.
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub us_privacy: Option<Str<'a>>,
 }
 
@@ -205,7 +207,7 @@ pub struct Source<'a> {
     #[serde(borrow, default)]
     pub schain: Option<RawJson<'a>>,
     /// The 2.5 extension, read for `schain`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_object")]
     pub ext: Option<SourceExt<'a>>,
 }
 

@@ -25,8 +25,8 @@ pub struct Imp<'a> {
     #[serde(borrow, default)]
     pub audio: Option<Audio<'a>>,
     /// Present when a native ad may fill the slot.
-    #[serde(borrow, default)]
-    pub native: Option<Native<'a>>,
+    #[serde(default)]
+    pub native: Option<Native>,
     /// Private marketplace terms.
     #[serde(borrow, default)]
     pub pmp: Option<Pmp<'a>>,
@@ -42,9 +42,9 @@ pub struct Imp<'a> {
     /// 1 when the creative must be served over HTTPS.
     #[serde(default, deserialize_with = "lenient::int")]
     pub secure: Option<u8>,
-    /// 1 when the ad is interstitial or full screen.
-    #[serde(default, deserialize_with = "lenient::int_or_zero")]
-    pub instl: u8,
+    /// 1 when the ad is interstitial or full screen (recorded only).
+    #[serde(default, deserialize_with = "lenient::recorded_flag")]
+    pub instl: Option<u8>,
     /// 1 when the user is rewarded for viewing the ad (2.6).
     #[serde(default, deserialize_with = "lenient::int_or_zero")]
     pub rwdd: u8,
@@ -299,15 +299,12 @@ impl<'a> Audio<'a> {
 
 /// Native slot (§3.2.9).
 #[derive(Debug, Deserialize)]
-pub struct Native<'a> {
+pub struct Native {
     /// The Native Ads request: a JSON-encoded string per 2.x, or an object as some
     /// older exchanges send it. `None` when absent or unreadable: then no native ad
     /// can be shown to fit, and the impression's other formats still bid.
     #[serde(default, deserialize_with = "super::native::read")]
     pub request: Option<PooledRequest>,
-    /// Version of the Native Ads API the request follows.
-    #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
-    pub ver: Option<Str<'a>>,
     /// Blocked creative attributes.
     #[serde(default, deserialize_with = "lenient::list")]
     pub battr: List<u16, 8>,
@@ -339,6 +336,10 @@ pub struct Deal<'a> {
     /// Buyer seats allowed on this deal; absent means all.
     #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub wseat: List<Str<'a>, 2>,
+    /// Floor per second of a video or audio ad on this deal, CPM in
+    /// `bidfloorcur` (2.6); overrides the impression's.
+    #[serde(default, deserialize_with = "lenient::float")]
+    pub mincpmpersec: Option<f64>,
 }
 
 /// DOOH quantity (§3.2.31).

@@ -79,6 +79,105 @@ where
     Ok(list)
 }
 
+/// A field that is only recorded, never decided on (privacy signals, `at`,
+/// `instl`, ...): whatever it holds is read if it is what the spec says and
+/// absent otherwise, so it never costs the request. Reads an integer the way
+/// [`int`] does.
+pub(super) fn recorded_int<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    deserializer.deserialize_any(Recorded(IntVisitor(PhantomData), false))
+}
+
+/// A recorded-only 0/1 flag: anything but 0 or 1 (`2`, `"yes"`) is absent.
+pub(super) fn recorded_flag<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u8>, D::Error> {
+    Ok(recorded_int::<D, u8>(deserializer)?.filter(|flag| *flag <= 1))
+}
+
+/// A recorded-only text field: anything but text or a number is absent.
+pub(super) fn recorded_text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Str<'de>>, D::Error> {
+    deserializer.deserialize_any(Recorded(OptTextVisitor, false))
+}
+
+/// A recorded-only object (`user.ext`, `regs.ext`): anything but an object is
+/// absent. Its own fields must be recorded-only too, so nothing inside fails.
+pub(super) fn recorded_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct ObjectVisitor<T>(PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Option<T>, M::Error> {
+            let map = serde::de::value::MapAccessDeserializer::new(map);
+            T::deserialize(map).map(Some)
+        }
+    }
+    deserializer.deserialize_any(Recorded(ObjectVisitor(PhantomData), true))
+}
+
+/// Wraps a visitor so that every value it would refuse reads as `None`: arrays
+/// are skipped whole, and objects too unless the visitor reads objects (`true`).
+struct Recorded<V>(V, bool);
+
+macro_rules! recorded_scalars {
+    ($($method:ident($t:ty)),*) => {$(
+        fn $method<E: Error>(self, v: $t) -> Result<Self::Value, E> {
+            Ok(self.0.$method::<E>(v).ok().flatten())
+        }
+    )*};
+}
+
+impl<'de, T, V: Visitor<'de, Value = Option<T>>> Visitor<'de> for Recorded<V> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    recorded_scalars!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64)
+    );
+    recorded_scalars!(visit_str(&str), visit_borrowed_str(&'de str));
+
+    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        if self.1 {
+            return self.0.visit_map(map);
+        }
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
+}
+
 /// A type that can be an item of a tolerant [`list`]; `None` skips the item.
 pub(super) trait Item<'de>: Sized {
     /// Reads one item.
@@ -101,6 +200,14 @@ macro_rules! int_items {
     )*};
 }
 int_items!(u8, u16, u32);
+
+/// Owned text, for the parts of the request kept past its body (the native
+/// request's video MIME types).
+impl<'de> Item<'de> for String {
+    fn read<D: Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {
+        Ok(opt_text(deserializer)?.map(|text| text.to_string()))
+    }
+}
 
 impl<'de: 'a, 'a> Item<'de> for Str<'a> {
     fn read<D: Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {

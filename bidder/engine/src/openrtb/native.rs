@@ -107,9 +107,10 @@ pub struct ImageRequest {
 /// A video asset (§4.5).
 #[derive(Debug, Default, Deserialize)]
 pub struct VideoAssetRequest {
-    /// Accepted MIME types.
-    #[serde(default)]
-    pub mimes: Vec<String>,
+    /// Accepted MIME types (owned: the only allocation a native request makes,
+    /// and only when it offers a video asset).
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub mimes: List<String, 2>,
     /// Minimum seconds.
     #[serde(default, deserialize_with = "lenient::int")]
     pub minduration: Option<u32>,
@@ -159,6 +160,11 @@ object_items!(AssetRequest, EventTrackerRequest);
 /// A parsed native request in a box that goes back to its thread's pool when
 /// dropped, so a worker parsing native requests allocates no box per request.
 pub struct PooledRequest(Option<Box<NativeRequest>>);
+
+/// Longest native request read, as sent (escapes included). Real ones are a
+/// few hundred bytes; without a bound, a small gzip body could hold hundreds of
+/// thousands of assets, each parsed, kept and answered.
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
 /// Boxes kept per thread for reuse; a burst beyond it is freed.
 const POOL_BOXES: usize = 64;
@@ -252,6 +258,9 @@ impl<'de> Visitor<'de> for RawVisitor {
 /// holding the document, the document itself, or `null`.
 fn from_raw(raw: &str) -> Option<NativeRequest> {
     let raw = raw.trim();
+    if raw.len() > MAX_REQUEST_BYTES {
+        return None;
+    }
     if raw.starts_with('"') {
         TEXT.with(|text| {
             let mut text = text.borrow_mut();
@@ -379,7 +388,7 @@ mod tests {
                 assert_eq!(req.assets[0].title.as_ref().unwrap().len, Some(90));
                 assert_eq!(req.assets[1].img.as_ref().unwrap().kind, Some(3));
                 assert_eq!(req.assets[2].data.as_ref().unwrap().kind, 2);
-                assert_eq!(req.assets[3].video.as_ref().unwrap().mimes, ["video/mp4"]);
+                assert_eq!(&*req.assets[3].video.as_ref().unwrap().mimes, ["video/mp4"]);
                 assert!(req.takes_image_event_tracker());
                 assert_eq!(req.wrapped_1_0, json.contains("native"), "{json}");
             }
@@ -400,6 +409,20 @@ mod tests {
         }
         let deep = format!(r#"{{"request":"{}"}}"#, "[".repeat(10_000));
         assert!(request(&deep).is_none());
+        let assets = vec![r#"{"id":1,"title":{"len":9}}"#; 1_000].join(",");
+        let huge = format!(r#"{{"request":{{"assets":[{assets}]}}}}"#);
+        assert!(huge.len() > MAX_REQUEST_BYTES);
+        assert!(request(&huge).is_none(), "too large to read");
+    }
+
+    #[test]
+    fn null_and_single_values_are_read_inside_too() {
+        let json = r#"{"request":{"assets":[{"id":1,"video":{"mimes":null}},
+            {"id":2,"video":{"mimes":"video/mp4"}},{"id":3,"title":null}]}}"#;
+        let req = request(json).unwrap();
+        assert!(req.assets[0].video.as_ref().unwrap().mimes.is_empty());
+        assert_eq!(&*req.assets[1].video.as_ref().unwrap().mimes, ["video/mp4"]);
+        assert!(req.assets[2].title.is_none());
     }
 
     #[test]

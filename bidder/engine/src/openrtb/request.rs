@@ -65,7 +65,7 @@ pub struct BidRequest<'a> {
     pub tmax: Option<u64>,
     /// Auction type (§3.2.1): 1 first price, 2 second price plus, 3 and up
     /// exchange-specific rules; absent means 2. Recorded with each bid.
-    #[serde(default, deserialize_with = "lenient::int")]
+    #[serde(default, deserialize_with = "lenient::recorded_int")]
     pub at: Option<u8>,
     /// Buyer seats allowed to bid; absent means all.
     #[serde(borrow, default, deserialize_with = "lenient::list")]
@@ -214,6 +214,18 @@ impl<'a> BidRequest<'a> {
             }
             if !imp.bidfloor.is_finite() || imp.bidfloor < 0.0 {
                 return Err(RequestError::Invalid("imp bidfloor is negative"));
+            }
+            let deals = imp.pmp.iter().flat_map(|p| p.deals.iter());
+            if deals.clone().any(|d| d.bidfloor < 0.0) {
+                return Err(RequestError::Invalid("deal bidfloor is negative"));
+            }
+            let per_second = [
+                imp.video.as_ref().and_then(|v| v.mincpmpersec),
+                imp.audio.as_ref().and_then(|a| a.mincpmpersec),
+            ];
+            let mut per_second = per_second.into_iter().chain(deals.map(|d| d.mincpmpersec));
+            if per_second.any(|p| p.is_some_and(|p| p < 0.0)) {
+                return Err(RequestError::Invalid("mincpmpersec is negative"));
             }
         }
         if self.has_duplicate_imp_ids() {
@@ -572,5 +584,49 @@ mod tests {
         assert_eq!(req.bcat.len(), 2);
         assert_eq!((req.tmax, req.auction_type()), (Some(120), 1));
         assert_eq!(&*req.cur[0], "EUR");
+    }
+
+    #[test]
+    fn negative_deal_floors_and_floors_per_second_are_refused() {
+        for (body, why) in [
+            (
+                r#"{"id":"r","imp":[{"id":"1","pmp":{"deals":[{"id":"d","bidfloor":-5}]}}]}"#,
+                "deal bidfloor is negative",
+            ),
+            (
+                r#"{"id":"r","imp":[{"id":"1","video":{"mincpmpersec":-1}}]}"#,
+                "mincpmpersec is negative",
+            ),
+            (
+                r#"{"id":"r","imp":[{"id":"1","pmp":{"deals":[{"id":"d","mincpmpersec":-0.1}]}}]}"#,
+                "mincpmpersec is negative",
+            ),
+        ] {
+            assert_eq!(
+                BidRequest::parse(body.as_bytes()).unwrap_err(),
+                RequestError::Invalid(why)
+            );
+        }
+    }
+
+    #[test]
+    fn fields_only_recorded_never_cost_the_request() {
+        let body = br#"{"id":"r","imp":[{"id":"1","instl":"yes","banner":{"w":300,"h":250}}],
+            "user":{"consent":{"v":2},"ext":"x"},"regs":{"gdpr":2,"us_privacy":7,"gpp":[1],
+            "ext":{"gdpr":"yes","us_privacy":{}}},"device":{"dnt":-1,"lmt":1.5,"language":["en"]},
+            "source":{"ext":[1,2]},"at":"first"}"#;
+        let req = BidRequest::parse(body).unwrap();
+        let privacy = req.privacy();
+        assert_eq!(privacy.gdpr, None, "2 is neither yes nor no");
+        assert_eq!(privacy.consent, None);
+        assert_eq!(privacy.us_privacy, Some("7"));
+        assert_eq!((privacy.gpp, privacy.limit_tracking), (None, false));
+        assert_eq!((req.at, req.imp[0].instl), (None, None));
+        let regs_ext =
+            br#"{"id":"r","imp":[{"id":"1"}],"regs":{"ext":{"gdpr":"1","x":{"y":[1]}}}}"#;
+        assert_eq!(
+            BidRequest::parse(regs_ext).unwrap().privacy().gdpr,
+            Some(true)
+        );
     }
 }

@@ -246,6 +246,7 @@ impl CompiledCampaign {
             return true;
         };
         req.bcat.iter().any(|blocked| {
+            let blocked = blocked.trim();
             categories.iter().any(|cat| {
                 if cattax == 1 {
                     category_matches(blocked, cat)
@@ -331,9 +332,12 @@ pub(crate) fn bare_domain(text: &str) -> &str {
     let text = text.trim();
     let text = match text.find(':') {
         Some(at) if text[at..].starts_with("://") => &text[at + 3..],
-        _ => text,
+        _ => text.strip_prefix("//").unwrap_or(text),
     };
-    let text = text.split(['/', '?', '#', ':']).next().unwrap_or_default();
+    let text = text.split(['/', '?', '#']).next().unwrap_or_default();
+    // `user:password@host:port`: the host.
+    let text = text.rsplit_once('@').map_or(text, |(_, host)| host);
+    let text = text.split(':').next().unwrap_or_default();
     let text = text.trim_end_matches('.');
     match text.get(..4) {
         Some(www) if www.eq_ignore_ascii_case("www.") => &text[4..],
@@ -380,6 +384,8 @@ mod tests {
             "https://www.shoes.example/path?q=1",
             "http://shoes.example:8080",
             " shoes.example ",
+            "//shoes.example/x",
+            "https://user:pw@shoes.example:443/",
         ] {
             assert!(
                 domain_within("shoes.example", bare_domain(spelling)),

@@ -138,3 +138,54 @@ fn capped_campaigns_an_uncapped_bid_beats_are_never_queried() {
     auction.run(&snap, &req, &ctx).unwrap();
     assert!(auction.cap_queries().is_empty());
 }
+
+/// Pod separation can take the best uncapped bid away from a slot (its
+/// advertiser won an earlier one), so in a pod every capped campaign that is
+/// eligible must be asked about, or it would take that slot unchecked.
+#[test]
+fn in_a_pod_every_eligible_capped_campaign_is_asked_about() {
+    let video = |id: &str, base_bid: f64, domain: &str| {
+        let mut c = campaign(id, base_bid, 20.0);
+        c.advertiser_domain = domain.into();
+        c.creatives = vec![Creative {
+            video: Some(VideoSpec {
+                mime: "video/mp4".into(),
+                duration_secs: 30,
+                protocol: 3,
+                w: None,
+                h: None,
+                linearity: 1,
+            }),
+            banner: None,
+            ..banner(&format!("{id}-30s"), 1, 1)
+        }];
+        c
+    };
+    let snap = build(&[
+        video("alpha", 10.0, "alpha.example"),
+        video("alpha-two", 9.5, "alpha.example"),
+        capped(video("capped", 8.0, "capped.example")),
+    ]);
+    let pod = r#"{"id":"r","imp":[
+        {"id":"s0","video":{"mimes":["video/mp4"],"podid":"P"}},
+        {"id":"s1","video":{"mimes":["video/mp4"],"podid":"P"}}]}"#;
+    let req = BidRequest::parse(pod.as_bytes()).unwrap();
+    let ctx = BidContext {
+        seat: "tern",
+        now_unix_s: NOON,
+    };
+    let mut auction = Auction::default();
+    auction.run(&snap, &req, &ctx).unwrap();
+    assert_eq!(
+        ids_at(&snap, auction.cap_queries().iter().copied()),
+        ["capped"]
+    );
+    // The user has seen `capped` as often as allowed: slot s1 stays empty.
+    answer(&snap, &mut auction, &[("capped", 1)]);
+    let bids = auction.finish(&snap, CapOutcome::Counted).unwrap();
+    assert_eq!(ids(&snap, bids), ["alpha"]);
+    // No user to count for: the capped campaign sits out.
+    auction.run(&snap, &req, &ctx).unwrap();
+    let bids = auction.finish(&snap, CapOutcome::SkipCapped).unwrap();
+    assert_eq!(ids(&snap, bids), ["alpha"]);
+}

@@ -346,3 +346,42 @@ fn one_advertiser_wins_at_most_one_slot_of_a_pod() {
         .collect();
     assert_eq!(won, ["rich", "thrifty"]);
 }
+
+#[test]
+fn a_floor_per_second_picks_the_creative_that_can_meet_it() {
+    // 1.50 a second: the 30 s spot would need 45 (above the maximum of 20),
+    // the 15 s one 22.50 — still above; the 6 s one 9.
+    let snap = build(&[video_campaign("v", 5.0, &[30, 15, 6])]);
+    let bids = run(&snap, &video(r#","mincpmpersec":1.5"#)).1;
+    let creative = &snap.campaigns()[0].creatives[bids[0].creative];
+    assert_eq!((creative.id.as_str(), bids[0].price), ("v-6s", 9_000_000));
+    assert_eq!(
+        reason(&snap, &video(r#","mincpmpersec":5"#)),
+        NoBidReason::BelowFloor
+    );
+}
+
+#[test]
+fn a_deal_bid_meets_the_floor_per_second_too() {
+    let mut c = video_campaign("d", 5.0, &[30]);
+    c.targeting.deal_ids = vec!["DV".into()];
+    let snap = build(&[c]);
+    let deal = |deal_extra: &str, imp_extra: &str| {
+        format!(
+            r#"{{"id":"r","imp":[{{"id":"1","video":{{"mimes":["video/mp4"]{imp_extra}}},
+            "pmp":{{"private_auction":1,"deals":[{{"id":"DV","bidfloor":2{deal_extra}}}]}}}}]}}"#
+        )
+    };
+    // The impression's 0.50 a second: 15 for 30 s, over the deal's 2.
+    assert_eq!(
+        winner(&snap, &deal("", r#","mincpmpersec":0.5"#))
+            .unwrap()
+            .1,
+        15_000_000
+    );
+    // The deal's own 0.25 a second overrides it: 7.50.
+    let both = deal(r#","mincpmpersec":0.25"#, r#","mincpmpersec":0.5"#);
+    assert_eq!(winner(&snap, &both).unwrap().1, 7_500_000);
+    // No floor per second: the deal's floor, under the base bid of 5.
+    assert_eq!(winner(&snap, &deal("", "")).unwrap().1, 5_000_000);
+}
