@@ -8,6 +8,7 @@
 //! in the 1.0 wrapper.
 
 use crate::campaign::NativeSpec;
+use crate::json_out::{write_str, write_str_list};
 use crate::openrtb::request::{AssetRequest, NativeRequest};
 
 /// The creative asset that answers one request asset.
@@ -121,7 +122,7 @@ pub fn write_markup(out: &mut Vec<u8>, spec: &NativeSpec, request: &NativeReques
     write_str(out, &spec.link);
     if !spec.clicktrackers.is_empty() {
         out.extend_from_slice(b",\"clicktrackers\":");
-        write_list(out, &spec.clicktrackers);
+        write_str_list(out, &spec.clicktrackers);
     }
     out.push(b'}');
     if !spec.imptrackers.is_empty() {
@@ -138,7 +139,7 @@ pub fn write_markup(out: &mut Vec<u8>, spec: &NativeSpec, request: &NativeReques
             out.push(b']');
         } else {
             out.extend_from_slice(b",\"imptrackers\":");
-            write_list(out, &spec.imptrackers);
+            write_str_list(out, &spec.imptrackers);
         }
     }
     out.push(b'}');
@@ -182,21 +183,6 @@ fn write_answer(out: &mut Vec<u8>, spec: &NativeSpec, answer: Answer) {
             out.push(b'}');
         }
     }
-}
-
-fn write_list(out: &mut Vec<u8>, items: &[String]) {
-    out.push(b'[');
-    for (n, item) in items.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        write_str(out, item);
-    }
-    out.push(b']');
-}
-
-fn write_str(out: &mut Vec<u8>, text: &str) {
-    sonic_rs::to_writer(&mut *out, text).expect("writing a string into a Vec cannot fail");
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! reused `Vec<u8>`. Strings are escaped by `sonic-rs`.
 
 use crate::decision::ImpBid;
+use crate::json_out::{write_str, write_str_list};
 use crate::money::{Currency, write_decimal};
 use crate::native;
 use crate::notice::{BidOrigin, Notice, NoticeSigner};
@@ -111,14 +112,9 @@ fn write_bid(out: &mut Vec<u8>, parts: &ResponseParts<'_, '_>, bid: &ImpBid) {
         _ => (1, campaign.categories.as_slice()),
     };
     if !categories.is_empty() {
-        out.extend_from_slice(b",\"cat\":[");
-        for (n, cat) in categories.iter().enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            write_str(out, cat);
-        }
-        out.extend_from_slice(b"],\"cattax\":");
+        out.extend_from_slice(b",\"cat\":");
+        write_str_list(out, categories);
+        out.extend_from_slice(b",\"cattax\":");
         out.extend_from_slice(num.format(cattax).as_bytes());
     }
     if !creative.attr.is_empty() {
@@ -242,9 +238,4 @@ fn write_notice_urls(out: &mut Vec<u8>, billing: &BillingUrl<'_>, notice: &Notic
 thread_local! {
     /// The native markup being written, before it is escaped into `adm`.
     static MARKUP: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Appends `text` as a JSON string, escaped.
-fn write_str(out: &mut Vec<u8>, text: &str) {
-    sonic_rs::to_writer(&mut *out, text).expect("writing a string into a Vec cannot fail");
 }
