@@ -48,8 +48,8 @@ impl BlockLists {
         self.categories
             .extend(req.bcat.iter().map(|c| hash_lowercase(c.trim())));
         self.domains.clear();
-        self.domains
-            .extend(req.badv.iter().map(|d| hash_lowercase(bare_domain(d))));
+        let domains = bare_badv(req, &self.bare_badv).map(hash_lowercase);
+        self.domains.extend(domains);
         self.apps.clear();
         self.apps
             .extend(req.bapp.iter().map(|a| hash(a.as_bytes())));
@@ -61,9 +61,7 @@ impl BlockLists {
     /// or its app. Categories and domains compare without case.
     pub(crate) fn exclude(&self, req: &BidRequest<'_>, campaign: &CompiledCampaign) -> bool {
         if !self.hashed {
-            let bare = req.badv.iter().zip(&self.bare_badv);
-            let bare = bare.map(|(entry, &(start, end))| &entry[start..end]);
-            return campaign.is_blocked_by(req, bare);
+            return campaign.is_blocked_by(req, bare_badv(req, &self.bare_badv));
         }
         let cattax = req.bcat_cattax();
         let category_blocked = !req.bcat.is_empty()
@@ -92,6 +90,17 @@ impl BlockLists {
             .is_some_and(|bundle| self.apps.contains(&hash(bundle.as_bytes())));
         category_blocked || domain_blocked || app_blocked
     }
+}
+
+/// The `badv` entries of `req` as bare domains, from the ranges `prepare` found.
+fn bare_badv<'r>(
+    req: &'r BidRequest<'_>,
+    ranges: &'r [(usize, usize)],
+) -> impl Iterator<Item = &'r str> {
+    req.badv
+        .iter()
+        .zip(ranges)
+        .map(|(entry, &(start, end))| &entry[start..end])
 }
 
 /// 64-bit FNV-1a.

@@ -145,20 +145,8 @@ fn capped_campaigns_an_uncapped_bid_beats_are_never_queried() {
 #[test]
 fn in_a_pod_every_eligible_capped_campaign_is_asked_about() {
     let video = |id: &str, base_bid: f64, domain: &str| {
-        let mut c = campaign(id, base_bid, 20.0);
+        let mut c = video_campaign(id, base_bid, &[30]);
         c.advertiser_domain = domain.into();
-        c.creatives = vec![Creative {
-            video: Some(VideoSpec {
-                mime: "video/mp4".into(),
-                duration_secs: 30,
-                protocol: 3,
-                w: None,
-                h: None,
-                linearity: 1,
-            }),
-            banner: None,
-            ..banner(&format!("{id}-30s"), 1, 1)
-        }];
         c
     };
     let snap = build(&[

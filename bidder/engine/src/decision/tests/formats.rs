@@ -8,37 +8,6 @@ use crate::campaign::{
     AudioSpec, NativeData, NativeImage, TaxonomyCategories, VideoStart, VideoTargeting,
 };
 
-fn timed_creative(id: &str, duration_secs: u32) -> Creative {
-    Creative {
-        id: id.into(),
-        banner: None,
-        video: Some(VideoSpec {
-            mime: "video/mp4".into(),
-            duration_secs,
-            protocol: 3,
-            w: Some(640),
-            h: Some(360),
-            linearity: 1,
-        }),
-        audio: None,
-        native: None,
-        adm: Some("<VAST version=\"3.0\"></VAST>".into()),
-        nurl: None,
-        secure: true,
-        attr: vec![],
-        language: None,
-    }
-}
-
-fn video_campaign(id: &str, base_bid: f64, durations: &[u32]) -> Campaign {
-    let mut c = campaign(id, base_bid, 20.0);
-    c.creatives = durations
-        .iter()
-        .map(|d| timed_creative(&format!("{id}-{d}s"), *d))
-        .collect();
-    c
-}
-
 fn video(extra: &str) -> String {
     format!(r#"{{"id":"r","imp":[{{"id":"1","video":{{"mimes":["video/mp4"]{extra}}}}}]}}"#)
 }

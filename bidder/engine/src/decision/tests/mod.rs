@@ -54,6 +54,39 @@ fn campaign(id: &str, base_bid: f64, max_cpm: f64) -> Campaign {
     }
 }
 
+/// A 640x360 MP4 VAST 3 video ad of `duration_secs`.
+fn timed_creative(id: &str, duration_secs: u32) -> Creative {
+    Creative {
+        id: id.into(),
+        banner: None,
+        video: Some(VideoSpec {
+            mime: "video/mp4".into(),
+            duration_secs,
+            protocol: 3,
+            w: Some(640),
+            h: Some(360),
+            linearity: 1,
+        }),
+        audio: None,
+        native: None,
+        adm: Some("<VAST version=\"3.0\"></VAST>".into()),
+        nurl: None,
+        secure: true,
+        attr: vec![],
+        language: None,
+    }
+}
+
+/// A campaign bidding `base_bid` (at most 20) with one video ad per duration.
+fn video_campaign(id: &str, base_bid: f64, durations: &[u32]) -> Campaign {
+    let mut c = campaign(id, base_bid, 20.0);
+    c.creatives = durations
+        .iter()
+        .map(|d| timed_creative(&format!("{id}-{d}s"), *d))
+        .collect();
+    c
+}
+
 fn eur() -> Currency {
     Currency::parse("EUR").unwrap()
 }
