@@ -1,6 +1,6 @@
 //! The whole engine, bytes in to bytes out (parse, decide, write the response with
-//! a signed billing URL), over the mixed corpus with 1,000 campaigns: with sonic-rs
-//! as the bidder runs it, and with serde_json as the tokio baseline runs it.
+//! a signed billing URL), over the mixed corpus with 1,000 campaigns: with the engine's
+//! own reader as the bidder runs it, and with serde_json as the tokio baseline runs it.
 //!
 //! `cargo bench -p tern-benches --bench engine`
 
@@ -17,10 +17,7 @@ fn whole_engine(c: &mut Criterion) {
     let samples = corpus::requests(200, 1, corpus::deal_pool(1_000));
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(1));
-    for (name, parser) in [
-        ("sonic-rs", Parser::Sonic),
-        ("serde_json", Parser::SerdeJson),
-    ] {
+    for (name, parser) in [("tern", Parser::Tern), ("serde_json", Parser::SerdeJson)] {
         group.bench_function(format!("1k-campaigns/{name}"), |b| {
             let mut auction = Auction::default();
             let mut out = Vec::with_capacity(8192);

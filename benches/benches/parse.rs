@@ -1,5 +1,6 @@
-//! Parsing a bid request into the engine's borrowed types: sonic-rs (what the
-//! bidder runs) against serde_json, per kind of traffic and over the mixed corpus.
+//! Parsing a bid request into the engine's borrowed types: the engine's own reader
+//! (what the bidder runs) against serde_json, per kind of traffic and over the
+//! mixed corpus.
 //!
 //! `cargo bench -p tern-benches --bench parse`
 
@@ -31,7 +32,7 @@ fn parse(c: &mut Criterion) {
     for (name, samples) in &sets {
         let bytes: usize = samples.iter().map(|s| s.body.len()).sum();
         group.throughput(Throughput::Bytes((bytes / samples.len()) as u64));
-        group.bench_with_input(BenchmarkId::new("sonic-rs", name), samples, |b, s| {
+        group.bench_with_input(BenchmarkId::new("tern", name), samples, |b, s| {
             let mut i = 0;
             b.iter(|| {
                 i = (i + 1) % s.len();

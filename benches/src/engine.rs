@@ -21,8 +21,8 @@ pub const BENCH_NOW_UNIX_S: u64 = 1_700_006_400 + 12 * 3600;
 /// Which JSON library parses the request (the response writer is the engine's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parser {
-    /// `sonic-rs`, as the bidder does ([`BidRequest::parse_into`]).
-    Sonic,
+    /// The engine's own reader, as the bidder does ([`BidRequest::parse_into`]).
+    Tern,
     /// `serde_json::from_slice` into the same borrowed types.
     SerdeJson,
 }
@@ -98,7 +98,7 @@ impl Engine {
     ) -> Outcome {
         let mut request = BidRequest::default();
         let parsed = match parser {
-            Parser::Sonic => BidRequest::parse_into(body, &mut request).is_ok(),
+            Parser::Tern => BidRequest::parse_into(body, &mut request).is_ok(),
             Parser::SerdeJson => parse_serde_json(body).map(|r| request = r).is_some(),
         };
         if !parsed {

@@ -14,7 +14,7 @@ static ALLOC: CountingAllocator = CountingAllocator;
 /// One request through the engine path, into `out`.
 fn answer(engine: &Engine, auction: &mut Auction, out: &mut Vec<u8>, body: &[u8]) -> Outcome {
     out.clear();
-    engine.handle(Parser::Sonic, body, BENCH_NOW_UNIX_S, auction, out)
+    engine.handle(Parser::Tern, body, BENCH_NOW_UNIX_S, auction, out)
 }
 
 #[test]

@@ -47,13 +47,7 @@ fn main() -> anyhow::Result<()> {
         for n in 0..count {
             out.clear();
             let body = &samples[n as usize % samples.len()].body;
-            engine.handle(
-                Parser::Sonic,
-                body,
-                BENCH_NOW_UNIX_S,
-                &mut auction,
-                &mut out,
-            );
+            engine.handle(Parser::Tern, body, BENCH_NOW_UNIX_S, &mut auction, &mut out);
         }
         return Ok(());
     }
@@ -67,7 +61,7 @@ fn main() -> anyhow::Result<()> {
     results.insert("allocations".into(), allocations);
 
     let latency = latency(&engine, &samples, window);
-    println!("latency per request (1k campaigns, sonic-rs): {latency}");
+    println!("latency per request (1k campaigns, Tern's reader): {latency}");
     results.insert("latency_ns".into(), latency);
 
     let mut throughput = serde_json::Map::new();
@@ -75,10 +69,7 @@ fn main() -> anyhow::Result<()> {
         let larger = (campaigns != 1_000).then(|| Engine::new(&corpus::campaigns(campaigns, 1)));
         let engine = larger.as_ref().unwrap_or(&engine);
         let samples = corpus::requests(200, 1, corpus::deal_pool(campaigns));
-        for (name, parser) in [
-            ("sonic-rs", Parser::Sonic),
-            ("serde_json", Parser::SerdeJson),
-        ] {
+        for (name, parser) in [("tern", Parser::Tern), ("serde_json", Parser::SerdeJson)] {
             if campaigns != 1_000 && parser == Parser::SerdeJson {
                 continue;
             }
@@ -101,7 +92,7 @@ fn outcomes(engine: &Engine, samples: &[Sample]) -> Value {
     for s in samples {
         out.clear();
         match engine.handle(
-            Parser::Sonic,
+            Parser::Tern,
             &s.body,
             BENCH_NOW_UNIX_S,
             &mut auction,
@@ -123,7 +114,7 @@ fn allocations(engine: &Engine, samples: &[Sample]) -> Value {
         for s in samples {
             out.clear();
             engine.handle(
-                Parser::Sonic,
+                Parser::Tern,
                 &s.body,
                 BENCH_NOW_UNIX_S,
                 &mut auction,
@@ -144,7 +135,7 @@ fn allocations(engine: &Engine, samples: &[Sample]) -> Value {
         let (_, a) = alloc_count::measure(|| {
             out.clear();
             engine.handle(
-                Parser::Sonic,
+                Parser::Tern,
                 &s.body,
                 BENCH_NOW_UNIX_S,
                 &mut auction,
@@ -189,7 +180,7 @@ fn latency(engine: &Engine, samples: &[Sample], window: Duration) -> Value {
             let t = Instant::now();
             out.clear();
             let outcome = engine.handle(
-                Parser::Sonic,
+                Parser::Tern,
                 std::hint::black_box(&samples[i].body),
                 BENCH_NOW_UNIX_S,
                 &mut auction,

@@ -53,7 +53,7 @@ pub fn check(json: &[u8], limit: usize) -> Result<(), TooDeep> {
     let mut scan = Scan {
         depth: 0,
         in_string: 0,
-        escaped: 0,
+        escapes: Escapes::default(),
     };
     let mut chunks = json.chunks_exact(64);
     for chunk in &mut chunks {
@@ -95,8 +95,8 @@ struct Scan {
     depth: usize,
     /// All ones when the previous chunk ended inside a string, else zero.
     in_string: u64,
-    /// 1 when the previous chunk ended with an escaping backslash.
-    escaped: u64,
+    /// Backslashes carried from one chunk to the next.
+    escapes: Escapes,
 }
 
 impl Scan {
@@ -105,7 +105,7 @@ impl Scan {
     #[inline]
     fn chunk(&mut self, chunk: &[u8; 64], limit: usize) -> Result<bool, TooDeep> {
         let masks = Masks::of(chunk);
-        let escaped = self.escaped_bits(masks.backslash);
+        let escaped = self.escapes.escaped(masks.backslash);
         let quotes = masks.quote & !escaped;
         let in_string = prefix_xor(quotes) ^ self.in_string;
         // Arithmetic shift: all ones when the last byte is inside a string.
@@ -136,23 +136,35 @@ impl Scan {
         }
         Ok(true)
     }
+}
 
-    /// The bytes escaped by a backslash (simdjson's branchless escape scanner): a
-    /// run of backslashes escapes the byte after it when the run is odd.
+/// Which bytes of consecutive 64-byte chunks a backslash escapes (simdjson's
+/// branchless escape scanner), carrying a run of backslashes across chunks; the
+/// JSON reader's skip (`json_in`) uses it too.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Escapes {
+    /// 1 when the previous chunk ended with an escaping backslash.
+    carry: u64,
+}
+
+impl Escapes {
+    /// The bytes of this chunk escaped by a backslash, given its backslashes
+    /// (bit `i` for byte `i`): a run of backslashes escapes the byte after it
+    /// when the run is odd.
     #[inline]
-    fn escaped_bits(&mut self, backslash: u64) -> u64 {
+    pub(crate) fn escaped(&mut self, backslash: u64) -> u64 {
         if backslash == 0 {
-            return std::mem::take(&mut self.escaped);
+            return std::mem::take(&mut self.carry);
         }
-        let potential_escape = backslash & !self.escaped;
+        let potential_escape = backslash & !self.carry;
         let maybe_escaped = potential_escape << 1;
         // Subtracting the run starts flips odd- against even-aligned runs; XOR with
         // the odd bits leaves the escaping backslashes and the escaped bytes set.
         let escape_and_escaped =
             ((maybe_escaped | ODD_BITS).wrapping_sub(potential_escape)) ^ ODD_BITS;
-        let escaped = escape_and_escaped ^ (backslash | self.escaped);
+        let escaped = escape_and_escaped ^ (backslash | self.carry);
         let escape = escape_and_escaped & backslash;
-        self.escaped = escape >> 63;
+        self.carry = escape >> 63;
         escaped
     }
 }
@@ -183,7 +195,7 @@ impl Masks {
 /// Bit `i` of the result is the XOR of bits `0..=i` of `bits`: set from an opening
 /// quote up to (not including) its closing quote.
 #[inline]
-fn prefix_xor(mut bits: u64) -> u64 {
+pub(crate) fn prefix_xor(mut bits: u64) -> u64 {
     for shift in [1, 2, 4, 8, 16, 32] {
         bits ^= bits << shift;
     }

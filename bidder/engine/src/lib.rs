@@ -19,6 +19,7 @@ pub mod campaign;
 pub mod clock;
 pub mod decision;
 pub mod json_depth;
+pub mod json_in;
 mod json_out;
 pub mod money;
 pub mod native;

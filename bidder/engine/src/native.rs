@@ -219,7 +219,7 @@ mod tests {
     }
 
     fn request(json: &str) -> NativeRequest {
-        sonic_rs::from_str::<NativeRequest>(json).unwrap()
+        crate::json_in::from_str::<NativeRequest>(json).unwrap()
     }
 
     #[test]

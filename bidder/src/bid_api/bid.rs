@@ -21,8 +21,8 @@ use crate::metrics::{CapCheck, CapFallback};
 /// Longest parse error echoed back to the client.
 const MAX_REASON_BYTES: usize = 200;
 
-/// A parse error as a short one-line reason: its first line (sonic-rs adds the
-/// offending part of the body on the lines after), cut to [`MAX_REASON_BYTES`].
+/// A parse error as a short one-line reason: its first line (a visitor's message
+/// may span lines), cut to [`MAX_REASON_BYTES`].
 fn one_line(error: &str) -> &str {
     let line = error.lines().next().unwrap_or_default().trim_end();
     let cut = (0..=MAX_REASON_BYTES.min(line.len()))

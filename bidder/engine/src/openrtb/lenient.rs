@@ -523,8 +523,8 @@ mod tests {
         protocols: List<u8, 2>,
     }
 
-    fn probe(json: &str) -> Result<Probe<'_>, sonic_rs::Error> {
-        sonic_rs::from_str(json)
+    fn probe(json: &str) -> Result<Probe<'_>, crate::json_in::Error> {
+        crate::json_in::from_str(json)
     }
 
     #[test]

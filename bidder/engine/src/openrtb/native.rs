@@ -19,8 +19,8 @@ use serde::de::{Deserializer, Visitor};
 
 use super::borrowed::List;
 use super::lenient::{self, object_items};
-use super::raw_json::SONIC_RAW_TOKEN;
-use crate::json_depth;
+use super::raw_json::RAW_VALUE_TOKEN;
+use crate::json_in;
 
 /// A native ad request (Native 1.2 §4.1).
 #[derive(Debug, Default, Deserialize)]
@@ -227,10 +227,10 @@ impl Drop for PooledRequest {
 pub(super) fn read<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<PooledRequest>, D::Error> {
-    deserializer.deserialize_newtype_struct(SONIC_RAW_TOKEN, RawVisitor)
+    deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, RawVisitor)
 }
 
-/// Receives the value's raw JSON text: sonic-rs hands it over directly, any
+/// Receives the value's raw JSON text: the engine's reader hands it over directly, any
 /// other deserializer (`serde_json`, in the benchmark baseline) as a raw value.
 struct RawVisitor;
 
@@ -276,17 +276,16 @@ fn from_raw(raw: &str) -> Option<NativeRequest> {
 
 /// Parses a native request document, either form.
 fn parse(text: &str) -> Option<NativeRequest> {
-    // The string is a document of its own: bound its nesting before parsing
-    // it, like the request's (see `json_depth`).
-    json_depth::check(text.as_bytes(), json_depth::MAX_DEPTH).ok()?;
+    // The string is a document of its own; the reader bounds its nesting
+    // before reading it, like the request's.
     if first_key_is_native(text) {
-        let wrapped: Wrapped = sonic_rs::from_str(text).ok()?;
+        let wrapped: Wrapped = json_in::from_str(text).ok()?;
         return Some(NativeRequest {
             wrapped_1_0: true,
             ..wrapped.native
         });
     }
-    sonic_rs::from_str(text).ok()
+    json_in::from_str(text).ok()
 }
 
 /// Whether the object in `text` opens with the key `native` (the 1.0 wrapper).
@@ -361,7 +360,7 @@ mod tests {
     }
 
     fn request(json: &str) -> Option<PooledRequest> {
-        sonic_rs::from_str::<Holder>(json).unwrap().request
+        crate::json_in::from_str::<Holder>(json).unwrap().request
     }
 
     const ASSETS: &str = r#"{"ver":"1.2","eventtrackers":[{"event":1,"methods":[1,2]}],
@@ -371,11 +370,14 @@ mod tests {
 
     #[test]
     fn reads_the_string_form_the_object_form_and_the_1_0_wrapper() {
-        let as_string = format!(r#"{{"request":{}}}"#, sonic_rs::to_string(ASSETS).unwrap());
+        let as_string = format!(
+            r#"{{"request":{}}}"#,
+            serde_json::to_string(ASSETS).unwrap()
+        );
         let wrapped = format!(r#"{{"request":{{ "native" :{ASSETS}}}}}"#);
         let wrapped_string = format!(
             r#"{{"request":{}}}"#,
-            sonic_rs::to_string(&format!(r#"{{"native":{ASSETS}}}"#)).unwrap()
+            serde_json::to_string(&format!(r#"{{"native":{ASSETS}}}"#)).unwrap()
         );
         let object = format!(r#"{{"request":{ASSETS}}}"#);
         for json in [as_string, object, wrapped, wrapped_string] {

@@ -1,21 +1,19 @@
 //! JSON values kept unparsed (`ext`, `schain`): the text as it appeared in the
 //! request, borrowed from the body.
 //!
-//! Works with both JSON libraries the project runs the engine types through:
-//! `sonic-rs` (the bidder) hands the raw text to its lazy-value hook, and any other
-//! deserializer, such as `serde_json` in the benchmark baseline, goes through
-//! `serde_json::value::RawValue`.
+//! Works with both JSON readers the project runs the engine types through: the
+//! engine's own (`json_in`, the bidder's) hands the raw text over when asked by
+//! its [`RAW_VALUE_TOKEN`], and any other deserializer, such as `serde_json` in
+//! the benchmark baseline, goes through `serde_json::value::RawValue`.
 
 use std::borrow::Cow;
 
 use serde::de::{Deserialize, Deserializer, Visitor};
 
-/// The newtype name sonic-rs answers with a value's raw text (its `LazyValue`'s).
-/// A unit test below fails if a sonic-rs upgrade changes it.
-pub(super) const SONIC_RAW_TOKEN: &str = "$sonic_rs::LazyValue";
+pub(super) use crate::json_in::RAW_VALUE_TOKEN;
 
 /// A JSON value's text, unparsed; borrowed from the body unless the parser had to
-/// copy it (sonic-rs copies values that hold string escapes).
+/// copy it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawJson<'a>(Cow<'a, str>);
 
@@ -39,7 +37,7 @@ impl std::fmt::Debug for RawJson<'_> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_newtype_struct(SONIC_RAW_TOKEN, RawVisitor)
+        deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, RawVisitor)
     }
 }
 
@@ -64,7 +62,7 @@ impl<'de> Visitor<'de> for RawVisitor {
         self,
         deserializer: D,
     ) -> Result<RawJson<'de>, D::Error> {
-        // Not sonic-rs: take serde_json's raw value.
+        // Not the engine's reader: take serde_json's raw value.
         let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
         Ok(RawJson(Cow::Borrowed(raw.get())))
     }
@@ -83,8 +81,8 @@ mod tests {
     const BODY: &str = r#"{"ext": {"k":[1,"v"]} }"#;
 
     #[test]
-    fn sonic_rs_borrows_the_raw_text() {
-        let held: Holder<'_> = sonic_rs::from_str(BODY).unwrap();
+    fn the_reader_borrows_the_raw_text() {
+        let held: Holder<'_> = crate::json_in::from_str(BODY).unwrap();
         assert_eq!(held.ext.as_raw_str(), r#"{"k":[1,"v"]}"#);
         assert!(held.ext.is_borrowed());
     }
@@ -99,7 +97,7 @@ mod tests {
     #[test]
     fn escapes_are_kept_verbatim() {
         let body = r#"{"ext":{"u":"a\/b"}}"#;
-        let held: Holder<'_> = sonic_rs::from_str(body).unwrap();
+        let held: Holder<'_> = crate::json_in::from_str(body).unwrap();
         assert_eq!(held.ext.as_raw_str(), r#"{"u":"a\/b"}"#);
     }
 }

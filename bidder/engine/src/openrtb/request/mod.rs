@@ -21,7 +21,7 @@ pub use super::native::{
     TitleRequest, VideoAssetRequest,
 };
 pub use super::raw_json::RawJson;
-use crate::json_depth::{self, TooDeep};
+use crate::json_in;
 
 /// Longest request or impression id accepted; ids travel inside billing tokens.
 pub const MAX_ID_BYTES: usize = 256;
@@ -166,17 +166,12 @@ impl<'a> BidRequest<'a> {
     /// caller's slot saves copying it out of the parser layer by layer. On an error
     /// `place` holds a partial request to be discarded.
     pub fn parse_into(body: &'a [u8], place: &mut BidRequest<'a>) -> Result<(), RequestError> {
-        // sonic-rs checks UTF-8 in the strings it decodes but not in the values it
-        // keeps lazy (`ext`), so the whole body is checked first, in one SIMD pass;
-        // parsing the checked text then skips sonic-rs's own per-string checks.
+        // One SIMD pass checks the whole body is UTF-8, so the reader can slice
+        // and borrow it freely; it checks the JSON grammar of every byte, read or
+        // skipped, and the nesting before it starts (see `json_in`).
         let text = simdutf8::basic::from_utf8(body)
             .map_err(|_| RequestError::Invalid("body is not UTF-8"))?;
-        // Before sonic-rs recurses into it: see `json_depth`.
-        json_depth::check(body, json_depth::MAX_DEPTH).map_err(RequestError::TooDeep)?;
-        let json = |e: sonic_rs::Error| RequestError::Json(e.to_string());
-        let mut de = sonic_rs::Deserializer::from_str(text);
-        BidRequest::deserialize_in_place(&mut de, place).map_err(json)?;
-        de.end().map_err(json)?;
+        json_in::from_str_into(text, place).map_err(|e| RequestError::Json(e.to_string()))?;
         place.normalize();
         place.validate()
     }
@@ -368,15 +363,13 @@ fn alpha3_of(code: &str) -> Option<&'static str> {
 /// Why a body is not an acceptable bid request; the text goes back in a 400.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RequestError {
-    /// The body is not JSON of the BidRequest shape.
+    /// The body is not JSON of the BidRequest shape, or nests arrays and
+    /// objects deeper than any real request does (`json_depth::MAX_DEPTH`).
     #[error("malformed bid request: {0}")]
     Json(String),
     /// The JSON is well-formed but breaks a rule of the spec.
     #[error("invalid bid request: {0}")]
     Invalid(&'static str),
-    /// Arrays and objects nest deeper than any real request does.
-    #[error("malformed bid request: {0}")]
-    TooDeep(TooDeep),
 }
 
 #[cfg(test)]
