@@ -109,7 +109,7 @@ impl<'de> Reader<'de> {
     /// A reader at the start of `text`, once its nesting is known to be bounded.
     pub fn new(text: &'de str) -> Result<Reader<'de>, Error> {
         json_depth::check(text.as_bytes(), json_depth::MAX_DEPTH)
-            .map_err(|e| <Error as de::Error>::custom(e))?;
+            .map_err(<Error as de::Error>::custom)?;
         Ok(Reader {
             cursor: Cursor { text, pos: 0 },
             scratch: String::new(),

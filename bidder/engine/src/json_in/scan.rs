@@ -104,7 +104,7 @@ impl<'de> Cursor<'de> {
     #[inline]
     pub(super) fn string(&mut self, scratch: &mut String) -> Result<Option<&'de str>, Error> {
         let start = self.pos;
-        self.to_special();
+        self.advance_to_special();
         match self.bytes().get(self.pos) {
             Some(b'"') => {
                 let text = &self.text[start..self.pos];
@@ -127,7 +127,7 @@ impl<'de> Cursor<'de> {
     #[inline]
     pub(super) fn skip_string(&mut self) -> Result<(), Error> {
         loop {
-            self.to_special();
+            self.advance_to_special();
             match self.bytes().get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
@@ -163,7 +163,7 @@ impl<'de> Cursor<'de> {
 
     /// Moves to the next quote, backslash or control character, or to the end.
     #[inline(always)]
-    fn to_special(&mut self) {
+    fn advance_to_special(&mut self) {
         let bytes = self.bytes();
         while let Some(chunk) = bytes.get(self.pos..self.pos + 8) {
             let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
@@ -199,7 +199,7 @@ impl<'de> Cursor<'de> {
                 None => return Err(self.error("unterminated string")),
             }
             let start = self.pos;
-            self.to_special();
+            self.advance_to_special();
             out.push_str(&self.text[start..self.pos]);
         }
     }
