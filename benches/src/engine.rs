@@ -157,7 +157,8 @@ impl Engine {
 /// Parses with `serde_json` into the engine's types and applies the same checks as
 /// [`BidRequest::parse`], as a serde_json-based server would.
 pub fn parse_serde_json(body: &[u8]) -> Option<BidRequest<'_>> {
-    let request: BidRequest<'_> = serde_json::from_slice(body).ok()?;
+    let mut request: BidRequest<'_> = serde_json::from_slice(body).ok()?;
+    request.normalize();
     request.validate().ok()?;
     Some(request)
 }

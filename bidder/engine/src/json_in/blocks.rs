@@ -64,7 +64,7 @@ pub(super) fn skip_container(text: &[u8], start: usize) -> Result<usize, Error> 
     let mut in_string: u64 = 0;
     let mut depth: u64 = 0;
     let mut at = start;
-    let mut padded = [b' '; 64];
+    let mut padded: [u8; 64];
     while at < text.len() {
         // Bits of the chunk's bytes that are in `text`.
         let mut present = u64::MAX;
@@ -74,8 +74,8 @@ pub(super) fn skip_container(text: &[u8], start: usize) -> Result<usize, Error> 
                 // The last partial chunk, padded with spaces (which match nothing
                 // but an escape: a trailing backslash is an unterminated string).
                 let rest = &text[at..];
+                padded = [b' '; 64];
                 padded[..rest.len()].copy_from_slice(rest);
-                padded[rest.len()..].fill(b' ');
                 present = (1 << rest.len()) - 1;
                 &padded
             }
@@ -99,13 +99,10 @@ pub(super) fn skip_container(text: &[u8], start: usize) -> Result<usize, Error> 
                 | (classes.backslash & !inside));
         let open = classes.open & !inside;
         let close = classes.close & !inside;
-        // The first close that could end the value, if any, in this chunk.
-        let end = if u64::from(close.count_ones()) < depth {
-            depth = depth + u64::from(open.count_ones()) - u64::from(close.count_ones());
-            None
-        } else {
-            closing_bit(open, close, &mut depth)
-        };
+        // The close that ends the value, if it is in this chunk. Brackets are
+        // few in a chunk, so walking their bits costs less than counting them
+        // (`count_ones` is a dozen instructions without POPCNT, x86-64's baseline).
+        let end = closing_bit(open, close, &mut depth);
         let checked = match end {
             // Only the bytes up to the end belong to the value.
             Some(bit) => bad & (u64::MAX >> (63 - bit)),

@@ -2,8 +2,11 @@
 //! literals (RFC 8259), each checked whole, and skipping a value without
 //! building anything.
 //!
-//! Strings are found eight bytes at a time (a SWAR scan for a quote, a backslash
-//! or a control character); arrays and objects are skipped by `blocks`.
+//! A string's end is found eight bytes at a time (a SWAR scan for a quote, a
+//! backslash or a control character), then 32 at a time with SIMD; arrays and
+//! objects are skipped by `blocks`.
+
+use sonic_simd::{Mask, Simd, u8x32};
 
 use super::{Error, blocks};
 
@@ -161,19 +164,47 @@ impl<'de> Cursor<'de> {
         }
     }
 
-    /// Moves to the next quote, backslash or control character, or to the end.
+    /// Moves to the next quote, backslash or control character, or to the end:
+    /// eight bytes at a time for the first sixteen (most keys and values are
+    /// shorter), then 32 at a time (user agents, consent strings).
     #[inline(always)]
     fn advance_to_special(&mut self) {
         let bytes = self.bytes();
-        while let Some(chunk) = bytes.get(self.pos..self.pos + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            let found = specials(word);
+        for _ in 0..2 {
+            let Some(chunk) = bytes.get(self.pos..self.pos + 8) else {
+                return self.advance_to_special_bytewise();
+            };
+            let found = specials(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
             if found != 0 {
                 self.pos += (found.trailing_zeros() / 8) as usize;
                 return;
             }
             self.pos += 8;
         }
+        self.advance_to_special_long();
+    }
+
+    #[inline(never)]
+    fn advance_to_special_long(&mut self) {
+        let bytes = self.bytes();
+        while let Some(chunk) = bytes.get(self.pos..self.pos + 32) {
+            // SAFETY: `chunk` is 32 readable bytes, exactly one `u8x32`; the load is unaligned.
+            let v = unsafe { u8x32::loadu(chunk.as_ptr()) };
+            let found = (v.eq(&u8x32::splat(b'"'))
+                | v.eq(&u8x32::splat(b'\\'))
+                | v.le(&u8x32::splat(0x1F)))
+            .bitmask();
+            if found != 0 {
+                self.pos += found.trailing_zeros() as usize;
+                return;
+            }
+            self.pos += 32;
+        }
+        self.advance_to_special_bytewise();
+    }
+
+    fn advance_to_special_bytewise(&mut self) {
+        let bytes = self.bytes();
         while let Some(&b) = bytes.get(self.pos) {
             if b == b'"' || b == b'\\' || b < 0x20 {
                 return;
