@@ -9,8 +9,9 @@ use super::lenient::{self, object_items};
 use super::native::PooledRequest;
 use super::raw_json::RawJson;
 
-/// One impression on offer (§3.2.4).
-#[derive(Debug, Deserialize)]
+/// One impression on offer (§3.2.4). `Default` is an empty slot the request's
+/// list reads an impression into in place, not a valid impression.
+#[derive(Debug, Default, Deserialize)]
 pub struct Imp<'a> {
     /// Impression id, unique within the request; bids refer to it.
     #[serde(borrow, deserialize_with = "lenient::text")]

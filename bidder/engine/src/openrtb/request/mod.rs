@@ -135,9 +135,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Imps<'a> {
             }
             fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
                 while self.0.len() < MAX_IMPS {
-                    match seq.next_element()? {
-                        Some(imp) => self.0.push(imp),
-                        None => return Ok(()),
+                    // Read each impression where it stays (one is about 1.4 KB):
+                    // an empty slot first, dropped again after the last one.
+                    self.0.push(Imp::default());
+                    let slot = self.0.last_mut().expect("just pushed");
+                    if seq.next_element_seed(InPlace(slot))?.is_none() {
+                        self.0.pop();
+                        return Ok(());
                     }
                 }
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
@@ -150,6 +154,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for Imps<'a> {
         }
         place.0.clear();
         deserializer.deserialize_any(FirstImps(&mut place.0))
+    }
+}
+
+/// Reads a value into an existing slot (serde's `deserialize_in_place` as a seed).
+struct InPlace<'p, T>(&'p mut T);
+
+impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for InPlace<'_, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        T::deserialize_in_place(deserializer, self.0)
     }
 }
 
