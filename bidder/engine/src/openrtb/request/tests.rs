@@ -37,7 +37,10 @@ fn impressions_past_the_bound_are_skipped() {
     let bad = body.replace(&skipped, "{\"id\":\"\u{1}\"}");
     assert!(BidRequest::parse(bad.as_bytes()).is_err());
     let tolerated = body.replace(&skipped, r#"{"id":}"#);
-    assert_eq!(BidRequest::parse(tolerated.as_bytes()).unwrap().tmax, Some(90));
+    assert_eq!(
+        BidRequest::parse(tolerated.as_bytes()).unwrap().tmax,
+        Some(90)
+    );
 }
 
 #[test]
