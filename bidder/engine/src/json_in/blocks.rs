@@ -29,9 +29,6 @@ struct Classes {
     close: u64,
     /// Bytes below 0x20.
     control: u64,
-    /// Tab, line feed and carriage return: the control bytes JSON allows
-    /// (outside strings).
-    whitespace_control: u64,
 }
 
 impl Classes {
@@ -44,8 +41,15 @@ impl Classes {
             open: (is(b'[') | is(b'{')).bitmask(),
             close: (is(b']') | is(b'}')).bitmask(),
             control: v.le(&u8x64::splat(0x1F)).bitmask(),
-            whitespace_control: (is(b'\t') | is(b'\n') | is(b'\r')).bitmask(),
         }
+    }
+
+    /// Tab, line feed and carriage return: the control bytes JSON allows
+    /// (outside strings). Only looked for when a chunk has control bytes.
+    #[inline(always)]
+    fn whitespace_controls(v: &u8x64) -> u64 {
+        let is = |byte: u8| v.eq(&u8x64::splat(byte));
+        (is(b'\t') | is(b'\n') | is(b'\r')).bitmask()
     }
 
     /// The letters a backslash may escape: `" \ / b f n r t u`.
@@ -93,10 +97,12 @@ pub(super) fn skip_container(text: &[u8], start: usize) -> Result<usize, Error> 
         // Set from an opening quote up to (not including) its closing quote.
         let inside = prefix_xor(quotes) ^ in_string;
         in_string = ((inside as i64) >> 63) as u64;
-        let bad = present
-            & ((classes.control & !(classes.whitespace_control & !inside))
-                | bad_escapes
-                | (classes.backslash & !inside));
+        let bad_controls = if classes.control == 0 {
+            0
+        } else {
+            classes.control & !(Classes::whitespace_controls(&v) & !inside)
+        };
+        let bad = present & (bad_controls | bad_escapes | (classes.backslash & !inside));
         let open = classes.open & !inside;
         let close = classes.close & !inside;
         // The close that ends the value, if it is in this chunk. Brackets are
