@@ -5,14 +5,21 @@
 #   2. the engine alone (engine-probe: throughput, latency, allocations) and the
 #      criterion micro-benchmarks, pinned to one core;
 #   3. every server over loopback HTTP, pinned to CPU $SERVER_CPU with loadgen on
-#      CPU $LOADGEN_CPU: saturation rounds first (alternating servers), then fixed
-#      rates at 50% and 80% of the load generator's limit and at 80% of the slowest
-#      server's throughput, a rate every server sustains (alternating again). The
-#      bidder and the tokio baseline run twice: with 1,000 generated campaigns and
-#      with the 6 bundled ones, which separates the HTTP path from the decision;
-#   4. instructions per request (perf stat where the CPU counters are exposed,
-#      else valgrind's callgrind) and a CPU profile of the bidder (perf record);
-#   5. the report.
+#      CPU $LOADGEN_CPU: saturation rounds first (alternating servers); then the
+#      bytes of each request and response on the wire (the bidder, once); then, at
+#      fixed rates (alternating again), every server at 80% of the slowest server's
+#      throughput (a rate every server sustains), and the bidder and the no-op
+#      monoio server at 80% of the bidder's own saturation throughput (the issue's
+#      p99 target, with the no-op server showing what the host allows). The bidder
+#      and the tokio baseline run twice: with 1,000 generated campaigns and with the
+#      6 bundled ones, which separates the HTTP path from the decision;
+#   4. scaling: the bidder with 1 and with 2 workers, not pinned (the two CPUs
+#      shared with loadgen), saturation rounds;
+#   5. frequency caps in Redis against in process (when redis-server is installed);
+#   6. instructions per request (perf stat where the CPU counters are exposed,
+#      else valgrind's callgrind) and a CPU profile of the bidder at saturation
+#      (perf record);
+#   7. the report.
 #
 # Usage: benches/run.sh
 # Knobs (environment): ROUNDS=3 PHASE_S=2 WARMUP_S=0.5 CONNECTIONS=32 SERVER_CPU=0
@@ -113,6 +120,15 @@ start_server() {
       taskset -c "$SERVER_CPU" "$bin/tokio-bidder" --addr 127.0.0.1:0 \
         >"$log" 2>>"$out/logs/$name.err" &
       ;;
+    bidder-1w | bidder-2w)
+      # The scaling phase: 1 or 2 workers and no pinning at all (no taskset, and
+      # PIN_WORKERS=false, which would otherwise pin worker N to CPU N), so the
+      # workers and loadgen share both CPUs as the scheduler sees fit.
+      local workers=${name#bidder-}
+      RUST_LOG=warn TERN_SERVER__PIN_WORKERS=false "$bin/bidder" \
+        --bid-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --workers "${workers%w}" \
+        --campaigns "$out/corpus/campaigns.json" >"$log" 2>>"$out/logs/$name.err" &
+      ;;
     *)
       taskset -c "$SERVER_CPU" "$bin/$name" --addr 127.0.0.1:0 >"$log" 2>>"$out/logs/$name.err" &
       ;;
@@ -144,6 +160,9 @@ stop_server() {
   wait "$server_pid" 2>/dev/null || true
 }
 
+# How loadgen runs: pinned to $LOADGEN_CPU, except in the scaling phase (empty).
+loadgen_pin=(taskset -c "$LOADGEN_CPU")
+
 # load NAME PHASE ROUND [RATE]
 load() {
   local name=$1 phase=$2 round=$3 rate=${4:-}
@@ -154,7 +173,19 @@ load() {
   if [ -n "$rate" ]; then
     args+=(--rate "$rate")
   fi
-  taskset -c "$LOADGEN_CPU" "$bin/loadgen" "${args[@]}" | tee "$file.txt" | sed "s/^/  [$name $phase r$round] /"
+  "${loadgen_pin[@]}" "$bin/loadgen" "${args[@]}" | tee "$file.txt" | sed "s/^/  [$name $phase r$round] /"
+}
+
+# worker_ticks PID TAG: "TAG NAME TICKS" for each bid worker thread of PID
+# (threads named bid-N), TICKS its user+system time so far in clock ticks
+# (/proc/PID/task/*/stat, fields 14 and 15).
+worker_ticks() {
+  local stat
+  for stat in /proc/"$1"/task/*/stat; do
+    # A thread may end between the glob and the read: skip it.
+    sed -n 's/^[0-9]* (\(bid-[0-9]*\)) \(.*\)/\1 \2/p' "$stat" 2>/dev/null |
+      awk -v tag="$2" '{ print tag, $1, $13 + $14 }' || true
+  done
 }
 
 # Servers in a different order each round, so drift on the machine spreads evenly.
@@ -176,33 +207,113 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
+# Median saturation throughput of one server over the rounds.
+median_throughput() {
+  for f in "$out/http/$1.saturation".r*.json; do json_number "$f" throughput_rps; done |
+    sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 # The load generator's limit: the best saturation throughput any server allowed
-# (a no-op server's, in practice), as the median over rounds; and the slowest
-# server's, for a rate every server sustains.
+# (a no-op server's, in practice), as the median over rounds; the slowest
+# server's, for a rate every server sustains; and the bidder's own (1,000
+# campaigns), for the issue's p99 target at 80% of the bidder's capacity.
 limit=0
 slowest=""
 for name in "${SERVERS[@]}"; do
-  median=$(for f in "$out/http/$name.saturation".r*.json; do json_number "$f" throughput_rps; done |
-    sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  median=$(median_throughput "$name")
   limit=$(awk -v a="$limit" -v b="$median" 'BEGIN { print (b > a) ? b : a }')
   slowest=$(awk -v a="${slowest:-$median}" -v b="$median" 'BEGIN { print (b < a) ? b : a }')
 done
-rate50=$(awk -v l="$limit" 'BEGIN { printf "%.0f", l * 0.5 }')
-rate80=$(awk -v l="$limit" 'BEGIN { printf "%.0f", l * 0.8 }')
+capacity=$(median_throughput bidder)
 common=$(awk -v l="$slowest" 'BEGIN { printf "%.0f", l * 0.8 }')
-echo "load generator limit: $limit requests/s; slowest server: $slowest requests/s"
-echo "fixed rates: $rate50/s and $rate80/s (50% and 80% of the limit), $common/s (common)"
+capacity80=$(awk -v l="$capacity" 'BEGIN { printf "%.0f", l * 0.8 }')
+echo "load generator limit: $limit requests/s; slowest server: $slowest requests/s;" \
+  "bidder (1,000 campaigns): $capacity requests/s"
+echo "fixed rates: $common/s (80% of the slowest, every server), $capacity80/s (80% of the bidder's)"
 
-step "fixed rates ($rate50/s, $rate80/s, $common/s; open loop), $ROUNDS rounds"
+step "bytes on the wire (the bidder, 1,000 campaigns, every corpus request once)"
+start_server bidder
+# The request exactly as loadgen sends it (its head, then the body) and the whole
+# response (head and body), one keep-alive connection; the cost model's NLB and
+# bandwidth figures use the means (and are left out of the report if this fails).
+python3 - "$server_url" "$out/corpus/bodies" "$out/wire.json" <<'PY' || echo "  (not measured)"
+import glob, json, socket, sys
+url, bodies, out = sys.argv[1:4]
+hostport, path = url.removeprefix("http://").split("/", 1)
+host, port = hostport.rsplit(":", 1)
+sock = socket.create_connection((host, int(port)), timeout=10)
+sent = received = 0
+statuses = {}
+files = sorted(glob.glob(f"{bodies}/*.json"))
+for name in files:
+    body = open(name, "rb").read()
+    head = (f"POST /{path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\n"
+            f"X-OpenRTB-Version: 2.6\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    sock.sendall(head + body)
+    sent += len(head) + len(body)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            sys.exit("the bidder closed the connection")
+        buf += chunk
+    end = buf.index(b"\r\n\r\n") + 4
+    length = 0
+    for line in buf[:end].split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-length":
+            length = int(value)
+    while len(buf) < end + length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            sys.exit("the bidder closed the connection")
+        buf += chunk
+    received += end + length
+    status = buf.split(b" ", 2)[1].decode()
+    statuses[status] = statuses.get(status, 0) + 1
+n = len(files)
+json.dump({"requests": n, "request_bytes_mean": sent / n, "response_bytes_mean": received / n,
+           "statuses": statuses}, open(out, "w"), indent=2)
+print(f"  request {sent / n:.0f} bytes, response {received / n:.0f} bytes (means over {n}; statuses {statuses})")
+PY
+stop_server
+
+step "fixed rates ($common/s every server, $capacity80/s bidder and no-op monoio; open loop), $ROUNDS rounds"
 for round in $(seq 1 "$ROUNDS"); do
   for name in $(order "$round"); do
     start_server "$name"
     load "$name" common "$round" "$common"
-    load "$name" rate50 "$round" "$rate50"
-    load "$name" rate80 "$round" "$rate80"
+    case "$name" in
+      bidder | noop-monoio) load "$name" capacity80 "$round" "$capacity80" ;;
+    esac
     stop_server
   done
 done
+
+# --- scaling -----------------------------------------------------------------------
+
+step "scaling: the bidder with 1 and 2 workers, not pinned, saturation, $ROUNDS rounds"
+loadgen_pin=()
+for round in $(seq 1 "$ROUNDS"); do
+  names=(bidder-1w bidder-2w)
+  if [ $((round % 2)) = 0 ]; then
+    names=(bidder-2w bidder-1w)
+  fi
+  for name in "${names[@]}"; do
+    start_server "$name"
+    before=$(worker_ticks "$server_pid" before)
+    load "$name" scaling "$round"
+    after=$(worker_ticks "$server_pid" after)
+    # Each worker's CPU time over the phase (warm-up included): how evenly the
+    # kernel spread the connections over the workers' SO_REUSEPORT listeners.
+    printf '%s\n%s\n' "$before" "$after" |
+      awk '$1 == "before" { b[$2] = $3 } $1 == "after" { a[$2] = $3 }
+           END { for (k in a) print k, a[k] - b[k] }' |
+      sort >"$out/http/$name.scaling.r$round.workers.txt"
+    stop_server
+  done
+done
+loadgen_pin=(taskset -c "$LOADGEN_CPU")
 
 # --- frequency caps in Redis ------------------------------------------------------
 
@@ -276,10 +387,11 @@ fi
   echo "(mean $(json_number "$out/engine-probe.json" corpus_mean_bytes) bytes) and 1,000 generated campaigns"
   echo "(the bidder and the tokio baseline load the same file; their \"6 bundled campaigns\" runs use"
   echo "\`bidder/campaigns/example.toml\` instead). $ROUNDS rounds, servers alternating, each phase"
-  echo "${WARMUP_S} s warm-up + ${PHASE_S} s measured. The load generator's limit (best saturation"
-  echo "throughput) was $(printf '%.0f' "$limit") requests/s, so the issue's fixed rates were $rate50/s (50%)"
-  echo "and $rate80/s (80%); the slowest server sustained $(printf '%.0f' "$slowest") requests/s, so the"
-  echo "common rate was $common/s (80% of that)."
+  echo "${WARMUP_S} s warm-up + ${PHASE_S} s measured. In saturation the load generator's limit (best"
+  echo "throughput) was $(printf '%.0f' "$limit") requests/s; the slowest server sustained $(printf '%.0f' "$slowest") requests/s,"
+  echo "so the common rate was $common/s (80% of that); the bidder with 1,000 campaigns sustained"
+  echo "$(printf '%.0f' "$capacity") requests/s, so the issue's p99 rate was $capacity80/s (80% of that), run with the"
+  echo "bidder and, for comparison, the no-op monoio server."
 } >"$out/method.md"
 
 # --- instructions per request ----------------------------------------------------
@@ -295,7 +407,7 @@ else
   for name in bidder noop-monoio tokio-bidder; do
     start_server "$name"
     perf/stat.sh --pid "$server_pid" --url "$server_url" --bodies "$out/corpus/bodies" \
-      --rate "$rate50" --seconds 5 --json "$out/perf-stat-$name.json" | sed "s/^/  [$name] /"
+      --rate "$common" --seconds 5 --json "$out/perf-stat-$name.json" | sed "s/^/  [$name] /"
     stop_server
   done
 fi
@@ -303,13 +415,15 @@ fi
 # --- profile -------------------------------------------------------------------
 
 if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
-  step "CPU profile of the bidder at $rate80/s (perf record + inferno)"
+  step "CPU profile of the bidder at saturation (perf record + inferno)"
   start_server bidder
+  # Saturation (closed loop, --rate 0), the state the headline CPU per request is
+  # measured in.
   if perf/flamegraph.sh --pid "$server_pid" --url "$server_url" --bodies "$out/corpus/bodies" \
-    --rate "$rate80" --seconds 5 --out "$out/profile" >"$out/logs/flamegraph.txt" 2>&1; then
+    --rate 0 --connections "$CONNECTIONS" --seconds 5 --out "$out/profile" >"$out/logs/flamegraph.txt" 2>&1; then
     cp "$out/profile/flamegraph.svg" benches/flamegraph-bidder.svg
     {
-      echo "\`perf record\` (cpu-clock sampling at 999 Hz) of the bidder at $rate80 requests/s; the"
+      echo "\`perf record\` (cpu-clock sampling at 999 Hz) of the bidder at saturation ($CONNECTIONS connections); the"
       echo "flame graph is [flamegraph-bidder.svg](flamegraph-bidder.svg). Share of the bidder's samples"
       echo "by the frame they were taken in (self time), top entries:"
       echo
@@ -317,7 +431,8 @@ if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
       head -25 "$out/profile/top-self.txt"
       echo '```'
       echo
-      echo "Share of samples under frames that matter (inclusive):"
+      echo "Share of samples under frames that matter (inclusive: a sample counts for every category"
+      echo "with a frame in its stack, so the billing token is also part of writing the response):"
       echo
       echo '```'
       cat "$out/profile/inclusive.txt"

@@ -11,6 +11,7 @@
 #                                            campaigns and bidder/samples bodies
 #   perf/flamegraph.sh --pid PID --url URL --bodies DIR [--rate 20000] [--seconds 5]
 #                      [--connections 32] [--out DIR]
+#   --rate 0 drives the server in saturation (closed loop) instead of a fixed rate.
 # Writes OUT/flamegraph.svg (default OUT: target/flamegraph), OUT/folded.txt,
 # OUT/top-self.txt (frames by self time) and OUT/inclusive.txt (key subsystems).
 set -euo pipefail
@@ -59,8 +60,14 @@ trap '[ -z "$started_here" ] || kill -TERM "$started_here" 2>/dev/null || true' 
 loadgen=target/release/loadgen
 [ -x "$loadgen" ] || cargo build --release --locked -p tern-benches --bin loadgen
 cpus=$(nproc)
+rate_args=(--rate "$rate")
+title="Tern bidder at $rate requests/s"
+if [ "$rate" = 0 ]; then
+  rate_args=()
+  title="Tern bidder at saturation ($connections connections)"
+fi
 taskset -c "$((cpus - 1))" "$loadgen" --url "$url" --bodies "$bodies" --connections "$connections" \
-  --rate "$rate" --warmup-s 1 --duration-s "$((seconds + 1))" >"$out/loadgen.txt" &
+  "${rate_args[@]}" --warmup-s 1 --duration-s "$((seconds + 1))" >"$out/loadgen.txt" &
 load_pid=$!
 sleep 1
 perf record -F 999 -e cpu-clock --call-graph dwarf,16384 -p "$pid" -o "$out/perf.data" \
@@ -68,7 +75,7 @@ perf record -F 999 -e cpu-clock --call-graph dwarf,16384 -p "$pid" -o "$out/perf
 wait "$load_pid"
 
 perf script -i "$out/perf.data" 2>/dev/null | inferno-collapse-perf >"$out/folded.txt"
-inferno-flamegraph --title "Tern bidder at $rate requests/s" <"$out/folded.txt" >"$out/flamegraph.svg"
+inferno-flamegraph --title "$title" <"$out/folded.txt" >"$out/flamegraph.svg"
 
 # Self time: the frame each sample was taken in.
 awk '{ n = $NF; $NF = ""; k = split($0, f, ";"); leaf = f[k]; sub(/ +$/, "", leaf);
@@ -76,19 +83,33 @@ awk '{ n = $NF; $NF = ""; k = split($0, f, ";"); leaf = f[k]; sub(/ +$/, "", lea
      END { for (l in self) printf "%6.2f%%  %s\n", 100 * self[l] / total, l }' \
   "$out/folded.txt" | sort -rn >"$out/top-self.txt"
 
-# Inclusive share of the subsystems worth watching.
+# Inclusive share of the subsystems worth watching: the samples whose stack has a
+# frame matching RE (and, if given, none matching EXCEPT). Folded lines are
+# "frame;frame;...;leaf COUNT".
+# The patterns go through the environment: awk -v would take their backslashes as
+# escapes.
 inclusive() {
-  awk -v label="$1" -v re="$2" '{ n = $NF; total += n; if ($0 ~ re) hit += n }
-    END { if (total > 0) printf "%6.2f%%  %s\n", 100 * hit / total, label }' "$out/folded.txt"
+  LABEL="$1" RE="$2" EXCEPT="${3:-}" awk '{ n = $NF; total += n
+      if ($0 ~ ENVIRON["RE"] && (ENVIRON["EXCEPT"] == "" || $0 !~ ENVIRON["EXCEPT"])) hit += n }
+    END { if (total > 0) printf "%6.2f%%  %s\n", 100 * hit / total, ENVIRON["LABEL"] }' "$out/folded.txt"
 }
+# Reading the request: Tern's reader (json_in), the serde-derived visitors of the
+# request types and their lenient field readers, the UTF-8 and depth checks, and
+# sonic-rs for builds from before json_in. The response writer escapes strings
+# with sonic-rs too (json_out), so stacks under it are not reading.
+parse_re='BidRequest[^;]*parse|json_in::|tern_engine::openrtb::[^;]*([Dd]eserializ|Visitor|lenient)|sonic_rs|simdutf8|json_depth'
+write_re='write_bid_response|json_out::'
+# glibc's allocator entry points and internals, and Rust's shims; exact frame
+# names, so the kernel's kfree and friends do not count.
+alloc_re='(^|;)(__libc_|__GI___libc_|_int_)?(malloc|calloc|realloc|free|cfree)(@[^;]*)?(;| )|malloc_consolidate|unlink_chunk|__rust_(alloc|dealloc|realloc)'
 {
-  inclusive "parse (BidRequest::parse_into, sonic-rs, UTF-8 and depth checks)" 'BidRequest.*parse|sonic_rs|simdutf8|json_depth'
+  inclusive "parse (Tern's reader json_in, request visitors, UTF-8 and depth checks; sonic-rs in older builds)" "$parse_re" "$write_re"
   inclusive "decide (candidates, evaluation, caps, pick)" 'decision::'
-  inclusive "write response (JSON writer)" 'write_bid_response'
+  inclusive "write response (JSON writer, native markup, billing token)" "$write_re"
   inclusive "billing token (HMAC-SHA256, base64)" 'append_token'
   inclusive "HTTP framing (httparse, head, body)" 'parse_head|frame_body|httparse'
   inclusive "metrics (per-response recording)" 'record_response|on_response|metrics'
-  inclusive "allocator (malloc/free/realloc)" 'malloc|free|realloc|cfree'
+  inclusive "allocator (malloc/free/realloc)" "$alloc_re"
   inclusive "kernel (syscalls, TCP, io_uring)" '\[k\]|entry_SYSCALL|do_syscall|io_uring|tcp_'
 } >"$out/inclusive.txt"
 

@@ -7,24 +7,138 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde_json::Value;
 
+/// What one run measured, as the report's sections read it.
+#[derive(Debug)]
+pub(crate) struct Results {
+    /// Medians per (server, phase).
+    pub(crate) phases: BTreeMap<(String, String), Phase>,
+    /// `engine-probe.json`.
+    pub(crate) probe: Option<Value>,
+    /// `wire.json`: bytes on the wire per request and response.
+    pub(crate) wire: Option<Wire>,
+}
+
+impl Results {
+    /// Reads the results directory `run.sh` wrote.
+    pub(crate) fn load(dir: &Path) -> anyhow::Result<Results> {
+        Ok(Results {
+            phases: load_phases(dir)?,
+            probe: read_json(&dir.join("engine-probe.json")),
+            wire: read_json(&dir.join("wire.json")).and_then(|v| {
+                Some(Wire {
+                    request: num(&v, &["request_bytes_mean"])?,
+                    response: num(&v, &["response_bytes_mean"])?,
+                })
+            }),
+        })
+    }
+
+    /// One server in one phase, if it ran.
+    pub(crate) fn phase(&self, server: &str, phase: &str) -> Option<&Phase> {
+        self.phases.get(&(server.to_owned(), phase.to_owned()))
+    }
+
+    /// A server's CPU time per request at saturation, µs: the headline figure.
+    pub(crate) fn cpu(&self, server: &str) -> Option<f64> {
+        self.phase(server, "saturation").and_then(|p| p.cpu_us)
+    }
+}
+
+/// Mean bytes of one exchange over the bidder's connection, HTTP heads included
+/// (measured once over the whole corpus): what the NLB and the NIC carry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wire {
+    /// Request as loadgen sends it: head and body.
+    pub(crate) request: f64,
+    /// The bidder's response: head and body (none for a 204 no-bid).
+    pub(crate) response: f64,
+}
+
+/// Engine throughput through Tern's reader with `campaigns` campaigns, and the
+/// reader's name: `{campaigns}/tern`, or `{campaigns}/sonic-rs` in results from
+/// before Tern had its own reader.
+pub(crate) fn probe_reader_rps(probe: &Value, campaigns: u32) -> Option<(f64, &'static str)> {
+    for (key, label) in [("tern", "Tern's reader"), ("sonic-rs", "sonic-rs")] {
+        if let Some(rps) = num(probe, &["throughput_rps", &format!("{campaigns}/{key}")]) {
+            return Some((rps, label));
+        }
+    }
+    None
+}
+
+/// The report's name for a parser key of `engine-probe.json` or criterion.
+pub(crate) fn parser_label(key: &str) -> &str {
+    match key {
+        "tern" => "Tern's reader",
+        other => other,
+    }
+}
+
+/// Each worker thread's share of the CPU time the bid workers of `server` used in
+/// `phase`, summed over rounds (`{server}.{phase}.r{N}.workers.txt`, lines
+/// "NAME TICKS"), by thread name.
+pub(crate) fn worker_shares(dir: &Path, server: &str, phase: &str) -> Vec<(String, f64)> {
+    let prefix = format!("{server}.{phase}.r");
+    let mut ticks: BTreeMap<String, f64> = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("http")) else {
+        return Vec::new();
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with(&prefix) && name.ends_with(".workers.txt")) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for line in text.lines() {
+            let mut fields = line.split_whitespace();
+            if let (Some(thread), Some(Ok(t))) =
+                (fields.next(), fields.next().map(str::parse::<f64>))
+            {
+                *ticks.entry(thread.to_owned()).or_default() += t;
+            }
+        }
+    }
+    let total: f64 = ticks.values().sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    ticks.into_iter().map(|(k, t)| (k, t / total)).collect()
+}
+
 /// Medians over rounds of one server in one phase.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Phase {
+    /// Responses per second over the measured window.
     pub(crate) throughput: f64,
+    /// The server's user+system CPU time per response, µs (when its pid was given).
     pub(crate) cpu_us: Option<f64>,
+    /// Latency percentiles, µs (corrected for coordinated omission at fixed rates).
     pub(crate) p50: f64,
+    /// See `p50`.
     pub(crate) p90: f64,
+    /// See `p50`.
     pub(crate) p99: f64,
+    /// See `p50`.
     pub(crate) p999: f64,
+    /// Largest latency, µs.
     pub(crate) max: f64,
+    /// Offered rate (fixed-rate phases); `None` in saturation.
     pub(crate) rate: Option<f64>,
+    /// Connection, read, write and parse errors.
     pub(crate) errors: f64,
+    /// Requests due that never went out (the server could not keep up).
     pub(crate) unsent: f64,
+    /// Share of responses that were 200 (a bid).
     pub(crate) bid_share: f64,
+    /// Keep-alive connections loadgen held.
+    pub(crate) connections: f64,
     /// The run whose p99 is the median, for the plot.
     pub(crate) percentiles: Vec<(f64, f64)>,
 }
 
+/// The median (mean of the middle two for an even count); NaN for none.
 pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return f64::NAN;
@@ -38,6 +152,7 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
+/// The number at `path` in a JSON value.
 pub(crate) fn num(v: &Value, path: &[&str]) -> Option<f64> {
     let mut at = v;
     for key in path {
@@ -46,6 +161,7 @@ pub(crate) fn num(v: &Value, path: &[&str]) -> Option<f64> {
     at.as_f64()
 }
 
+/// Medians over rounds per (server, phase) of every loadgen JSON in `DIR/http`.
 pub(crate) fn load_phases(dir: &Path) -> anyhow::Result<BTreeMap<(String, String), Phase>> {
     let mut runs: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
     let http = dir.join("http");
@@ -126,6 +242,7 @@ pub(crate) fn load_phases(dir: &Path) -> anyhow::Result<BTreeMap<(String, String
                 errors,
                 unsent: median(get(&["unsent"])),
                 bid_share,
+                connections: median(get(&["connections"])),
                 percentiles: plotted,
             },
         );
@@ -174,10 +291,12 @@ pub(crate) fn criterion_means(dir: &Path) -> BTreeMap<String, f64> {
     means
 }
 
+/// A JSON file, if it exists and parses.
 pub(crate) fn read_json(path: &Path) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
+/// A text file, trimmed, if it exists and is not empty.
 pub(crate) fn read_text(path: &Path) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()

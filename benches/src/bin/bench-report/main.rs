@@ -1,12 +1,18 @@
 //! Writes `benches/RESULTS.md` and its latency plot from what `benches/run.sh`
 //! measured: `loadgen` JSON per server, phase and round, the `engine-probe` JSON,
-//! criterion's estimates, and optional instruction counts and profile summary.
+//! criterion's estimates, the bytes on the wire, and optional instruction counts
+//! and profile summary. Every figure in the report comes from one run.
 //!
 //! `bench-report --results DIR --criterion target/criterion --out benches/RESULTS.md
 //!  --plot benches/latency.svg [--command "benches/run.sh"]`
 
+mod cost;
+mod engine;
 mod load;
 mod plot;
+mod prices;
+mod scaling;
+mod targets;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -16,7 +22,7 @@ use clap::Parser;
 use plotters::style::RGBColor;
 use serde_json::Value;
 
-use crate::load::{criterion_means, load_phases, num, read_json, read_text};
+use crate::load::{Results, criterion_means, read_json, read_text};
 use crate::plot::plot;
 
 /// Servers in the order the tables list them.
@@ -34,14 +40,30 @@ const SERVERS: [(&str, &str); 6] = [
         "tokio + hyper + serde_json, 6 bundled campaigns",
     ),
 ];
-/// Fixed-rate phases: the issue's two (fractions of the load generator's limit),
-/// then one every server can sustain.
-const RATE_PHASES: [(&str, &str); 3] = [
-    ("rate50", "50% of the load generator's limit"),
-    ("rate80", "80% of the load generator's limit"),
+/// Fixed-rate phases, in the order the report shows them: the issue's p99 target
+/// (the bidder and the no-op monoio server only), then a rate every server
+/// sustains; and two phases of runs before issue #16, shown when present.
+/// (name in the results, column label, description).
+const RATE_PHASES: [(&str, &str, &str); 4] = [
+    (
+        "capacity80",
+        "80% of the bidder's",
+        "80% of the bidder's own saturation throughput (1,000 campaigns): the p99 target's rate",
+    ),
     (
         "common",
+        "common",
         "80% of the slowest server's saturation throughput: a rate every server sustains",
+    ),
+    (
+        "rate50",
+        "50% of loadgen's",
+        "50% of the load generator's limit",
+    ),
+    (
+        "rate80",
+        "80% of loadgen's",
+        "80% of the load generator's limit",
     ),
 ];
 /// Plot colors, one per server.
@@ -74,7 +96,8 @@ struct Cli {
     command: String,
 }
 
-fn fmt_us(us: f64) -> String {
+/// Microseconds, to the precision that matters at that size.
+pub(crate) fn fmt_us(us: f64) -> String {
     if !us.is_finite() {
         "–".to_owned()
     } else if us >= 1000.0 {
@@ -86,7 +109,8 @@ fn fmt_us(us: f64) -> String {
     }
 }
 
-fn fmt_rate(rps: f64) -> String {
+/// Requests per second as `188.5k/s` or `1.20M/s`.
+pub(crate) fn fmt_rate(rps: f64) -> String {
     if !rps.is_finite() {
         "–".to_owned()
     } else if rps >= 1e6 {
@@ -96,21 +120,15 @@ fn fmt_rate(rps: f64) -> String {
     }
 }
 
-fn verdict(met: bool) -> &'static str {
-    if met { "**met**" } else { "**missed**" }
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let phases = load_phases(&cli.results)?;
-    let probe = read_json(&cli.results.join("engine-probe.json"));
+    let results = Results::load(&cli.results)?;
     let callgrind = read_json(&cli.results.join("callgrind.json"));
     let means = cli
         .criterion
         .as_deref()
         .map(criterion_means)
         .unwrap_or_default();
-    let phase = |server: &str, name: &str| phases.get(&(server.to_owned(), name.to_owned()));
 
     let mut md = String::new();
     let w = &mut md;
@@ -136,103 +154,32 @@ fn main() -> anyhow::Result<()> {
         read_text(&cli.results.join("method.md")).unwrap_or_default()
     );
 
-    // Headline: CPU per request at saturation (the server busy, as in production
-    // at capacity), median over rounds.
-    let cpu = |s: &str| phase(s, "saturation").and_then(|x| x.cpu_us);
-    let cpu_bidder = cpu("bidder");
-    let cpu_ceiling = cpu("noop-monoio");
-    let cpu_tokio = cpu("tokio-bidder");
+    targets::write(w, &results);
+    http(w, &results);
+    scaling::write(w, &results, &cli.results);
+    cost::write(w, &results);
+    if let Some(cg) = &callgrind {
+        instructions(w, cg);
+    }
+    engine::write(w, results.probe.as_ref(), &means);
+    if let Some(text) = read_text(&cli.results.join("redis.md")) {
+        let _ = writeln!(w, "## Frequency caps in Redis\n\n{text}\n");
+    }
+    if let Some(text) = read_text(&cli.results.join("profile.md")) {
+        let _ = writeln!(w, "## Where the time goes\n\n{text}\n");
+    }
+    if let Some(text) = read_text(&cli.results.join("notes.md")) {
+        let _ = writeln!(w, "{text}\n");
+    }
+    std::fs::write(&cli.out, md).with_context(|| format!("writing {}", cli.out.display()))?;
+    plot(&results.phases, &cli.plot)?;
+    println!("wrote {} and {}", cli.out.display(), cli.plot.display());
+    Ok(())
+}
 
-    let _ = writeln!(w, "## Targets\n");
-    let _ = writeln!(w, "| target | measured | verdict |\n| --- | --- | --- |");
-    if let Some(p) = &probe {
-        let rps = num(p, &["throughput_rps", "1000/sonic-rs"]).unwrap_or(f64::NAN);
-        let p99 = num(p, &["latency_ns", "p99"]).unwrap_or(f64::NAN) / 1e3;
-        let allocs = num(p, &["allocations", "whole"]).unwrap_or(f64::NAN);
-        let _ = writeln!(
-            w,
-            "| engine alone, 1,000 campaigns: ≥ 1M requests/s per core | {} | {}{} |",
-            fmt_rate(rps),
-            verdict(rps >= 1e6),
-            if rps < 1e6 {
-                format!(" ({:.1}× short)", 1e6 / rps)
-            } else {
-                String::new()
-            }
-        );
-        let _ = writeln!(
-            w,
-            "| engine alone: p99 ≤ 5 µs | {} | {} |",
-            fmt_us(p99),
-            verdict(p99 <= 5.0)
-        );
-        let _ = writeln!(
-            w,
-            "| engine alone: 0 heap allocations per request | {allocs:.2} per request | {} |",
-            verdict(allocs == 0.0)
-        );
-    }
-    if let (Some(b), Some(c)) = (cpu_bidder, cpu_ceiling) {
-        let ratio = b / c;
-        let _ = writeln!(
-            w,
-            "| HTTP: bidder CPU/request ≤ 1.3× no-op monoio ceiling | {} vs {} = {ratio:.2}× | {}{} |",
-            fmt_us(b),
-            fmt_us(c),
-            verdict(ratio <= 1.3),
-            if ratio > 1.3 {
-                format!(" (by {:.0}%)", (ratio / 1.3 - 1.0) * 100.0)
-            } else {
-                String::new()
-            }
-        );
-        let _ = writeln!(
-            w,
-            "| HTTP: ≥ 125k bids/s per core (1 s / CPU per request) | {} | {} |",
-            fmt_rate(1e6 / b),
-            verdict(1e6 / b >= 125_000.0)
-        );
-    }
-    if let (Some(b), Some(t)) = (cpu_bidder, cpu_tokio) {
-        let _ = writeln!(
-            w,
-            "| HTTP: bidder CPU/request below tokio/hyper/serde_json | {} vs {} ({:.2}×) | {} |",
-            fmt_us(b),
-            fmt_us(t),
-            t / b,
-            verdict(b < t)
-        );
-    }
-    for (name, what) in RATE_PHASES {
-        if let (Some(b), Some(t)) = (phase("bidder", name), phase("tokio-bidder", name)) {
-            let overloaded = if b.unsent > 0.0 {
-                format!(
-                    " (offered more than the bidder's {} capacity: requests queued)",
-                    fmt_rate(b.throughput)
-                )
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                w,
-                "| HTTP at {} = {}: p99 ≤ 1 ms | {} | {}{overloaded} |",
-                what,
-                fmt_rate(b.rate.unwrap_or(f64::NAN)),
-                fmt_us(b.p99),
-                verdict(b.p99 <= 1000.0 && b.unsent == 0.0)
-            );
-            let _ = writeln!(
-                w,
-                "| HTTP at {}: p99 no worse than tokio/hyper | {} vs {} | {} |",
-                fmt_rate(b.rate.unwrap_or(f64::NAN)),
-                fmt_us(b.p99),
-                fmt_us(t.p99),
-                verdict(b.p99 <= t.p99)
-            );
-        }
-    }
-    let _ = writeln!(w);
-
+/// The "Over loopback HTTP" section: every server's CPU per request and
+/// throughput, then the latency tables of the fixed-rate phases that ran.
+fn http(w: &mut String, r: &Results) {
     let _ = writeln!(w, "## Over loopback HTTP\n");
     let _ = writeln!(
         w,
@@ -243,19 +190,34 @@ fn main() -> anyhow::Result<()> {
          saturation (closed loop), bounded by the load generator. Latencies are from the fixed-rate\n\
          phases, corrected for coordinated omission.\n"
     );
+    // The fixed-rate phases this run has, with their rates.
+    let rates: Vec<(&str, &str, &str, f64)> = RATE_PHASES
+        .iter()
+        .filter_map(|&(name, short, what)| {
+            let rate = SERVERS
+                .iter()
+                .find_map(|(s, _)| r.phase(s, name).and_then(|p| p.rate))?;
+            Some((name, short, what, rate))
+        })
+        .collect();
+    let rate_names: Vec<String> = rates
+        .iter()
+        .map(|(_, short, _, rate)| format!("{} ({short})", fmt_rate(*rate)))
+        .collect();
     let _ = writeln!(
         w,
-        "| server | CPU/request (saturation) | CPU/request (50% / 80% / common rate) | capacity/core | saturation throughput | server CPU use at saturation | bids |"
+        "| server | CPU/request (saturation) | CPU/request at fixed rates: {} | capacity/core | saturation throughput | server CPU use at saturation | bids |",
+        rate_names.join(" / ")
     );
     let _ = writeln!(w, "| --- | --- | --- | --- | --- | --- | --- |");
     for (server, label) in SERVERS {
-        let Some(sat) = phase(server, "saturation") else {
+        let Some(sat) = r.phase(server, "saturation") else {
             continue;
         };
-        let fixed: Vec<String> = RATE_PHASES
+        let fixed: Vec<String> = rates
             .iter()
-            .map(|(p, _)| {
-                phase(server, p)
+            .map(|(p, _, _, _)| {
+                r.phase(server, p)
                     .and_then(|x| x.cpu_us)
                     .map_or("–".into(), fmt_us)
             })
@@ -266,27 +228,24 @@ fn main() -> anyhow::Result<()> {
             "| {label} | {} | {} | {} | {} | {util:.0}% | {:.0}% |",
             sat.cpu_us.map_or("–".into(), fmt_us),
             fixed.join(" / "),
-            cpu(server).map_or("–".into(), |c| fmt_rate(1e6 / c)),
+            sat.cpu_us.map_or("–".into(), |c| fmt_rate(1e6 / c)),
             fmt_rate(sat.throughput),
             sat.bid_share * 100.0
         );
     }
     let _ = writeln!(w);
-    for (name, what) in RATE_PHASES {
-        let rate = SERVERS
-            .iter()
-            .find_map(|(s, _)| phase(s, name).and_then(|p| p.rate))
-            .unwrap_or(f64::NAN);
-        let _ = writeln!(w, "**Fixed rate {} ({what})**\n", fmt_rate(rate));
+    for (name, _, what, rate) in &rates {
+        let _ = writeln!(w, "**Fixed rate {} ({what})**\n", fmt_rate(*rate));
         let _ = writeln!(
             w,
-            "| server | p50 | p90 | p99 | p99.9 | max | achieved | unsent | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+            "| server | p50 | p90 | p99 | p99.9 | max | achieved | unsent | errors | CPU/request |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
         );
         for (server, label) in SERVERS {
-            if let Some(p) = phase(server, name) {
+            if let Some(p) = r.phase(server, name) {
                 let _ = writeln!(
                     w,
-                    "| {label} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+                    "| {label} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} | {} |",
                     fmt_us(p.p50),
                     fmt_us(p.p90),
                     fmt_us(p.p99),
@@ -294,7 +253,8 @@ fn main() -> anyhow::Result<()> {
                     fmt_us(p.max),
                     fmt_rate(p.throughput),
                     p.unsent,
-                    p.errors
+                    p.errors,
+                    p.cpu_us.map_or("–".into(), fmt_us),
                 );
             }
         }
@@ -306,23 +266,24 @@ fn main() -> anyhow::Result<()> {
             let _ = writeln!(w, "- {what}: {:.2}×", a / b);
         }
     };
+    let cpu = |s: &str| r.cpu(s);
     ratio_line(
         w,
-        "bidder / no-op monoio ceiling, 1,000 campaigns",
-        cpu_bidder,
-        cpu_ceiling,
+        "bidder / no-op monoio, 1,000 campaigns",
+        cpu("bidder"),
+        cpu("noop-monoio"),
     );
     ratio_line(
         w,
-        "bidder / no-op monoio ceiling, 6 bundled campaigns (mostly the HTTP path's own cost)",
+        "bidder / no-op monoio, 6 bundled campaigns (mostly the HTTP path's own cost)",
         cpu("bidder-6c"),
-        cpu_ceiling,
+        cpu("noop-monoio"),
     );
     ratio_line(
         w,
         "bidder / tokio-hyper-serde_json baseline, 1,000 campaigns",
-        cpu_bidder,
-        cpu_tokio,
+        cpu("bidder"),
+        cpu("tokio-bidder"),
     );
     ratio_line(
         w,
@@ -334,128 +295,34 @@ fn main() -> anyhow::Result<()> {
         w,
         "no-op glommio / no-op monoio",
         cpu("noop-glommio"),
-        cpu_ceiling,
+        cpu("noop-monoio"),
     );
     let _ = writeln!(w);
-    if let Some(text) = read_text(&cli.results.join("runtime.md")) {
-        let _ = writeln!(w, "{text}\n");
-    }
     let _ = writeln!(
         w,
         "![latency by percentile at the common rate, every server](latency.svg)\n"
     );
-
-    if let Some(cg) = &callgrind {
-        let _ = writeln!(w, "## Instructions per request\n");
-        let _ = writeln!(
-            w,
-            "{}\n",
-            cg.get("note").and_then(Value::as_str).unwrap_or_default()
-        );
-        let _ = writeln!(w, "| what | instructions/request |\n| --- | --- |");
-        if let Some(map) = cg.get("per_request").and_then(Value::as_object) {
-            for (k, v) in map {
-                let _ = writeln!(w, "| {k} | {:.0} |", v.as_f64().unwrap_or(f64::NAN));
-            }
-        }
-        let _ = writeln!(w);
-    }
-
-    let _ = writeln!(w, "## Engine alone\n");
-    if let Some(p) = &probe {
-        let _ = writeln!(
-            w,
-            "`engine-probe` pinned to one core: the mixed corpus ({} generated requests, mean {} bytes;\n\
-             outcomes with 1,000 campaigns: {}), parse + decide + response with signed billing URL.\n",
-            num(p, &["corpus_requests"]).unwrap_or(0.0),
-            num(p, &["corpus_mean_bytes"]).unwrap_or(0.0),
-            p.get("outcomes").map(Value::to_string).unwrap_or_default()
-        );
-        let _ = writeln!(w, "| measurement | value |\n| --- | --- |");
-        if let Some(map) = p.get("throughput_rps").and_then(Value::as_object) {
-            for (k, v) in map {
-                let rps = v.as_f64().unwrap_or(f64::NAN);
-                let _ = writeln!(
-                    w,
-                    "| throughput, {} campaigns, {} | {} ({:.0} ns/request) |",
-                    k.split('/').next().unwrap_or(""),
-                    k.split('/').nth(1).unwrap_or(""),
-                    fmt_rate(rps),
-                    1e9 / rps
-                );
-            }
-        }
-        for (k, label) in [
-            ("p50", "p50"),
-            ("p99", "p99"),
-            ("p99.9", "p99.9"),
-            ("max", "max"),
-        ] {
-            if let Some(ns) = num(p, &["latency_ns", k]) {
-                let _ = writeln!(w, "| latency {label}, 1,000 campaigns | {ns:.0} ns |");
-            }
-        }
-        if let Some(a) = p.get("allocations") {
-            let _ = writeln!(
-                w,
-                "| heap allocations per request: parse / decide / write / whole (max) | {:.2} / {:.2} / {:.2} / {:.2} ({:.0}) |",
-                num(a, &["parse"]).unwrap_or(f64::NAN),
-                num(a, &["decide"]).unwrap_or(f64::NAN),
-                num(a, &["write"]).unwrap_or(f64::NAN),
-                num(a, &["whole"]).unwrap_or(f64::NAN),
-                num(a, &["whole_max"]).unwrap_or(f64::NAN),
-            );
-            let _ = writeln!(
-                w,
-                "| heap allocations per request with serde_json parsing | {:.2} |",
-                num(a, &["whole_serde_json"]).unwrap_or(f64::NAN)
-            );
-        }
-        let _ = writeln!(w);
-    }
-    if !means.is_empty() {
-        let _ = writeln!(
-            w,
-            "**Criterion** (`cargo bench -p tern-benches`, mean time per request):\n"
-        );
-        let _ = writeln!(w, "| bench | mean |\n| --- | --- |");
-        for (id, ns) in &means {
-            let _ = writeln!(w, "| `{id}` | {} |", fmt_ns(*ns));
-        }
-        let _ = writeln!(w);
-        let pairs: Vec<(String, f64)> = means
-            .iter()
-            .filter_map(|(id, sonic)| {
-                let rest = id.strip_prefix("parse/sonic-rs/")?;
-                let serde = means.get(&format!("parse/serde_json/{rest}"))?;
-                Some((rest.to_owned(), serde / sonic))
-            })
-            .collect();
-        if !pairs.is_empty() {
-            let list: Vec<String> = pairs.iter().map(|(k, r)| format!("{k} {r:.2}×")).collect();
-            let _ = writeln!(
-                w,
-                "sonic-rs parses faster than serde_json by: {}.\n",
-                list.join(", ")
-            );
-        }
-    }
-    if let Some(text) = read_text(&cli.results.join("redis.md")) {
-        let _ = writeln!(w, "## Frequency caps in Redis\n\n{text}\n");
-    }
-    if let Some(text) = read_text(&cli.results.join("profile.md")) {
-        let _ = writeln!(w, "## Where the time goes\n\n{text}\n");
-    }
-    if let Some(text) = read_text(&cli.results.join("notes.md")) {
-        let _ = writeln!(w, "{text}\n");
-    }
-    std::fs::write(&cli.out, md).with_context(|| format!("writing {}", cli.out.display()))?;
-    plot(&phases, &cli.plot)?;
-    println!("wrote {} and {}", cli.out.display(), cli.plot.display());
-    Ok(())
 }
 
-fn fmt_ns(ns: f64) -> String {
+/// The "Instructions per request" section, from `callgrind.json`.
+fn instructions(w: &mut String, cg: &Value) {
+    let _ = writeln!(w, "## Instructions per request\n");
+    let _ = writeln!(
+        w,
+        "{}\n",
+        cg.get("note").and_then(Value::as_str).unwrap_or_default()
+    );
+    let _ = writeln!(w, "| what | instructions/request |\n| --- | --- |");
+    if let Some(map) = cg.get("per_request").and_then(Value::as_object) {
+        for (k, v) in map {
+            let _ = writeln!(w, "| {k} | {:.0} |", v.as_f64().unwrap_or(f64::NAN));
+        }
+    }
+    let _ = writeln!(w);
+}
+
+/// Nanoseconds, switching to µs and ms.
+pub(crate) fn fmt_ns(ns: f64) -> String {
     if ns >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
     } else if ns >= 1e3 {
