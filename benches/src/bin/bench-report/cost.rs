@@ -174,7 +174,12 @@ pub(crate) fn write(w: &mut String, r: &Results) {
     let _ = writeln!(w);
 
     let instance = &INSTANCES[0];
-    let compute = instance_cost(instance, cpu_rps(instance, cpu_us));
+    // The instance serves what its cores or its network allow, whichever is less.
+    let cpu_rate = cpu_rps(instance, cpu_us);
+    let rate = r
+        .wire
+        .map_or(cpu_rate, |x| cpu_rate.min(nic_rps(instance, x)));
+    let compute = instance_cost(instance, rate);
     let vcpu_hours = REQUESTS * cpu_us / 1e6 / 3600.0 / UTILISATION;
     let http_api = tiered(REQUESTS, &prices::HTTP_API_TIERS);
     let rest_api = tiered(REQUESTS, &prices::REST_API_TIERS);
@@ -189,15 +194,30 @@ pub(crate) fn write(w: &mut String, r: &Results) {
         w,
         "| design | component | per 10^9 requests | how |\n| --- | --- | --- | --- |"
     );
+    let how = if rate < cpu_rate {
+        format!(
+            "bandwidth-bound: {} at {:.0}% of {:.0} Gbit/s, so 10^9 requests take {:.2} instance-hours × {}/hour (its cores would allow {})",
+            fmt_rate(rate),
+            UTILISATION * 100.0,
+            instance.gbps,
+            REQUESTS / rate / 3600.0,
+            fmt_price(instance.usd_per_hour),
+            fmt_rate(cpu_rate),
+        )
+    } else {
+        format!(
+            "{} per request × 10^9 at {:.0}% busy = {vcpu_hours:.1} vCPU-hours × {}/hour ÷ {:.0} vCPUs",
+            fmt_us(cpu_us),
+            UTILISATION * 100.0,
+            fmt_price(instance.usd_per_hour),
+            instance.vcpus,
+        )
+    };
     let _ = writeln!(
         w,
-        "| Tern on EC2 | compute, {} | {} | {} per request × 10^9 at {:.0}% busy = {vcpu_hours:.1} vCPU-hours × {}/hour ÷ {:.0} vCPUs |",
+        "| Tern on EC2 | compute, {} | {} | {how} |",
         instance.name,
         fmt_usd(compute),
-        fmt_us(cpu_us),
-        UTILISATION * 100.0,
-        fmt_price(instance.usd_per_hour),
-        instance.vcpus,
     );
     let mut tern = compute;
     if let Some(x) = r.wire {

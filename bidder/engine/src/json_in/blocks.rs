@@ -151,7 +151,7 @@ fn closing_bit(open: u64, close: u64, depth: &mut u64) -> Option<u32> {
 fn bad_byte(byte: u8) -> &'static str {
     match byte {
         b'\\' => "backslash outside a string",
-        0..=0x1F => "control character in a string",
+        0..=0x1F => "control character (only whitespace may appear outside strings)",
         _ => "invalid escape in a string",
     }
 }

@@ -9,11 +9,13 @@
 //! values over as their raw text (`RawJson`), and borrows every string that holds
 //! no escape. It allocates nothing unless a string read holds escapes.
 //!
-//! What it accepts is exactly JSON (RFC 8259), as serde_json does, with one
-//! deliberate difference: an array where a struct is expected is refused
-//! (serde_json fills the struct's fields positionally from it, which no exchange
-//! means). `tests.rs` checks it against serde_json on random and mutated
-//! documents; `bidder/engine/tests/parse_equivalence.rs` on whole bid requests.
+//! Every value it reads is checked exactly as serde_json checks it (RFC 8259).
+//! Two deliberate differences: an array or object it skips is checked only as far
+//! as finding its end needs (`blocks`), so a body malformed only inside one is
+//! read; and an array where a struct is expected is refused (serde_json fills the
+//! struct's fields positionally from it, which no exchange means). `tests.rs`
+//! checks it against serde_json on random and mutated documents;
+//! `benches/tests/parse_equivalence.rs` on whole bid requests.
 
 mod blocks;
 mod scan;

@@ -13,12 +13,14 @@ use serde::de::{Deserialize, Deserializer, Visitor};
 pub(super) use crate::json_in::RAW_VALUE_TOKEN;
 
 /// A JSON value's text, unparsed; borrowed from the body unless the parser had to
-/// copy it.
+/// copy it. The engine's reader skips it as it skips any value it does not read
+/// (`json_in::blocks`): strings closed and brackets balanced, but its inner grammar
+/// unchecked, so parse it before reading or forwarding it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawJson<'a>(Cow<'a, str>);
 
 impl RawJson<'_> {
-    /// The value's JSON text, e.g. `{"k":"v"}`.
+    /// The value's text as the request held it, e.g. `{"k":"v"}`.
     pub fn as_raw_str(&self) -> &str {
         &self.0
     }

@@ -181,8 +181,9 @@ impl<'a> BidRequest<'a> {
     /// `place` holds a partial request to be discarded.
     pub fn parse_into(body: &'a [u8], place: &mut BidRequest<'a>) -> Result<(), RequestError> {
         // One SIMD pass checks the whole body is UTF-8, so the reader can slice
-        // and borrow it freely; it checks the JSON grammar of every byte, read or
-        // skipped, and the nesting before it starts (see `json_in`).
+        // and borrow it freely; the reader checks every value it reads whole,
+        // what it skips as far as finding its end needs, and the nesting before it
+        // starts (see `json_in`).
         let text = simdutf8::basic::from_utf8(body)
             .map_err(|_| RequestError::Invalid("body is not UTF-8"))?;
         json_in::from_str_into(text, place).map_err(|e| RequestError::Json(e.to_string()))?;
