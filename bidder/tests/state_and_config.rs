@@ -260,6 +260,28 @@ fn the_config_file_may_be_named_in_the_environment() {
 }
 
 #[test]
+fn the_admin_listener_binds_beyond_loopback_only_when_told_to() {
+    // It serves campaigns, budgets and leases (`/state`) to whoever reaches it.
+    let refused = Bidder::try_start(Options {
+        env: vec![("TERN_SERVER__ADMIN_ADDR".into(), "0.0.0.0:0".into())],
+        ..Options::default()
+    });
+    let err = refused.err().expect("start refused");
+    assert!(
+        err.contains("server.admin_addr") && err.contains("admin_public"),
+        "{err}"
+    );
+    let public = Bidder::start_with(Options {
+        env: vec![
+            ("TERN_SERVER__ADMIN_ADDR".into(), "0.0.0.0:0".into()),
+            ("TERN_SERVER__ADMIN_PUBLIC".into(), "true".into()),
+        ],
+        ..Options::default()
+    });
+    assert_eq!(public.bid(&sample("banner")).status, 200);
+}
+
+#[test]
 fn a_second_bidder_on_a_listener_in_use_refuses_to_start() {
     // Workers share a port through SO_REUSEPORT; a second process on the same
     // address would silently take half of the traffic (and admin requests).

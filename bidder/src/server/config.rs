@@ -14,7 +14,14 @@ pub struct ServerConfig {
     /// Address of the bid listener (`POST /openrtb2/bid`, `GET /notice/{win,imp,click}`).
     pub bid_addr: SocketAddr,
     /// Address of the admin listener (`/metrics`, `/health`, `/ready`, `/state`).
+    /// A loopback address unless [`ServerConfig::admin_public`] says otherwise.
     pub admin_addr: SocketAddr,
+    /// Lets `admin_addr` be beyond loopback. Off by default: the admin listener
+    /// serves the bidder's state (campaigns, budgets, leases, metrics) to anyone
+    /// who reaches it, so exposing it must be a decision; a fleet behind a load
+    /// balancer turns it on for the health check and keeps the port to the load
+    /// balancer's security group.
+    pub admin_public: bool,
     /// Worker threads, one executor and listener each; 0 means one per CPU core.
     pub workers: usize,
     /// Pin each worker to its own core.
@@ -48,6 +55,7 @@ impl Default for ServerConfig {
         ServerConfig {
             bid_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_addr: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            admin_public: false,
             workers: 0,
             pin_workers: true,
             max_connections_per_worker: 16_384,
@@ -112,6 +120,13 @@ impl ServerConfig {
             return Err(ConfigError::new(
                 "server.listen_backlog",
                 "must be between 1 and 2147483647",
+            ));
+        }
+        if !self.admin_addr.ip().is_loopback() && !self.admin_public {
+            return Err(ConfigError::new(
+                "server.admin_addr",
+                "is not a loopback address: the admin listener exposes the bidder's state; \
+                 set server.admin_public = true to serve it beyond loopback",
             ));
         }
         if self.bid_addr == self.admin_addr && self.bid_addr.port() != 0 {
@@ -199,6 +214,11 @@ mod tests {
                 "[server]\nadmin_addr = \"127.0.0.1:8080\"",
                 "server.admin_addr",
             ),
+            (
+                "[server]\nadmin_addr = \"0.0.0.0:9090\"",
+                "server.admin_addr",
+            ),
+            ("[server]\nadmin_addr = \"[::]:9090\"", "server.admin_addr"),
             ("[server]\npublic_url = \"ftp://x\"", "server.public_url"),
             ("[server]\npublic_url = \"http://x/\"", "server.public_url"),
             ("[server]\npublic_url = \"http://a b\"", "server.public_url"),
@@ -221,5 +241,18 @@ mod tests {
             ("[limits]\nidle_timeout_ms = 0", "limits.idle_timeout_ms"),
             ("[limits]\nwrite_timeout_ms = 0", "limits.write_timeout_ms"),
         ]);
+    }
+
+    #[test]
+    fn the_admin_listener_goes_beyond_loopback_only_when_told_to() {
+        use crate::config::Config;
+        for addr in ["127.0.0.1:9090", "127.0.0.2:0", "[::1]:9090"] {
+            let toml = format!("[server]\nadmin_addr = \"{addr}\"");
+            assert!(Config::from_toml(&toml).is_ok(), "{addr}");
+        }
+        for addr in ["0.0.0.0:9090", "[::]:9090", "10.0.0.5:9090"] {
+            let toml = format!("[server]\nadmin_addr = \"{addr}\"\nadmin_public = true");
+            assert!(Config::from_toml(&toml).is_ok(), "{addr}");
+        }
     }
 }

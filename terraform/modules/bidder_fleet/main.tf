@@ -40,6 +40,7 @@ locals {
   bidder_env = merge(var.bidder_env, {
     TERN_SERVER__BID_ADDR           = "0.0.0.0:${var.bid_port}"
     TERN_SERVER__ADMIN_ADDR         = "0.0.0.0:${var.admin_port}"
+    TERN_SERVER__ADMIN_PUBLIC       = "true"
     TERN_SERVER__PUBLIC_URL         = local.public_url
     TERN_SHUTDOWN__DRAIN_TIMEOUT_MS = tostring(var.drain_timeout_ms)
     TERN_SHUTDOWN__UNREADY_DELAY_MS = tostring(local.unready_delay_ms)

@@ -133,8 +133,8 @@ run "fleet_invariants" {
   }
 
   assert {
-    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SERVER__ADMIN_ADDR=\"0.0.0.0:9090\"") && strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SERVER__BID_ADDR=\"0.0.0.0:8080\"")
-    error_message = "Both listeners must bind 0.0.0.0 (the bidder defaults to 127.0.0.1)."
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SERVER__ADMIN_ADDR=\"0.0.0.0:9090\"") && strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SERVER__ADMIN_PUBLIC=\"true\"") && strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SERVER__BID_ADDR=\"0.0.0.0:8080\"")
+    error_message = "Both listeners must bind 0.0.0.0 (the bidder defaults to 127.0.0.1), the admin one with admin_public set."
   }
 
   assert {
