@@ -99,7 +99,7 @@ impl Engine {
         let mut request = BidRequest::default();
         let parsed = match parser {
             Parser::Tern => BidRequest::parse_into(body, &mut request).is_ok(),
-            Parser::SerdeJson => parse_serde_json(body).map(|r| request = r).is_some(),
+            Parser::SerdeJson => parse_serde_json(body).map(|r| request = r).is_ok(),
         };
         if !parsed {
             return Outcome::Invalid;
@@ -156,9 +156,10 @@ impl Engine {
 
 /// Parses with `serde_json` into the engine's types and applies the same checks as
 /// [`BidRequest::parse`], as a serde_json-based server would.
-pub fn parse_serde_json(body: &[u8]) -> Option<BidRequest<'_>> {
-    let mut request: BidRequest<'_> = serde_json::from_slice(body).ok()?;
+/// The error is serde_json's or the engine's reason, as text.
+pub fn parse_serde_json(body: &[u8]) -> Result<BidRequest<'_>, String> {
+    let mut request: BidRequest<'_> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     request.normalize();
-    request.validate().ok()?;
-    Some(request)
+    request.validate().map_err(|e| e.to_string())?;
+    Ok(request)
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tern_benches::corpus;
+use tern_benches::engine::parse_serde_json;
 use tern_engine::json_in;
 use tern_engine::openrtb::BidRequest;
 
@@ -50,12 +51,10 @@ fn held_bodies() -> Vec<(String, Vec<u8>)> {
     bodies
 }
 
-/// serde_json's reading of the engine's types, with the same checks after it.
+/// serde_json's reading of the engine's types, with the same checks after it (the
+/// tokio baseline's path).
 fn serde_json_reading(body: &[u8]) -> Result<String, String> {
-    let mut request: BidRequest<'_> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    request.normalize();
-    request.validate().map_err(|e| e.to_string())?;
-    Ok(format!("{request:?}"))
+    parse_serde_json(body).map(|request| format!("{request:?}"))
 }
 
 fn tern_reading(body: &[u8]) -> Result<String, String> {
