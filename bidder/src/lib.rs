@@ -20,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod freq_cap;
+pub mod fuzzing;
 pub mod http;
 pub mod latency;
 pub mod lifecycle;

@@ -28,7 +28,7 @@ use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 
 pub(crate) use local::LocalCaps;
-pub(crate) use redis::{RedisCaps, RedisEndpoint, RedisTls};
+pub(crate) use redis::{RedisCaps, RedisEndpoint, RedisTls, read_replies};
 
 /// Why a store could not answer in time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -252,6 +252,11 @@ impl WorkerMetrics {
         self.connections_accepted.get()
     }
 
+    /// Requests whose handling panicked on this worker.
+    pub(crate) fn panics(&self) -> u64 {
+        self.panics.get()
+    }
+
     /// A request whose handling panicked.
     pub(crate) fn panic(&self) {
         self.panics.add(1);

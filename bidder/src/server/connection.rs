@@ -53,17 +53,17 @@ impl ConnectionLimits {
 
 /// Buffers reused by every request on the connection.
 #[derive(Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     /// Joined chunked body.
-    chunks: Vec<u8>,
+    pub(crate) chunks: Vec<u8>,
     /// Inflated gzip body.
-    inflated: Vec<u8>,
+    pub(crate) inflated: Vec<u8>,
     /// Response body being written by the router.
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// What one pass over the read buffer achieved.
-enum Step {
+pub(crate) enum Step {
     /// A request was answered; `consumed` bytes of the buffer were used.
     Answered { consumed: usize, close: bool },
     /// The next request is incomplete.
@@ -204,7 +204,7 @@ pub(crate) async fn serve<R: Router>(
 }
 
 /// Frames and answers the first request in `inbuf`, appending the response to `out`.
-async fn step<R: Router>(
+pub(crate) async fn step<R: Router>(
     inbuf: &[u8],
     router: &R,
     limits: &ConnectionLimits,

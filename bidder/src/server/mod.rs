@@ -7,7 +7,7 @@
 //! accepting, close idle keep-alive connections, answer what is in flight, and exit.
 
 pub mod config;
-mod connection;
+pub(crate) mod connection;
 mod drain;
 mod worker;
 

@@ -155,7 +155,7 @@ impl Connection {
 }
 
 /// Parses `count` replies from `input`; `None` while they are incomplete.
-fn parse_replies(input: &[u8], count: usize) -> Result<Option<Vec<Value>>, CapError> {
+pub(super) fn parse_replies(input: &[u8], count: usize) -> Result<Option<Vec<Value>>, CapError> {
     let mut parser = redis::Parser::new();
     let mut reader = input;
     let mut values = Vec::with_capacity(count);

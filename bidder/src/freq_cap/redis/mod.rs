@@ -354,6 +354,33 @@ impl RedisCaps {
     }
 }
 
+/// Reads `data[1..]` as a server's answer to `1 + data[0] % 3` pipelined
+/// commands, as the client does: parsed by the `redis` crate, then each reply
+/// looked at as a redirect, a server error, a counter and a notice claim. The
+/// fuzz target of Redis replies ([`crate::fuzzing`]); sockets, deadlines and
+/// redirects between real nodes are tested against redis-server.
+pub(crate) fn read_replies(data: &[u8]) {
+    let Some((&count, input)) = data.split_first() else {
+        return;
+    };
+    let count = 1 + usize::from(count % 3);
+    let Ok(Some(values)) = connection::parse_replies(input, count) else {
+        return;
+    };
+    let mut routes = SlotRoutes::default();
+    for value in &values {
+        if let Some(Ok(Redirect::Moved { slot, to })) = Redirect::of(value) {
+            routes.learn(slot, to);
+            assert_eq!(routes.node(slot), Some(to));
+        }
+        if let Value::Array(items) = value {
+            let _ = items.iter().map(counter_value).max();
+        }
+        let _ = counter_value(value);
+        let _ = format!("{value:?}");
+    }
+}
+
 /// A counter as stored: absent (nil) is 0; unreadable values count as 0 too.
 fn counter_value(value: &Value) -> u32 {
     match value {
