@@ -156,6 +156,14 @@ pub(crate) fn parse_head(
             head.json_content_type = is_json_like(value);
         }
     }
+    if chunked && !http11 {
+        // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing
+        // (1.0 has no chunked coding, so a proxy in front may frame it otherwise).
+        return Err(HttpError::new(
+            Status::BAD_REQUEST,
+            "transfer-encoding in an HTTP/1.0 request",
+        ));
+    }
     head.framing = match (content_length, chunked) {
         (Some(_), true) => {
             return Err(HttpError::new(
@@ -280,6 +288,10 @@ mod tests {
     #[test]
     fn refuses_ambiguous_or_unsupported_framing() {
         let status = |text: &str| head(text).unwrap_err().status.code();
+        assert_eq!(
+            status("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            400
+        );
         assert_eq!(status("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
         assert_eq!(status("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
         assert_eq!(
