@@ -62,27 +62,81 @@ fn number(text: &str) -> Option<Value> {
         .map(Value::Number)
 }
 
+/// An attribute that cannot be read as JSON, and where it sits in the item.
+#[derive(Debug)]
+struct Unreadable {
+    /// Map keys and list indices from the innermost out.
+    path: Vec<Segment>,
+    reason: String,
+}
+
+#[derive(Debug)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl Unreadable {
+    fn new(reason: String) -> Unreadable {
+        Unreadable {
+            path: Vec::new(),
+            reason,
+        }
+    }
+
+    /// The same failure seen from the map or list holding it.
+    fn within(mut self, segment: Segment) -> Unreadable {
+        self.path.push(segment);
+        self
+    }
+
+    /// "`bidding.max_cpm`: `x` is not a number".
+    fn describe(self) -> String {
+        let mut path = String::new();
+        for segment in self.path.iter().rev() {
+            match segment {
+                Segment::Key(key) if path.is_empty() => path.push_str(key),
+                Segment::Key(key) => {
+                    path.push('.');
+                    path.push_str(key);
+                }
+                Segment::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+        format!("`{path}`: {}", self.reason)
+    }
+}
+
+/// A map's entries in key order, so that of several unreadable attributes the
+/// same one is reported on every read (a `HashMap`'s order differs per instance).
+fn sorted<V>(map: &HashMap<String, V>) -> Vec<(&String, &V)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
 macro_rules! attribute_to_json {
     ($name:ident, $ty:ty) => {
         /// Converts one attribute at nesting level `depth` (the item is level 1) to
         /// JSON; binary attributes have no campaign meaning. Lists and maps nested
         /// past `json_depth::MAX_DEPTH` are refused before the recursion goes on.
-        fn $name(value: &$ty, depth: usize) -> Result<Value, String> {
+        fn $name(value: &$ty, depth: usize) -> Result<Value, Unreadable> {
             type V = $ty;
             let nested = |depth: usize| {
                 let depth = depth + 1;
                 if depth > json_depth::MAX_DEPTH {
-                    Err(format!(
+                    Err(Unreadable::new(format!(
                         "nested deeper than {} levels",
                         json_depth::MAX_DEPTH
-                    ))
+                    )))
                 } else {
                     Ok(depth)
                 }
             };
+            let not_a_number = |n: &str| Unreadable::new(format!("`{n}` is not a number"));
             Ok(match value {
                 V::S(s) => Value::String(s.clone()),
-                V::N(n) => number(n).ok_or_else(|| format!("`{n}` is not a number"))?,
+                V::N(n) => number(n).ok_or_else(|| not_a_number(n))?,
                 V::Bool(b) => Value::Bool(*b),
                 V::Null(_) => Value::Null,
                 V::L(items) => {
@@ -90,7 +144,10 @@ macro_rules! attribute_to_json {
                     Value::Array(
                         items
                             .iter()
-                            .map(|item| $name(item, depth))
+                            .enumerate()
+                            .map(|(i, item)| {
+                                $name(item, depth).map_err(|e| e.within(Segment::Index(i)))
+                            })
                             .collect::<Result<_, _>>()?,
                     )
                 }
@@ -98,21 +155,51 @@ macro_rules! attribute_to_json {
                 V::Ns(items) => Value::Array(
                     items
                         .iter()
-                        .map(|n| number(n).ok_or_else(|| format!("`{n}` is not a number")))
+                        .enumerate()
+                        .map(|(i, n)| {
+                            number(n).ok_or_else(|| not_a_number(n).within(Segment::Index(i)))
+                        })
                         .collect::<Result<_, _>>()?,
                 ),
                 V::M(map) => {
                     let depth = nested(depth)?;
                     Value::Object(
-                        map.iter()
-                            .map(|(k, v)| Ok((k.clone(), $name(v, depth)?)))
-                            .collect::<Result<Map<_, _>, String>>()?,
+                        sorted(map)
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let v = $name(v, depth)
+                                    .map_err(|e| e.within(Segment::Key(k.clone())))?;
+                                Ok((k.clone(), v))
+                            })
+                            .collect::<Result<Map<_, _>, Unreadable>>()?,
                     )
                 }
-                _ => return Err("binary and unknown attribute types are not supported".into()),
+                _ => {
+                    return Err(Unreadable::new(
+                        "binary and unknown attribute types are not supported".into(),
+                    ));
+                }
             })
         }
+
+        impl ItemAttributes for HashMap<String, $ty> {
+            fn to_json(&self) -> Result<Map<String, Value>, String> {
+                sorted(self)
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = $name(v, 1).map_err(|e| e.within(Segment::Key(k.clone())))?;
+                        Ok((k.clone(), v))
+                    })
+                    .collect::<Result<Map<_, _>, Unreadable>>()
+                    .map_err(Unreadable::describe)
+            }
+        }
     };
+}
+
+/// An item's attributes, of either SDK's type, as a JSON object.
+trait ItemAttributes {
+    fn to_json(&self) -> Result<Map<String, Value>, String>;
 }
 
 attribute_to_json!(table_value_to_json, TableValue);
@@ -120,25 +207,17 @@ attribute_to_json!(stream_value_to_json, StreamValue);
 
 /// Reads an item from a Scan.
 pub fn from_table_item(item: &HashMap<String, TableValue>) -> Result<ItemDocument, ItemError> {
-    let map = item
-        .iter()
-        .map(|(k, v)| table_value_to_json(v, 1).map(|v| (k.clone(), v)))
-        .collect::<Result<Map<_, _>, String>>();
     to_document(
         item_key(item.get(KEY_ATTRIBUTE).and_then(|v| v.as_s().ok())),
-        map,
+        item.to_json(),
     )
 }
 
 /// Reads an item image from a stream record.
 pub fn from_stream_image(item: &HashMap<String, StreamValue>) -> Result<ItemDocument, ItemError> {
-    let map = item
-        .iter()
-        .map(|(k, v)| stream_value_to_json(v, 1).map(|v| (k.clone(), v)))
-        .collect::<Result<Map<_, _>, String>>();
     to_document(
         item_key(item.get(KEY_ATTRIBUTE).and_then(|v| v.as_s().ok())),
-        map,
+        item.to_json(),
     )
 }
 
@@ -254,6 +333,46 @@ mod tests {
         assert_eq!(read.document["categories"][0], "IAB1");
         let err = read.campaign().unwrap_err();
         assert_eq!(err.campaign, "c1", "validation names the campaign: {err}");
+    }
+
+    #[test]
+    fn an_unreadable_attribute_is_named_by_its_path_whatever_the_map_order() {
+        // Found by the dynamodb_item fuzz target: with several unreadable numbers,
+        // the error named whichever a HashMap yielded first, so a scan and a stream
+        // image of one item (or two reads of it) gave different reasons.
+        let bidding = || {
+            [
+                ("max_cpm".to_owned(), TableValue::N("1.2.3".into())),
+                ("base_cpm".to_owned(), TableValue::N("x".into())),
+            ]
+            .into_iter()
+            .collect::<HashMap<_, _>>()
+        };
+        for _ in 0..32 {
+            let item: HashMap<String, TableValue> = [
+                (KEY_ATTRIBUTE.to_owned(), TableValue::S("c1".into())),
+                (VERSION_ATTRIBUTE.to_owned(), TableValue::N("1".into())),
+                ("zone".to_owned(), TableValue::N("--".into())),
+                ("bidding".to_owned(), TableValue::M(bidding())),
+            ]
+            .into_iter()
+            .collect();
+            let err = from_table_item(&item).unwrap_err();
+            assert_eq!(err.reason, "`bidding.base_cpm`: `x` is not a number");
+        }
+        let image: HashMap<String, StreamValue> = [
+            (KEY_ATTRIBUTE.to_owned(), StreamValue::S("c1".into())),
+            (
+                "list".to_owned(),
+                StreamValue::L(vec![StreamValue::S("a".into()), StreamValue::N("?".into())]),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            from_stream_image(&image).unwrap_err().reason,
+            "`list[1]`: `?` is not a number"
+        );
     }
 
     #[test]

@@ -8,13 +8,13 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue as TableValue;
 use aws_sdk_dynamodbstreams::types::AttributeValue as StreamValue;
 use serde_json::Value;
-use tern_engine::campaign::{FileFormat, parse_campaigns};
+use tern_engine::campaign::{Campaign, FileFormat, parse_campaigns};
 use tern_engine::snapshot::Snapshot;
 use tern_tables::campaigns::{from_stream_image, from_table_item};
 use tern_tables::spend::{LeaseKey, from_item};
 
 use crate::http::Status;
-use crate::state::{BidderState, CampaignSource};
+use crate::state::BidderState;
 
 /// Samples every accepted campaigns document must answer without panicking.
 const SAMPLES: [&[u8]; 3] = [
@@ -28,6 +28,7 @@ const SAMPLES: [&[u8]; 3] = [
 /// bundled campaigns are put back.
 pub(super) fn campaigns(
     state: &BidderState,
+    bundled: &[Campaign],
     data: &[u8],
     mut bid: impl FnMut(&[u8]) -> (Status, Vec<u8>),
 ) {
@@ -51,9 +52,9 @@ pub(super) fn campaigns(
                 check_bid_response(sample, &body);
             }
         }
-        CampaignSource::Bundled
-            .load_into(state)
-            .expect("bundled campaigns load");
+        state
+            .replace_campaigns(bundled)
+            .expect("bundled campaigns compile");
     }
 }
 

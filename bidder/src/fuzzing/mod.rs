@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tern_engine::campaign::Campaign;
 use tern_engine::response::{CLICK_PATH, LOSS_PATH, NOTICE_PATH, WIN_PATH};
 
 use crate::bid_api::{BidApi, BidRouter, BidSettings};
@@ -90,6 +91,8 @@ pub struct Harness {
     runtime: monoio::Runtime<monoio::time::TimeDriver<monoio::LegacyDriver>>,
     router: BidRouter,
     state: Arc<BidderState>,
+    /// What the `campaigns` target puts back after each accepted document.
+    bundled: Vec<Campaign>,
     metrics: Arc<WorkerMetrics>,
     limits: ConnectionLimits,
     scratch: Scratch,
@@ -126,9 +129,12 @@ impl Harness {
             config.bidding.fx_table().expect("default rates"),
             config.budget.hold_timeout_s,
         ));
-        CampaignSource::Bundled
-            .load_into(&state)
-            .expect("bundled campaigns load");
+        let bundled = CampaignSource::Bundled
+            .campaigns()
+            .expect("bundled campaigns parse");
+        state
+            .replace_campaigns(&bundled)
+            .expect("bundled campaigns compile");
         let local = LocalState::open(&state_dir, &config.budget.bidder_id).expect("state dir");
         let (budget, replay) = BudgetService::open(&config.budget, &local, config.notice.max_age_s)
             .expect("spend journal");
@@ -170,6 +176,7 @@ impl Harness {
             runtime,
             router,
             state,
+            bundled,
             metrics,
             limits: ConnectionLimits::from_config(&config.limits),
             scratch: Scratch::default(),
@@ -200,10 +207,11 @@ impl Harness {
             Target::Bid => self.bid(data),
             Target::Notice => self.notice(data),
             Target::Campaigns => {
-                let state = Arc::clone(&self.state);
-                documents::campaigns(&state, data, |body| {
+                let (state, bundled) = (Arc::clone(&self.state), std::mem::take(&mut self.bundled));
+                documents::campaigns(&state, &bundled, data, |body| {
                     self.route(Method::Post, "/openrtb2/bid", "", body)
                 });
+                self.bundled = bundled;
             }
             Target::DynamodbItem => documents::dynamodb_item(&self.state, data),
             Target::RedisReply => crate::freq_cap::read_replies(data),
