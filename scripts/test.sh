@@ -64,6 +64,9 @@ cargo test --workspace --doc --locked
 step "load generator smoke (asserts bids came back, never how fast)"
 benches/smoke.sh
 
+step "soak smoke: 20 s at 70% of capacity on the dev build above; fails if fds, threads or RSS grow, or on errors"
+benches/soak.sh --duration 20s --interval 5s --warmup 2s --profile debug
+
 if [ "$only_rust" = true ]; then
   exit 0
 fi

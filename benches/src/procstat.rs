@@ -1,6 +1,7 @@
 //! CPU time of a process, from `/proc/<pid>/stat`: user plus system time of all
 //! its threads. The headline number of the HTTP benchmarks is this, divided by the
-//! requests the process answered.
+//! requests the process answered. Also its size (resident memory, open file
+//! descriptors, threads), which a soak watches for growth.
 
 use std::time::Duration;
 
@@ -63,6 +64,48 @@ fn parse_stat(text: &str, ticks_per_second: u64) -> Option<CpuTime> {
     })
 }
 
+/// What a process holds at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProcessSize {
+    /// Resident memory (`VmRSS`), KiB.
+    pub rss_kib: u64,
+    /// Open file descriptors (entries of `/proc/<pid>/fd`).
+    pub fds: u64,
+    /// Threads.
+    pub threads: u64,
+}
+
+/// Reads the size of process `pid` from `/proc/<pid>/status` and `/proc/<pid>/fd`
+/// (another user's process needs the rights to list its descriptors).
+pub fn process_size(pid: u32) -> std::io::Result<ProcessSize> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let (rss_kib, threads) = parse_status(&text).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("unexpected /proc/{pid}/status"),
+        )
+    })?;
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))?.count() as u64;
+    Ok(ProcessSize {
+        rss_kib,
+        fds,
+        threads,
+    })
+}
+
+/// `VmRSS` (kB) and `Threads` of a `status` file.
+fn parse_status(text: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))?
+            .split_ascii_whitespace()
+            .next()?
+            .parse::<u64>()
+            .ok()
+    };
+    Some((field("VmRSS")?, field("Threads")?))
+}
+
 /// CPU time this process has used (`getrusage`, microsecond resolution).
 pub fn own_cpu_time() -> CpuTime {
     // SAFETY: `getrusage` fills the zeroed struct we own.
@@ -96,5 +139,18 @@ mod tests {
     fn reads_this_process() {
         let cpu = cpu_time(std::process::id()).unwrap();
         assert!(cpu.total() <= own_cpu_time().total() + Duration::from_millis(20));
+        let size = process_size(std::process::id()).unwrap();
+        // stdin, stdout, stderr at least; the test harness runs on threads.
+        assert!(
+            size.rss_kib > 0 && size.fds >= 3 && size.threads >= 1,
+            "{size:?}"
+        );
+    }
+
+    #[test]
+    fn status_fields_are_read_by_name() {
+        let status = "Name:\tbidder\nVmHWM:\t   40000 kB\nVmRSS:\t   37680 kB\nRssAnon:\t 30000 kB\nThreads:\t5\n";
+        assert_eq!(parse_status(status), Some((37_680, 5)));
+        assert_eq!(parse_status("Name:\tx\nThreads:\t5\n"), None);
     }
 }

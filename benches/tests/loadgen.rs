@@ -52,6 +52,7 @@ fn config(rate: Option<f64>) -> Config {
         duration: Duration::from_millis(300),
         rate,
         server_pid: Some(std::process::id()),
+        interval: None,
     }
 }
 
@@ -77,4 +78,43 @@ fn fixed_rate_sends_on_schedule() {
         report.responses()
     );
     assert_eq!(report.mode, "fixed-rate");
+}
+
+#[test]
+fn intervals_add_up_to_the_whole_window() {
+    let config = Config {
+        duration: Duration::from_millis(500),
+        interval: Some(Duration::from_millis(200)),
+        ..config(Some(400.0))
+    };
+    let mut intervals = Vec::new();
+    let report = loadgen::run_with_intervals(&config, &mut |i| {
+        assert!(
+            i.server
+                .is_some_and(|s| s.size.rss_kib > 0 && s.size.fds > 0)
+        );
+        intervals.push((
+            i.index,
+            i.end,
+            i.statuses.total(),
+            i.errors.total(),
+            i.backlog,
+        ));
+    })
+    .unwrap();
+    // 0.5 s in intervals of 0.2 s: two whole ones and a last one of 0.1 s, ending
+    // with the run; together they hold every response of the window, and each one
+    // read the server (this process).
+    let indices: Vec<u64> = intervals.iter().map(|i| i.0).collect();
+    assert_eq!(indices, [1, 2, 3]);
+    let ends: Vec<f64> = intervals.iter().map(|i| i.1.as_secs_f64()).collect();
+    assert!(
+        (0.2..0.25).contains(&ends[0]) && (0.4..0.45).contains(&ends[1]) && ends[2] >= 0.5,
+        "{ends:?}"
+    );
+    assert_eq!(
+        intervals.iter().map(|i| i.2).sum::<u64>(),
+        report.responses()
+    );
+    assert!(intervals.iter().all(|i| i.2 > 0 && i.3 == 0 && i.4 <= 3));
 }

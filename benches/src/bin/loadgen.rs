@@ -3,8 +3,12 @@
 //! ```text
 //! loadgen --url http://127.0.0.1:8080/openrtb2/bid --bodies DIR \
 //!         [--connections 32] [--duration-s 10] [--warmup-s 2] [--rate 40000] \
-//!         [--server-pid PID] [--hgrm out.hgrm] [--json out.json] [--label NAME]
+//!         [--server-pid PID] [--hgrm out.hgrm] [--json out.json] [--label NAME] \
+//!         [--interval-s 60]
 //! ```
+//!
+//! With `--interval-s`, one `interval key=value ...` line per interval is printed
+//! as each interval ends (see `Interval::line`), before the summary.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,6 +52,10 @@ struct Cli {
     /// Name stored in the JSON (e.g. the server's).
     #[arg(long, default_value = "")]
     label: String,
+    /// Print one line per interval of this many seconds while measuring (responses,
+    /// statuses, errors, latency percentiles of that interval).
+    #[arg(long)]
+    interval_s: Option<f64>,
     /// Exit non-zero unless at least this many 200 responses arrived.
     #[arg(long, default_value_t = 0)]
     min_bids: u64,
@@ -64,8 +72,13 @@ fn main() -> anyhow::Result<()> {
         duration: Duration::from_secs_f64(cli.duration_s),
         rate: cli.rate,
         server_pid: cli.server_pid,
+        interval: cli.interval_s.map(Duration::from_secs_f64),
     };
-    let report = loadgen::run(&config)?;
+    // println! flushes each line, so a script reading the pipe sees every interval
+    // as it ends.
+    let report = loadgen::run_with_intervals(&config, &mut |interval| {
+        println!("{}", interval.line());
+    })?;
     print!("{}", report.summary());
     if let Some(path) = &cli.hgrm {
         std::fs::write(path, report.hgrm())

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-use super::report::{Errors, Report, StatusCounts};
+use super::report::{Errors, Interval, Report, ServerSample, StatusCounts};
 use super::{Config, request_bytes};
-use crate::procstat::{CpuTime, cpu_time, own_cpu_time};
+use crate::procstat::{CpuTime, cpu_time, own_cpu_time, process_size};
 
 /// Most response header fields read.
 const MAX_HEADERS: usize = 24;
@@ -68,6 +68,25 @@ impl Tally {
     }
 }
 
+/// The interval being measured (`Config::interval`): the cumulative tally as it
+/// stood when the interval began, so the interval is the difference.
+struct Window {
+    /// Interval length, ns.
+    every_ns: u64,
+    /// Index of the interval being measured (1 for the first).
+    index: u64,
+    /// When it began (ns since start).
+    from_ns: u64,
+    /// When it is due to end (ns since start): the end of the warm-up plus a
+    /// whole number of intervals, so the boundaries do not drift.
+    until_ns: u64,
+    corrected: Histogram<u64>,
+    statuses: StatusCounts,
+    errors: Errors,
+    /// The server's CPU time when it began.
+    server_cpu: CpuTime,
+}
+
 struct Loop<'c> {
     config: &'c Config,
     requests: Vec<Vec<u8>>,
@@ -80,7 +99,10 @@ struct Loop<'c> {
 }
 
 /// Runs the configured load to completion.
-pub(super) fn run(config: &Config) -> anyhow::Result<Report> {
+pub(super) fn run(
+    config: &Config,
+    on_interval: &mut dyn FnMut(&Interval),
+) -> anyhow::Result<Report> {
     // SAFETY: plain syscall; the descriptor is closed at the end of this function.
     let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     anyhow::ensure!(
@@ -102,7 +124,7 @@ pub(super) fn run(config: &Config) -> anyhow::Result<Report> {
         start: Instant::now(),
         tally: Tally::new(),
     };
-    let result = lp.drive();
+    let result = lp.drive(on_interval);
     // SAFETY: `epoll` is ours and no longer used.
     unsafe { libc::close(epoll) };
     result
@@ -113,7 +135,7 @@ impl Loop<'_> {
         self.start.elapsed().as_nanos() as u64
     }
 
-    fn drive(&mut self) -> anyhow::Result<Report> {
+    fn drive(&mut self, on_interval: &mut dyn FnMut(&Interval)) -> anyhow::Result<Report> {
         for slot in 0..self.config.connections {
             self.conns.push(None);
             self.connect(slot)?;
@@ -124,6 +146,7 @@ impl Loop<'_> {
         let mut scheduled: u64 = 0;
         let mut measuring = false;
         let mut measured_from = (Instant::now(), CpuTime::default(), CpuTime::default());
+        let mut window: Option<Window> = None;
         if interval_ns.is_none() {
             // Closed loop: every connection starts with one request.
             while let Some(slot) = self.idle.pop() {
@@ -145,6 +168,24 @@ impl Loop<'_> {
                     None => CpuTime::default(),
                 };
                 measured_from = (Instant::now(), server, own_cpu_time());
+                window = self.config.interval.map(|every| {
+                    let every_ns = (every.as_nanos() as u64).max(1);
+                    Window {
+                        every_ns,
+                        index: 1,
+                        from_ns: now,
+                        until_ns: warmup_ns + every_ns,
+                        corrected: self.tally.corrected.clone(),
+                        statuses: StatusCounts::default(),
+                        errors: Errors::default(),
+                        server_cpu: server,
+                    }
+                });
+            }
+            if let Some(w) = window.as_mut()
+                && now >= w.until_ns
+            {
+                on_interval(&self.close_window(w, now, warmup_ns, interval_ns, scheduled));
             }
             let mut timeout_ms = MAX_WAIT_MS;
             if let Some(interval) = interval_ns {
@@ -187,6 +228,10 @@ impl Loop<'_> {
                 }
             }
         }
+        if let Some(w) = window.as_mut() {
+            let now = self.now_ns();
+            on_interval(&self.close_window(w, now, warmup_ns, interval_ns, scheduled));
+        }
         let elapsed = measured_from.0.elapsed();
         let server_cpu = match self.config.server_pid {
             Some(pid) => Some(cpu_time(pid)?.since(&measured_from.1)),
@@ -211,6 +256,52 @@ impl Loop<'_> {
             own_cpu,
             unsent,
         ))
+    }
+
+    /// Ends the interval `w` measures at `now`, starts the next, and returns what
+    /// the ended one saw. `scheduled` is how many requests went out so far.
+    fn close_window(
+        &self,
+        w: &mut Window,
+        now: u64,
+        warmup_ns: u64,
+        interval_ns: Option<f64>,
+        scheduled: u64,
+    ) -> Interval {
+        let mut corrected = self.tally.corrected.clone();
+        // The cumulative histogram only gains counts, so this cannot underflow.
+        let _ = corrected.subtract(&w.corrected);
+        // Read now, with every connection still open (a script reading the line
+        // later could see the run's end instead); not at all once the process is gone.
+        let server = self.config.server_pid.and_then(|pid| {
+            let size = process_size(pid).ok()?;
+            let cpu = cpu_time(pid).ok()?;
+            let sample = ServerSample {
+                size,
+                cpu: cpu.since(&w.server_cpu),
+            };
+            w.server_cpu = cpu;
+            Some(sample)
+        });
+        let interval = Interval {
+            index: w.index,
+            end: std::time::Duration::from_nanos(now.saturating_sub(warmup_ns)),
+            length: std::time::Duration::from_nanos(now.saturating_sub(w.from_ns)),
+            corrected,
+            statuses: self.tally.statuses.since(&w.statuses),
+            errors: self.tally.errors.since(&w.errors),
+            backlog: interval_ns.map_or(0, |every| {
+                ((now as f64 / every) as u64).saturating_sub(scheduled)
+            }),
+            server,
+        };
+        w.index += 1;
+        w.from_ns = now;
+        w.until_ns += w.every_ns;
+        w.corrected = self.tally.corrected.clone();
+        w.statuses = self.tally.statuses.clone();
+        w.errors = self.tally.errors;
+        interval
     }
 
     fn connect(&mut self, slot: usize) -> anyhow::Result<()> {

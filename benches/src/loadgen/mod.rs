@@ -9,6 +9,10 @@
 //!   from when it was due, not from when it went out, so a stalled server cannot hide
 //!   its stall (coordinated omission is corrected, as in wrk2).
 //!
+//! With an interval (`--interval-s`) it also reports each interval of the measured
+//! window as it ends (responses, errors, latency percentiles), so a long run at a
+//! fixed rate can be watched for drift (`benches/soak.sh`).
+//!
 //! One thread, one `epoll` loop, no allocation per request: the load generator has
 //! to stay cheaper than the servers it measures. When given the server's pid it also
 //! reads the server's CPU time over the measured window, which is the headline
@@ -21,7 +25,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
-pub use report::{Errors, Report};
+pub use report::{Errors, Interval, Report, ServerSample, StatusCounts};
 
 /// Where requests go.
 #[derive(Debug, Clone)]
@@ -78,6 +82,9 @@ pub struct Config {
     pub rate: Option<f64>,
     /// Server process whose CPU time is read over the measured window.
     pub server_pid: Option<u32>,
+    /// Report every interval of the measured window as it ends
+    /// ([`run_with_intervals`]); `None`: only the whole window.
+    pub interval: Option<Duration>,
 }
 
 /// Reads every `*.json` file of `path` (sorted by name), or `path` itself if it is a
@@ -115,12 +122,28 @@ pub fn request_bytes(target: &Target, body: &[u8]) -> Vec<u8> {
 
 /// Runs the load and returns what was measured.
 pub fn run(config: &Config) -> anyhow::Result<Report> {
+    run_with_intervals(config, &mut |_| {})
+}
+
+/// Runs the load, handing each interval of the measured window to `on_interval`
+/// as it ends (when `config.interval` is set; the last one ends with the run), and
+/// returns what was measured over the whole window.
+pub fn run_with_intervals(
+    config: &Config,
+    on_interval: &mut dyn FnMut(&Interval),
+) -> anyhow::Result<Report> {
     anyhow::ensure!(config.connections > 0, "need at least one connection");
     anyhow::ensure!(!config.bodies.is_empty(), "need at least one body");
     if let Some(rate) = config.rate {
         anyhow::ensure!(rate > 0.0 && rate.is_finite(), "rate must be positive");
     }
-    event_loop::run(config)
+    if let Some(interval) = config.interval {
+        anyhow::ensure!(
+            interval >= Duration::from_millis(100),
+            "the interval must be at least 0.1 s"
+        );
+    }
+    event_loop::run(config, on_interval)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! What a load run measured, and its three outputs: a summary for people, the full
 //! percentile distribution (`.hgrm`, as HdrHistogram tools print and plot it) and
-//! JSON for scripts.
+//! JSON for scripts; and, with `--interval-s`, one line per interval of the run
+//! ([`Interval`]) for scripts that watch a long run (`benches/soak.sh`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,7 +11,7 @@ use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
 use super::Config;
-use crate::procstat::CpuTime;
+use crate::procstat::{CpuTime, ProcessSize};
 
 /// Responses by HTTP status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +30,17 @@ impl StatusCounts {
     /// All responses.
     pub fn total(&self) -> u64 {
         self.0.values().sum()
+    }
+
+    /// Responses counted since `earlier`, a copy of these counts taken before.
+    pub fn since(&self, earlier: &StatusCounts) -> StatusCounts {
+        StatusCounts(
+            self.0
+                .iter()
+                .map(|(status, n)| (*status, n.saturating_sub(earlier.get(*status))))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        )
     }
 }
 
@@ -49,6 +61,87 @@ impl Errors {
     /// All errors.
     pub fn total(&self) -> u64 {
         self.connect + self.read + self.write + self.parse
+    }
+
+    /// Errors counted since `earlier`, a copy of these counts taken before.
+    pub fn since(&self, earlier: &Errors) -> Errors {
+        Errors {
+            connect: self.connect.saturating_sub(earlier.connect),
+            read: self.read.saturating_sub(earlier.read),
+            write: self.write.saturating_sub(earlier.write),
+            parse: self.parse.saturating_sub(earlier.parse),
+        }
+    }
+}
+
+/// What one interval of the measured window saw (`Config::interval`): responses
+/// received in it, their latency and the errors, for watching a long run as it
+/// goes.
+#[derive(Debug)]
+pub struct Interval {
+    /// 1 for the first interval after the warm-up.
+    pub index: u64,
+    /// When the interval ended, counted from the end of the warm-up.
+    pub end: Duration,
+    /// How long it lasted (the last one is shorter when the duration is not a
+    /// multiple of the interval).
+    pub length: Duration,
+    /// Latency of the responses received in it, from due time, ns.
+    pub corrected: Histogram<u64>,
+    /// Its responses by status.
+    pub statuses: StatusCounts,
+    /// Its failures.
+    pub errors: Errors,
+    /// Fixed rate only: requests due by its end but not sent yet (every connection
+    /// busy); 0 while the server keeps up.
+    pub backlog: u64,
+    /// The server as the interval ended, when its pid was given and it could be
+    /// read (`None` also when the process is gone).
+    pub server: Option<ServerSample>,
+}
+
+/// The server as an interval ended, read while every connection is still open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerSample {
+    /// Memory, descriptors and threads at that moment.
+    pub size: ProcessSize,
+    /// CPU time it used during the interval.
+    pub cpu: CpuTime,
+}
+
+impl Interval {
+    /// One line of `key=value` pairs (logfmt), latencies in microseconds, e.g.
+    /// `interval index=1 end_s=60.000 length_s=60.000 responses=2400000
+    /// status_200=1000000 status_204=1400000 status_other=0 errors=0 p50_us=52.1
+    /// p99_us=310.3 max_us=2310.1 backlog=0`, then, when the server was read,
+    /// `server_rss_kib=37680 server_fds=49 server_threads=5 server_cpu_us=1021500`.
+    pub fn line(&self) -> String {
+        let us = |q: f64| self.corrected.value_at_quantile(q) as f64 / 1e3;
+        let (bids, nobids) = (self.statuses.get(200), self.statuses.get(204));
+        let server = self.server.map_or(String::new(), |s| {
+            format!(
+                " server_rss_kib={} server_fds={} server_threads={} server_cpu_us={}",
+                s.size.rss_kib,
+                s.size.fds,
+                s.size.threads,
+                s.cpu.total().as_micros()
+            )
+        });
+        format!(
+            "interval index={} end_s={:.3} length_s={:.3} responses={} status_200={bids} \
+             status_204={nobids} status_other={} errors={} p50_us={:.1} p99_us={:.1} \
+             max_us={:.1} backlog={}{server}",
+            self.index,
+            self.end.as_secs_f64(),
+            self.length.as_secs_f64(),
+            self.statuses.total(),
+            self.statuses.total() - bids - nobids,
+            self.errors.total(),
+            us(0.5),
+            us(0.99),
+            self.corrected.max() as f64 / 1e3,
+            self.backlog,
+        )
     }
 }
 
@@ -320,5 +413,83 @@ fn format_us(ns: u64) -> String {
         format!("{:.1}ms", ns as f64 / 1e6)
     } else {
         format!("{:.1}us", ns as f64 / 1e3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_since_an_earlier_copy_are_the_difference() {
+        let mut earlier = StatusCounts::default();
+        earlier.add(200);
+        earlier.add(204);
+        let mut now = earlier.clone();
+        now.add(204);
+        now.add(500);
+        let since = now.since(&earlier);
+        assert_eq!((since.get(200), since.get(204), since.get(500)), (0, 1, 1));
+        assert_eq!(since.total(), 2);
+        let errors = Errors {
+            connect: 1,
+            read: 3,
+            write: 0,
+            parse: 2,
+        };
+        let before = Errors {
+            read: 1,
+            ..Errors::default()
+        };
+        assert_eq!(errors.since(&before).total(), 5);
+        assert_eq!(errors.since(&errors), Errors::default());
+    }
+
+    #[test]
+    fn an_interval_is_one_logfmt_line() {
+        let mut corrected = Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        for us in 1..=100 {
+            corrected.record(us * 1_000).unwrap();
+        }
+        let mut statuses = StatusCounts::default();
+        for status in [200, 200, 204, 503] {
+            statuses.add(status);
+        }
+        let interval = Interval {
+            index: 2,
+            end: Duration::from_secs(10),
+            length: Duration::from_millis(5_000),
+            corrected,
+            statuses,
+            errors: Errors {
+                read: 1,
+                ..Errors::default()
+            },
+            backlog: 0,
+            server: None,
+        };
+        let line = "interval index=2 end_s=10.000 length_s=5.000 responses=4 status_200=2 \
+             status_204=1 status_other=1 errors=1 p50_us=50.0 p99_us=99.0 max_us=100.0 backlog=0";
+        assert_eq!(interval.line(), line);
+        let interval = Interval {
+            server: Some(ServerSample {
+                size: ProcessSize {
+                    rss_kib: 37_680,
+                    fds: 49,
+                    threads: 5,
+                },
+                cpu: CpuTime {
+                    user: Duration::from_millis(1_000),
+                    system: Duration::from_micros(21_500),
+                },
+            }),
+            ..interval
+        };
+        assert_eq!(
+            interval.line(),
+            format!(
+                "{line} server_rss_kib=37680 server_fds=49 server_threads=5 server_cpu_us=1021500"
+            )
+        );
     }
 }
