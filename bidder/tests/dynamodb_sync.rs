@@ -6,73 +6,30 @@ mod support;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use support::moto::{Moto, Table};
-use support::{Bidder, Options, eventually, example_campaigns, sample};
+use support::moto::{Moto, Table, dynamodb_bidder};
+use support::{
+    Bidder, banner_winner, eventually, example_campaign, example_campaigns, wait_for_banner_winner,
+};
 use tern_engine::campaign::{Campaign, CampaignStatus};
 
-const TABLE: &str = "tern-campaigns";
 const WAIT: Duration = Duration::from_secs(15);
 
-fn bidder_on(moto: &Moto, extra: &str) -> Bidder {
-    Bidder::start_with(Options {
-        config: format!(
-            "[campaigns]\nsource = \"dynamodb\"\n[campaigns.dynamodb]\ntable = \"{TABLE}\"\n\
-             poll_interval_ms = 50\nretry_initial_ms = 50\nretry_max_ms = 300\n{extra}"
-        ),
-        env: moto.env(),
-        ..Options::default()
-    })
-}
-
-fn seeded(moto: &Moto) -> Table {
-    let table = Table::new(moto, TABLE);
-    table.create();
-    table.put(&example_campaigns());
-    table
-}
-
-fn campaign(id: &str) -> Campaign {
-    example_campaigns()
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap()
-}
-
-/// (winning campaign, price) for the banner sample, or None for no bid.
-fn banner_winner(bidder: &Bidder) -> Option<(String, f64)> {
-    let reply = bidder.bid(&sample("banner"));
-    if reply.status != 200 {
-        return None;
-    }
-    let bid = &reply.json()["seatbid"][0]["bid"][0];
-    Some((
-        bid["cid"].as_str().unwrap().to_owned(),
-        bid["price"].as_f64().unwrap(),
-    ))
-}
-
 fn wait_for(bidder: &Bidder, want: Option<(&str, f64)>) {
-    let want = want.map(|(id, price)| (id.to_owned(), price));
-    let mut last = None;
-    let ok = eventually(WAIT, || {
-        last = banner_winner(bidder);
-        last == want
-    });
-    assert!(ok, "wanted {want:?}, still getting {last:?}");
+    wait_for_banner_winner(bidder, want, WAIT);
 }
 
 #[test]
 fn bids_follow_create_update_pause_and_delete() {
     let moto = Moto::start();
-    let table = seeded(&moto);
-    let bidder = bidder_on(&moto, "");
+    let table = Table::seeded(&moto);
+    let bidder = dynamodb_bidder(&moto, "");
     assert!(
         eventually(WAIT, || bidder.admin("/ready").status == 200),
         "never ready"
     );
     wait_for(&bidder, Some(("puzzle-app-install", 2.8)));
 
-    let mut puzzle = campaign("puzzle-app-install");
+    let mut puzzle = example_campaign("puzzle-app-install");
     puzzle.version = 2;
     puzzle.bidding.base_bid = 3.35;
     table.put(&[puzzle.clone()]);
@@ -83,13 +40,13 @@ fn bids_follow_create_update_pause_and_delete() {
     table.put(&[puzzle]);
     wait_for(&bidder, Some(("sneakers-na-mobile", 1.5)));
 
-    let mut sneakers = campaign("sneakers-na-mobile");
+    let mut sneakers = example_campaign("sneakers-na-mobile");
     sneakers.version = 2;
     sneakers.status = CampaignStatus::Paused;
     table.put(&[sneakers]);
     wait_for(&bidder, None);
 
-    let mut fresh = campaign("sneakers-na-mobile");
+    let mut fresh = example_campaign("sneakers-na-mobile");
     fresh.id = "fresh-launch".into();
     fresh.version = 1;
     fresh.bidding.base_bid = 1.9;
@@ -106,11 +63,11 @@ fn bids_follow_create_update_pause_and_delete() {
 #[test]
 fn a_change_made_during_the_bootstrap_scan_is_not_lost() {
     let moto = Moto::start();
-    let table = seeded(&moto);
+    let table = Table::seeded(&moto);
     // Enough items that the scan (one segment) takes a while in moto.
     let filler: Vec<Campaign> = (0..1000)
         .map(|i| {
-            let mut c = campaign("office-desktop-retarget");
+            let mut c = example_campaign("office-desktop-retarget");
             c.id = format!("filler-{i:05}");
             c
         })
@@ -118,9 +75,9 @@ fn a_change_made_during_the_bootstrap_scan_is_not_lost() {
     table.put(&filler);
 
     // moto needs seconds for a 1 MB scan page.
-    let bidder = bidder_on(&moto, "scan_segments = 1\nrequest_timeout_ms = 20000\n");
+    let bidder = dynamodb_bidder(&moto, "scan_segments = 1\nrequest_timeout_ms = 20000\n");
     // Keep changing one campaign until the bidder has finished its scan.
-    let mut puzzle = campaign("puzzle-app-install");
+    let mut puzzle = example_campaign("puzzle-app-install");
     let mut writes_during_bootstrap = 0;
     while bidder.metric("tern_sync_bootstraps_total") < 1.0 && writes_during_bootstrap < 500 {
         puzzle.version += 1;
@@ -142,8 +99,8 @@ fn a_change_made_during_the_bootstrap_scan_is_not_lost() {
 #[test]
 fn an_outage_keeps_the_last_state_and_recovery_follows_the_new_table() {
     let mut moto = Moto::start();
-    let _table = seeded(&moto);
-    let bidder = bidder_on(
+    let _table = Table::seeded(&moto);
+    let bidder = dynamodb_bidder(
         &moto,
         "max_staleness_ms = 1500\nrequest_timeout_ms = 1000\n",
     );
@@ -165,8 +122,8 @@ fn an_outage_keeps_the_last_state_and_recovery_follows_the_new_table() {
 
     // The table comes back (restored, so with a new stream) with a changed campaign.
     moto.restart();
-    let table = seeded(&moto);
-    let mut puzzle = campaign("puzzle-app-install");
+    let table = Table::seeded(&moto);
+    let mut puzzle = example_campaign("puzzle-app-install");
     puzzle.version = 5;
     puzzle.bidding.base_bid = 3.1;
     table.put(&[puzzle]);
@@ -182,8 +139,8 @@ fn an_outage_keeps_the_last_state_and_recovery_follows_the_new_table() {
 #[test]
 fn invalid_items_are_rejected_and_counted_and_the_rest_applies() {
     let moto = Moto::start();
-    let table = seeded(&moto);
-    let mut broken = Table::item(&campaign("sneakers-na-mobile"));
+    let table = Table::seeded(&moto);
+    let mut broken = Table::item(&example_campaign("sneakers-na-mobile"));
     broken.insert(
         "campaign_id".into(),
         AttributeValue::S("broken-at-scan".into()),
@@ -191,7 +148,7 @@ fn invalid_items_are_rejected_and_counted_and_the_rest_applies() {
     broken.insert("bidding".into(), AttributeValue::S("not a map".into()));
     table.put_item(broken);
 
-    let bidder = bidder_on(&moto, "");
+    let bidder = dynamodb_bidder(&moto, "");
     assert!(eventually(WAIT, || bidder.admin("/ready").status == 200));
     assert_eq!(bidder.metric("tern_sync_records_rejected_total"), 1.0);
     assert_eq!(
@@ -206,11 +163,11 @@ fn invalid_items_are_rejected_and_counted_and_the_rest_applies() {
 
     // Through the stream: an update that breaks a live campaign is refused; it keeps
     // bidding on its last good version.
-    let mut bad_update = Table::item(&campaign("puzzle-app-install"));
+    let mut bad_update = Table::item(&example_campaign("puzzle-app-install"));
     bad_update.insert("version".into(), AttributeValue::N("9".into()));
     bad_update.insert("creatives".into(), AttributeValue::L(vec![]));
     table.put_item(bad_update);
-    let mut no_version = Table::item(&campaign("rail-eu-video"));
+    let mut no_version = Table::item(&example_campaign("rail-eu-video"));
     no_version.remove("version");
     table.put_item(no_version);
     assert!(eventually(WAIT, || bidder

@@ -8,22 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::moto::{Moto, Stream};
+use support::moto::{EVENTS_STREAM, Moto, Stream, kinesis_options};
 use support::{Bidder, Options, eventually, raw_bid, read_response, sample};
-
-const STREAM: &str = "tern-events";
-
-fn kinesis_options(moto: &Moto, extra: &str) -> Options {
-    Options {
-        config: format!(
-            "[events]\nsink = \"kinesis\"\nbatch_linger_ms = 20\nnobid_sample_rate = 0.0\n\
-             retry_initial_ms = 20\nretry_max_ms = 200\n{extra}\n\
-             [events.kinesis]\nstream = \"{STREAM}\"\nrequest_timeout_ms = 2000\n"
-        ),
-        env: moto.env(),
-        ..Options::default()
-    }
-}
 
 fn by_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()
@@ -126,7 +112,7 @@ fn bids_notices_and_sampled_no_bids_are_written_as_documented_and_reported() {
 #[test]
 fn events_arrive_in_kinesis_intact() {
     let moto = Moto::start();
-    let stream = Stream::new(&moto, STREAM);
+    let stream = Stream::new(&moto, EVENTS_STREAM);
     stream.create(2);
     let bidder = Bidder::start_with(kinesis_options(&moto, ""));
     let mut sent_ids = Vec::new();
@@ -165,7 +151,7 @@ fn events_arrive_in_kinesis_intact() {
 #[test]
 fn while_kinesis_is_away_memory_stays_bounded_and_drops_are_counted() {
     let mut moto = Moto::start();
-    Stream::new(&moto, STREAM).create(1);
+    Stream::new(&moto, EVENTS_STREAM).create(1);
     let bidder = Bidder::start_with(kinesis_options(
         &moto,
         "queue_capacity = 50\nmax_buffered_records = 100\nbatch_records = 50\n",
@@ -189,7 +175,7 @@ fn while_kinesis_is_away_memory_stays_bounded_and_drops_are_counted() {
         > 0.0));
 
     moto.restart();
-    let stream = Stream::new(&moto, STREAM);
+    let stream = Stream::new(&moto, EVENTS_STREAM);
     stream.create(1);
     assert!(
         eventually(Duration::from_secs(15), || bidder
@@ -210,7 +196,7 @@ fn while_kinesis_is_away_memory_stays_bounded_and_drops_are_counted() {
 #[test]
 fn sigterm_under_load_accounts_for_every_event() {
     let moto = Moto::start();
-    let stream = Stream::new(&moto, STREAM);
+    let stream = Stream::new(&moto, EVENTS_STREAM);
     stream.create(2);
     let mut bidder = Bidder::start_with(kinesis_options(&moto, "queue_capacity = 2000\n"));
     let stop = Arc::new(AtomicBool::new(false));

@@ -4,94 +4,11 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use support::caps::{bid, impression, redis_config, start, winner};
 use support::redis_server::{RedisCluster, RedisServer};
 use support::{Bidder, Options, eventually};
-
-/// One capped campaign (2 impressions per `window` seconds) and one without a cap,
-/// both for 300x250; the capped one pays more, so it wins while under its cap.
-fn campaigns(dir: &tempfile::TempDir, window: u64) -> PathBuf {
-    let path = dir.path().join("campaigns.toml");
-    let text = format!(
-        r#"
-        [[campaigns]]
-        id = "capped"
-        advertiser_domain = "capped.example"
-        bidding = {{ max_cpm = 5.0, base_bid = 3.0 }}
-        frequency_cap = {{ max_impressions = 2, window_secs = {window} }}
-        [[campaigns.creatives]]
-        id = "capped-300x250"
-        banner = {{ w = 300, h = 250 }}
-        adm = "<b>capped</b>"
-
-        [[campaigns]]
-        id = "uncapped"
-        advertiser_domain = "uncapped.example"
-        bidding = {{ max_cpm = 2.0, base_bid = 1.0 }}
-        [[campaigns.creatives]]
-        id = "uncapped-300x250"
-        banner = {{ w = 300, h = 250 }}
-        adm = "<b>uncapped</b>"
-        "#
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn start(dir: &tempfile::TempDir, window: u64, caps_config: &str) -> Bidder {
-    Bidder::start_with(Options {
-        campaigns: Some(campaigns(dir, window)),
-        config: caps_config.to_owned(),
-        ..Options::default()
-    })
-}
-
-fn redis_config(redis: &RedisServer, extra: &str) -> String {
-    format!(
-        "[frequency_cap]\nstore = \"redis\"\ntimeout_ms = 50\n{extra}\n\
-         [frequency_cap.redis]\naddr = \"{}\"\nretry_initial_ms = 50\nretry_max_ms = 200\n",
-        redis.addr()
-    )
-}
-
-fn request(user: &str, n: u32) -> Vec<u8> {
-    format!(
-        r#"{{"id":"{user}-{n}","tmax":1000,"imp":[{{"id":"1","banner":{{"w":300,"h":250}}}}],
-            "user":{{"buyeruid":"{user}"}}}}"#
-    )
-    .into_bytes()
-}
-
-/// Bids for `user`; returns the winning campaign and its billing notice URL.
-fn bid(bidder: &Bidder, user: &str, n: u32) -> Option<(String, String)> {
-    let reply = bidder.bid(&request(user, n));
-    match reply.status {
-        204 => None,
-        200 => {
-            let json = reply.json();
-            let bid = &json["seatbid"][0]["bid"][0];
-            let burl = bid["burl"]
-                .as_str()
-                .unwrap()
-                .replace("${AUCTION_PRICE}", "2.5");
-            Some((bid["cid"].as_str().unwrap().to_owned(), burl))
-        }
-        other => panic!("unexpected status {other}: {}", reply.text()),
-    }
-}
-
-fn winner(bidder: &Bidder, user: &str, n: u32) -> Option<String> {
-    bid(bidder, user, n).map(|(cid, _)| cid)
-}
-
-/// Wins with the capped campaign and fires its notice (an impression).
-fn impression(bidder: &Bidder, user: &str, n: u32) {
-    let (cid, burl) = bid(bidder, user, n).expect("a bid");
-    assert_eq!(cid, "capped");
-    assert_eq!(bidder.get(&burl).status, 200);
-}
 
 fn capped_then_uncapped_after_the_window(bidder: &Bidder) {
     impression(bidder, "alice", 1);

@@ -80,19 +80,72 @@ impl FileSink {
 
 impl Sink for FileSink {
     fn send(&mut self, batch: &[Vec<u8>], _failed: &mut Vec<usize>) -> Result<(), SinkError> {
-        let write = |sink: &mut FileSink| -> std::io::Result<()> {
-            let current = sink.file()?;
-            for line in batch {
-                current.writer.write_all(line)?;
-                current.bytes += line.len() as u64;
+        let dir = self.dir.display().to_string();
+        let error = |e: std::io::Error| SinkError(format!("writing events to {dir}: {e}"));
+        let current = match self.file() {
+            Ok(current) => current,
+            Err(e) => {
+                self.current = None;
+                return Err(error(e));
             }
-            current.writer.flush()
         };
-        write(self).map_err(|e| {
-            // Start a fresh file next time: this one may hold a partial line.
-            self.current = None;
-            SinkError(format!("writing events to {}: {e}", self.dir.display()))
-        })
+        // Where this batch begins: the file's length, as its buffer is empty
+        // between batches.
+        let start = match current.writer.get_ref().metadata() {
+            Ok(meta) => meta.len(),
+            Err(e) => {
+                self.current = None;
+                return Err(error(e));
+            }
+        };
+        let mut written = Ok(());
+        for line in batch {
+            written = current.writer.write_all(line);
+            if written.is_err() {
+                break;
+            }
+        }
+        match written.and_then(|()| current.writer.flush()) {
+            Ok(()) => {
+                current.bytes += batch.iter().map(|l| l.len() as u64).sum::<u64>();
+                Ok(())
+            }
+            Err(e) => {
+                self.undo_partial_batch(start);
+                Err(error(e))
+            }
+        }
+    }
+}
+
+impl FileSink {
+    /// A failed batch is sent again (the [`Sink`] contract: on `Err` nothing was
+    /// delivered), so what of it reached the file before the error (a disk that
+    /// filled up mid-batch) is cut off again: otherwise the file would keep a torn
+    /// line, and the lines before it would be written twice. The file stays open
+    /// for the retry; when it cannot be cut back, a new file is started.
+    fn undo_partial_batch(&mut self, start: u64) {
+        let Some(current) = self.current.take() else {
+            return;
+        };
+        // The buffered rest of the batch is thrown away, not written.
+        let (file, _unwritten) = current.writer.into_parts();
+        match file.set_len(start) {
+            Ok(()) => {
+                self.current = Some(Current {
+                    writer: BufWriter::new(file),
+                    bytes: current.bytes,
+                    opened: current.opened,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    dir = %self.dir.display(),
+                    "could not cut a partly written event batch off its file"
+                );
+            }
+        }
     }
 }
 
@@ -130,5 +183,28 @@ mod tests {
             .map(|p| std::fs::read_to_string(p).unwrap().lines().count())
             .sum();
         assert_eq!(lines, 40);
+    }
+
+    #[test]
+    fn a_batch_that_failed_part_way_is_cut_off_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EventFileConfig {
+            dir: dir.path().to_owned(),
+            ..EventFileConfig::default()
+        };
+        let mut sink = FileSink::new(&config, "i").unwrap();
+        let line = |n: u8| format!("{{\"n\":{n}}}\n").into_bytes();
+        sink.send(&[line(1)], &mut Vec::new()).unwrap();
+        // What a disk that fills up mid-batch leaves: a whole line and a torn one.
+        let current = sink.current.as_mut().unwrap();
+        current.writer.write_all(b"{\"n\":2}\n{\"n\":").unwrap();
+        current.writer.flush().unwrap();
+        let start = line(1).len() as u64;
+        sink.undo_partial_batch(start);
+        sink.send(&[line(2), line(3)], &mut Vec::new()).unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 1, "the retry goes on in the same file");
+        let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+        assert_eq!(text, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
     }
 }

@@ -221,20 +221,30 @@ impl Worker {
 
     /// Moves queued events into `pending`, round robin, up to the backlog limit.
     fn pull(&self, pending: &mut VecDeque<Pulled>) {
-        while pending.len() < self.pacing.max_buffered {
-            let mut any = false;
-            for (core, queue) in self.queues.queues.iter().enumerate() {
-                if let Some(line) = queue.pop() {
-                    pending.push_back(Pulled {
-                        core: core as u16,
-                        line,
-                    });
-                    any = true;
-                }
-            }
-            if !any {
+        pull(&self.queues, self.pacing.max_buffered, pending);
+    }
+}
+
+/// Moves queued events into `pending`, one from each worker's queue in turn,
+/// until the queues are empty or `pending` holds `max_buffered` (never more: the
+/// limit is checked before each event, not once per round over the workers).
+fn pull(queues: &EventQueues, max_buffered: usize, pending: &mut VecDeque<Pulled>) {
+    loop {
+        let mut any = false;
+        for (core, queue) in queues.queues.iter().enumerate() {
+            if pending.len() >= max_buffered {
                 return;
             }
+            if let Some(line) = queue.pop() {
+                pending.push_back(Pulled {
+                    core: core as u16,
+                    line,
+                });
+                any = true;
+            }
+        }
+        if !any {
+            return;
         }
     }
 }
@@ -404,6 +414,30 @@ mod tests {
             report.sent + report.dropped_sink,
             "every accepted event accounted for"
         );
+    }
+
+    #[test]
+    fn the_backlog_never_holds_more_than_max_buffered_whatever_the_workers() {
+        let queues = EventQueues::new(3, 100);
+        for core in 0..3 {
+            let log = EventLog::new(Some(&queues), core, "i".into(), 0.0);
+            for _ in 0..10 {
+                log.emit(&Event {
+                    kind: Some(EventKind::Bid),
+                    instance: "i",
+                    ..Event::default()
+                });
+            }
+        }
+        let mut pending = VecDeque::new();
+        pull(&queues, 7, &mut pending);
+        assert_eq!(pending.len(), 7, "not one more than the limit");
+        let from: Vec<u16> = pending.iter().map(|p| p.core).collect();
+        assert_eq!(from, [0, 1, 2, 0, 1, 2, 0], "round robin over the workers");
+        assert_eq!(queues.depth(), 23, "the rest waits in the queues");
+        pending.clear();
+        pull(&queues, 100, &mut pending);
+        assert_eq!((pending.len(), queues.depth()), (23, 0));
     }
 
     #[test]

@@ -4,9 +4,13 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod caps;
+pub mod load;
 pub mod moto;
 pub mod openrtb_schema;
 pub mod redis_server;
+pub mod slow_clients;
+pub mod tmpfs;
 
 pub use tern_testkit::{Reply, free_port, to_reply};
 
@@ -19,6 +23,9 @@ use std::time::{Duration, Instant};
 
 /// How long the bidder may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest the test client keeps an idle connection to the bidder for reuse:
+/// below any idle timeout a test gives the bidder.
+const POOLED_CONNECTION_MAX_IDLE: Duration = Duration::from_millis(250);
 
 /// Options for one bidder process.
 #[derive(Debug, Clone)]
@@ -182,6 +189,9 @@ impl Bidder {
                     let agent = ureq::Agent::config_builder()
                         .http_status_as_error(false)
                         .timeout_global(Some(Duration::from_secs(10)))
+                        // Never reuse a connection the bidder may be closing as idle
+                        // just then: tests set `limits.idle_timeout_ms` as low as 400.
+                        .max_idle_age(POOLED_CONNECTION_MAX_IDLE)
                         .build()
                         .into();
                     return Ok(Bidder {
@@ -242,12 +252,12 @@ impl Bidder {
 
     /// The value of one sample line of `/metrics`, e.g. `tern_nobids_total{reason="deadline"}`.
     pub fn metric(&self, sample: &str) -> f64 {
-        let text = self.admin("/metrics").text();
-        text.lines()
-            .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
-            .unwrap_or_else(|| panic!("no metric {sample} in\n{text}"))
-            .parse()
-            .expect("metric value")
+        self.metrics().get(sample)
+    }
+
+    /// One reading of `/metrics`, for figures that must come from the same moment.
+    pub fn metrics(&self) -> Metrics {
+        Metrics(self.admin("/metrics").text())
     }
 
     /// The `/state` document.
@@ -321,6 +331,21 @@ impl Drop for Bidder {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// One reading of the bidder's `/metrics`.
+pub struct Metrics(String);
+
+impl Metrics {
+    /// The value of one sample line, e.g. `tern_nobids_total{reason="deadline"}`.
+    pub fn get(&self, sample: &str) -> f64 {
+        self.0
+            .lines()
+            .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no metric {sample} in\n{}", self.0))
+            .parse()
+            .expect("metric value")
     }
 }
 
@@ -402,4 +427,41 @@ pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
 pub fn example_campaigns() -> Vec<tern_engine::campaign::Campaign> {
     let text = std::fs::read_to_string(crate_file("campaigns/example.toml")).unwrap();
     tern_engine::campaign::parse_campaigns(&text, tern_engine::campaign::FileFormat::Toml).unwrap()
+}
+
+/// The bundled example campaign `id`.
+pub fn example_campaign(id: &str) -> tern_engine::campaign::Campaign {
+    example_campaigns()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no example campaign {id}"))
+}
+
+/// (winning campaign, price) of an answer to the banner sample; `None` for no bid.
+pub fn banner_winner_of(reply: &Reply) -> Option<(String, f64)> {
+    if reply.status != 200 {
+        return None;
+    }
+    let bid = &reply.json()["seatbid"][0]["bid"][0];
+    Some((
+        bid["cid"].as_str().unwrap().to_owned(),
+        bid["price"].as_f64().unwrap(),
+    ))
+}
+
+/// (winning campaign, price) for the banner sample, or `None` for no bid.
+pub fn banner_winner(bidder: &Bidder) -> Option<(String, f64)> {
+    banner_winner_of(&bidder.bid(&sample("banner")))
+}
+
+/// Waits (at most `timeout`) until the banner sample is won by `want`.
+#[track_caller]
+pub fn wait_for_banner_winner(bidder: &Bidder, want: Option<(&str, f64)>, timeout: Duration) {
+    let want = want.map(|(id, price)| (id.to_owned(), price));
+    let mut last = None;
+    let ok = eventually(timeout, || {
+        last = banner_winner(bidder);
+        last == want
+    });
+    assert!(ok, "wanted {want:?}, still getting {last:?}");
 }

@@ -1,6 +1,7 @@
-//! A real moto server (AWS emulator, from `tern_testkit`), and clients for the
-//! tests to change the campaigns table and read Kinesis with, as an operator or
-//! the control plane would.
+//! A real moto server (AWS emulator, from `tern_testkit`), bidders pointed at it
+//! (campaigns from its table, events to its stream), and clients for the tests to
+//! change the campaigns table and read Kinesis with, as an operator or the control
+//! plane would.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,6 +11,42 @@ use bidder::state::dynamodb::{AwsClients, seed};
 use tern_engine::campaign::Campaign;
 use tern_tables::campaigns::to_table_item;
 pub use tern_testkit::Moto;
+
+use super::{Bidder, Options, example_campaigns};
+
+/// The campaigns table the DynamoDB tests use.
+pub const CAMPAIGNS_TABLE: &str = "tern-campaigns";
+/// The Kinesis stream the event tests use.
+pub const EVENTS_STREAM: &str = "tern-events";
+
+/// A bidder that takes its campaigns from [`CAMPAIGNS_TABLE`] in `moto`, polling
+/// and retrying quickly; `extra` goes into `[campaigns.dynamodb]`.
+pub fn dynamodb_bidder(moto: &Moto, extra: &str) -> Bidder {
+    Bidder::start_with(Options {
+        config: format!(
+            "[campaigns]\nsource = \"dynamodb\"\n\
+             [campaigns.dynamodb]\ntable = \"{CAMPAIGNS_TABLE}\"\n\
+             poll_interval_ms = 50\nretry_initial_ms = 50\nretry_max_ms = 300\n{extra}"
+        ),
+        env: moto.env(),
+        ..Options::default()
+    })
+}
+
+/// Options for a bidder whose events go to [`EVENTS_STREAM`] in `moto`, in
+/// small, quickly retried batches and without no-bid events; `extra` goes into
+/// `[events]`.
+pub fn kinesis_options(moto: &Moto, extra: &str) -> Options {
+    Options {
+        config: format!(
+            "[events]\nsink = \"kinesis\"\nbatch_linger_ms = 20\nnobid_sample_rate = 0.0\n\
+             retry_initial_ms = 20\nretry_max_ms = 200\n{extra}\n\
+             [events.kinesis]\nstream = \"{EVENTS_STREAM}\"\nrequest_timeout_ms = 2000\n"
+        ),
+        env: moto.env(),
+        ..Options::default()
+    }
+}
 
 /// The campaigns table in moto, driven through the AWS SDK.
 pub struct Table {
@@ -28,6 +65,15 @@ impl Table {
             clients: AwsClients::from_config(&shared),
             name: name.to_owned(),
         }
+    }
+
+    /// Creates [`CAMPAIGNS_TABLE`] in `moto` and writes the bundled example
+    /// campaigns into it.
+    pub fn seeded(moto: &Moto) -> Table {
+        let table = Table::new(moto, CAMPAIGNS_TABLE);
+        table.create();
+        table.put(&example_campaigns());
+        table
     }
 
     /// Creates the table with its stream.
