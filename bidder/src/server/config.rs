@@ -79,6 +79,8 @@ pub struct LimitsConfig {
     /// Largest body after gzip inflation, bytes; larger gets 413.
     pub inflated_body_bytes: usize,
     /// Time allowed from a request's first byte to the end of its head; then 408.
+    /// Also how long a new connection may stay silent before its first byte (then
+    /// it is closed), so silent connections cannot hold a worker's slots.
     pub header_read_timeout_ms: u64,
     /// Time allowed to receive a body once the head is in; then 408.
     pub body_read_timeout_ms: u64,

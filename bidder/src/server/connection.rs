@@ -87,6 +87,10 @@ pub(crate) async fn serve<R: Router>(
     let mut head_done_at: Option<Instant> = None;
     let mut continue_sent = false;
     let mut last_read_at = Instant::now();
+    // Until its first request is answered, a connection waits under the header
+    // timeout, not the keep-alive idle timeout: a flood of connections that never
+    // send a byte must not hold a worker's slots for the idle timeout.
+    let mut first_wait = limits.header_timeout;
     loop {
         let mut close = false;
         let mut head_complete = false;
@@ -109,6 +113,7 @@ pub(crate) async fn serve<R: Router>(
                     close: must_close,
                 } => {
                     inbuf.drain(..consumed);
+                    first_wait = limits.idle_timeout;
                     first_byte_at = None;
                     head_done_at = None;
                     continue_sent = false;
@@ -174,7 +179,7 @@ pub(crate) async fn serve<R: Router>(
             }
             let read =
                 stream.cancelable_read(inbuf.slice_mut(len..capacity), drain.cancel_handle());
-            match monoio::time::timeout(limits.idle_timeout, read).await {
+            match monoio::time::timeout(first_wait, read).await {
                 Ok(done) => done,
                 Err(_) => return,
             }
