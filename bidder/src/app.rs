@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tern_engine::notice::NoticeKind;
 
 use crate::admin::AdminRouter;
-use crate::bid_api::{BidApi, BidRouter, BidSettings};
+use crate::bid_api::{BidApi, BidRouter};
 use crate::budget::BudgetService;
 use crate::budget::ledger::local::LocalLedger;
 use crate::config::{
@@ -193,13 +193,8 @@ impl Bidder {
             "" => format!("http://{}", bid_sockets.addr()),
             url => url.to_owned(),
         };
-        let settings = BidSettings {
-            bidding: &config.bidding,
-            notice: &config.notice,
-            frequency_cap: &config.frequency_cap,
-        };
         let api = Arc::new(BidApi::new(
-            settings,
+            config.bid_settings(),
             public_url,
             Arc::clone(&state),
             Arc::clone(&budget),

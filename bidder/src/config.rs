@@ -17,6 +17,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::bid_api::BidSettings;
 pub use crate::bid_api::config::{BiddingConfig, NoticeConfig};
 pub use crate::budget::config::{AlertsConfig, BudgetConfig, LedgerDynamoDbConfig, LedgerKind};
 pub use crate::error::ConfigError;
@@ -170,6 +171,15 @@ impl Config {
             return Err(ConfigError::new("log.level", e.to_string()));
         }
         Ok(())
+    }
+
+    /// The sections the bid endpoints read.
+    pub fn bid_settings(&self) -> BidSettings<'_> {
+        BidSettings {
+            bidding: &self.bidding,
+            notice: &self.notice,
+            frequency_cap: &self.frequency_cap,
+        }
     }
 }
 

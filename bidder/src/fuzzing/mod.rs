@@ -22,7 +22,7 @@ use std::time::Instant;
 use tern_engine::campaign::Campaign;
 use tern_engine::response::{CLICK_PATH, LOSS_PATH, NOTICE_PATH, WIN_PATH};
 
-use crate::bid_api::{BidApi, BidRouter, BidSettings};
+use crate::bid_api::{BidApi, BidRouter};
 use crate::budget::BudgetService;
 use crate::config::Config;
 use crate::events::EventLog;
@@ -149,13 +149,8 @@ impl Harness {
             assert!(Instant::now() < synced, "budgets synced within 10 s");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let settings = BidSettings {
-            bidding: &config.bidding,
-            notice: &config.notice,
-            frequency_cap: &config.frequency_cap,
-        };
         let api = Arc::new(BidApi::new(
-            settings,
+            config.bid_settings(),
             "http://127.0.0.1:8080".to_owned(),
             Arc::clone(&state),
             budget,

@@ -361,27 +361,11 @@ fn read_reply(stream: &mut TcpStream) -> Result<Reply, Failure> {
             return Err(Failure::Garbled);
         }
     };
-    let mut headers = [httparse::EMPTY_HEADER; 32];
-    let mut response = httparse::Response::new(&mut headers);
-    match response.parse(&buf[..head_end]) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return Err(Failure::Garbled),
-    }
-    let status = response.code.ok_or(Failure::Garbled)?;
-    let headers: Vec<(String, String)> = response
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_ascii_lowercase(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
-    let length = match headers.iter().find(|(n, _)| n == "content-length") {
-        Some((_, v)) => v.parse::<usize>().map_err(|_| Failure::Garbled)?,
-        None => 0,
-    };
+    let super::ResponseHead {
+        status,
+        headers,
+        length,
+    } = super::response_head(&buf[..head_end]).ok_or(Failure::Garbled)?;
     let mut body = buf.split_off(head_end);
     if body.len() > length {
         // This client never pipelines, so nothing may follow the answer.

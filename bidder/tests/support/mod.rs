@@ -367,10 +367,38 @@ pub fn read_response(stream: &mut TcpStream) -> Option<Reply> {
             Err(e) => panic!("read failed inside a response head: {e}"),
         }
     }
+    let ResponseHead {
+        status,
+        headers,
+        length,
+    } = response_head(&buf).expect("valid response head");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).expect("complete body");
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// What a response head says.
+pub struct ResponseHead {
+    /// Status code.
+    pub status: u16,
+    /// Header fields, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// `Content-Length`, 0 when absent.
+    pub length: usize,
+}
+
+/// Reads a complete response head; `None` when it is not an HTTP/1.1 head.
+pub fn response_head(head: &[u8]) -> Option<ResponseHead> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
-    response.parse(&buf).expect("valid response head");
-    let status = response.code.expect("status");
+    if !matches!(response.parse(head), Ok(httparse::Status::Complete(_))) {
+        return None;
+    }
+    let status = response.code?;
     let headers: Vec<(String, String)> = response
         .headers
         .iter()
@@ -381,16 +409,14 @@ pub fn read_response(stream: &mut TcpStream) -> Option<Reply> {
             )
         })
         .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .map_or(0, |(_, v)| v.parse().expect("content-length"));
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).expect("complete body");
-    Some(Reply {
+    let length = match headers.iter().find(|(n, _)| n == "content-length") {
+        Some((_, v)) => v.parse().ok()?,
+        None => 0,
+    };
+    Some(ResponseHead {
         status,
         headers,
-        body,
+        length,
     })
 }
 

@@ -357,7 +357,7 @@ impl RedisCaps {
 /// Reads `data[1..]` as a server's answer to `1 + data[0] % 3` pipelined
 /// commands, as the client does: parsed by the `redis` crate, then each reply
 /// looked at as a redirect, a server error, a counter and a notice claim. The
-/// fuzz target of Redis replies ([`crate::fuzzing`]); sockets, deadlines and
+/// fuzz target of Redis replies (`bidder::fuzzing`); sockets, deadlines and
 /// redirects between real nodes are tested against redis-server.
 pub(crate) fn read_replies(data: &[u8]) {
     let Some((&count, input)) = data.split_first() else {
