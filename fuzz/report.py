@@ -26,13 +26,21 @@ def stats(path):
 
 
 def row(target, out, here, commit, today):
-    s = stats(out / target / "default" / "fuzzer_stats")
+    """One target's row; with several AFL++ instances on a target (-M/-S in one
+    output directory) executions and crashes add up, run time and speed are the
+    longest and combined, coverage is the best instance's."""
+    runs = [stats(path) for path in sorted((out / target).glob("*/fuzzer_stats"))]
+    execs = sum(int(s["execs_done"]) for s in runs)
+    speed = sum(float(s["execs_per_sec"]) for s in runs)
+    seconds = max(int(s["run_time"]) for s in runs)
+    best = max(runs, key=lambda s: int(s["edges_found"]))
+    crashes = sum(int(s["saved_crashes"]) for s in runs)
     corpus = len(list((here / "corpus" / target).glob("*")))
-    seconds = int(s["run_time"])
-    return (f"| {target} | {int(s['execs_done']):,} | {float(s['execs_per_sec']):,.0f} "
+    instances = f" ({len(runs)} instances)" if len(runs) > 1 else ""
+    return (f"| {target} | {execs:,}{instances} | {speed:,.0f} "
             f"| {seconds // 60} min {seconds % 60} s "
-            f"| {s['edges_found']} of {s['total_edges']} | {s['bitmap_cvg']} "
-            f"| {corpus} | {s['saved_crashes']} | {today}, {commit} |")
+            f"| {best['edges_found']} of {best['total_edges']} | {best['bitmap_cvg']} "
+            f"| {corpus} | {crashes} | {today}, {commit} |")
 
 
 def main():

@@ -8,11 +8,11 @@
 #[macro_use]
 mod support;
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use support::event_files::Written;
 use support::load::{Load, LoadSpec, Report};
 use support::moto::{Moto, Stream, Table, dynamodb_bidder, kinesis_options};
 use support::redis_server::RedisServer;
@@ -454,64 +454,6 @@ fn a_full_event_disk_under_load_keeps_bidding_counts_the_loss_and_recovers() {
     );
     // The bidder goes before the file system it writes to is unmounted.
     drop(bidder);
-}
-
-/// What the file sink left in a directory.
-struct Written {
-    files: usize,
-    /// Whole event lines.
-    lines: usize,
-    /// The distinct request ids of those lines.
-    ids: HashSet<String>,
-    /// Pieces that are not a whole event line, with the file each is in.
-    torn: Vec<String>,
-}
-
-impl Written {
-    fn read(dir: &std::path::Path) -> Written {
-        let mut written = Written {
-            files: 0,
-            lines: 0,
-            ids: HashSet::new(),
-            torn: Vec::new(),
-        };
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path).unwrap();
-            written.files += 1;
-            for piece in text.split_inclusive('\n') {
-                let event = piece
-                    .strip_suffix('\n')
-                    .and_then(|line| serde_json::from_str::<serde_json::Value>(line).ok());
-                match event.as_ref().and_then(|e| e["request_id"].as_str()) {
-                    Some(id) => {
-                        written.lines += 1;
-                        written.ids.insert(id.to_owned());
-                    }
-                    None => written.torn.push(format!("{name}: {piece:?}")),
-                }
-            }
-        }
-        written
-    }
-}
-
-impl std::fmt::Display for Written {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} files hold {} whole lines of {} distinct events and {} torn pieces: {:?}",
-            self.files,
-            self.lines,
-            self.ids.len(),
-            self.torn.len(),
-            self.torn
-                .iter()
-                .map(|t| t.chars().take(120).collect::<String>())
-                .collect::<Vec<_>>()
-        )
-    }
 }
 
 // Well-behaved clients holding keep-alive connections get every answer in time

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod caps;
+pub mod event_files;
 pub mod load;
 pub mod moto;
 pub mod openrtb_schema;
