@@ -96,7 +96,8 @@ for target in "${targets[@]}"; do
     for file in "$work/min/$target"/*; do
         cp "$file" "$here/corpus/$target/$(sha1sum "$file" | cut -c1-16)"
     done
-    for file in "$out/crashes"/id:*; do
+    # Every instance's crashes (several instances may share a target's directory).
+    for file in "$work/out/$target"/*/crashes/id:*; do
         [ -e "$file" ] || continue
         mkdir -p "$here/crashes/$target"
         cp "$file" "$here/crashes/$target/$(sha1sum "$file" | cut -c1-16)"
