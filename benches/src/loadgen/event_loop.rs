@@ -1,5 +1,6 @@
 //! The load generator's single-threaded `epoll` loop over non-blocking sockets.
 
+use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
@@ -92,7 +93,9 @@ struct Loop<'c> {
     requests: Vec<Vec<u8>>,
     next_body: usize,
     conns: Vec<Option<Conn>>,
-    idle: Vec<usize>,
+    /// Connections with nothing in flight, longest idle first: the open loop uses
+    /// them in turn, as an exchange's pool does, so none sits unused for long.
+    idle: VecDeque<usize>,
     epoll: i32,
     start: Instant,
     tally: Tally,
@@ -119,7 +122,7 @@ pub(super) fn run(
             .collect(),
         next_body: 0,
         conns: Vec::with_capacity(config.connections),
-        idle: Vec::with_capacity(config.connections),
+        idle: VecDeque::with_capacity(config.connections),
         epoll,
         start: Instant::now(),
         tally: Tally::new(),
@@ -149,7 +152,7 @@ impl Loop<'_> {
         let mut window: Option<Window> = None;
         if interval_ns.is_none() {
             // Closed loop: every connection starts with one request.
-            while let Some(slot) = self.idle.pop() {
+            while let Some(slot) = self.idle.pop_front() {
                 let now = self.now_ns();
                 self.send(slot, now, now);
             }
@@ -200,7 +203,7 @@ impl Loop<'_> {
                         }
                         break;
                     }
-                    let Some(slot) = self.idle.pop() else {
+                    let Some(slot) = self.idle.pop_front() else {
                         break;
                     };
                     self.send(slot, due, now);
@@ -336,7 +339,7 @@ impl Loop<'_> {
             wants_out: false,
             flight: None,
         });
-        self.idle.push(slot);
+        self.idle.push_back(slot);
         Ok(())
     }
 
@@ -490,7 +493,7 @@ impl Loop<'_> {
             if closed_loop {
                 self.send(slot, done, done);
             } else {
-                self.idle.push(slot);
+                self.idle.push_back(slot);
             }
         }
         if let Some(conn) = self.conns[slot].as_mut() {

@@ -79,9 +79,14 @@ pub struct LimitsConfig {
     /// Largest body after gzip inflation, bytes; larger gets 413.
     pub inflated_body_bytes: usize,
     /// Time allowed from a request's first byte to the end of its head; then 408.
-    /// Also how long a new connection may stay silent before its first byte (then
-    /// it is closed), so silent connections cannot hold a worker's slots.
     pub header_read_timeout_ms: u64,
+    /// How long a new connection may stay silent before its first request's
+    /// first byte; then it is closed without an answer. Shorter than the
+    /// keep-alive idle timeout, so a flood of silent connections cannot hold a
+    /// worker's slots for long; long enough for a client's pool to put a
+    /// connection it opened ahead of need to use (closing one just as the client
+    /// sends on it loses that request).
+    pub first_request_timeout_ms: u64,
     /// Time allowed to receive a body once the head is in; then 408.
     pub body_read_timeout_ms: u64,
     /// An idle keep-alive connection is closed after this long.
@@ -98,6 +103,7 @@ impl Default for LimitsConfig {
             body_bytes: 256 * 1024,
             inflated_body_bytes: 1024 * 1024,
             header_read_timeout_ms: 2_000,
+            first_request_timeout_ms: 10_000,
             body_read_timeout_ms: 2_000,
             idle_timeout_ms: 60_000,
             write_timeout_ms: 2_000,
@@ -192,6 +198,10 @@ impl LimitsConfig {
         }
         at_least_one(&[
             ("limits.header_read_timeout_ms", self.header_read_timeout_ms),
+            (
+                "limits.first_request_timeout_ms",
+                self.first_request_timeout_ms,
+            ),
             ("limits.body_read_timeout_ms", self.body_read_timeout_ms),
             ("limits.idle_timeout_ms", self.idle_timeout_ms),
             ("limits.write_timeout_ms", self.write_timeout_ms),
@@ -235,6 +245,10 @@ mod tests {
             (
                 "[limits]\nheader_read_timeout_ms = 0",
                 "limits.header_read_timeout_ms",
+            ),
+            (
+                "[limits]\nfirst_request_timeout_ms = 0",
+                "limits.first_request_timeout_ms",
             ),
             (
                 "[limits]\nbody_read_timeout_ms = 0",

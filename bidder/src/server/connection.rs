@@ -25,6 +25,7 @@ pub(crate) struct ConnectionLimits {
     pub(crate) body_bytes: usize,
     pub(crate) inflated_body_bytes: usize,
     pub(crate) header_timeout: Duration,
+    pub(crate) first_request_timeout: Duration,
     pub(crate) body_timeout: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) write_timeout: Duration,
@@ -39,6 +40,7 @@ impl ConnectionLimits {
             body_bytes: l.body_bytes,
             inflated_body_bytes: l.inflated_body_bytes,
             header_timeout: Duration::from_millis(l.header_read_timeout_ms),
+            first_request_timeout: Duration::from_millis(l.first_request_timeout_ms),
             body_timeout: Duration::from_millis(l.body_read_timeout_ms),
             idle_timeout: Duration::from_millis(l.idle_timeout_ms),
             write_timeout: Duration::from_millis(l.write_timeout_ms),
@@ -87,10 +89,10 @@ pub(crate) async fn serve<R: Router>(
     let mut head_done_at: Option<Instant> = None;
     let mut continue_sent = false;
     let mut last_read_at = Instant::now();
-    // Until its first request is answered, a connection waits under the header
-    // timeout, not the keep-alive idle timeout: a flood of connections that never
-    // send a byte must not hold a worker's slots for the idle timeout.
-    let mut first_wait = limits.header_timeout;
+    // Until its first request is answered, a connection waits under the
+    // first-request timeout, not the keep-alive idle timeout: a flood of
+    // connections that never send a byte must not hold a worker's slots for long.
+    let mut first_wait = limits.first_request_timeout;
     loop {
         let mut close = false;
         let mut head_complete = false;
