@@ -27,6 +27,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 PHASE_S=${PHASE_S:-2}
@@ -150,14 +152,8 @@ start_server() {
 }
 
 stop_server() {
-  kill -TERM "$server_pid" 2>/dev/null || true
   # glommio's executor does not handle SIGTERM: give it a moment, then insist.
-  for _ in $(seq 1 40); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  stop_process "$server_pid" 2
 }
 
 # How loadgen runs: pinned to $LOADGEN_CPU, except in the scaling phase (empty).

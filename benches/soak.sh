@@ -27,6 +27,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 usage() { sed -n 's/^# \{0,1\}//; /^Usage:/,/^another cargo/p' "$0" >&2; }
 
@@ -181,13 +183,7 @@ start_bidder() {
 }
 
 stop_bidder() {
-  kill -TERM "$bidder_pid" 2>/dev/null || true
-  for _ in $(seq 1 200); do
-    kill -0 "$bidder_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$bidder_pid" 2>/dev/null || true
-  wait "$bidder_pid" 2>/dev/null || true
+  stop_process "$bidder_pid" 10
   bidder_pid=""
 }
 

@@ -17,6 +17,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 results=${1:?usage: perf/callgrind.sh RESULTS_DIR}
 bin=target/release
@@ -85,13 +87,7 @@ server_ir() {
   url="http://$addr/openrtb2/bid"
   taskset -c "$((cpus - 1))" "$bin/loadgen" --url "$url" --bodies "$results/corpus/bodies" \
     --connections 4 --warmup-s 0 --duration-s "$seconds" --json "$work/$name.$seconds.json" >/dev/null
-  kill -TERM "$pid"
-  for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_process "$pid" 30
   echo "$(total_ir "$cg") $(sed -n 's/.*"responses": \([0-9]*\).*/\1/p' "$work/$name.$seconds.json" | head -1)"
 }
 
