@@ -13,6 +13,7 @@ use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
 use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::screen::Verdict;
 use tern_engine::snapshot::Snapshot;
 
 /// Noon UTC on a fixed day, so budgets and hours never depend on the wall clock.
@@ -119,6 +120,7 @@ impl Engine {
         let ctx = BidContext {
             seat: &self.seat,
             now_unix_s,
+            screen: Verdict::PASS,
         };
         auction.decide(&self.snapshot, request, &ctx, nobody_at_cap)
     }

@@ -4,7 +4,7 @@
 use serde_json::json;
 use tern_engine::campaign::{
     BannerSpec, Bidding, Budget, Campaign, CampaignStatus, Creative, FrequencyCap, NativeData,
-    NativeImage, NativeSpec, Targeting, VideoSpec,
+    NativeImage, NativeSpec, Screening, Targeting, VideoSpec,
 };
 
 use super::*;
@@ -166,6 +166,7 @@ fn campaign(rng: &mut Rng, n: usize, deals: u32) -> Campaign {
             max_impressions: 5,
             window_secs: 3600,
         }),
+        screening: Screening::default(),
     }
 }
 

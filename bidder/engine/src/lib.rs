@@ -26,5 +26,6 @@ pub mod native;
 pub mod notice;
 pub mod openrtb;
 pub mod response;
+pub mod screen;
 pub mod snapshot;
 pub mod user;

@@ -14,6 +14,7 @@ use tern_engine::decision::{Auction, BidContext, nobody_at_cap};
 use tern_engine::money::{Currency, FxTable, micros_down, to_amount};
 use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{ResponseParts, write_bid_response};
+use tern_engine::screen::Verdict;
 use tern_engine::snapshot::Snapshot;
 
 /// The bidder's default `bidding.fx` table (units per US dollar), with USD.
@@ -58,6 +59,7 @@ fn campaign(base_bid: f64, max_cpm: f64, currency: &str) -> Campaign {
         },
         budget: Budget::default(),
         frequency_cap: None,
+        screening: Default::default(),
     }
 }
 
@@ -80,6 +82,7 @@ fn answered_price(
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: 1_700_000_000,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     let Ok(answered_in) = auction.decide(snapshot, &request, &ctx, nobody_at_cap) else {

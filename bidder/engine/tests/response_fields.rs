@@ -13,6 +13,7 @@ use tern_engine::money::FxTable;
 use tern_engine::notice::{BidOrigin, NoticeSigner};
 use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::screen::Verdict;
 use tern_engine::snapshot::Snapshot;
 
 const NOW: u64 = 1_700_000_000;
@@ -65,6 +66,7 @@ fn first_bid(json: &str) -> Value {
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOW,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     let currency = auction

@@ -11,6 +11,7 @@ use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
 use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
+use tern_engine::screen::Verdict;
 use tern_engine::snapshot::Snapshot;
 
 const SAMPLES: [&str; 6] = [
@@ -47,6 +48,7 @@ fn run_engine(snapshot: &Snapshot, body: &[u8]) {
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOW,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     if let Ok(currency) = auction.decide(snapshot, &request, &ctx, nobody_at_cap) {
@@ -153,6 +155,7 @@ fn every_sample_parses_and_bids() {
         let ctx = BidContext {
             seat: "tern",
             now_unix_s: NOW,
+            screen: Verdict::PASS,
         };
         let decision = Auction::default().decide(snapshot, &request, &ctx, nobody_at_cap);
         assert!(

@@ -73,6 +73,7 @@ impl BidRouter {
         let ctx = BidContext {
             seat: &api.seat,
             now_unix_s,
+            screen: tern_engine::screen::Verdict::PASS,
         };
         let mut auction = self.take_auction();
         let currency = match auction.run(&snapshot, &request, &ctx) {

@@ -272,7 +272,13 @@ pub(super) async fn commit(
 /// position: `"budget": [7.5]` as a daily budget of 7.5).
 fn not_an_object(document: &Value) -> Option<String> {
     let is_record = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v.is_object());
-    for field in ["bidding", "budget", "targeting", "frequency_cap"] {
+    for field in [
+        "bidding",
+        "budget",
+        "targeting",
+        "frequency_cap",
+        "screening",
+    ] {
         if !is_record(document.get(field)) {
             return Some(field.to_owned());
         }

@@ -6,6 +6,7 @@
 
 mod creative;
 mod load;
+mod screening;
 mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ pub use creative::{
     AudioSpec, BannerSpec, Creative, NativeData, NativeImage, NativeSpec, NativeVideo, VideoSpec,
 };
 pub use load::{FileFormat, parse_campaign, parse_campaigns};
+pub use screening::Screening;
 pub use validate::CampaignError;
 
 /// One campaign.
@@ -64,6 +66,10 @@ pub struct Campaign {
     /// How often one user may see the campaign (enforced by the frequency-cap service).
     #[serde(default)]
     pub frequency_cap: Option<FrequencyCap>,
+    /// Which invalid-traffic and supply-chain findings the campaign refuses
+    /// (`docs/ivt.md`); every check on by default.
+    #[serde(default, skip_serializing_if = "Screening::is_default")]
+    pub screening: Screening,
 }
 
 /// Whether a campaign bids.

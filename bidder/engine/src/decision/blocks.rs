@@ -148,6 +148,7 @@ mod tests {
             },
             budget: Budget::default(),
             frequency_cap: None,
+            screening: Default::default(),
         };
         let fx = FxTable::default();
         CompiledCampaign::compile(&campaign, &fx, Arc::default()).unwrap()

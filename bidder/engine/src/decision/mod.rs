@@ -30,6 +30,7 @@ mod walk;
 
 use crate::money::{Currency, Micros};
 use crate::openrtb::request::BidRequest;
+use crate::screen::Verdict;
 use crate::snapshot::Snapshot;
 
 /// Why a request got no bid. Bounded, so it can label a metric.
@@ -37,6 +38,20 @@ use crate::snapshot::Snapshot;
 pub enum NoBidReason {
     /// No campaign targets this audience and inventory.
     NoMatch,
+    /// The IP address is in an operator's blocked range.
+    BlockedIp,
+    /// The user agent is a known bot or non-browser.
+    Bot,
+    /// The IP address is in a data-centre range.
+    Datacenter,
+    /// The supply chain is missing, incomplete, malformed or not from the
+    /// exchange that sent it.
+    SupplyChain,
+    /// The seller is not in the publisher's ads.txt, or a chain node is not in
+    /// its ad system's sellers.json.
+    UnauthorizedSeller,
+    /// The scoring model's invalid-traffic score reached the campaigns' limits.
+    IvtScore,
     /// Private auction without one of our deals, or our deal closed to our seat.
     Deal,
     /// Candidates were blocked by `bcat`, `badv` or `bapp`.
@@ -67,8 +82,14 @@ pub enum NoBidReason {
 
 impl NoBidReason {
     /// Every reason, for metric registration.
-    pub const ALL: [NoBidReason; 12] = [
+    pub const ALL: [NoBidReason; 18] = [
         NoBidReason::NoMatch,
+        NoBidReason::BlockedIp,
+        NoBidReason::Bot,
+        NoBidReason::Datacenter,
+        NoBidReason::SupplyChain,
+        NoBidReason::UnauthorizedSeller,
+        NoBidReason::IvtScore,
         NoBidReason::Deal,
         NoBidReason::Blocked,
         NoBidReason::NoCreative,
@@ -86,6 +107,12 @@ impl NoBidReason {
     pub fn as_str(self) -> &'static str {
         match self {
             NoBidReason::NoMatch => "no_match",
+            NoBidReason::BlockedIp => "blocked_ip",
+            NoBidReason::Bot => "bot",
+            NoBidReason::Datacenter => "datacenter",
+            NoBidReason::SupplyChain => "schain",
+            NoBidReason::UnauthorizedSeller => "unauthorized_seller",
+            NoBidReason::IvtScore => "ivt_score",
             NoBidReason::Blocked => "blocked",
             NoBidReason::NoCreative => "no_creative",
             NoBidReason::Multiplier => "dooh_multiplier",
@@ -108,6 +135,9 @@ pub struct BidContext<'c> {
     pub seat: &'c str,
     /// Wall-clock time, seconds since the Unix epoch (for hours and budget days).
     pub now_unix_s: u64,
+    /// What invalid-traffic and supply-chain screening found about the request
+    /// ([`Verdict::PASS`] when it was not screened).
+    pub screen: Verdict,
 }
 
 /// The winning bid for one impression.

@@ -4,6 +4,7 @@
 use super::NoBidReason;
 use crate::money::{Currency, FxTable, Micros, micros_up};
 use crate::openrtb::request::{BidRequest, Str};
+use crate::screen::FULL_PRICE_PER_MILLE;
 use crate::snapshot::BidTerms;
 
 /// The first currency the exchange accepts that we can price in; USD when unstated.
@@ -73,11 +74,26 @@ impl<'f> Pricing<'f> {
     }
 
     /// The price a campaign bids over `floor`: its base bid raised to the floor,
-    /// in the response currency, unless that passes its maximum.
-    pub(super) fn bid_over(&self, terms: &BidTerms, floor: Micros) -> Result<Micros, NoBidReason> {
-        let convert = |micros| {
+    /// in the response currency, unless that passes its maximum. Screening may
+    /// lower base bid and maximum to `per_mille` thousandths first (1000: full
+    /// price), rounded down like every price of ours, so a lowered bid still
+    /// never passes what the advertiser allowed and the floor is still met.
+    pub(super) fn bid_over(
+        &self,
+        terms: &BidTerms,
+        floor: Micros,
+        per_mille: u32,
+    ) -> Result<Micros, NoBidReason> {
+        let convert = |micros: Micros| {
+            let lowered = if per_mille >= FULL_PRICE_PER_MILLE {
+                micros
+            } else {
+                // u128: a Micros times 1000 cannot overflow it.
+                (u128::from(micros) * u128::from(per_mille) / u128::from(FULL_PRICE_PER_MILLE))
+                    as Micros
+            };
             self.fx
-                .convert_down(micros, terms.currency, self.currency)
+                .convert_down(lowered, terms.currency, self.currency)
                 .ok_or(NoBidReason::Currency)
         };
         let base = convert(terms.base_bid)?;
@@ -106,7 +122,7 @@ impl<'f> Pricing<'f> {
                 .is_some_and(|max| max > best);
         }
         imp_floor
-            .and_then(|floor| self.bid_over(terms, floor))
+            .and_then(|floor| self.bid_over(terms, floor, FULL_PRICE_PER_MILLE))
             .is_ok_and(|price| price > best)
     }
 }

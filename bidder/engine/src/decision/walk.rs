@@ -141,6 +141,7 @@ pub(super) fn evaluate(
     if !campaign.targets(req, hour) || !campaign.targets_imp(imp) {
         return Err(NoBidReason::NoMatch);
     }
+    let price_per_mille = campaign.screening.admit(&ctx.screen)?;
     let deal = choose_deal(campaign, imp, ctx.seat)?;
     if blocks.exclude(req, campaign) {
         return Err(NoBidReason::Blocked);
@@ -155,7 +156,8 @@ pub(super) fn evaluate(
                 continue;
             };
             let floor = floors::floor(slot.floor, imp, deal_terms, c, pricing);
-            match floor.and_then(|floor| price(campaign, terms, floor, pricing)) {
+            let priced = floor.and_then(|f| price(campaign, terms, f, price_per_mille, pricing));
+            match priced {
                 Ok(priced) => {
                     outcome = Ok((i, size, priced));
                     break;
@@ -168,7 +170,11 @@ pub(super) fn evaluate(
         let (i, size) = choose_creative(campaign, req, imp).ok_or(NoBidReason::NoCreative)?;
         let creative = &campaign.creatives[i];
         let floor = floors::floor(slot.floor, imp, deal_terms, creative, pricing)?;
-        (i, size, price(campaign, terms, floor, pricing)?)
+        (
+            i,
+            size,
+            price(campaign, terms, floor, price_per_mille, pricing)?,
+        )
     };
     if campaign.budget.is_limited() {
         if !campaign.lease.can_spend(cost, ctx.now_unix_s) {
@@ -256,15 +262,17 @@ fn is_private(imp: &Imp<'_>) -> bool {
 }
 
 /// The price to bid: the base bid, raised to `floor` when the floor is higher,
-/// never above the campaign's maximum; with what one impression at it costs in
-/// the campaign's currency (rounded up, see `money`).
+/// never above the campaign's maximum, both first lowered to `per_mille`
+/// thousandths by screening; with what one impression at it costs in the
+/// campaign's currency (rounded up, see `money`).
 fn price(
     campaign: &CompiledCampaign,
     terms: &BidTerms,
     floor: Micros,
+    per_mille: u32,
     pricing: &Pricing<'_>,
 ) -> Result<(Micros, Micros), NoBidReason> {
-    let price = pricing.bid_over(terms, floor)?;
+    let price = pricing.bid_over(terms, floor, per_mille)?;
     let cost = budget::impression_cost_in(pricing.fx, price, pricing.currency, campaign.currency)
         .ok_or(NoBidReason::Currency)?;
     Ok((price, cost))

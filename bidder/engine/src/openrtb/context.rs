@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::borrowed::{List, Str};
 use super::lenient;
-use super::raw_json::RawJson;
+use super::schain::SupplyChain;
 
 /// Publisher of a site, app or screen (§3.2.15).
 #[derive(Debug, Deserialize)]
@@ -203,9 +203,9 @@ pub struct Source<'a> {
     /// Transaction id shared by every exchange in the chain.
     #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
     pub tid: Option<Str<'a>>,
-    /// The supply chain object (2.6 location), unparsed.
-    #[serde(borrow, default)]
-    pub schain: Option<RawJson<'a>>,
+    /// The supply chain (2.6 location); not an object reads as absent.
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_object")]
+    pub schain: Option<SupplyChain<'a>>,
     /// The 2.5 extension, read for `schain`.
     #[serde(borrow, default, deserialize_with = "lenient::recorded_object")]
     pub ext: Option<SourceExt<'a>>,
@@ -214,9 +214,9 @@ pub struct Source<'a> {
 /// `source.ext` as 2.5 exchanges fill it; other members are skipped.
 #[derive(Debug, Deserialize)]
 pub struct SourceExt<'a> {
-    /// The supply chain object, 2.5 location, unparsed.
-    #[serde(borrow, default)]
-    pub schain: Option<RawJson<'a>>,
+    /// The supply chain, 2.5 location; not an object reads as absent.
+    #[serde(borrow, default, deserialize_with = "lenient::recorded_object")]
+    pub schain: Option<SupplyChain<'a>>,
 }
 
 /// What the request says about privacy, each field from its 2.6 location or,

@@ -9,5 +9,6 @@ mod lenient;
 mod native;
 mod raw_json;
 pub mod request;
+mod schain;
 
 pub use request::{BidRequest, RawJson, RequestError};

@@ -10,6 +10,7 @@ use crate::budget::{BudgetLimits, BudgetZone, CampaignBudget};
 use crate::campaign::{Campaign, CampaignError, FrequencyCap, TaxonomyCategories, VideoTargeting};
 use crate::money::{Currency, FxTable, Micros, micros_down};
 use crate::openrtb::request::{BidRequest, Imp};
+use crate::screen::ScreeningPolicy;
 
 /// A campaign ready to bid.
 #[derive(Debug)]
@@ -40,6 +41,8 @@ pub struct CompiledCampaign {
     pub lease: Arc<CampaignBudget>,
     /// Frequency cap, enforced outside the engine.
     pub frequency_cap: Option<FrequencyCap>,
+    /// What the campaign does about the screen's findings.
+    pub screening: ScreeningPolicy,
     pub(crate) targeting: CompiledTargeting,
 }
 
@@ -126,6 +129,7 @@ impl CompiledCampaign {
             budget,
             lease,
             frequency_cap: campaign.frequency_cap,
+            screening: ScreeningPolicy::compile(&campaign.screening),
             targeting: CompiledTargeting {
                 countries: t.countries.iter().filter_map(|c| country_key(c)).collect(),
                 regions: t.regions.iter().map(|r| r.to_ascii_uppercase()).collect(),

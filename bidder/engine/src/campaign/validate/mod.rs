@@ -100,6 +100,9 @@ impl Campaign {
         }
         self.validate_targeting().map_err(|(f, r)| fail(f, r))?;
         self.validate_money().map_err(|(f, r)| fail(f, r))?;
+        if let Some((field, reason)) = self.screening.invalid_field() {
+            return Err(fail(field, reason));
+        }
         if let Some(cap) = &self.frequency_cap {
             if cap.max_impressions == 0 {
                 return Err(fail("frequency_cap.max_impressions", "must be at least 1"));

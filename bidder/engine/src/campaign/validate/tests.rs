@@ -31,6 +31,7 @@ pub(crate) fn campaign() -> Campaign {
         },
         budget: Budget::default(),
         frequency_cap: None,
+        screening: Default::default(),
     }
 }
 
@@ -278,4 +279,54 @@ fn budgets_too_large_for_micros_say_the_limit() {
     assert!(err.reason.contains("9000000000"), "{err}");
     c.budget.daily = Some(9e9);
     assert!(c.validate().is_ok());
+}
+
+#[test]
+fn screening_scores_are_between_0_and_1_and_lowering_starts_below_the_limit() {
+    for score in [-0.1, 1.5, f64::NAN] {
+        let mut c = campaign();
+        c.screening.max_ivt_score = Some(score);
+        assert_eq!(field_of(c), "screening.max_ivt_score", "{score}");
+        let mut c = campaign();
+        c.screening.lower_price_from_ivt_score = Some(score);
+        assert_eq!(
+            field_of(c),
+            "screening.lower_price_from_ivt_score",
+            "{score}"
+        );
+    }
+    let mut c = campaign();
+    c.screening.max_ivt_score = Some(0.5);
+    c.screening.lower_price_from_ivt_score = Some(0.5);
+    assert_eq!(field_of(c), "screening.lower_price_from_ivt_score");
+    c = campaign();
+    c.screening.max_ivt_score = Some(0.9);
+    c.screening.lower_price_from_ivt_score = Some(0.3);
+    c.validate().unwrap();
+}
+
+#[test]
+fn screening_reads_from_toml_with_safe_defaults() {
+    let doc = r#"
+        [[campaigns]]
+        id = "c"
+        advertiser_domain = "shoes.example"
+        bidding = { max_cpm = 2.0, base_bid = 1.0 }
+        screening = { block_datacenter = false, max_ivt_score = 0.7 }
+        [[campaigns.creatives]]
+        id = "cr"
+        adm = "<a/>"
+        banner = { w = 300, h = 250 }
+    "#;
+    let campaigns =
+        crate::campaign::parse_campaigns(doc, crate::campaign::FileFormat::Toml).expect("parses");
+    let s = &campaigns[0].screening;
+    assert!(!s.block_datacenter);
+    assert!(s.block_bots && s.require_schain_complete && s.require_authorized_seller);
+    assert!(!s.require_schain);
+    assert_eq!(s.max_ivt_score, Some(0.7));
+    let unknown = doc.replace("max_ivt_score", "max_ivt");
+    let err =
+        crate::campaign::parse_campaigns(&unknown, crate::campaign::FileFormat::Toml).unwrap_err();
+    assert!(err.to_string().contains("max_ivt"), "{err}");
 }

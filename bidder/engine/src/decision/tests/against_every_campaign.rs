@@ -148,6 +148,7 @@ fn exhaustive(
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOON,
+        screen: Verdict::PASS,
     };
     let view = RequestView {
         req,
@@ -201,7 +202,7 @@ proptest! {
         let snap = build(&campaigns);
         let json = request_json(&imps, country, eur);
         let req = BidRequest::parse(json.as_bytes()).unwrap();
-        let ctx = BidContext { seat: "tern", now_unix_s: NOON };
+        let ctx = BidContext { seat: "tern", now_unix_s: NOON, screen: Verdict::PASS };
 
         let expected = exhaustive(&snap, &req, |_| true);
         let mut auction = Auction::default();

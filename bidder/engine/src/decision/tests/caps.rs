@@ -37,6 +37,7 @@ fn a_capped_out_pick_falls_back_to_the_next_best_eligible_bid() {
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOON,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     assert_eq!(auction.run(&snap, &req, &ctx), Ok(Currency::USD));
@@ -96,6 +97,7 @@ fn every_candidate_at_its_cap_is_a_frequency_cap_no_bid() {
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOON,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     let seen_once = |queries: &[u32], counts: &mut Vec<u32>| {
@@ -120,6 +122,7 @@ fn capped_campaigns_an_uncapped_bid_beats_are_never_queried() {
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOON,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     auction.run(&snap, &req, &ctx).unwrap();
@@ -161,6 +164,7 @@ fn in_a_pod_every_eligible_capped_campaign_is_asked_about() {
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOON,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     auction.run(&snap, &req, &ctx).unwrap();

@@ -12,6 +12,7 @@ use crate::campaign::{
     Targeting, VideoSpec,
 };
 use crate::money::FxTable;
+use crate::screen::Verdict;
 use crate::snapshot::Snapshot;
 
 /// Noon UTC (1_700_006_400 is a midnight).
@@ -51,6 +52,7 @@ fn campaign(id: &str, base_bid: f64, max_cpm: f64) -> Campaign {
         },
         budget: Budget::default(),
         frequency_cap: None,
+        screening: Default::default(),
     }
 }
 
@@ -112,6 +114,7 @@ fn run(snapshot: &Snapshot, json: &str) -> (Decision, Vec<ImpBid>) {
     let ctx = BidContext {
         seat: "tern",
         now_unix_s: NOON,
+        screen: Verdict::PASS,
     };
     let mut auction = Auction::default();
     let decision = auction.decide(snapshot, &req, &ctx, nobody_at_cap);

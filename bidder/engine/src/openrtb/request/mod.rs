@@ -21,6 +21,7 @@ pub use super::native::{
     TitleRequest, VideoAssetRequest,
 };
 pub use super::raw_json::RawJson;
+pub use super::schain::{SupplyChain, SupplyChainNode};
 use crate::json_in;
 
 /// Longest request or impression id accepted; ids travel inside billing tokens.
@@ -323,9 +324,9 @@ impl<'a> BidRequest<'a> {
         }
     }
 
-    /// The supply chain object, from `source.schain` or else the 2.5
-    /// `source.ext.schain`; unparsed.
-    pub fn schain(&self) -> Option<&RawJson<'a>> {
+    /// The supply chain, from `source.schain` or else the 2.5
+    /// `source.ext.schain`.
+    pub fn schain(&self) -> Option<&SupplyChain<'a>> {
         let source = self.source.as_ref()?;
         source
             .schain

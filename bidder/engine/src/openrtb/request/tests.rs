@@ -180,7 +180,7 @@ fn privacy_and_schain_fall_back_to_their_2_5_locations() {
     assert_eq!(privacy.consent, Some("CO-old"));
     assert_eq!(privacy.us_privacy, Some("1YNN"));
     assert!(privacy.limit_tracking);
-    assert!(req.schain().unwrap().as_raw_str().contains("complete"));
+    assert_eq!(req.schain().unwrap().complete, Some(1));
     let both = br#"{"id":"r","imp":[{"id":"1"}],"regs":{"gdpr":0,"us_privacy":"1NNN",
         "gpp":"DBABMA~x","gpp_sid":[2,6],"ext":{"gdpr":1,"us_privacy":"1YNN"}},
         "user":{"consent":"CO-new","ext":{"consent":"CO-old"}},
@@ -194,7 +194,42 @@ fn privacy_and_schain_fall_back_to_their_2_5_locations() {
         (privacy.gpp, privacy.gpp_sid),
         (Some("DBABMA~x"), &[2, 6][..])
     );
-    assert_eq!(req.schain().unwrap().as_raw_str(), r#"{"ver":"1.0"}"#);
+    assert_eq!(req.schain().unwrap().ver.as_deref(), Some("1.0"));
+}
+
+#[test]
+fn schain_nodes_are_read_tolerantly_and_garbage_is_kept_as_an_empty_node() {
+    let body = br#"{"id":"r","imp":[{"id":"1"}],"source":{"schain":{"complete":"1","ver":"1.0",
+        "nodes":[{"asi":"exchange.example","sid":12345,"hp":1,"rid":"r1","name":"x",
+        "ext":{"k":[1]}},"garbage",{"asi":["x"],"sid":{"a":1},"hp":7},null]}}}"#;
+    let req = BidRequest::parse(body).unwrap();
+    let chain = req.schain().unwrap();
+    assert_eq!(chain.complete, Some(1));
+    assert_eq!(chain.nodes.len(), 4);
+    let first = &chain.nodes[0];
+    assert_eq!(first.asi.as_deref(), Some("exchange.example"));
+    assert_eq!(
+        first.sid.as_deref(),
+        Some("12345"),
+        "a numeric sid reads as text"
+    );
+    assert_eq!((first.hp, first.rid.as_deref()), (Some(1), Some("r1")));
+    for node in &chain.nodes[1..] {
+        assert!(node.asi.is_none() && node.sid.is_none() && node.hp.is_none());
+    }
+    // A chain that is not an object is absent; a bad `complete` is unknown.
+    let odd = br#"{"id":"r","imp":[{"id":"1"}],"source":{"schain":"yes","ext":{"schain":
+        {"complete":"maybe","nodes":{"asi":"a.example","sid":"1"}}}}}"#;
+    let req = BidRequest::parse(odd).unwrap();
+    let chain = req
+        .schain()
+        .expect("the 2.5 location, the 2.6 one being unreadable");
+    assert_eq!(chain.complete, None);
+    assert_eq!(
+        chain.nodes.len(),
+        1,
+        "a lone node object is read as a list of one"
+    );
 }
 
 #[test]
