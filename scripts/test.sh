@@ -71,6 +71,9 @@ if [ "$only_rust" = true ]; then
   exit 0
 fi
 
+step "IVT model recipe (ivt/train): example deterministic, bundled model reproduced"
+ivt/train/check.sh
+
 step "infrastructure (packer, terraform, scripts)"
 scripts/check-infra.sh
 

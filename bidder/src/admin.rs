@@ -11,6 +11,7 @@ use crate::http::{Method, Reply, Request, Router, Status};
 use crate::metrics::catalog::*;
 use crate::metrics::render::render_workers;
 use crate::metrics::{Exposition, MetricsRegistry};
+use crate::screening::{ScreeningState, ScreeningSummary};
 use crate::server::RunningListener;
 use crate::state::BidderState;
 use tern_engine::clock;
@@ -26,6 +27,8 @@ pub(crate) struct AdminRouter {
     pub(crate) events: Option<EventQueues>,
     /// Budgets, leases and pacing.
     pub(crate) budget: Arc<BudgetService>,
+    /// The screening lists.
+    pub(crate) screening: Arc<ScreeningState>,
 }
 
 /// The `/state` document.
@@ -51,6 +54,8 @@ struct StateDocument<'a> {
     budget_bidder_id: &'a str,
     /// Each campaign with a budget, as of the last sync with the ledger.
     budgets: Vec<CampaignBudgetStatus>,
+    /// The screening lists: what they hold and how reloads went.
+    screening: ScreeningSummary,
 }
 
 /// The `sync` part of `/state`.
@@ -98,6 +103,9 @@ impl AdminRouter {
             out.value(&SYNC_BOOTSTRAPS_TOTAL, sync.bootstraps);
         }
         render_budget(&mut out, &self.budget, &budgets);
+        let screening = self.screening.summary();
+        out.value(&IVT_LISTS_GENERATION, screening.generation);
+        out.value(&IVT_LIST_REJECTS_TOTAL, screening.rejects);
         body.extend_from_slice(out.into_text().as_bytes());
         Reply::new(Status::OK, "text/plain; version=0.0.4; charset=utf-8")
     }
@@ -137,6 +145,7 @@ impl AdminRouter {
             }),
             budget_bidder_id: self.budget.bidder_id(),
             budgets,
+            screening: self.screening.summary(),
         };
         serde_json::to_writer(&mut *body, &document).expect("serializing to a Vec");
         body.push(b'\n');

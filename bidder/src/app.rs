@@ -21,6 +21,7 @@ use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint, RedisTls};
 use crate::lifecycle::Background;
 use crate::local_state::LocalState;
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
+use crate::screening::{self, ScreeningState};
 use crate::server::{BoundSockets, ConnectionLimits, ListenerPlan, RouterFactory, RunningListener};
 use crate::state::dynamodb::start_sync;
 use crate::state::{BidderState, CampaignSource, watch_file};
@@ -137,6 +138,7 @@ pub fn check(config: &Config) -> Result<CampaignCount, StartError> {
         RedisTls::from_config(&config.frequency_cap.redis)?;
     }
     check_sink(&config.events)?;
+    ScreeningState::load(&config.screening)?;
     let ledger = config.budget.state_dir.join("ledger.json");
     if config.budget.ledger == crate::config::LedgerKind::Local && ledger.exists() {
         LocalLedger::open(&ledger).map_err(StartError::Budget)?;
@@ -193,11 +195,14 @@ impl Bidder {
             "" => format!("http://{}", bid_sockets.addr()),
             url => url.to_owned(),
         };
+        let screening = Arc::new(ScreeningState::load(&config.screening)?);
+        services.extend(screening::watch(&config.screening, Arc::clone(&screening))?);
         let api = Arc::new(BidApi::new(
             config.bid_settings(),
             public_url,
             Arc::clone(&state),
             Arc::clone(&budget),
+            Arc::clone(&screening),
             local.notice_key(),
         ));
         // Notices booked before a restart still count once.
@@ -266,6 +271,7 @@ impl Bidder {
         let admin_state = Arc::clone(&state);
         let admin_events = events.clone();
         let admin_budget = Arc::clone(&budget);
+        let admin_screening = Arc::clone(&screening);
         let drivers = AdminRouter::drivers_of(&bid);
         let admin_routers: RouterFactory<AdminRouter> = Arc::new(move |_| {
             let router = AdminRouter {
@@ -275,6 +281,7 @@ impl Bidder {
                 remote_source,
                 events: admin_events.clone(),
                 budget: Arc::clone(&admin_budget),
+                screening: Arc::clone(&admin_screening),
             };
             (Box::new(move || router), None)
         });

@@ -24,6 +24,7 @@ pub use crate::error::ConfigError;
 use crate::error::at_least_one;
 pub use crate::events::config::{EventFileConfig, EventKinesisConfig, EventSinkKind, EventsConfig};
 pub use crate::freq_cap::config::{CapPolicy, CapStoreKind, FrequencyCapConfig, RedisConfig};
+pub use crate::screening::config::ScreeningConfig;
 pub use crate::server::config::{IoDriver, LimitsConfig, ServerConfig};
 pub use crate::state::config::{CampaignsConfig, SourceKind};
 pub use crate::state::dynamodb::config::DynamoDbConfig;
@@ -59,6 +60,8 @@ pub struct Config {
     pub events: EventsConfig,
     /// Fleet budgets: the spend ledger, leases, holds and alerts.
     pub budget: BudgetConfig,
+    /// Invalid-traffic and supply-chain lists.
+    pub screening: ScreeningConfig,
     /// Graceful shutdown.
     pub shutdown: ShutdownConfig,
     /// Logging.
@@ -160,6 +163,7 @@ impl Config {
         self.frequency_cap.validate()?;
         self.events.validate()?;
         self.budget.validate()?;
+        self.screening.validate()?;
         at_least_one(&[("shutdown.drain_timeout_ms", self.shutdown.drain_timeout_ms)])?;
         if self.frequency_cap.timeout_ms >= self.bidding.default_tmax_ms {
             return Err(ConfigError::new(

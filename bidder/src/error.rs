@@ -103,4 +103,10 @@ pub enum StartError {
     /// cannot be opened.
     #[error("budget state: {0}")]
     Budget(String),
+    /// A screening list (`screening.lists_dir`) is unreadable or malformed.
+    #[error("screening lists: {0}")]
+    Lists(tern_ivt::ListError),
+    /// The screening lists' S3 source cannot be set up.
+    #[error("screening lists: {0}")]
+    ListsSource(AwsError),
 }

@@ -27,6 +27,7 @@ pub mod lifecycle;
 pub mod local_state;
 pub mod metrics;
 pub mod report;
+pub mod screening;
 pub mod server;
 pub mod state;
 

@@ -10,6 +10,7 @@ use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
 use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
+use tern_ivt::Screened;
 
 use super::{BidRouter, non_empty};
 use crate::events::{Event, EventKind};
@@ -43,6 +44,7 @@ struct Answer<'r, 'a> {
     user: Option<UserKey>,
     now_unix_s: u64,
     deadline: Instant,
+    screened: &'r Screened,
 }
 
 impl BidRouter {
@@ -64,16 +66,28 @@ impl BidRouter {
             _ => api.default_tmax,
         };
         let deadline = req.received_at + tmax.saturating_sub(api.tmax_margin);
-        let no_bid = |reason| self.no_bid(reason, &request, exchange, req.received_at);
         if Instant::now() >= deadline {
-            return no_bid(NoBidReason::Deadline);
+            return self.no_bid(
+                NoBidReason::Deadline,
+                &request,
+                exchange,
+                req.received_at,
+                None,
+            );
         }
+        let screened = self.screener.borrow_mut().screen(
+            &api.screening.lists(),
+            &request,
+            api.screening.exchange_domain(exchange),
+        );
+        let no_bid =
+            |reason| self.no_bid(reason, &request, exchange, req.received_at, Some(&screened));
         let snapshot = api.state.snapshot();
         let now_unix_s = clock::now_unix_s();
         let ctx = BidContext {
             seat: &api.seat,
             now_unix_s,
-            screen: tern_engine::screen::Verdict::PASS,
+            screen: screened.verdict,
         };
         let mut auction = self.take_auction();
         let currency = match auction.run(&snapshot, &request, &ctx) {
@@ -116,6 +130,7 @@ impl BidRouter {
             user,
             now_unix_s,
             deadline,
+            screened: &screened,
         };
         let reply = self.answer(&answer, body);
         if reply.status != Status::OK {
@@ -128,8 +143,16 @@ impl BidRouter {
 
     /// Writes the response with the bids, or a no-bid when the deadline passed.
     fn answer(&self, answer: &Answer<'_, '_>, body: &mut Vec<u8>) -> Reply {
-        let no_bid =
-            |reason| self.no_bid(reason, answer.request, answer.exchange, answer.received_at);
+        let no_bid = |reason| {
+            let screened = Some(answer.screened);
+            self.no_bid(
+                reason,
+                answer.request,
+                answer.exchange,
+                answer.received_at,
+                screened,
+            )
+        };
         let api = &*self.api;
         let parts = ResponseParts {
             request: answer.request,
@@ -184,6 +207,8 @@ impl BidRouter {
                 core: self.events.core(),
                 latency_us: Some(latency_us),
                 auction_type: Some(request.auction_type()),
+                ivt_score: Some(answer.screened.verdict.score_per_mille),
+                ivt_features: Some(&answer.screened.features),
                 ..Event::default()
             });
         }
@@ -238,6 +263,7 @@ impl BidRouter {
         request: &BidRequest<'_>,
         exchange: &str,
         received_at: Instant,
+        screened: Option<&Screened>,
     ) -> Reply {
         self.metrics.nobid(reason);
         if self.events.sample_nobid() {
@@ -253,6 +279,8 @@ impl BidRouter {
                 instance: self.events.instance(),
                 core: self.events.core(),
                 latency_us: Some(received_at.elapsed().as_micros() as u64),
+                ivt_score: screened.map(|s| s.verdict.score_per_mille),
+                ivt_features: screened.map(|s| &s.features),
                 ..Event::default()
             });
         }

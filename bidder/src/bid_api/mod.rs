@@ -20,6 +20,7 @@ use tern_engine::clock;
 use tern_engine::decision::Auction;
 use tern_engine::notice::{NoticeDedup, NoticeKind, NoticeSigner};
 use tern_engine::response::{CLICK_PATH, LOSS_PATH, NOTICE_PATH, WIN_PATH};
+use tern_ivt::Screener;
 
 use self::config::{BiddingConfig, NoticeConfig};
 use crate::budget::BudgetService;
@@ -28,6 +29,7 @@ use crate::freq_cap::config::{CapPolicy, FrequencyCapConfig};
 use crate::freq_cap::{CapStore, RoundTrip};
 use crate::http::{Method, Reply, Request, Router, Status};
 use crate::metrics::WorkerMetrics;
+use crate::screening::ScreeningState;
 use crate::state::BidderState;
 
 /// Path of the OpenRTB endpoint; `/openrtb2/bid/<exchange>` names the supply
@@ -62,6 +64,8 @@ pub struct BidApi {
     pub(crate) cap_policy: CapPolicy,
     /// Leases, holds and the spend journal.
     pub(crate) budget: Arc<BudgetService>,
+    /// The invalid-traffic and supply-chain lists.
+    pub(crate) screening: Arc<ScreeningState>,
 }
 
 impl BidApi {
@@ -73,6 +77,7 @@ impl BidApi {
         public_url: String,
         state: Arc<BidderState>,
         budget: Arc<BudgetService>,
+        screening: Arc<ScreeningState>,
         stored_key: &[u8],
     ) -> BidApi {
         let secret = if config.notice.secret.is_empty() {
@@ -82,6 +87,7 @@ impl BidApi {
         };
         BidApi {
             budget,
+            screening,
             state,
             seat: config.bidding.seat.clone(),
             default_tmax: Duration::from_millis(config.bidding.default_tmax_ms),
@@ -120,6 +126,8 @@ pub(crate) struct BidRouter {
     /// each takes its own from here and gives it back.
     auctions: RefCell<Vec<Auction>>,
     token_scratch: RefCell<Vec<u8>>,
+    /// This core's screening state (its cache of user-agent verdicts).
+    screener: RefCell<Screener>,
 }
 
 impl BidRouter {
@@ -136,6 +144,7 @@ impl BidRouter {
             events,
             auctions: RefCell::new(Vec::new()),
             token_scratch: RefCell::new(Vec::with_capacity(1024)),
+            screener: RefCell::new(Screener::default()),
         }
     }
 

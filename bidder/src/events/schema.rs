@@ -7,12 +7,13 @@ use std::io::Write as _;
 
 use tern_engine::money::{Currency, Micros};
 use tern_engine::notice::NoticeKind;
+use tern_ivt::Features;
 
 /// The schema version written in `v`.
 pub const VERSION: u8 = 1;
 
 /// Every field, in order, with its Hive (Glue/Athena) type.
-pub const FIELDS: [(&str, &str); 22] = [
+pub const FIELDS: [(&str, &str); 24] = [
     ("v", "int"),
     ("type", "string"),
     ("ts_ms", "bigint"),
@@ -35,6 +36,8 @@ pub const FIELDS: [(&str, &str); 22] = [
     ("auction_type", "int"),
     ("loss_reason", "int"),
     ("min_to_win_micros", "bigint"),
+    ("ivt_score", "int"),
+    ("ivt_features", "array<double>"),
 ];
 
 /// What happened.
@@ -129,6 +132,12 @@ pub struct Event<'a> {
     /// The lowest bid that would have won, as the loss notice says
     /// (`${AUCTION_MIN_TO_WIN}`), CPM in micros of `currency`, rounded up.
     pub min_to_win_micros: Option<Micros>,
+    /// The scoring model's invalid-traffic score of the request, thousandths
+    /// (`docs/ivt.md`); on bids and no-bids.
+    pub ivt_score: Option<u16>,
+    /// The model's inputs for the request, in `tern_ivt::FEATURES` order: what
+    /// the training recipe (`ivt/train`) learns from.
+    pub ivt_features: Option<&'a Features>,
 }
 
 impl Event<'_> {
@@ -162,6 +171,11 @@ impl Event<'_> {
         number(out, "auction_type", self.auction_type.map(u64::from));
         number(out, "loss_reason", self.loss_reason.map(u64::from));
         number(out, "min_to_win_micros", self.min_to_win_micros);
+        number(out, "ivt_score", self.ivt_score.map(u64::from));
+        if let Some(features) = self.ivt_features {
+            out.extend_from_slice(b",\"ivt_features\":");
+            serde_json::to_writer(&mut *out, &features[..]).expect("writing into a Vec");
+        }
         out.extend_from_slice(b"}\n");
     }
 }
@@ -206,8 +220,14 @@ mod tests {
             auction_type: Some(1),
             loss_reason: Some(102),
             min_to_win_micros: Some(2_600_000),
+            ivt_score: Some(120),
+            ivt_features: Some(&FEATURES_EXAMPLE),
         }
     }
+
+    const FEATURES_EXAMPLE: Features = [
+        0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.12,
+    ];
 
     #[test]
     fn a_full_event_has_every_schema_field_in_order_with_its_type() {
@@ -231,6 +251,9 @@ mod tests {
             let ok = match hive_type {
                 "string" => field.is_string(),
                 "int" | "bigint" => field.is_u64(),
+                "array<double>" => field
+                    .as_array()
+                    .is_some_and(|items| items.iter().all(serde_json::Value::is_f64)),
                 other => panic!("unknown type {other}"),
             };
             assert!(ok, "{name} is not a {hive_type}: {field}");

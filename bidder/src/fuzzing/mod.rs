@@ -31,6 +31,7 @@ use crate::http::{Method, Request, Router, Status};
 use crate::lifecycle::Background;
 use crate::local_state::LocalState;
 use crate::metrics::WorkerMetrics;
+use crate::screening::ScreeningState;
 use crate::server::connection::{ConnectionLimits, Scratch, Step, step};
 use crate::state::{BidderState, CampaignSource};
 
@@ -154,6 +155,7 @@ impl Harness {
             "http://127.0.0.1:8080".to_owned(),
             Arc::clone(&state),
             budget,
+            Arc::new(ScreeningState::load(&config.screening).expect("the bundled lists load")),
             local.notice_key(),
         ));
         let metrics = Arc::new(WorkerMetrics::default());

@@ -299,6 +299,20 @@ pub const STATE_REJECTS_TOTAL: Metric = metric(
     "Campaign state updates rejected; the last good state kept serving.",
     &[],
 );
+/// Screening list sets applied (the first included).
+pub const IVT_LISTS_GENERATION: Metric = metric(
+    "tern_ivt_lists_generation",
+    Gauge,
+    "Screening list sets applied since start, the first included.",
+    &[],
+);
+/// Screening list sets refused (the last good lists kept serving).
+pub const IVT_LIST_REJECTS_TOTAL: Metric = metric(
+    "tern_ivt_list_rejects_total",
+    Counter,
+    "Screening list sets refused; the last good lists kept serving.",
+    &[],
+);
 /// Seconds since the campaign state was last loaded successfully.
 pub const STATE_AGE_SECONDS: Metric = metric(
     "tern_state_age_seconds",

@@ -72,3 +72,18 @@ output "bidder_autoscaling_group" {
   description = "Bidder auto scaling group."
   value       = module.bidder_fleet.autoscaling_group_name
 }
+
+output "screening_lists_s3_uri" {
+  description = "Where operators upload the screening lists (aws s3 sync lists/ <this> --delete) and the bidders poll them: s3://<bucket>/<prefix>."
+  value       = module.screening_lists.s3_uri
+}
+
+output "screening_lists_bucket" {
+  description = "Bucket of the screening lists."
+  value       = module.screening_lists.bucket_name
+}
+
+output "screening_lists_kms_key_arn" {
+  description = "KMS key the screening lists are encrypted with (uploaders need kms:GenerateDataKey on it; null: SSE-S3)."
+  value       = module.screening_lists.kms_key_arn
+}

@@ -57,6 +57,16 @@ module "analytics" {
   tags        = local.tags
 }
 
+module "screening_lists" {
+  source = "../../modules/screening_lists"
+
+  name                 = var.name
+  prefix               = var.screening_lists_prefix
+  existing_bucket_name = var.screening_lists_bucket
+  existing_kms_key_arn = var.screening_lists_kms_key_arn
+  tags                 = local.tags
+}
+
 module "bidder_fleet" {
   source = "../../modules/bidder_fleet"
 
@@ -87,6 +97,9 @@ module "bidder_fleet" {
   redis_auth_secret_arn        = module.state.redis_auth_secret_arn
   notice_secret_arn            = module.state.notice_secret_arn
   kms_key_arns                 = [module.state.kms_key_arn, module.analytics.kms_key_arn]
+  screening_lists_bucket       = module.screening_lists.bucket_name
+  screening_lists_prefix       = module.screening_lists.prefix
+  screening_lists_kms_key_arn  = module.screening_lists.kms_key_arn
   logs_kms_key_arn             = module.observability.kms_key_arn
   deletion_protection          = true
   tags                         = local.tags

@@ -146,3 +146,36 @@ variable "budget_alert_emails" {
     error_message = "budget_alert_emails must be e-mail addresses."
   }
 }
+
+variable "screening_lists_bucket" {
+  type        = string
+  description = "Existing S3 bucket for the bidders' screening lists (under screening_lists_prefix); null creates <name>-screening-<account id>."
+  default     = null
+
+  validation {
+    condition     = var.screening_lists_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.screening_lists_bucket))
+    error_message = "screening_lists_bucket must be an S3 bucket name or null."
+  }
+}
+
+variable "screening_lists_prefix" {
+  type        = string
+  description = "Key prefix of the screening lists in their bucket, ending in \"/\": the bidders poll it and may read nothing else."
+  default     = "lists/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_-][A-Za-z0-9_.-]*/)+$", var.screening_lists_prefix))
+    error_message = "screening_lists_prefix must be segments of letters, digits, _ . - each followed by \"/\", e.g. \"lists/\"."
+  }
+}
+
+variable "screening_lists_kms_key_arn" {
+  type        = string
+  description = "With screening_lists_bucket: the KMS key its objects are encrypted with (null: SSE-S3). A created bucket uses its own key."
+  default     = null
+
+  validation {
+    condition     = var.screening_lists_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.screening_lists_kms_key_arn))
+    error_message = "screening_lists_kms_key_arn must be a KMS key ARN or null."
+  }
+}

@@ -49,7 +49,7 @@ locals {
     TERN_EVENTS__SINK               = "kinesis"
     TERN_EVENTS__KINESIS__STREAM    = var.events_stream_name
     AWS_REGION                      = data.aws_region.current.name
-  }, local.budget_env, local.redis_env)
+  }, local.budget_env, local.redis_env, local.screening_env)
 
   budget_env = {
     TERN_BUDGET__LEDGER                = "dynamodb"
@@ -65,6 +65,13 @@ locals {
     TERN_FREQUENCY_CAP__STORE       = "redis"
     TERN_FREQUENCY_CAP__REDIS__ADDR = var.redis_address
     TERN_FREQUENCY_CAP__REDIS__TLS  = "true"
+  }
+
+  # Screening lists polled from S3 (the role may read exactly this prefix); without
+  # a bucket the bidders screen with their bundled lists.
+  screening_bucket_arn = var.screening_lists_bucket == null ? null : "arn:${local.partition}:s3:::${var.screening_lists_bucket}"
+  screening_env = var.screening_lists_bucket == null ? {} : {
+    TERN_SCREENING__S3_URI = "s3://${var.screening_lists_bucket}/${var.screening_lists_prefix}"
   }
 
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
@@ -235,6 +242,28 @@ locals {
       Effect   = "Allow"
       Action   = ["kinesis:PutRecords", "kinesis:PutRecord", "kinesis:DescribeStreamSummary", "kinesis:ListShards"]
       Resource = var.kinesis_stream_arns
+    }],
+    # Screening lists: list the prefix (the fingerprint the poller compares) and
+    # get its objects, nothing else in the bucket; their key through S3 only.
+    var.screening_lists_bucket == null ? [] : [{
+      Sid       = "ListScreeningLists"
+      Effect    = "Allow"
+      Action    = ["s3:ListBucket"]
+      Resource  = [local.screening_bucket_arn]
+      Condition = { StringLike = { "s3:prefix" = ["${var.screening_lists_prefix}*"] } }
+    }],
+    var.screening_lists_bucket == null ? [] : [{
+      Sid      = "ReadScreeningLists"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${local.screening_bucket_arn}/${var.screening_lists_prefix}*"]
+    }],
+    var.screening_lists_bucket == null || var.screening_lists_kms_key_arn == null ? [] : [{
+      Sid       = "ScreeningListsKey"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = [var.screening_lists_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.${data.aws_region.current.name}.amazonaws.com" } }
     }],
     # The user data reads the notice key (and the Redis AUTH token) at boot.
     [{

@@ -346,6 +346,49 @@ variable "bidder_env" {
     condition     = length(setintersection(keys(var.bidder_env), ["TERN_NOTICE__SECRET", "TERN_FREQUENCY_CAP__REDIS__PASSWORD"])) == 0
     error_message = "Secrets never go through bidder_env (it is rendered into user data): the notice key and the Redis AUTH token are read from notice_secret_arn and redis_auth_secret_arn at boot."
   }
+
+  validation {
+    condition     = !contains(keys(var.bidder_env), "TERN_SCREENING__S3_URI")
+    error_message = "The screening lists' S3 prefix goes through screening_lists_bucket and screening_lists_prefix, which also grant the role read on it, not through bidder_env."
+  }
+}
+
+variable "screening_lists_bucket" {
+  type        = string
+  description = "S3 bucket of the screening lists (bots, IP ranges, ads.txt, app-ads.txt, sellers.json, model.json; see the screening_lists module): the bidders poll s3://<bucket>/<screening_lists_prefix> (screening.s3_uri) and the role may list and get that prefix only. null: no S3 lists, the bidders screen with their bundled lists."
+  default     = null
+
+  validation {
+    condition     = var.screening_lists_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.screening_lists_bucket))
+    error_message = "screening_lists_bucket must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens) or null."
+  }
+
+  validation {
+    condition     = var.screening_lists_bucket == null || !contains(keys(var.bidder_env), "TERN_SCREENING__LISTS_DIR")
+    error_message = "The bidder reads its lists from either a directory or S3, not both: drop TERN_SCREENING__LISTS_DIR from bidder_env or set screening_lists_bucket to null."
+  }
+}
+
+variable "screening_lists_prefix" {
+  type        = string
+  description = "Key prefix of the screening lists in screening_lists_bucket, ending in \"/\" (e.g. \"lists/\"). The role's grant is s3:GetObject on <bucket>/<prefix>* and s3:ListBucket with s3:prefix like <prefix>*, so it has no wildcards and is never empty."
+  default     = "lists/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_-][A-Za-z0-9_.-]*/)+$", var.screening_lists_prefix)) && length(var.screening_lists_prefix) <= 256
+    error_message = "screening_lists_prefix must be one or more segments of letters, digits, _ . - each followed by \"/\" (e.g. \"lists/\"), at most 256 characters, without a leading \"/\"."
+  }
+}
+
+variable "screening_lists_kms_key_arn" {
+  type        = string
+  description = "KMS key the screening lists are encrypted with (SSE-KMS): the role may kms:Decrypt with it through S3 only. null: the bucket uses SSE-S3."
+  default     = null
+
+  validation {
+    condition     = var.screening_lists_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.screening_lists_kms_key_arn))
+    error_message = "screening_lists_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, not an alias) or null."
+  }
 }
 
 variable "dynamodb_table_arns" {

@@ -64,6 +64,18 @@ override_resource {
   values = { arn = "arn:aws:sns:us-east-1:123456789012:tern-dev-budget-alerts" }
 }
 
+# The screening lists' bucket and key, told apart from the other buckets and keys
+# (the bidders' grant is built from the bucket name: it must name this ARN).
+override_resource {
+  target = module.screening_lists.aws_s3_bucket.this
+  values = { arn = "arn:aws:s3:::tern-dev-screening-123456789012" }
+}
+
+override_resource {
+  target = module.screening_lists.aws_kms_key.this
+  values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000003", key_id = "55555555-0000-0000-0000-000000000003" }
+}
+
 variables {
   ami_id         = "ami-0123456789abcdef0"
   partner_cidrs  = ["198.51.100.0/24"]
@@ -181,6 +193,29 @@ run "whole_stack" {
       one([for st in jsondecode(module.control_plane.iam_policy_json).Statement : st.Resource if st.Sid == "UseTableKeys"]) == [module.state.kms_key_arn]
     )
     error_message = "The control plane's grants reach this environment's tables (the spend ledger read-only) and the state key."
+  }
+
+  # Screening lists: this environment's bucket and prefix, read-only on exactly
+  # that prefix, its key through S3 only.
+  assert {
+    condition = (
+      output.screening_lists_s3_uri == "s3://tern-dev-screening-123456789012/lists/" &&
+      output.screening_lists_bucket == "tern-dev-screening-123456789012" &&
+      module.bidder_fleet.bidder_env["TERN_SCREENING__S3_URI"] == output.screening_lists_s3_uri
+    )
+    error_message = "The bidders poll this environment's screening lists prefix (the one operators upload to)."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "ListScreeningLists"]) == [module.screening_lists.bucket_arn] &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Condition if st.Sid == "ListScreeningLists"]) == { StringLike = { "s3:prefix" = ["lists/*"] } } &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "ReadScreeningLists"]) == ["${module.screening_lists.bucket_arn}/lists/*"] &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Action if st.Sid == "ReadScreeningLists"]) == ["s3:GetObject"] &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "ScreeningListsKey"]) == [output.screening_lists_kms_key_arn] &&
+      output.screening_lists_kms_key_arn != module.analytics.kms_key_arn
+    )
+    error_message = "The bidders may list and get this environment's screening prefix only, and decrypt with its key."
   }
 
   assert {

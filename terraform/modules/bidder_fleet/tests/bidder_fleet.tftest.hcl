@@ -3,7 +3,8 @@
 # bid port open to partner CIDRs only, least-privilege instance role; the bidders
 # use the deployment's table, stream and Redis, and read their secrets at boot;
 # fleet-wide budgets in the spend ledger (GetItem and UpdateItem there only) with
-# alerts to their own encrypted SNS topic.
+# alerts to their own encrypted SNS topic; screening lists polled from exactly one
+# S3 prefix, read-only.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -297,6 +298,15 @@ run "fleet_invariants" {
     ])
     error_message = "Only list/metrics/describe-tags statements may use Resource *."
   }
+
+  # Screening lists: without a bucket, the bundled lists and no S3 access at all.
+  assert {
+    condition = (
+      length([for k in keys(output.bidder_env) : k if startswith(k, "TERN_SCREENING__")]) == 0 &&
+      length(flatten([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [for a in st.Action : a if startswith(a, "s3:")]])) == 0
+    )
+    error_message = "Without screening_lists_bucket the bidders use their bundled lists and the role has no S3 permission."
+  }
 }
 
 run "tls_listener_when_certificate_given" {
@@ -541,4 +551,132 @@ run "rejects_a_budget_alert_key_alias" {
   }
 
   expect_failures = [var.budget_alert_kms_key_arn]
+}
+
+run "screening_lists_from_s3" {
+  command = apply
+
+  variables {
+    screening_lists_bucket      = "tern-test-screening-123456789012"
+    screening_lists_prefix      = "lists/"
+    screening_lists_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/screening"
+    bidder_env                  = { TERN_SCREENING__POLL_INTERVAL_MS = "30000" }
+  }
+
+  assert {
+    condition = (
+      output.bidder_env["TERN_SCREENING__S3_URI"] == "s3://tern-test-screening-123456789012/lists/" &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SCREENING__S3_URI=\"s3://tern-test-screening-123456789012/lists/\"\n") &&
+      output.bidder_env["TERN_SCREENING__POLL_INTERVAL_MS"] == "30000"
+    )
+    error_message = "The bidders poll s3://<bucket>/<prefix> (screening.s3_uri in bidder.env); other screening keys pass through."
+  }
+
+  # Read on exactly the prefix: ListBucket on the bucket only for keys under it,
+  # GetObject on its objects only, nothing that writes or deletes.
+  assert {
+    condition = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "ListScreeningLists"]) == {
+      Sid       = "ListScreeningLists"
+      Effect    = "Allow"
+      Action    = ["s3:ListBucket"]
+      Resource  = ["arn:aws:s3:::tern-test-screening-123456789012"]
+      Condition = { StringLike = { "s3:prefix" = ["lists/*"] } }
+    }
+    error_message = "s3:ListBucket on the lists bucket, only with s3:prefix under lists/."
+  }
+
+  assert {
+    condition = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "ReadScreeningLists"]) == {
+      Sid      = "ReadScreeningLists"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["arn:aws:s3:::tern-test-screening-123456789012/lists/*"]
+    }
+    error_message = "s3:GetObject on the objects under lists/ only."
+  }
+
+  assert {
+    condition = (
+      sort(flatten([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [for a in st.Action : a if startswith(a, "s3:")]])) == tolist(["s3:GetObject", "s3:ListBucket"]) &&
+      alltrue(flatten([
+        for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [
+          for r in st.Resource : !startswith(r, "arn:aws:s3:::") || contains(["ListScreeningLists", "ReadScreeningLists"], st.Sid)
+        ]
+      ]))
+    )
+    error_message = "The role's only S3 permissions are those two statements: no put, delete or other bucket."
+  }
+
+  assert {
+    condition = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "ScreeningListsKey"]) == {
+      Sid       = "ScreeningListsKey"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = [var.screening_lists_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.us-east-1.amazonaws.com" } }
+    }
+    error_message = "The lists' key decrypts through S3 in the fleet's region only."
+  }
+}
+
+run "screening_lists_sse_s3_and_a_deeper_prefix" {
+  command = plan
+
+  variables {
+    screening_lists_bucket = "acme-shared-config"
+    screening_lists_prefix = "tern/prod/lists/"
+  }
+
+  assert {
+    condition = (
+      output.bidder_env["TERN_SCREENING__S3_URI"] == "s3://acme-shared-config/tern/prod/lists/" &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if st.Sid == "ReadScreeningLists"]) == ["arn:aws:s3:::acme-shared-config/tern/prod/lists/*"] &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Condition if st.Sid == "ListScreeningLists"]) == { StringLike = { "s3:prefix" = ["tern/prod/lists/*"] } } &&
+      length([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "ScreeningListsKey"]) == 0
+    )
+    error_message = "An existing bucket's prefix is the grant; without a key, no KMS statement."
+  }
+}
+
+run "rejects_a_screening_prefix_with_wildcards" {
+  command = plan
+
+  variables {
+    screening_lists_bucket = "tern-test-screening-123456789012"
+    screening_lists_prefix = "*/"
+  }
+
+  expect_failures = [var.screening_lists_prefix]
+}
+
+run "rejects_an_empty_screening_prefix" {
+  command = plan
+
+  variables {
+    screening_lists_bucket = "tern-test-screening-123456789012"
+    screening_lists_prefix = ""
+  }
+
+  expect_failures = [var.screening_lists_prefix]
+}
+
+run "rejects_the_s3_uri_in_bidder_env" {
+  command = plan
+
+  variables {
+    bidder_env = { TERN_SCREENING__S3_URI = "s3://elsewhere/lists/" }
+  }
+
+  expect_failures = [var.bidder_env]
+}
+
+run "rejects_a_lists_dir_with_s3_lists" {
+  command = plan
+
+  variables {
+    screening_lists_bucket = "tern-test-screening-123456789012"
+    bidder_env             = { TERN_SCREENING__LISTS_DIR = "/etc/tern/lists" }
+  }
+
+  expect_failures = [var.screening_lists_bucket]
 }
