@@ -84,7 +84,7 @@ if [ "$CRITERION" = 1 ]; then
   # compiling the dependencies again with another feature set.
   taskset -c "$SERVER_CPU" cargo bench --profile release --locked -p bidder -p tern-benches --benches \
     >"$out/logs/criterion.txt" 2>&1
-  grep -E '^(parse|decide|engine)/|time:' "$out/logs/criterion.txt" || true
+  grep -E '^(parse|decide|engine|screen)/|time:' "$out/logs/criterion.txt" || true
 fi
 
 # --- servers -------------------------------------------------------------------

@@ -1,9 +1,11 @@
 //! The engine path a bid takes inside a server, without the server: bytes in, bytes
 //! out. The same steps as the bidder's `POST /openrtb2/bid` handler (parse, the
-//! decision's three steps with frequency-cap queries answered, write the response
-//! with a signed billing URL), so the micro-benchmarks, the allocation count and the
-//! tokio baseline all measure the code the bidder runs.
+//! invalid-traffic screen with the bundled lists, the decision's three steps with
+//! frequency-cap queries answered, write the response with a signed billing URL),
+//! so the micro-benchmarks, the allocation count and the tokio baseline all measure
+//! the code the bidder runs.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use tern_engine::budget::Budgets;
@@ -13,8 +15,13 @@ use tern_engine::money::{Currency, FxTable};
 use tern_engine::notice::NoticeSigner;
 use tern_engine::openrtb::BidRequest;
 use tern_engine::response::{BillingUrl, ResponseParts, write_bid_response};
-use tern_engine::screen::Verdict;
 use tern_engine::snapshot::Snapshot;
+use tern_ivt::{Lists, Screener};
+
+thread_local! {
+    /// Each thread's screening state, as each bidder worker has its own.
+    static SCREENER: RefCell<Screener> = RefCell::new(Screener::default());
+}
 
 /// Noon UTC on a fixed day, so budgets and hours never depend on the wall clock.
 pub const BENCH_NOW_UNIX_S: u64 = 1_700_006_400 + 12 * 3600;
@@ -43,6 +50,8 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Engine {
     snapshot: Snapshot,
+    /// The screening lists (the bidder's bundled set).
+    lists: Lists,
     signer: NoticeSigner,
     seat: String,
     base_url: String,
@@ -69,6 +78,7 @@ impl Engine {
         snapshot.grant_whole_budgets(tern_engine::clock::now_unix_s(), u64::MAX);
         Engine {
             snapshot,
+            lists: Lists::bundled(),
             signer: NoticeSigner::new(b"tern-benchmarks-notice-secret-32b"),
             seat: "tern".to_owned(),
             base_url: "http://127.0.0.1:8080".to_owned(),
@@ -108,19 +118,21 @@ impl Engine {
         self.answer(&request, now_unix_s, auction, out)
     }
 
-    /// The decision, as the bidder makes it with its embedded default cap store
-    /// for users it has not shown ads yet: every capped campaign the auction asks
-    /// about is under its cap. The bids are left in `auction`.
+    /// The screen and the decision, as the bidder makes them with its bundled
+    /// lists and its embedded default cap store for users it has not shown ads
+    /// yet: every capped campaign the auction asks about is under its cap. The
+    /// bids are left in `auction`.
     pub fn decide(
         &self,
         request: &BidRequest<'_>,
         now_unix_s: u64,
         auction: &mut Auction,
     ) -> Result<Currency, NoBidReason> {
+        let screened = SCREENER.with_borrow_mut(|s| s.screen(&self.lists, request, None));
         let ctx = BidContext {
             seat: &self.seat,
             now_unix_s,
-            screen: Verdict::PASS,
+            screen: screened.verdict,
         };
         auction.decide(&self.snapshot, request, &ctx, nobody_at_cap)
     }

@@ -19,5 +19,6 @@ pub mod alloc_count;
 pub mod corpus;
 pub mod engine;
 pub mod http1;
+pub mod ivt_lists;
 pub mod loadgen;
 pub mod procstat;

@@ -15,17 +15,9 @@ use crate::supply_chain;
 
 /// One worker's screening state: the user-agent verdicts it has seen (a bidder
 /// sees the same few thousand user agents over and over).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Screener {
     uas: UaVerdicts,
-}
-
-impl Default for Screener {
-    fn default() -> Screener {
-        Screener {
-            uas: UaVerdicts::new(),
-        }
-    }
 }
 
 /// What screening one request gave: the verdict for the auction and the

@@ -8,8 +8,6 @@
 //! [`ScreeningPolicy`], and the walk asks it about every candidate, so checking a
 //! campaign costs a mask and two compares (`docs/ivt.md`).
 
-use crate::decision::NoBidReason;
-
 /// Findings about one request, as bits (see the constants).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Findings(u16);
@@ -101,6 +99,24 @@ impl Default for Verdict {
     }
 }
 
+/// Why a campaign's policy refused a request; the walk reports it as the
+/// `NoBidReason` of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// [`Findings::BLOCKED_IP`].
+    BlockedIp,
+    /// [`Findings::BOT`].
+    Bot,
+    /// [`Findings::DATACENTER`].
+    Datacenter,
+    /// [`Findings::SCHAIN_MISSING`] or [`Findings::SCHAIN_INCOMPLETE`].
+    SupplyChain,
+    /// [`Findings::SELLER_UNAUTHORIZED`].
+    UnauthorizedSeller,
+    /// The score reached the campaign's limit.
+    IvtScore,
+}
+
 /// A campaign's screening policy in the form the walk reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScreeningPolicy {
@@ -159,7 +175,7 @@ impl ScreeningPolicy {
     /// Whether the campaign may bid on a request with this verdict: the share of
     /// its price it bids, in thousandths (1000 = full price), or the reason it
     /// does not. Findings are checked in [`Findings::ALL`] order, then the score.
-    pub(crate) fn admit(&self, verdict: &Verdict) -> Result<u32, NoBidReason> {
+    pub(crate) fn admit(&self, verdict: &Verdict) -> Result<u32, Refusal> {
         let refused = Findings(verdict.findings.0 & self.refuse.0);
         if !refused.is_empty() {
             return Err(reason_for(refused));
@@ -169,7 +185,7 @@ impl ScreeningPolicy {
             .max_score_per_mille
             .unwrap_or(verdict.threshold_per_mille);
         if score >= limit {
-            return Err(NoBidReason::IvtScore);
+            return Err(Refusal::IvtScore);
         }
         match self.lower_price_from_per_mille {
             Some(from) if score >= from => Ok(FULL_PRICE_PER_MILLE - u32::from(score)),
@@ -179,17 +195,17 @@ impl ScreeningPolicy {
 }
 
 /// The reason for the first refused finding, in [`Findings::ALL`] order.
-fn reason_for(refused: Findings) -> NoBidReason {
+fn reason_for(refused: Findings) -> Refusal {
     if refused.any(Findings::BLOCKED_IP) {
-        NoBidReason::BlockedIp
+        Refusal::BlockedIp
     } else if refused.any(Findings::BOT) {
-        NoBidReason::Bot
+        Refusal::Bot
     } else if refused.any(Findings::DATACENTER) {
-        NoBidReason::Datacenter
+        Refusal::Datacenter
     } else if refused.any(Findings::SCHAIN_MISSING.with(Findings::SCHAIN_INCOMPLETE)) {
-        NoBidReason::SupplyChain
+        Refusal::SupplyChain
     } else {
-        NoBidReason::UnauthorizedSeller
+        Refusal::UnauthorizedSeller
     }
 }
 
@@ -216,14 +232,11 @@ mod tests {
             Ok(1000)
         );
         for (finding, reason) in [
-            (Findings::BLOCKED_IP, NoBidReason::BlockedIp),
-            (Findings::BOT, NoBidReason::Bot),
-            (Findings::DATACENTER, NoBidReason::Datacenter),
-            (Findings::SCHAIN_INCOMPLETE, NoBidReason::SupplyChain),
-            (
-                Findings::SELLER_UNAUTHORIZED,
-                NoBidReason::UnauthorizedSeller,
-            ),
+            (Findings::BLOCKED_IP, Refusal::BlockedIp),
+            (Findings::BOT, Refusal::Bot),
+            (Findings::DATACENTER, Refusal::Datacenter),
+            (Findings::SCHAIN_INCOMPLETE, Refusal::SupplyChain),
+            (Findings::SELLER_UNAUTHORIZED, Refusal::UnauthorizedSeller),
         ] {
             assert_eq!(
                 policy.admit(&verdict(finding, 0)),
@@ -233,7 +246,7 @@ mod tests {
         }
         // The first in check order names the refusal.
         let both = Findings::DATACENTER.with(Findings::BOT);
-        assert_eq!(policy.admit(&verdict(both, 0)), Err(NoBidReason::Bot));
+        assert_eq!(policy.admit(&verdict(both, 0)), Err(Refusal::Bot));
     }
 
     #[test]
@@ -252,14 +265,14 @@ mod tests {
             .fold(Findings::NONE, |a, (f, _)| a.with(*f));
         let without_blocked = Findings(all.0 & !Findings::BLOCKED_IP.0);
         assert_eq!(lax.admit(&verdict(without_blocked, 999)), Ok(1000));
-        assert_eq!(lax.admit(&verdict(all, 0)), Err(NoBidReason::BlockedIp));
+        assert_eq!(lax.admit(&verdict(all, 0)), Err(Refusal::BlockedIp));
         let strict = ScreeningPolicy::compile(&Screening {
             require_schain: true,
             ..Screening::default()
         });
         assert_eq!(
             strict.admit(&verdict(Findings::SCHAIN_MISSING, 0)),
-            Err(NoBidReason::SupplyChain)
+            Err(Refusal::SupplyChain)
         );
     }
 
@@ -270,7 +283,7 @@ mod tests {
         assert_eq!(default.admit(&verdict(Findings::NONE, 799)), Ok(1000));
         assert_eq!(
             default.admit(&verdict(Findings::NONE, 800)),
-            Err(NoBidReason::IvtScore)
+            Err(Refusal::IvtScore)
         );
         let own = ScreeningPolicy::compile(&Screening {
             max_ivt_score: Some(0.9),
@@ -282,7 +295,7 @@ mod tests {
         assert_eq!(own.admit(&verdict(Findings::NONE, 899)), Ok(101));
         assert_eq!(
             own.admit(&verdict(Findings::NONE, 900)),
-            Err(NoBidReason::IvtScore)
+            Err(Refusal::IvtScore)
         );
         // Without a model nothing is refused by score.
         assert_eq!(default.admit(&Verdict::PASS), Ok(1000));
@@ -299,7 +312,7 @@ mod tests {
         assert_eq!(policy.admit(&verdict(Findings::NONE, 799)), Ok(1000));
         assert_eq!(
             policy.admit(&verdict(Findings::NONE, 800)),
-            Err(NoBidReason::IvtScore)
+            Err(Refusal::IvtScore)
         );
     }
 }

@@ -35,11 +35,11 @@ mod parse;
 #[cfg(test)]
 mod parse_tests;
 mod raw;
+mod seller;
 mod table;
 
-pub use parse::{
-    Identifier, Seller, SellerSkipReason, SellersJson, SellersJsonError, SkippedSeller,
-};
+pub use parse::{SellersJson, SellersJsonError};
+pub use seller::{Identifier, Seller, SellerSkipReason, SkippedSeller};
 pub use table::{SellerDirectory, Sellers};
 
 /// What a seller id stands for (sellers.json 1.0, Object: Seller, `seller_type`).

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::SellerType;
-use super::parse::{Identifier, Seller, SellerSkipReason, SkippedSeller};
+use super::seller::{Identifier, Seller, SellerSkipReason, SkippedSeller};
 use crate::ads_txt::key;
 
 /// Longest text of an unknown seller type kept in a [`SellerSkipReason`], in bytes.

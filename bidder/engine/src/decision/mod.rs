@@ -30,7 +30,7 @@ mod walk;
 
 use crate::money::{Currency, Micros};
 use crate::openrtb::request::BidRequest;
-use crate::screen::Verdict;
+use crate::screen::{Refusal, Verdict};
 use crate::snapshot::Snapshot;
 
 /// Why a request got no bid. Bounded, so it can label a metric.
@@ -124,6 +124,19 @@ impl NoBidReason {
             NoBidReason::Currency => "currency",
             NoBidReason::Seat => "seat",
             NoBidReason::Deadline => "deadline",
+        }
+    }
+}
+
+impl From<Refusal> for NoBidReason {
+    fn from(refusal: Refusal) -> NoBidReason {
+        match refusal {
+            Refusal::BlockedIp => NoBidReason::BlockedIp,
+            Refusal::Bot => NoBidReason::Bot,
+            Refusal::Datacenter => NoBidReason::Datacenter,
+            Refusal::SupplyChain => NoBidReason::SupplyChain,
+            Refusal::UnauthorizedSeller => NoBidReason::UnauthorizedSeller,
+            Refusal::IvtScore => NoBidReason::IvtScore,
         }
     }
 }
