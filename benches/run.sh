@@ -392,7 +392,10 @@ fi
 
 # --- instructions per request ----------------------------------------------------
 
-if perf stat -e instructions -- true 2>&1 | grep -q 'not supported'; then
+# Captured first: `grep -q` in a pipeline can exit before perf finishes writing,
+# and under pipefail perf's SIGPIPE would read as "counters available".
+counters=$(perf stat -e instructions -- true 2>&1 || true)
+if [[ $counters == *"not supported"* ]]; then
   echo "perf stat: hardware counters are not exposed on this machine" >"$out/logs/perf-stat.txt"
   if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
     step "instructions per request with callgrind (perf stat has no hardware counters here)"

@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::{Bidder, Options, eventually, sample};
 
-/// The exchange the tests post as, and its ad system domain (the bundled
-/// example sellers.json and news.example's ads.txt name it).
+/// The exchange the tests post as, and its ad system domain (the example
+/// sellers.json and news.example's ads.txt in ivt/examples/lists name it).
 const EXCHANGE: &str = "x";
 const EXCHANGE_CONFIG: &str = "[screening.exchange_domains]\nx = \"exchange.example\"\n";
 

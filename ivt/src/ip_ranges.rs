@@ -29,9 +29,9 @@ use prefix_trie::PrefixMap;
 
 /// Why an address is listed.
 ///
-/// When ranges of both kinds cover an address, the longest (most specific) prefix
-/// decides; at equal prefixes `Blocked` wins, so listing a range as blocked can never
-/// be undone by a data-centre list that names the same range.
+/// An address in any blocked range is `Blocked`, whatever data-centre ranges also
+/// cover it (a data-centre list nested inside, or equal to, a blocked range never
+/// undoes the block); otherwise `DataCenter` when a data-centre range covers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RangeKind {
     /// Hosting or cloud provider address space: general invalid traffic.
@@ -128,6 +128,8 @@ impl IpRanges {
                 Net::V6(bits, len) => insert(&mut self.v6, (bits, len), kind),
             }
         }
+        block_nested(&mut self.v4);
+        block_nested(&mut self.v6);
         Ok(nets.len())
     }
 
@@ -177,6 +179,26 @@ where
 {
     let kind = map.get(&prefix).map_or(kind, |old| old.merge(kind));
     map.insert(prefix, kind);
+}
+
+/// Marks every data-centre prefix that lies inside a blocked one as blocked, so
+/// the longest-prefix lookup answers `Blocked` for every blocked address.
+fn block_nested<R>(map: &mut PrefixMap<(R, u8), RangeKind>)
+where
+    (R, u8): prefix_trie::Prefix,
+{
+    let nested: Vec<(R, u8)> = map
+        .iter()
+        .filter(|(_, kind)| **kind == RangeKind::DataCenter)
+        .filter(|(prefix, _)| {
+            map.cover(prefix)
+                .any(|(_, kind)| *kind == RangeKind::Blocked)
+        })
+        .map(|(prefix, _)| prefix)
+        .collect();
+    for prefix in nested {
+        map.insert(prefix, RangeKind::Blocked);
+    }
 }
 
 /// Parses `addr` or `addr/len`, masking host bits.
@@ -326,19 +348,29 @@ mod tests {
         );
     }
 
-    /// The most specific range decides, whatever the kinds.
+    /// The most specific range decides between data-centre ranges and around
+    /// blocked ones, but nothing inside a blocked range escapes it, whatever
+    /// the loading order.
     #[test]
-    fn longest_prefix_wins() {
-        let r = ranges(&[
+    fn longest_prefix_wins_but_blocked_ranges_hold_everything_inside() {
+        let files = [
             ("10.0.0.0/8\n2001:db8::/32\n", RangeKind::DataCenter),
             ("10.1.0.0/16\n2001:db8:1::/48\n", RangeKind::Blocked),
-            ("10.1.2.0/24\n", RangeKind::DataCenter),
-        ]);
-        assert_eq!(r.lookup_text("10.9.9.9"), Some(RangeKind::DataCenter));
-        assert_eq!(r.lookup_text("10.1.9.9"), Some(RangeKind::Blocked));
-        assert_eq!(r.lookup_text("10.1.2.3"), Some(RangeKind::DataCenter));
-        assert_eq!(r.lookup_text("2001:db8:1::1"), Some(RangeKind::Blocked));
-        assert_eq!(r.lookup_text("2001:db8:2::1"), Some(RangeKind::DataCenter));
+            ("10.1.2.0/24\n2001:db8:1:2::/64\n", RangeKind::DataCenter),
+        ];
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let r = ranges(&order.map(|i| files[i]));
+            assert_eq!(r.lookup_text("10.9.9.9"), Some(RangeKind::DataCenter));
+            assert_eq!(r.lookup_text("10.1.9.9"), Some(RangeKind::Blocked));
+            assert_eq!(
+                r.lookup_text("10.1.2.3"),
+                Some(RangeKind::Blocked),
+                "{order:?}"
+            );
+            assert_eq!(r.lookup_text("2001:db8:1::1"), Some(RangeKind::Blocked));
+            assert_eq!(r.lookup_text("2001:db8:1:2::1"), Some(RangeKind::Blocked));
+            assert_eq!(r.lookup_text("2001:db8:2::1"), Some(RangeKind::DataCenter));
+        }
     }
 
     /// At the same prefix Blocked wins, in either loading order.

@@ -64,6 +64,9 @@ pub struct ListCounts {
     pub publishers: usize,
     /// Sellers over every sellers.json.
     pub sellers: usize,
+    /// ads.txt lines and sellers.json entries skipped as invalid (the formats
+    /// say to ignore them; the rest of each file serves).
+    pub skipped: usize,
     /// Whether a scoring model is loaded.
     pub model: bool,
 }
@@ -125,6 +128,9 @@ impl Lists {
     /// first file that is unreadable, malformed or not in the layout.
     pub fn compile(files: &[ListFile]) -> Result<Lists, ListError> {
         let mut crawler = Vec::new();
+        // Each crawler file's path and the position of its first pattern.
+        let mut crawler_files: Vec<(&str, usize)> = Vec::new();
+        let mut skipped = 0;
         let mut iab_include = None;
         let mut iab_exclude = None;
         let mut ip_ranges = IpRanges::new();
@@ -137,8 +143,12 @@ impl Lists {
             let fail = |reason: &dyn std::fmt::Display| ListError::new(path, reason);
             let text = || std::str::from_utf8(&file.bytes).map_err(|_| fail(&"not UTF-8"));
             match Kind::of(path).ok_or_else(|| fail(&UNKNOWN_PATH))? {
-                Kind::CrawlerPatterns => crawler
-                    .extend(crate::bots::parse_crawler_user_agents(text()?).map_err(|e| fail(&e))?),
+                Kind::CrawlerPatterns => {
+                    crawler_files.push((path, crawler.len()));
+                    crawler.extend(
+                        crate::bots::parse_crawler_user_agents(text()?).map_err(|e| fail(&e))?,
+                    );
+                }
                 Kind::IabInclude => {
                     iab_include = Some(IabList::parse_include(&file.bytes).map_err(|e| fail(&e))?)
                 }
@@ -148,14 +158,26 @@ impl Lists {
                 Kind::Ranges(kind) => {
                     ip_ranges.add_file(text()?, kind).map_err(|e| fail(&e))?;
                 }
-                Kind::AdsTxt(publisher) => {
-                    ads_txt.insert(publisher, AdsTxt::parse(text()?).map_err(|e| fail(&e))?)
-                }
-                Kind::AppAdsTxt(bundle) => {
-                    app_ads_txt.insert(bundle, AdsTxt::parse(text()?).map_err(|e| fail(&e))?)
+                Kind::AdsTxt(key) | Kind::AppAdsTxt(key) => {
+                    let table = if path.starts_with("ads.txt/") {
+                        &mut ads_txt
+                    } else {
+                        &mut app_ads_txt
+                    };
+                    if table.publisher(key).is_some() {
+                        return Err(fail(&format_args!("a second file for `{key}`")));
+                    }
+                    let file = AdsTxt::parse(text()?).map_err(|e| fail(&e))?;
+                    skipped += file.skipped().len();
+                    table.insert(key, file);
                 }
                 Kind::SellersJson(domain) => {
-                    sellers.insert(domain, SellersJson::parse(text()?).map_err(|e| fail(&e))?)
+                    if sellers.ad_system(domain).is_some() {
+                        return Err(fail(&format_args!("a second file for `{domain}`")));
+                    }
+                    let file = SellersJson::parse(text()?).map_err(|e| fail(&e))?;
+                    skipped += file.skipped().len();
+                    sellers.insert(domain, file);
                 }
                 Kind::Model => model = Some(Model::parse(text()?).map_err(|e| fail(&e))?),
             }
@@ -172,14 +194,25 @@ impl Lists {
                 ));
             }
         };
-        let bots =
-            BotPatterns::compile(&crawler, iab.as_ref()).map_err(|e| ListError::new("bots", e))?;
+        let bots = BotPatterns::compile(&crawler, iab.as_ref()).map_err(|e| {
+            // A bad pattern is named by its file (the index counts across files).
+            let file = match &e {
+                crate::bots::ListError::BadPattern { index, .. } => crawler_files
+                    .iter()
+                    .rev()
+                    .find(|(_, first)| first <= index)
+                    .map(|(path, _)| *path),
+                _ => None,
+            };
+            ListError::new(file.unwrap_or("bots"), e)
+        })?;
         let counts = ListCounts {
             files: files.len(),
             bot_patterns: bots.pattern_count(),
             ip_ranges: ip_ranges.len(),
             publishers: ads_txt.len() + app_ads_txt.len(),
             sellers: sellers.len(),
+            skipped,
             model: model.is_some(),
         };
         Ok(Lists {
@@ -289,5 +322,134 @@ impl<'p> Kind<'p> {
             "sellers.json" => Kind::SellersJson(named(".json")?),
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> ListFile {
+        ListFile {
+            path: path.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn paths_name_what_they_hold() {
+        assert_eq!(Kind::of("model.json"), Some(Kind::Model));
+        assert_eq!(Kind::of("bots/mine.json"), Some(Kind::CrawlerPatterns));
+        assert_eq!(Kind::of("bots/include_current.txt"), Some(Kind::IabInclude));
+        assert_eq!(Kind::of("bots/exclude_current.txt"), Some(Kind::IabExclude));
+        assert_eq!(
+            Kind::of("ip/blocked/a.txt"),
+            Some(Kind::Ranges(RangeKind::Blocked))
+        );
+        assert_eq!(
+            Kind::of("ads.txt/news.example.txt"),
+            Some(Kind::AdsTxt("news.example"))
+        );
+        assert_eq!(
+            Kind::of("ads.txt/news.example"),
+            Some(Kind::AdsTxt("news.example"))
+        );
+        assert_eq!(
+            Kind::of("app-ads.txt/com.example.game.txt"),
+            Some(Kind::AppAdsTxt("com.example.game"))
+        );
+        assert_eq!(
+            Kind::of("sellers.json/ssp.example.json"),
+            Some(Kind::SellersJson("ssp.example"))
+        );
+        for unknown in [
+            "model.toml",
+            "bots/list.txt",
+            "ip/x.txt",
+            "ads.txt/.txt",
+            "x/y/z",
+        ] {
+            assert_eq!(Kind::of(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn the_bundled_set_compiles_and_counts_what_it_holds() {
+        let counts = Lists::bundled().counts();
+        assert_eq!(counts.files, BUNDLED.len());
+        assert_eq!(counts.bot_patterns, 1_500);
+        assert_eq!(counts.ip_ranges, 3);
+        assert_eq!((counts.publishers, counts.sellers), (0, 0));
+        assert!(counts.model);
+        assert_eq!(Lists::empty().counts(), ListCounts::default());
+    }
+
+    #[test]
+    fn one_bad_file_refuses_the_set_naming_it() {
+        let good = file("ip/blocked/a.txt", "10.0.0.0/8\n");
+        let good = [
+            good,
+            file("bots/first.json", r#"[{"pattern": "Googlebot"}]"#),
+            file("ads.txt/a.example.txt", "x.example, 1, DIRECT\n"),
+        ];
+        let cases = [
+            (
+                file("ip/blocked/b.txt", "10.0.0.0/8\nnope\n"),
+                "ip/blocked/b.txt",
+            ),
+            (file("notes.txt", "hello"), "notes.txt"),
+            (file("model.json", "{}"), "model.json"),
+            (
+                file("ads.txt/x.example", "# nothing\n"),
+                "ads.txt/x.example",
+            ),
+            (
+                file("sellers.json/x.example", "[]"),
+                "sellers.json/x.example",
+            ),
+            (file("bots/include_current.txt", "Mozilla|1|0|\n"), "bots"),
+            (
+                ListFile {
+                    path: "ip/blocked/latin1.txt".to_owned(),
+                    bytes: vec![0xff, b'\n'],
+                },
+                "ip/blocked/latin1.txt",
+            ),
+        ];
+        let bad_regex = r#"[{"pattern": "Googlebot"}, {"pattern": "(unclosed"}]"#;
+        let cases = cases.into_iter().chain([
+            (file("bots/mine.json", bad_regex), "bots/mine.json"),
+            (
+                file("ads.txt/a.example", "x.example, 1, DIRECT\n"),
+                "ads.txt/a.example",
+            ),
+        ]);
+        for (bad, named) in cases {
+            let mut files = good.to_vec();
+            files.push(bad);
+            let err = Lists::compile(&files).unwrap_err();
+            assert_eq!(err.path, named, "{err}");
+        }
+        assert!(Lists::compile(&good).is_ok());
+    }
+
+    #[test]
+    fn a_directory_is_read_recursively_without_readmes_licences_or_dotfiles() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in [
+            ("ip/blocked/a.txt", "10.0.0.0/8\n"),
+            ("bots/README.md", "about"),
+            ("bots/crawler-user-agents.LICENSE", "MIT"),
+            (".hidden", "x"),
+            ("sellers.json/ssp.example.json", "{\"sellers\": []}"),
+        ] {
+            let at = dir.path().join(path);
+            std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+            std::fs::write(at, text).unwrap();
+        }
+        let files = Lists::read_dir(dir.path()).unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["ip/blocked/a.txt", "sellers.json/ssp.example.json"]);
+        assert!(Lists::compile(&files).is_ok());
     }
 }

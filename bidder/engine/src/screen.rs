@@ -180,6 +180,10 @@ impl ScreeningPolicy {
         if !refused.is_empty() {
             return Err(reason_for(refused));
         }
+        if verdict.threshold_per_mille == Verdict::NO_THRESHOLD {
+            // No model: no score to judge.
+            return Ok(FULL_PRICE_PER_MILLE);
+        }
         let score = verdict.score_per_mille;
         let limit = self
             .max_score_per_mille
@@ -297,8 +301,13 @@ mod tests {
             own.admit(&verdict(Findings::NONE, 900)),
             Err(Refusal::IvtScore)
         );
-        // Without a model nothing is refused by score.
+        // Without a model nothing is refused or lowered by score.
         assert_eq!(default.admit(&Verdict::PASS), Ok(1000));
+        let no_model = Verdict {
+            score_per_mille: 950,
+            ..Verdict::PASS
+        };
+        assert_eq!(own.admit(&no_model), Ok(1000));
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::error::{ConfigError, at_least_one};
 #[serde(default, deny_unknown_fields)]
 pub struct ScreeningConfig {
     /// Start from the bundled lists (the crawler-user-agents bot list, sample IP
-    /// ranges, example ads.txt/sellers.json, the example model); the operator's
-    /// files are added to them, a file at the same path replacing the bundled one.
+    /// ranges, the example model); the operator's files are added to them, a file
+    /// at the same path replacing the bundled one.
     pub bundled: bool,
     /// A directory of lists in the layout of `docs/ivt.md`, re-read when a file
     /// in it changes. A bad list at start stops the bidder; later, a bad list is

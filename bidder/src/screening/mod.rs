@@ -7,7 +7,6 @@ pub mod config;
 mod s3;
 mod watch;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +23,9 @@ use crate::error::StartError;
 #[derive(Debug)]
 pub struct ScreeningState {
     lists: ArcSwap<Lists>,
-    exchange_domains: HashMap<String, String>,
+    /// Exchange name and its ad system domain; names compared ignoring ASCII
+    /// case (environment keys arrive lower-cased).
+    exchange_domains: Vec<(String, String)>,
     /// Whether the bundled files are part of every set.
     bundled: bool,
     /// Sets applied so far, the first included.
@@ -77,9 +78,23 @@ impl ScreeningState {
         self.lists.load()
     }
 
-    /// The ad system domain `exchange` sells under, if configured.
+    /// The ad system domain `exchange` sells under, if configured (names
+    /// compared ignoring ASCII case; a fleet configures a handful).
     pub fn exchange_domain(&self, exchange: &str) -> Option<&str> {
-        self.exchange_domains.get(exchange).map(String::as_str)
+        self.exchange_domains
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(exchange))
+            .map(|(_, domain)| domain.as_str())
+    }
+
+    /// Counts a list source that could not be read (the last good lists keep
+    /// serving), like a refused set.
+    pub fn record_source_error(&self, error: &dyn std::fmt::Display, origin: &str) {
+        self.rejects.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(%error, origin, "screening lists unreadable; the last good lists keep serving");
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(format!("{origin}: {error}"));
+        }
     }
 
     /// Compiles the operator's `files` (with the bundled ones, if configured)
@@ -155,6 +170,18 @@ mod tests {
             .unwrap();
         assert_eq!(sample.bytes, b"10.0.0.0/8\n");
         assert_eq!(compose(false, vec![file("model.json", "{}")]).len(), 1);
+    }
+
+    #[test]
+    fn exchange_names_are_matched_ignoring_case() {
+        let mut config = ScreeningConfig::default();
+        config
+            .exchange_domains
+            .insert("openx".to_owned(), "openx.example".to_owned());
+        let state = ScreeningState::load(&config).unwrap();
+        assert_eq!(state.exchange_domain("OpenX"), Some("openx.example"));
+        assert_eq!(state.exchange_domain("openx"), Some("openx.example"));
+        assert_eq!(state.exchange_domain("other"), None);
     }
 
     #[test]

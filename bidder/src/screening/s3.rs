@@ -45,8 +45,8 @@ impl S3Lists {
         })
     }
 
-    /// The prefix's keys with ETag and size, sorted; directory markers,
-    /// `README*` and licence files left out.
+    /// The prefix's keys with ETag and size, sorted; directory markers, hidden
+    /// files and directories, `README*` and licence files left out.
     pub(super) fn fingerprint(&mut self) -> Result<Fingerprint, AwsError> {
         let mut keys = Vec::new();
         let mut token = None;
@@ -68,7 +68,7 @@ impl S3Lists {
                 };
                 let name = path.rsplit('/').next().unwrap_or(path);
                 if name.is_empty()
-                    || name.starts_with('.')
+                    || path.split('/').any(|segment| segment.starts_with('.'))
                     || name.starts_with("README")
                     || name.starts_with("LICENSE")
                     || name.ends_with(".LICENSE")

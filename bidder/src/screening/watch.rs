@@ -34,7 +34,7 @@ pub fn watch(
                 let origin = dir.display().to_string();
                 match Lists::read_dir(&dir) {
                     Ok(files) => drop(state.apply(files, &origin)),
-                    Err(e) => tracing::warn!(error = %e, "screening lists unreadable; the last good lists keep serving"),
+                    Err(e) => state.record_source_error(&e, &origin),
                 }
             }
         })
@@ -57,14 +57,10 @@ pub fn watch(
                         let _ = state.apply(files, &uri);
                         seen = Some(now);
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "screening lists: S3 read failed; retrying")
-                    }
+                    Err(e) => state.record_source_error(&e, &uri),
                 },
                 Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "screening lists: S3 listing failed; retrying")
-                }
+                Err(e) => state.record_source_error(&e, &uri),
             }
             if !signal.sleep(interval) {
                 break;

@@ -56,14 +56,17 @@ impl Screening {
 
     /// The first field with a value out of range, with why.
     pub(crate) fn invalid_field(&self) -> Option<(&'static str, &'static str)> {
-        let in_range = |score: Option<f64>| score.is_none_or(|s| (0.0..=1.0).contains(&s));
-        if !in_range(self.max_ivt_score) {
-            return Some(("screening.max_ivt_score", "must be between 0 and 1"));
+        // A limit of 0 would refuse every request a model scores.
+        if self.max_ivt_score.is_some_and(|s| !(s > 0.0 && s <= 1.0)) {
+            return Some(("screening.max_ivt_score", "must be above 0 and at most 1"));
         }
-        if !in_range(self.lower_price_from_ivt_score) {
+        if self
+            .lower_price_from_ivt_score
+            .is_some_and(|s| !(0.0..1.0).contains(&s))
+        {
             return Some((
                 "screening.lower_price_from_ivt_score",
-                "must be between 0 and 1",
+                "must be from 0 to below 1",
             ));
         }
         if let (Some(from), Some(max)) = (self.lower_price_from_ivt_score, self.max_ivt_score)

@@ -296,6 +296,12 @@ fn screening_scores_are_between_0_and_1_and_lowering_starts_below_the_limit() {
         );
     }
     let mut c = campaign();
+    c.screening.max_ivt_score = Some(0.0);
+    assert_eq!(field_of(c), "screening.max_ivt_score");
+    let mut c = campaign();
+    c.screening.lower_price_from_ivt_score = Some(1.0);
+    assert_eq!(field_of(c), "screening.lower_price_from_ivt_score");
+    let mut c = campaign();
     c.screening.max_ivt_score = Some(0.5);
     c.screening.lower_price_from_ivt_score = Some(0.5);
     assert_eq!(field_of(c), "screening.lower_price_from_ivt_score");
