@@ -35,22 +35,8 @@ import os
 import random
 import sys
 
-# The bidder's feature catalogue (ivt/src/model.rs FEATURES), in order.
-FEATURES = [
-    "ua_missing",
-    "ua_bot",
-    "ip_missing",
-    "ip_datacenter",
-    "ifa_missing",
-    "user_id_missing",
-    "app",
-    "schain_missing",
-    "schain_nodes",
-    "seller_unauthorized",
-    "limit_tracking",
-    "imp_count",
-    "tmax_s",
-]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train import FEATURES  # noqa: E402  the bidder's catalogue, in order
 
 SEED = 20261201
 START_MS = 1796083200000  # 2026-12-01T00:00:00Z

@@ -33,26 +33,26 @@ import gzip
 import json
 import math
 import os
+import re
 import sys
 
 FORMAT = "tern-ivt-logistic/1"
-# The bidder's feature catalogue (ivt/src/model.rs FEATURES): the order of the
-# `ivt_features` array in events.
-FEATURES = [
-    "ua_missing",
-    "ua_bot",
-    "ip_missing",
-    "ip_datacenter",
-    "ifa_missing",
-    "user_id_missing",
-    "app",
-    "schain_missing",
-    "schain_nodes",
-    "seller_unauthorized",
-    "limit_tracking",
-    "imp_count",
-    "tmax_s",
-]
+
+
+def _bidder_features():
+    """The bidder's feature catalogue, read from its one definition
+    (`FEATURES` in ivt/src/model.rs): the order of the `ivt_features` array in
+    events and the names model.json may use."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "model.rs")
+    with open(source, encoding="utf-8") as f:
+        text = f.read()
+    block = re.search(r"pub const FEATURES: \[&str; \d+\] = \[(.*?)\];", text, re.S)
+    if block is None:
+        raise SystemExit(f"no FEATURES array in {source}")
+    return re.findall(r'"([a-z_]+)"', block.group(1))
+
+
+FEATURES = _bidder_features()
 DEFAULT_THRESHOLD = 0.5
 # Weights and bias are written with this many decimals; the metrics use the
 # rounded values, so they are what the bidder will do.
