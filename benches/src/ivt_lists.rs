@@ -79,8 +79,5 @@ pub fn realistic(samples: &[Sample]) -> Lists {
 }
 
 fn file(path: &str, text: String) -> ListFile {
-    ListFile {
-        path: path.to_owned(),
-        bytes: text.into_bytes(),
-    }
+    ListFile::new(path, text)
 }

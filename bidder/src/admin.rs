@@ -77,13 +77,19 @@ impl AdminRouter {
         Arc::new(move || shared.drivers())
     }
 
+    /// Ready for traffic: campaigns loaded, not draining, and the screening
+    /// lists from S3 read once.
+    fn is_ready(&self) -> bool {
+        self.state.is_ready() && self.screening.is_ready()
+    }
+
     fn metrics(&self, body: &mut Vec<u8>) -> Reply {
         let now = clock::now_unix_s();
         let mut out = Exposition::default();
         render_workers(&mut out, &self.registry.merge(now));
         let summary = self.state.summary();
         let budgets = self.budget.status();
-        out.value(&READY, u8::from(summary.ready));
+        out.value(&READY, u8::from(self.is_ready()));
         out.value(&CAMPAIGNS_ACTIVE, summary.campaigns_active);
         out.value(&CAMPAIGNS_PAUSED, summary.campaigns_paused);
         out.value(&CAMPAIGNS_BUDGET_EXHAUSTED, exhausted(&budgets));
@@ -115,7 +121,7 @@ impl AdminRouter {
         let budgets = self.budget.status();
         let (io_uring_workers, epoll_workers) = (self.drivers)();
         let document = StateDocument {
-            ready: summary.ready,
+            ready: self.is_ready(),
             draining: summary.draining,
             campaigns_active: summary.campaigns_active,
             campaigns_paused: summary.campaigns_paused,
@@ -161,7 +167,7 @@ impl Router for AdminRouter {
         }
         match req.path {
             "/health" => Reply::plain(body, Status::OK, "ok"),
-            "/ready" if self.state.is_ready() => Reply::plain(body, Status::OK, "ready"),
+            "/ready" if self.is_ready() => Reply::plain(body, Status::OK, "ready"),
             "/ready" => Reply::plain(body, Status::SERVICE_UNAVAILABLE, "not ready"),
             "/metrics" => self.metrics(body),
             "/state" => self.state_document(body),

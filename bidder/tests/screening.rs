@@ -414,9 +414,6 @@ fn lists_are_read_from_an_s3_prefix() {
         .force_path_style(true)
         .build();
     let client = aws_sdk_s3::Client::from_conf(config);
-    runtime
-        .block_on(client.create_bucket().bucket("tern-lists").send())
-        .expect("bucket created");
     let put = |key: &str, body: &str| {
         let request = client
             .put_object()
@@ -425,9 +422,8 @@ fn lists_are_read_from_an_s3_prefix() {
             .body(body.as_bytes().to_vec().into());
         runtime.block_on(request.send()).expect("object put");
     };
-    put("ivt/ip/blocked/fleet.txt", "203.0.113.0/24\n");
-    put("ivt/README.md", "skipped: not a list\n");
-    put("other/ip/blocked/x.txt", "not a list: outside the prefix\n");
+    // Started before the prefix exists: the bundled lists serve, but the
+    // bidder is not ready until the fleet's lists are in force.
     let bidder = Bidder::start_with(Options {
         config: format!(
             "{EXCHANGE_CONFIG}[screening]\ns3_uri = \"s3://tern-lists/ivt/\"\npoll_interval_ms = 100\n"
@@ -435,15 +431,42 @@ fn lists_are_read_from_an_s3_prefix() {
         env: moto.env(),
         ..Options::default()
     });
+    assert!(eventually(Duration::from_secs(5), || {
+        bidder.metric("tern_ivt_list_rejects_total") >= 1.0
+    }));
+    assert_eq!(
+        bidder.admin("/ready").status,
+        503,
+        "the S3 lists are not read yet"
+    );
+    assert_eq!(bidder.state()["screening"]["ready"], false);
+    assert_eq!(
+        post(&bidder, &banner()),
+        200,
+        "the bundled lists serve meanwhile"
+    );
+
+    runtime
+        .block_on(client.create_bucket().bucket("tern-lists").send())
+        .expect("bucket created");
+    put("ivt/ip/blocked/fleet.txt", "203.0.113.0/24\n");
+    put("ivt/README.md", "skipped: not a list\n");
+    put("other/ip/blocked/x.txt", "not a list: outside the prefix\n");
     assert!(
         eventually(Duration::from_secs(10), || post(&bidder, &banner()) == 204),
         "the S3 list applies"
     );
+    assert_eq!(bidder.admin("/ready").status, 200);
+    let rejects = bidder.state()["screening"]["rejects"].clone();
     assert_refused(&bidder, &banner(), "blocked_ip", "listed in S3");
     put("ivt/ip/blocked/fleet.txt", "192.0.2.0/24\n");
     assert!(
         eventually(Duration::from_secs(10), || post(&bidder, &banner()) == 200),
         "a changed object applies"
     );
-    assert_eq!(bidder.state()["screening"]["rejects"], 0);
+    assert_eq!(
+        bidder.state()["screening"]["rejects"],
+        rejects,
+        "no reject since"
+    );
 }

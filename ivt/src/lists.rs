@@ -32,6 +32,16 @@ pub struct ListFile {
     pub bytes: Vec<u8>,
 }
 
+impl ListFile {
+    /// A file at `path` (relative to the lists root) holding `bytes`.
+    pub fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> ListFile {
+        ListFile {
+            path: path.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
 /// A list set that cannot be used: the file at fault and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {reason}")]
@@ -107,10 +117,7 @@ impl Lists {
     pub fn bundled_files() -> Vec<ListFile> {
         BUNDLED
             .iter()
-            .map(|(path, bytes)| ListFile {
-                path: (*path).to_owned(),
-                bytes: bytes.to_vec(),
-            })
+            .map(|(path, bytes)| ListFile::new(*path, *bytes))
             .collect()
     }
 
@@ -330,10 +337,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> ListFile {
-        ListFile {
-            path: path.to_owned(),
-            bytes: text.as_bytes().to_vec(),
-        }
+        ListFile::new(path, text)
     }
 
     #[test]
@@ -409,10 +413,7 @@ mod tests {
             ),
             (file("bots/include_current.txt", "Mozilla|1|0|\n"), "bots"),
             (
-                ListFile {
-                    path: "ip/blocked/latin1.txt".to_owned(),
-                    bytes: vec![0xff, b'\n'],
-                },
+                ListFile::new("ip/blocked/latin1.txt", vec![0xff, b'\n']),
                 "ip/blocked/latin1.txt",
             ),
         ];

@@ -7,10 +7,7 @@ use tern_engine::screen::Findings;
 use tern_ivt::{FEATURES, ListFile, Lists, Screened, Screener};
 
 fn file(path: &str, text: &str) -> ListFile {
-    ListFile {
-        path: path.to_owned(),
-        bytes: text.as_bytes().to_vec(),
-    }
+    ListFile::new(path, text)
 }
 
 /// A publisher (news.example) selling directly through ssp.example as `pub-1`,

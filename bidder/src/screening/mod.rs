@@ -9,7 +9,7 @@ mod watch;
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
@@ -30,6 +30,10 @@ pub struct ScreeningState {
     bundled: bool,
     /// Sets applied so far, the first included.
     generation: AtomicU64,
+    /// Whether the configured source has been read: false from start until
+    /// the first good set from S3 (the fleet's lists, its block list among
+    /// them, must be in force before the bidder takes traffic).
+    ready: AtomicBool,
     /// Sets refused (the last good set kept serving).
     rejects: AtomicU64,
     last_error: Mutex<Option<String>>,
@@ -42,6 +46,9 @@ pub struct ScreeningSummary {
     pub lists: ListCounts,
     /// Sets applied so far.
     pub generation: u64,
+    /// Whether the configured lists are in force (false until the first good
+    /// read of an S3 prefix).
+    pub ready: bool,
     /// Sets refused.
     pub rejects: u64,
     /// Why the last refused set was refused.
@@ -68,6 +75,7 @@ impl ScreeningState {
                 .collect(),
             bundled: config.bundled,
             generation: AtomicU64::new(1),
+            ready: AtomicBool::new(config.s3().is_none()),
             rejects: AtomicU64::new(0),
             last_error: Mutex::new(None),
         })
@@ -106,6 +114,7 @@ impl ScreeningState {
                 let counts = lists.counts();
                 self.lists.store(Arc::new(lists));
                 self.generation.fetch_add(1, Ordering::Relaxed);
+                self.ready.store(true, Ordering::Release);
                 tracing::info!(?counts, origin, "screening lists reloaded");
                 Ok(counts)
             }
@@ -120,11 +129,17 @@ impl ScreeningState {
         }
     }
 
+    /// Whether the configured lists are in force (`/ready` waits for it).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
     /// Counts and reload history.
     pub fn summary(&self) -> ScreeningSummary {
         ScreeningSummary {
             lists: self.lists.load().counts(),
             generation: self.generation.load(Ordering::Relaxed),
+            ready: self.is_ready(),
             rejects: self.rejects.load(Ordering::Relaxed),
             last_error: self.last_error.lock().ok().and_then(|e| e.clone()),
         }
@@ -149,10 +164,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> ListFile {
-        ListFile {
-            path: path.to_owned(),
-            bytes: text.as_bytes().to_vec(),
-        }
+        ListFile::new(path, text)
     }
 
     #[test]
