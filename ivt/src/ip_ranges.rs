@@ -109,6 +109,8 @@ impl IpRanges {
     /// prefix length exceeds 32 (IPv4) or 128 (IPv6).
     pub fn add_file(&mut self, text: &str, kind: RangeKind) -> Result<usize, IpRangesError> {
         let mut nets = Vec::new();
+        // A byte order mark, as some editors write, is not part of the first line.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (index, line) in text.lines().enumerate() {
             let content = line.split('#').next().unwrap_or("").trim();
             if content.is_empty() {
@@ -390,10 +392,15 @@ mod tests {
         }
     }
 
-    /// Comments (whole-line and trailing), blank lines and whitespace are skipped.
+    /// Comments (whole-line and trailing), blank lines, whitespace and a byte
+    /// order mark are skipped.
     #[test]
     fn comments_and_whitespace() {
         let mut r = IpRanges::new();
+        assert_eq!(
+            r.add_file("\u{feff}10.0.0.0/8\n", RangeKind::Blocked),
+            Ok(1)
+        );
         let text = "# header\n\n   \n  192.0.2.0/24   # docs range\r\n\t2001:db8::/32\t\n#203.0.113.0/24\n";
         assert_eq!(r.add_file(text, RangeKind::DataCenter), Ok(2));
         assert_eq!(r.lookup_text("203.0.113.1"), None, "commented out");

@@ -118,7 +118,10 @@ impl Model {
                 .map(|(w, x)| w * x)
                 .sum::<f64>();
         let score = 1.0 / (1.0 + (-z).exp());
-        // NaN (never from finite inputs) reads as 0 through the cast.
+        if score.is_nan() {
+            // Weights large enough to overflow (inf − inf): fail closed.
+            return 1000;
+        }
         (score * 1000.0).floor().clamp(0.0, 1000.0) as u16
     }
 
@@ -157,6 +160,12 @@ mod tests {
         assert_eq!(m.score_per_mille(&x), 1000);
         x[3] = -1e300;
         assert_eq!(m.score_per_mille(&x), 0);
+        // Overflowing weights (inf − inf is NaN) score the maximum, never 0.
+        let wild = model(r#"["tmax_s","imp_count"]"#, "[1e308, -1e308]", 0.5).unwrap();
+        let mut x = [0.0; FEATURES.len()];
+        x[12] = 5.0;
+        x[11] = 2.0;
+        assert_eq!(wild.score_per_mille(&x), 1000);
     }
 
     #[test]

@@ -99,10 +99,30 @@ fn publisher_sellers<'l>(
     lists: SupplyLists<'l>,
 ) -> Option<PublisherSellers<'l>> {
     if let Some(site) = &req.site {
-        return lists.ads_txt.publisher_or_parent(site.domain.as_deref()?);
+        return lists
+            .ads_txt
+            .publisher_or_parent(host_of(site.domain.as_deref()?));
     }
     let app = req.app.as_ref()?;
     lists.app_ads_txt.publisher(app.bundle.as_deref()?)
+}
+
+/// The host a `site.domain` names, however it is written: surrounding spaces,
+/// a scheme, a port, a path and a trailing dot dropped (`https://News.example.:443/a`
+/// is `News.example`; case is ignored by the lookup), so no spelling of a listed
+/// domain escapes its ads.txt.
+fn host_of(domain: &str) -> &str {
+    let domain = domain.trim();
+    let after_scheme = domain.split_once("://").map_or(domain, |(_, rest)| rest);
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or(after_scheme);
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    host.trim_end_matches('.')
 }
 
 fn unauthorised_if(condition: bool) -> Findings {

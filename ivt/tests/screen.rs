@@ -149,6 +149,26 @@ fn supply_chain_rules() {
 }
 
 #[test]
+fn the_site_domain_is_read_as_a_host_however_it_is_written() {
+    // A seller ssp.example knows, but news.example does not list.
+    let unlisted = set(site(), "/source/schain/nodes/0/sid", json!("app-7"));
+    assert_eq!(findings(&unlisted), Findings::SELLER_UNAUTHORIZED);
+    for written in [
+        "news.example.",
+        " NEWS.Example ",
+        "https://news.example:443/path?q",
+        "http://www.news.example/",
+    ] {
+        let request = set(unlisted.clone(), "/site/domain", json!(written));
+        assert_eq!(
+            findings(&request),
+            Findings::SELLER_UNAUTHORIZED,
+            "{written:?}"
+        );
+    }
+}
+
+#[test]
 fn without_a_chain_the_exchange_itself_must_be_listed() {
     let mut chainless = site();
     chainless["source"]

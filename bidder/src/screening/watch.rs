@@ -80,7 +80,9 @@ fn dir_fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            match entry.metadata() {
+            // `fs::metadata` follows symbolic links: a list linked from elsewhere
+            // is seen to change when its target does.
+            match std::fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() => pending.push(path),
                 Ok(meta) => files.push((path, meta.len(), meta.modified().ok())),
                 Err(_) => {}

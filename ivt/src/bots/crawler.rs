@@ -49,6 +49,11 @@ const MAX_LITERALS_PER_PATTERN: usize = 64;
 /// Largest dense DFA built for one pattern before falling back to the meta regex.
 const DFA_SIZE_LIMIT_BYTES: usize = 1 << 20;
 
+/// Largest NFA compiled for one pattern (the meta regex's own default): a
+/// pattern past it, such as a nested Unicode repetition, is refused instead of
+/// growing until memory runs out. The fallback meta regex keeps its same limit.
+const NFA_SIZE_LIMIT_BYTES: usize = 10 << 20;
+
 /// Parses the crawler-user-agents JSON file and returns its `pattern` fields in file
 /// order.
 ///
@@ -406,7 +411,11 @@ fn into_literals(seq: Seq) -> Vec<Vec<u8>> {
 /// Builds the confirming automaton: a dense DFA when possible, else a meta regex.
 fn build_confirm(hir: &Hir) -> Result<Confirm, String> {
     let dfa = thompson::Compiler::new()
-        .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+        .configure(
+            thompson::Config::new()
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(NFA_SIZE_LIMIT_BYTES)),
+        )
         .build_from_hir(hir)
         .ok()
         .and_then(|nfa| {

@@ -175,6 +175,18 @@ fn bad_patterns_are_refused_by_position() {
     );
 }
 
+/// A pattern whose automaton would be huge (a nested Unicode repetition that
+/// parses fine) is refused by its size, not built until memory runs out.
+#[test]
+fn patterns_with_huge_automata_are_refused() {
+    let patterns = vec!["fine".to_owned(), r"\w{1000}{1000}".to_owned()];
+    let err = BotPatterns::compile(&patterns, None).expect_err("must refuse");
+    assert!(
+        matches!(err, ListError::BadPattern { index: 1, .. }),
+        "{err:?}"
+    );
+}
+
 /// The JSON must be an array of objects with a string `pattern`.
 #[test]
 fn bad_crawler_json_is_refused() {
