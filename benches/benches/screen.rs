@@ -33,6 +33,7 @@ fn screen(c: &mut Criterion) {
         seat: "tern",
         now_unix_s: BENCH_NOW_UNIX_S,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     group.bench_function("decide_unscreened", |b| {
         let mut auction = Auction::default();

@@ -133,6 +133,7 @@ impl Engine {
             seat: &self.seat,
             now_unix_s,
             screen: screened.verdict,
+            gvl_vendor_id: 0,
         };
         auction.decide(&self.snapshot, request, &ctx, nobody_at_cap)
     }

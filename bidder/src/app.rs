@@ -13,11 +13,12 @@ use crate::bid_api::{BidApi, BidRouter};
 use crate::budget::BudgetService;
 use crate::budget::ledger::local::LocalLedger;
 use crate::config::{
-    CapStoreKind, Config, EventSinkKind, FrequencyCapConfig, RedisConfig, SourceKind,
+    CapStoreKind, Config, EventSinkKind, FrequencyCapConfig, RedisConfig, SegmentsConfig,
+    SourceKind,
 };
 use crate::error::StartError;
 use crate::events::{EventLog, EventQueues, ShipperReport, check_sink, start_shipper};
-use crate::freq_cap::{CapStore, LocalCaps, RedisCaps, RedisEndpoint, RedisTls};
+use crate::freq_cap::{CapStore, LocalCaps, LocalSegments, RedisCaps, RedisEndpoint, RedisTls};
 use crate::lifecycle::Background;
 use crate::local_state::LocalState;
 use crate::metrics::{MetricsRegistry, WorkerMetrics};
@@ -39,8 +40,8 @@ const ADMIN_DRAIN: Duration = Duration::from_millis(500);
 /// What the workers' frequency-cap stores share.
 #[derive(Clone)]
 enum SharedCaps {
-    /// One in-process store for all workers.
-    Local(Arc<LocalCaps>),
+    /// One in-process store for all workers, with the segments loaded at start.
+    Local(Arc<LocalCaps>, Arc<LocalSegments>),
     /// The Redis endpoint and TLS settings; each worker opens its own connections.
     Redis(Arc<RedisEndpoint>, RedisConfig, Option<Arc<RedisTls>>),
 }
@@ -48,9 +49,15 @@ enum SharedCaps {
 impl SharedCaps {
     /// The shared part of the configured store, and the background service it
     /// needs (Redis's resolver), if any.
-    fn start(config: &FrequencyCapConfig) -> Result<(SharedCaps, Option<Background>), StartError> {
+    fn start(
+        config: &FrequencyCapConfig,
+        segments: &SegmentsConfig,
+    ) -> Result<(SharedCaps, Option<Background>), StartError> {
         Ok(match config.store {
-            CapStoreKind::Local => (SharedCaps::Local(Arc::default()), None),
+            CapStoreKind::Local => {
+                let segments = crate::segments::load_local(segments)?;
+                (SharedCaps::Local(Arc::default(), Arc::new(segments)), None)
+            }
             CapStoreKind::Redis => {
                 let (endpoint, resolver) = RedisEndpoint::start(&config.redis.addr)?;
                 let tls = RedisTls::from_config(&config.redis)?.map(Arc::new);
@@ -63,7 +70,9 @@ impl SharedCaps {
     /// The store of one worker (built on that worker's thread).
     fn for_worker(&self) -> CapStore {
         match self {
-            SharedCaps::Local(local) => CapStore::Local(Arc::clone(local)),
+            SharedCaps::Local(caps, segments) => {
+                CapStore::Local(Arc::clone(caps), Arc::clone(segments))
+            }
             SharedCaps::Redis(endpoint, config, tls) => CapStore::Redis(Rc::new(RedisCaps::new(
                 Arc::clone(endpoint),
                 config.clone(),
@@ -225,7 +234,7 @@ impl Bidder {
         )?);
         let limits = ConnectionLimits::from_config(&config.limits);
 
-        let (caps, resolver) = SharedCaps::start(&config.frequency_cap)?;
+        let (caps, resolver) = SharedCaps::start(&config.frequency_cap, &config.segments)?;
         services.extend(resolver);
         let events = (config.events.sink != EventSinkKind::None)
             .then(|| EventQueues::new(workers, config.events.queue_capacity));

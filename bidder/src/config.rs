@@ -25,6 +25,7 @@ use crate::error::at_least_one;
 pub use crate::events::config::{EventFileConfig, EventKinesisConfig, EventSinkKind, EventsConfig};
 pub use crate::freq_cap::config::{CapPolicy, CapStoreKind, FrequencyCapConfig, RedisConfig};
 pub use crate::screening::config::ScreeningConfig;
+pub use crate::segments::config::SegmentsConfig;
 pub use crate::server::config::{IoDriver, LimitsConfig, ServerConfig};
 pub use crate::state::config::{CampaignsConfig, SourceKind};
 pub use crate::state::dynamodb::config::DynamoDbConfig;
@@ -62,6 +63,8 @@ pub struct Config {
     pub budget: BudgetConfig,
     /// Invalid-traffic and supply-chain lists.
     pub screening: ScreeningConfig,
+    /// First-party audience segments and the privacy rule's vendor id.
+    pub segments: SegmentsConfig,
     /// Graceful shutdown.
     pub shutdown: ShutdownConfig,
     /// Logging.
@@ -164,6 +167,13 @@ impl Config {
         self.events.validate()?;
         self.budget.validate()?;
         self.screening.validate()?;
+        self.segments.validate()?;
+        if self.segments.file.is_some() && self.frequency_cap.store == CapStoreKind::Redis {
+            return Err(ConfigError::new(
+                "segments.file",
+                "is for the in-process store; with frequency_cap.store = \"redis\", load the file with `bidder segments load`",
+            ));
+        }
         at_least_one(&[("shutdown.drain_timeout_ms", self.shutdown.drain_timeout_ms)])?;
         if self.frequency_cap.timeout_ms >= self.bidding.default_tmax_ms {
             return Err(ConfigError::new(
@@ -183,6 +193,7 @@ impl Config {
             bidding: &self.bidding,
             notice: &self.notice,
             frequency_cap: &self.frequency_cap,
+            segments: &self.segments,
         }
     }
 }

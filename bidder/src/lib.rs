@@ -28,6 +28,7 @@ pub mod local_state;
 pub mod metrics;
 pub mod report;
 pub mod screening;
+pub mod segments;
 pub mod server;
 pub mod state;
 

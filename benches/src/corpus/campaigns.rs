@@ -167,6 +167,7 @@ fn campaign(rng: &mut Rng, n: usize, deals: u32) -> Campaign {
             window_secs: 3600,
         }),
         screening: Screening::default(),
+        segments: Default::default(),
     }
 }
 

@@ -14,6 +14,7 @@
 //!
 //! Start with the tests in `decision/tests.rs`: each one is a small auction.
 
+pub mod audience;
 pub mod budget;
 pub mod campaign;
 pub mod clock;

@@ -1,4 +1,5 @@
-//! Who a request is about, as a fixed-size key for frequency caps.
+//! Who a request is about, as a fixed-size key for the user store (frequency caps
+//! and first-party segments).
 //!
 //! The key is a 128-bit hash of the best identifier the request carries: our own id
 //! for the user as the exchange maps it (`user.buyeruid`), else the exchange's user
@@ -10,27 +11,61 @@ use std::fmt;
 
 use crate::openrtb::request::BidRequest;
 
-/// A user's frequency-cap identity.
+/// A user's identity in the user store (frequency caps, first-party segments).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserKey(pub [u8; 16]);
+
+/// Which identifier a [`UserKey`] was made from: the same id gives a different
+/// key as another kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserIdKind {
+    /// `user.buyeruid`: our own id for the user, as the exchange maps it.
+    Buyeruid,
+    /// `user.id`: the exchange's id for the user.
+    User,
+    /// `device.ifa`: the device's advertising id.
+    Ifa,
+}
+
+impl UserIdKind {
+    fn tag(self) -> &'static [u8] {
+        match self {
+            UserIdKind::Buyeruid => b"buyeruid",
+            UserIdKind::User => b"user",
+            UserIdKind::Ifa => b"ifa",
+        }
+    }
+}
 
 impl UserKey {
     /// The key for `req`, or `None` when it carries no usable identifier.
     pub fn from_request(req: &BidRequest<'_>) -> Option<UserKey> {
         let user = req.user.as_ref();
         let candidates = [
-            ("buyeruid", user.and_then(|u| u.buyeruid.as_deref())),
-            ("user", user.and_then(|u| u.id.as_deref())),
-            ("ifa", req.device.as_ref().and_then(|d| d.ifa.as_deref())),
+            (
+                UserIdKind::Buyeruid,
+                user.and_then(|u| u.buyeruid.as_deref()),
+            ),
+            (UserIdKind::User, user.and_then(|u| u.id.as_deref())),
+            (
+                UserIdKind::Ifa,
+                req.device.as_ref().and_then(|d| d.ifa.as_deref()),
+            ),
         ];
         let (kind, id) = candidates
             .into_iter()
             .find_map(|(kind, id)| id.filter(|id| !id.is_empty()).map(|id| (kind, id)))?;
+        Some(UserKey::of(kind, id))
+    }
+
+    /// The key of identifier `id` of `kind`: what a request carrying it as its
+    /// best identifier is keyed by (for loading the store from outside).
+    pub fn of(kind: UserIdKind, id: &str) -> UserKey {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        hasher.update(kind.as_bytes());
+        hasher.update(kind.tag());
         hasher.update(b":");
         hasher.update(id.as_bytes());
-        Some(UserKey(hasher.digest128().to_le_bytes()))
+        UserKey(hasher.digest128().to_le_bytes())
     }
 }
 

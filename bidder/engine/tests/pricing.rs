@@ -60,6 +60,7 @@ fn campaign(base_bid: f64, max_cpm: f64, currency: &str) -> Campaign {
         budget: Budget::default(),
         frequency_cap: None,
         screening: Default::default(),
+        segments: Default::default(),
     }
 }
 
@@ -83,6 +84,7 @@ fn answered_price(
         seat: "tern",
         now_unix_s: 1_700_000_000,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     let Ok(answered_in) = auction.decide(snapshot, &request, &ctx, nobody_at_cap) else {

@@ -67,6 +67,7 @@ fn first_bid(json: &str) -> Value {
         seat: "tern",
         now_unix_s: NOW,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     let currency = auction

@@ -49,6 +49,7 @@ fn run_engine(snapshot: &Snapshot, body: &[u8]) {
         seat: "tern",
         now_unix_s: NOW,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     if let Ok(currency) = auction.decide(snapshot, &request, &ctx, nobody_at_cap) {
@@ -156,6 +157,7 @@ fn every_sample_parses_and_bids() {
             seat: "tern",
             now_unix_s: NOW,
             screen: Verdict::PASS,
+            gvl_vendor_id: 0,
         };
         let decision = Auction::default().decide(snapshot, &request, &ctx, nobody_at_cap);
         assert!(

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use tern_engine::audience::{Audience, SegmentOutcome};
 use tern_engine::clock;
 use tern_engine::decision::{Auction, BidContext, CapOutcome, ImpBid, NoBidReason};
 use tern_engine::money::Currency;
@@ -45,6 +46,7 @@ struct Answer<'r, 'a> {
     now_unix_s: u64,
     deadline: Instant,
     screened: &'r Screened,
+    audience: &'r Audience,
 }
 
 impl BidRouter {
@@ -88,9 +90,14 @@ impl BidRouter {
             seat: &api.seat,
             now_unix_s,
             screen: screened.verdict,
+            gvl_vendor_id: api.gvl_vendor_id,
         };
         let mut auction = self.take_auction();
-        let currency = match auction.run(&snapshot, &request, &ctx) {
+        let ran = auction.run(&snapshot, &request, &ctx);
+        if auction.audience().withheld() {
+            self.metrics.segments_withheld();
+        }
+        let currency = match ran {
             Ok(currency) => currency,
             Err(reason) => {
                 self.give_back(auction);
@@ -98,21 +105,24 @@ impl BidRouter {
             }
         };
         let user = UserKey::from_request(&request);
-        // Without cap queries there is no wait and the lock-free guard serves. With
-        // them, the snapshot is held as an `Arc` across the wait: a swap meanwhile
-        // must not free the campaigns the bids point at.
+        // Without store queries there is no wait and the lock-free guard serves.
+        // With them, the snapshot is held as an `Arc` across the wait: a swap
+        // meanwhile must not free the campaigns the bids point at.
         let (guard, held);
-        let (snapshot, caps): (&Snapshot, _) = if auction.cap_queries().is_empty() {
+        let (snapshot, (caps, segments)): (&Snapshot, _) = if auction.store_query().is_empty() {
             guard = snapshot;
-            (&guard, CapOutcome::IgnoreCaps)
+            (
+                &guard,
+                (CapOutcome::IgnoreCaps, SegmentOutcome::Unavailable),
+            )
         } else {
             held = arc_swap::Guard::into_inner(snapshot);
-            let caps = self
-                .check_caps(&held, &mut auction, user.as_ref(), deadline)
+            let outcomes = self
+                .ask_store(&held, &mut auction, user.as_ref(), now_unix_s, deadline)
                 .await;
-            (&held, caps)
+            (&held, outcomes)
         };
-        let finished = auction.finish(snapshot, caps).map(drop);
+        let finished = auction.finish(snapshot, caps, segments).map(drop);
         if caps == CapOutcome::Counted {
             self.metrics.capped(auction.capped_out());
         }
@@ -131,6 +141,7 @@ impl BidRouter {
             now_unix_s,
             deadline,
             screened: &screened,
+            audience: auction.audience(),
         };
         let reply = self.answer(&answer, body);
         if reply.status != Status::OK {
@@ -190,6 +201,10 @@ impl BidRouter {
         let ts_ms = clock::now_ms();
         for bid in answer.bids {
             let campaign = &answer.snapshot.campaigns()[bid.campaign as usize];
+            let segments: Option<Vec<&str>> = campaign
+                .segments
+                .as_ref()
+                .map(|rules| rules.matched(answer.audience).collect());
             self.events.emit(&Event {
                 kind: Some(EventKind::Bid),
                 ts_ms,
@@ -209,49 +224,64 @@ impl BidRouter {
                 auction_type: Some(request.auction_type()),
                 ivt_score: Some(answer.screened.verdict.score_per_mille),
                 ivt_features: Some(&answer.screened.features),
+                segments: segments.as_deref(),
                 ..Event::default()
             });
         }
     }
 
-    /// Asks the cap store about the auction's cap queries, inside the request's
-    /// deadline; when it cannot answer in time the policy decides.
-    async fn check_caps(
+    /// Asks the user store about the auction's cap queries and, when they can
+    /// change the outcome, the user's first-party segments: one round trip,
+    /// inside the request's deadline. When it cannot answer in time the cap policy
+    /// decides for caps, and campaigns needing segments sit out.
+    async fn ask_store(
         &self,
         snapshot: &Snapshot,
         auction: &mut Auction,
         user: Option<&UserKey>,
+        now_unix_s: u64,
         deadline: Instant,
-    ) -> CapOutcome {
-        let Some(user) = user else {
-            // Nobody to count for: a cap cannot be honoured.
-            self.metrics.cap_check(CapCheck::NoUser);
-            return CapOutcome::SkipCapped;
-        };
-        let cap_deadline = deadline.min(Instant::now() + self.api.cap_timeout);
-        let (queries, counts) = auction.cap_counts();
-        match self
-            .caps
-            .counts(user, snapshot, queries, cap_deadline, counts)
-            .await
-        {
-            Ok(round_trip) => {
-                self.record_round_trip(round_trip);
-                self.metrics.cap_check(CapCheck::Ok);
-                CapOutcome::Counted
+    ) -> (CapOutcome, SegmentOutcome) {
+        let query = auction.store_query();
+        let (capped, segmented) = (!query.caps.is_empty(), query.segments.is_some());
+        let check = match user {
+            // Nobody to count for or look up: a cap cannot be honoured.
+            None => Err(CapCheck::NoUser),
+            Some(user) => {
+                let store_deadline = deadline.min(Instant::now() + self.api.cap_timeout);
+                self.caps
+                    .lookup(user, snapshot, query, now_unix_s, store_deadline)
+                    .await
+                    .map(|round_trip| self.record_round_trip(round_trip))
+                    .map_err(|error| match error {
+                        CapError::Timeout => CapCheck::Timeout,
+                        CapError::Unavailable(_) => CapCheck::Unavailable,
+                        CapError::Busy => CapCheck::Busy,
+                    })
             }
-            Err(error) => {
-                self.metrics.cap_check(match error {
-                    CapError::Timeout => CapCheck::Timeout,
-                    CapError::Unavailable(_) => CapCheck::Unavailable,
-                    CapError::Busy => CapCheck::Busy,
-                });
+        };
+        let result = *check.as_ref().err().unwrap_or(&CapCheck::Ok);
+        if segmented {
+            self.metrics.segment_lookup(result);
+        }
+        if !capped {
+            let segments = match check {
+                Ok(()) => SegmentOutcome::Read,
+                Err(_) => SegmentOutcome::Unavailable,
+            };
+            return (CapOutcome::IgnoreCaps, segments);
+        }
+        self.metrics.cap_check(result);
+        match check {
+            Ok(()) => (CapOutcome::Counted, SegmentOutcome::Read),
+            Err(CapCheck::NoUser) => (CapOutcome::SkipCapped, SegmentOutcome::Unavailable),
+            Err(_) => {
                 let (fallback, outcome) = match self.api.cap_policy {
                     CapPolicy::SkipCapped => (CapFallback::SkipCapped, CapOutcome::SkipCapped),
                     CapPolicy::IgnoreCaps => (CapFallback::IgnoreCaps, CapOutcome::IgnoreCaps),
                 };
                 self.metrics.cap_fallback(fallback);
-                outcome
+                (outcome, SegmentOutcome::Unavailable)
             }
         }
     }

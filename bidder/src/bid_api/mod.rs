@@ -30,6 +30,7 @@ use crate::freq_cap::{CapStore, RoundTrip};
 use crate::http::{Method, Reply, Request, Router, Status};
 use crate::metrics::WorkerMetrics;
 use crate::screening::ScreeningState;
+use crate::segments::config::SegmentsConfig;
 use crate::state::BidderState;
 
 /// Path of the OpenRTB endpoint; `/openrtb2/bid/<exchange>` names the supply
@@ -45,6 +46,8 @@ pub struct BidSettings<'c> {
     pub notice: &'c NoticeConfig,
     /// `[frequency_cap]`.
     pub frequency_cap: &'c FrequencyCapConfig,
+    /// `[segments]`.
+    pub segments: &'c SegmentsConfig,
 }
 
 /// Settings and shared state for the bid endpoints, built once from the config.
@@ -62,6 +65,8 @@ pub struct BidApi {
     pub(crate) cap_timeout: Duration,
     pub(crate) cap_record_timeout: Duration,
     pub(crate) cap_policy: CapPolicy,
+    /// Our Global Vendor List id, for the segments' GDPR consent check.
+    pub(crate) gvl_vendor_id: u16,
     /// Leases, holds and the spend journal.
     pub(crate) budget: Arc<BudgetService>,
     /// The invalid-traffic and supply-chain lists.
@@ -99,6 +104,7 @@ impl BidApi {
             cap_timeout: Duration::from_millis(config.frequency_cap.timeout_ms),
             cap_record_timeout: Duration::from_millis(config.frequency_cap.record_timeout_ms),
             cap_policy: config.frequency_cap.on_unavailable,
+            gvl_vendor_id: config.segments.gvl_vendor_id,
         }
     }
 }

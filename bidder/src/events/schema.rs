@@ -13,7 +13,7 @@ use tern_ivt::Features;
 pub const VERSION: u8 = 1;
 
 /// Every field, in order, with its Hive (Glue/Athena) type.
-pub const FIELDS: [(&str, &str); 24] = [
+pub const FIELDS: [(&str, &str); 25] = [
     ("v", "int"),
     ("type", "string"),
     ("ts_ms", "bigint"),
@@ -38,6 +38,7 @@ pub const FIELDS: [(&str, &str); 24] = [
     ("min_to_win_micros", "bigint"),
     ("ivt_score", "int"),
     ("ivt_features", "array<double>"),
+    ("segments", "array<string>"),
 ];
 
 /// What happened.
@@ -138,6 +139,10 @@ pub struct Event<'a> {
     /// The model's inputs for the request, in `tern_ivt::FEATURES` order: what
     /// the training recipe (`ivt/train`) learns from.
     pub ivt_features: Option<&'a Features>,
+    /// The segments of the campaign's include rules the user is in (first-party
+    /// ids as they are, an exchange's as `provider/id`); on bids of campaigns
+    /// with segment rules. Segment ids only, never the user's.
+    pub segments: Option<&'a [&'a str]>,
 }
 
 impl Event<'_> {
@@ -175,6 +180,10 @@ impl Event<'_> {
         if let Some(features) = self.ivt_features {
             out.extend_from_slice(b",\"ivt_features\":");
             serde_json::to_writer(&mut *out, &features[..]).expect("writing into a Vec");
+        }
+        if let Some(segments) = self.segments {
+            out.extend_from_slice(b",\"segments\":");
+            serde_json::to_writer(&mut *out, segments).expect("writing into a Vec");
         }
         out.extend_from_slice(b"}\n");
     }
@@ -222,6 +231,7 @@ mod tests {
             min_to_win_micros: Some(2_600_000),
             ivt_score: Some(120),
             ivt_features: Some(&FEATURES_EXAMPLE),
+            segments: Some(&["auto-intenders", "dataco.example/243"]),
         }
     }
 

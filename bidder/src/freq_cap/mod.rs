@@ -1,9 +1,14 @@
-//! Frequency caps: how many times one user has seen each campaign in its window.
+//! The user store: frequency caps (how many times one user has seen each
+//! campaign in its window) and first-party segments (the audiences we know the
+//! user is in, `docs/segments.md`).
 //!
-//! The bid path asks once per request, for every candidate campaign that has a cap,
-//! inside a deadline carved out of the request's `tmax`; an impression notice
-//! counts one more. Two stores answer the same questions: an in-process one for the
-//! embedded default, and Redis (ElastiCache in production) shared by the fleet.
+//! The bid path asks once per request, for every candidate campaign whose cap or
+//! first-party segment rules can change the outcome, inside a deadline carved
+//! out of the request's `tmax`: counters and segments come back in one round
+//! trip. An impression notice counts one more. Two stores answer the same
+//! questions: an in-process one for the embedded default (segments loaded from
+//! `segments.file`), and Redis (ElastiCache in production) shared by the fleet
+//! (segments written by `bidder segments load`).
 //!
 //! Keys are `fc:{<user>}:<campaign>`: the braces are a Redis Cluster hash tag, so
 //! every counter of one user lives in one slot and one `MGET` reads them all. A
@@ -17,17 +22,20 @@
 
 pub mod config;
 mod local;
+mod local_segments;
 pub(crate) mod redis;
 
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tern_engine::decision::StoreQuery;
 use tern_engine::notice::NoticeId;
 use tern_engine::snapshot::Snapshot;
 use tern_engine::user::UserKey;
 
 pub(crate) use local::LocalCaps;
+pub(crate) use local_segments::LocalSegments;
 pub(crate) use redis::{RedisCaps, RedisEndpoint, RedisTls, read_replies};
 
 /// Why a store could not answer in time.
@@ -51,32 +59,45 @@ pub(crate) type RoundTrip = Option<std::time::Duration>;
 /// The store a worker uses.
 pub(crate) enum CapStore {
     /// In this process (the embedded default).
-    Local(Arc<LocalCaps>),
+    Local(Arc<LocalCaps>, Arc<LocalSegments>),
     /// Redis, through this worker's own connections.
     Redis(Rc<RedisCaps>),
 }
 
 impl CapStore {
-    /// Impressions `user` has seen, in its current window, of each campaign at
-    /// `campaigns` (positions in `snapshot`), in that order, written to `counts`.
-    pub(crate) async fn counts(
+    /// Answers `query` about `user`: the impressions seen, in its current
+    /// window, of each queried campaign (positions in `snapshot`), in order, and
+    /// when asked, the user's first-party segments live at `now_unix_s` — in one
+    /// round trip.
+    pub(crate) async fn lookup(
         &self,
         user: &UserKey,
         snapshot: &Snapshot,
-        campaigns: &[u32],
+        query: StoreQuery<'_>,
+        now_unix_s: u64,
         deadline: Instant,
-        counts: &mut Vec<u32>,
     ) -> Result<RoundTrip, CapError> {
+        let StoreQuery {
+            caps,
+            counts,
+            segments,
+        } = query;
         counts.clear();
-        let ids = campaigns
+        let ids = caps
             .iter()
             .map(|&position| snapshot.campaigns()[position as usize].id.as_str());
         match self {
-            CapStore::Local(local) => {
+            CapStore::Local(local, local_segments) => {
                 counts.extend(ids.map(|id| local.count(user, id)));
+                if let Some(segments) = segments {
+                    local_segments.read(user, now_unix_s, segments);
+                }
                 Ok(None)
             }
-            CapStore::Redis(redis) => redis.counts(user, ids, deadline, counts).await.map(Some),
+            CapStore::Redis(redis) => redis
+                .lookup(user, ids, segments, now_unix_s, deadline, counts)
+                .await
+                .map(Some),
         }
     }
 
@@ -90,7 +111,7 @@ impl CapStore {
         deadline: Instant,
     ) -> Result<bool, CapError> {
         match self {
-            CapStore::Local(_) => Ok(true),
+            CapStore::Local(..) => Ok(true),
             CapStore::Redis(redis) => redis.claim_notice(id, ttl_s, deadline).await,
         }
     }
@@ -104,7 +125,7 @@ impl CapStore {
         deadline: Instant,
     ) -> Result<RoundTrip, CapError> {
         match self {
-            CapStore::Local(local) => {
+            CapStore::Local(local, _) => {
                 local.record(user, campaign_id, window_secs);
                 Ok(None)
             }
@@ -129,6 +150,15 @@ pub(crate) fn notice_key(id: &NoticeId, out: &mut Vec<u8>) {
 pub(crate) fn counter_key(user: &UserKey, campaign_id: &str, out: &mut Vec<u8>) {
     use std::io::Write as _;
     let _ = write!(out, "fc:{{{user}}}:{campaign_id}");
+}
+
+/// Appends the key of `user`'s first-party segments to `out`: `sg:{<user>}`, a
+/// sorted set of segment ids scored by when each membership ends (Unix
+/// seconds). The hash tag is the counters' (`counter_key`): one slot, one round
+/// trip for both.
+pub(crate) fn segments_key(user: &UserKey, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let _ = write!(out, "sg:{{{user}}}");
 }
 
 #[cfg(test)]

@@ -162,7 +162,7 @@ impl Harness {
         let router = BidRouter::new(
             api,
             Arc::clone(&metrics),
-            CapStore::Local(Arc::default()),
+            CapStore::Local(Arc::default(), Arc::default()),
             EventLog::new(None, 0, "fuzz".into(), 0.0),
         );
         let runtime = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()

@@ -153,6 +153,22 @@ pub const FREQ_CAPPED_TOTAL: Metric = metric(
     "Candidate campaigns left out because the user reached their cap.",
     &[],
 );
+/// Lookups of users' first-party segments on the bid path, by `result` (`ok`,
+/// `timeout`, `unavailable`, `busy`, `no_user`).
+pub const SEGMENT_LOOKUPS_TOTAL: Metric = metric(
+    "tern_segment_lookups_total",
+    Counter,
+    "Lookups of users' first-party segments, by result.",
+    &["result"],
+);
+/// Requests whose user's segments were not used because the request says the
+/// user may not be tracked (COPPA, limit ad tracking, GDPR without consent).
+pub const SEGMENTS_WITHHELD_TOTAL: Metric = metric(
+    "tern_segments_withheld_total",
+    Counter,
+    "Requests whose user's segments were not used for privacy.",
+    &[],
+);
 /// Impressions counted against caps from billing notices, by `result`.
 pub const FREQ_CAP_RECORDS_TOTAL: Metric = metric(
     "tern_freq_cap_records_total",

@@ -56,7 +56,8 @@ impl Label for NoticeOutcome {
     }
 }
 
-/// The result of one bid request's frequency-cap check.
+/// The result of one bid request's user-store lookup (frequency caps, first-party
+/// segments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CapCheck {
     /// Counters read.
@@ -188,6 +189,8 @@ pub(crate) struct WorkerMetrics {
     cap_checks: LabeledCounter<CapCheck>,
     cap_fallbacks: LabeledCounter<CapFallback>,
     capped: Counter,
+    segment_lookups: LabeledCounter<CapCheck>,
+    segments_withheld: Counter,
     cap_records: LabeledCounter<CapRecord>,
     latency: LatencyHistogram,
     redis_latency: LatencyHistogram,
@@ -277,6 +280,16 @@ impl WorkerMetrics {
         self.capped.add(campaigns as u64);
     }
 
+    /// A bid request's lookup of the user's first-party segments.
+    pub(crate) fn segment_lookup(&self, check: CapCheck) {
+        self.segment_lookups.inc(check);
+    }
+
+    /// A request whose user's segments were not used (privacy).
+    pub(crate) fn segments_withheld(&self) {
+        self.segments_withheld.add(1);
+    }
+
     /// An impression counted against its cap, or not.
     pub(crate) fn cap_record(&self, record: CapRecord) {
         self.cap_records.inc(record);
@@ -313,6 +326,8 @@ pub(crate) struct MergedMetrics {
     pub(crate) cap_checks: Vec<(CapCheck, u64)>,
     pub(crate) cap_fallbacks: Vec<(CapFallback, u64)>,
     pub(crate) capped: u64,
+    pub(crate) segment_lookups: Vec<(CapCheck, u64)>,
+    pub(crate) segments_withheld: u64,
     pub(crate) cap_records: Vec<(CapRecord, u64)>,
     pub(crate) redis_latency: Snapshot,
 }
@@ -352,6 +367,8 @@ impl MetricsRegistry {
             cap_checks: each(|c| sum(&|w| w.cap_checks.get(c))),
             cap_fallbacks: each(|f| sum(&|w| w.cap_fallbacks.get(f))),
             capped: sum(&|w| w.capped.get()),
+            segment_lookups: each(|c| sum(&|w| w.segment_lookups.get(c))),
+            segments_withheld: sum(&|w| w.segments_withheld.get()),
             cap_records: each(|r| sum(&|w| w.cap_records.get(r))),
             ..MergedMetrics::default()
         };

@@ -123,6 +123,8 @@ pub(crate) fn render_workers(out: &mut Exposition, m: &MergedMetrics) {
     out.labeled(&catalog::FREQ_CAP_CHECKS_TOTAL, &m.cap_checks);
     out.labeled(&catalog::FREQ_CAP_FALLBACKS_TOTAL, &m.cap_fallbacks);
     out.value(&catalog::FREQ_CAPPED_TOTAL, m.capped);
+    out.labeled(&catalog::SEGMENT_LOOKUPS_TOTAL, &m.segment_lookups);
+    out.value(&catalog::SEGMENTS_WITHHELD_TOTAL, m.segments_withheld);
     out.labeled(&catalog::FREQ_CAP_RECORDS_TOTAL, &m.cap_records);
     out.histogram(&catalog::REDIS_DURATION_SECONDS, &m.redis_latency);
     out.quantile(&catalog::REDIS_DURATION_P99, &m.redis_latency, 0.99);

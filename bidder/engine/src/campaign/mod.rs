@@ -7,6 +7,7 @@
 mod creative;
 mod load;
 mod screening;
+mod segments;
 mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,9 @@ pub use creative::{
 };
 pub use load::{FileFormat, parse_campaign, parse_campaigns};
 pub use screening::Screening;
+pub use segments::{
+    MAX_SEGMENT_ID_BYTES, MAX_SEGMENT_RULES, SegmentRef, Segments, is_segment_text,
+};
 pub use validate::CampaignError;
 
 /// One campaign.
@@ -70,6 +74,10 @@ pub struct Campaign {
     /// (`docs/ivt.md`); every check on by default.
     #[serde(default, skip_serializing_if = "Screening::is_default")]
     pub screening: Screening,
+    /// Which user segments the campaign must or must not reach
+    /// (`docs/segments.md`); none by default.
+    #[serde(default, skip_serializing_if = "Segments::is_empty")]
+    pub segments: Segments,
 }
 
 /// Whether a campaign bids.

@@ -149,6 +149,7 @@ mod tests {
             budget: Budget::default(),
             frequency_cap: None,
             screening: Default::default(),
+            segments: Default::default(),
         };
         let fx = FxTable::default();
         CompiledCampaign::compile(&campaign, &fx, Arc::default()).unwrap()

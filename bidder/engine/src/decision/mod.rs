@@ -28,6 +28,7 @@ mod floors;
 mod pricing;
 mod walk;
 
+use crate::audience::{Audience, Judgement, SegmentKey, SegmentOutcome};
 use crate::money::{Currency, Micros};
 use crate::openrtb::request::BidRequest;
 use crate::screen::{Refusal, Verdict};
@@ -52,6 +53,9 @@ pub enum NoBidReason {
     UnauthorizedSeller,
     /// The scoring model's invalid-traffic score reached the campaigns' limits.
     IvtScore,
+    /// The user is not in the audience the campaigns' segment rules ask for, or
+    /// their segments may not be used (privacy) or could not be read in time.
+    Segment,
     /// Private auction without one of our deals, or our deal closed to our seat.
     Deal,
     /// Candidates were blocked by `bcat`, `badv` or `bapp`.
@@ -82,7 +86,7 @@ pub enum NoBidReason {
 
 impl NoBidReason {
     /// Every reason, for metric registration.
-    pub const ALL: [NoBidReason; 18] = [
+    pub const ALL: [NoBidReason; 19] = [
         NoBidReason::NoMatch,
         NoBidReason::BlockedIp,
         NoBidReason::Bot,
@@ -90,6 +94,7 @@ impl NoBidReason {
         NoBidReason::SupplyChain,
         NoBidReason::UnauthorizedSeller,
         NoBidReason::IvtScore,
+        NoBidReason::Segment,
         NoBidReason::Deal,
         NoBidReason::Blocked,
         NoBidReason::NoCreative,
@@ -113,6 +118,7 @@ impl NoBidReason {
             NoBidReason::SupplyChain => "schain",
             NoBidReason::UnauthorizedSeller => "unauthorized_seller",
             NoBidReason::IvtScore => "ivt_score",
+            NoBidReason::Segment => "segment",
             NoBidReason::Blocked => "blocked",
             NoBidReason::NoCreative => "no_creative",
             NoBidReason::Multiplier => "dooh_multiplier",
@@ -151,6 +157,10 @@ pub struct BidContext<'c> {
     /// What invalid-traffic and supply-chain screening found about the request
     /// ([`Verdict::PASS`] when it was not screened).
     pub screen: Verdict,
+    /// Our id in the IAB Global Vendor List, whose consent a TCF string must give
+    /// before a GDPR user's segments are used; 0 when we have none
+    /// ([`crate::audience::may_use_segments`]).
+    pub gvl_vendor_id: u16,
 }
 
 /// The winning bid for one impression.
@@ -192,6 +202,27 @@ pub enum CapOutcome {
     IgnoreCaps,
 }
 
+/// What the user store must answer before [`Auction::finish`]: the cap
+/// counts of the queried campaigns, and the user's first-party segments when a
+/// candidate's rules need them. Both come from one round trip.
+#[derive(Debug)]
+pub struct StoreQuery<'q> {
+    /// Positions in the snapshot of the campaigns whose counts to read.
+    pub caps: &'q [u32],
+    /// Where the counts go, in `caps` order (cleared).
+    pub counts: &'q mut Vec<u32>,
+    /// Where the keys of the user's live first-party segments go (cleared);
+    /// `None` when no candidate needs them.
+    pub segments: Option<&'q mut Vec<SegmentKey>>,
+}
+
+impl StoreQuery<'_> {
+    /// Whether the store has nothing to answer.
+    pub fn is_empty(&self) -> bool {
+        self.caps.is_empty() && self.segments.is_none()
+    }
+}
+
 /// The cap store's answer for a user who has seen none of the queried campaigns,
 /// for [`Auction::decide`]: what the embedded default's store answers for users it
 /// has not shown ads yet.
@@ -210,6 +241,10 @@ pub struct Auction {
     cap_counts: Vec<u32>,
     /// Queried campaigns that sit out.
     capped_out: Vec<u32>,
+    /// The request's segments (gathered when the snapshot has segment rules).
+    audience: Audience,
+    /// Whether the user's first-party segments can change the outcome.
+    segment_lookup: bool,
     /// One bid per won impression.
     bids: Vec<ImpBid>,
     /// The pods, the campaigns that won a slot in each and that slot's
@@ -238,19 +273,29 @@ impl Auction {
         self.capped_out.clear();
         self.bids.clear();
         self.now_s = ctx.now_unix_s;
-        let stands = |terms: &crate::snapshot::BidTerms| !terms.capped;
+        self.segment_lookup = false;
+        if snapshot.uses_segments() {
+            self.audience.prepare(req, ctx.gvl_vendor_id);
+        } else {
+            self.audience.clear();
+        }
+        let stands =
+            |terms: &crate::snapshot::BidTerms| !terms.capped && !terms.first_party_segments;
         self.blocks.prepare(req);
         let eligible = &mut self.eligible;
         let currency = walk::walk_eligible(
             snapshot,
             req,
             ctx,
-            &self.blocks,
+            walk::Prepared {
+                blocks: &self.blocks,
+                audience: &self.audience,
+            },
             &mut self.rng,
             stands,
             |bid| eligible.push(bid),
         )?;
-        self.query_caps(snapshot);
+        self.query_store(snapshot);
         Ok(currency)
     }
 
@@ -260,24 +305,51 @@ impl Auction {
         &self.cap_queries
     }
 
-    /// The queries and the buffer for their counts (cleared), for the cap store to
-    /// fill in query order before [`Auction::finish`] with [`CapOutcome::Counted`].
-    pub fn cap_counts(&mut self) -> (&[u32], &mut Vec<u32>) {
+    /// Whether the user's first-party segments can change the outcome: the user
+    /// store must read them (in the same round trip as the caps).
+    pub fn segment_lookup(&self) -> bool {
+        self.segment_lookup
+    }
+
+    /// What the user store must answer, with the buffers for its answer, to
+    /// fill before [`Auction::finish`].
+    pub fn store_query(&mut self) -> StoreQuery<'_> {
         self.cap_counts.clear();
-        (&self.cap_queries, &mut self.cap_counts)
+        StoreQuery {
+            caps: &self.cap_queries,
+            counts: &mut self.cap_counts,
+            segments: if self.segment_lookup {
+                Some(self.audience.first_party())
+            } else {
+                None
+            },
+        }
+    }
+
+    /// The request's segments, as [`Auction::run`] gathered them and the user
+    /// store completed them (for reporting matched segments).
+    pub fn audience(&self) -> &Audience {
+        &self.audience
     }
 
     /// Step 3: keeps the best bid per impression among the campaigns the cap
     /// outcome lets bid (a queried campaign with no count, from a short answer,
-    /// sits out), and has each hold its cost against its campaign's lease. The bids
-    /// are in impression order. Fails with `FrequencyCap` when the caps left no
-    /// bid, or `Budget` when no lease could hold one (other cores spent it since
-    /// step 1).
+    /// sits out) and whose segment rules the user passes (a campaign needing
+    /// first-party segments that were not read sits out), and has each hold its
+    /// cost against its campaign's lease. The bids are in impression order. Fails
+    /// with `FrequencyCap` or `Segment` when caps or segments left no bid, or
+    /// `Budget` when no lease could hold one (other cores spent it since step 1).
     pub fn finish(
         &mut self,
         snapshot: &Snapshot,
         outcome: CapOutcome,
+        segments: SegmentOutcome,
     ) -> Result<&[ImpBid], NoBidReason> {
+        self.audience.set_first_party(if self.segment_lookup {
+            segments
+        } else {
+            SegmentOutcome::Unavailable
+        });
         self.capped_out.clear();
         match outcome {
             CapOutcome::IgnoreCaps => {}
@@ -295,6 +367,7 @@ impl Auction {
         }
         self.bids.clear();
         self.pod_winners.clear();
+        let mut segmented_out = false;
         for bid in &self.eligible {
             // Past an impression in a pod, its choice is final: record it.
             if let Some(won) = self.bids.last()
@@ -309,6 +382,12 @@ impl Auction {
             {
                 continue;
             }
+            if snapshot.index.terms(bid.campaign).first_party_segments
+                && self.judge(snapshot, bid.campaign) != Judgement::Pass
+            {
+                segmented_out = true;
+                continue;
+            }
             match self.bids.last_mut() {
                 Some(best) if best.imp == bid.imp => {
                     if bid.price > best.price {
@@ -319,7 +398,11 @@ impl Auction {
             }
         }
         if self.bids.is_empty() {
-            return Err(NoBidReason::FrequencyCap);
+            return Err(if segmented_out && self.capped_out.is_empty() {
+                NoBidReason::Segment
+            } else {
+                NoBidReason::FrequencyCap
+            });
         }
         let now_s = self.now_s;
         self.bids.retain(|bid| {
@@ -366,9 +449,11 @@ impl Auction {
         self.capped_out.len()
     }
 
-    /// All three steps, for a cap store that answers at once: `counts` fills the
-    /// impressions the user has seen of each queried campaign, in order. Returns the
-    /// response currency with the bids in [`Auction::bids`], or why there is none.
+    /// All three steps, for a user store that answers at once: `counts` fills the
+    /// impressions the user has seen of each queried campaign, in order, and the
+    /// user has no first-party segments (a user the store does not know). Returns
+    /// the response currency with the bids in [`Auction::bids`], or why there is
+    /// none.
     pub fn decide(
         &mut self,
         snapshot: &Snapshot,
@@ -380,33 +465,54 @@ impl Auction {
         let outcome = if self.cap_queries.is_empty() {
             CapOutcome::IgnoreCaps
         } else {
-            let (queries, buffer) = self.cap_counts();
-            counts(queries, buffer);
+            let query = self.store_query();
+            counts(query.caps, query.counts);
             CapOutcome::Counted
         };
-        self.finish(snapshot, outcome)?;
+        self.finish(snapshot, outcome, SegmentOutcome::Read)?;
         Ok(currency)
     }
 
-    /// The capped campaigns whose cap can change the outcome, once each: those that
-    /// could beat the best uncapped bid on some impression. When an uncapped
-    /// campaign wins anyway, the cap store is not asked at all. In a pod every
-    /// capped candidate is asked about: the best uncapped bid may lose its slot
-    /// to pod separation (its advertiser won an earlier slot).
-    fn query_caps(&mut self, snapshot: &Snapshot) {
+    /// What the segment rules of the campaign at `position` say about the user.
+    fn judge(&self, snapshot: &Snapshot, position: u32) -> Judgement {
+        let campaign = &snapshot.campaigns()[position as usize];
+        campaign
+            .segments
+            .as_ref()
+            .map_or(Judgement::Pass, |rules| rules.judge(&self.audience))
+    }
+
+    /// What the user store must be asked: the capped campaigns whose cap can
+    /// change the outcome, once each, and whether first-party segments can. Only
+    /// bids that could beat the best bid nothing can filter out (no cap, no
+    /// first-party rules) on some impression matter; when such a bid wins anyway,
+    /// the store is not asked at all. In a pod every candidate is asked about: the
+    /// best bid may lose its slot to pod separation (its advertiser won an
+    /// earlier slot).
+    fn query_store(&mut self, snapshot: &Snapshot) {
         // The dense terms record, not the campaign: one cache line for many bids.
-        let has_cap = |b: &ImpBid| snapshot.index.terms(b.campaign).capped;
+        let terms = |b: &ImpBid| snapshot.index.terms(b.campaign);
         // `eligible` is grouped by impression, in order.
         for group in self.eligible.chunk_by(|a, b| a.imp == b.imp) {
             let in_pod = group[0].pod != 0;
-            let uncapped = group.iter().filter(|b| !has_cap(b) && !in_pod);
-            let best_uncapped = uncapped.map(|b| b.price).max();
-            self.cap_queries.extend(
-                group
-                    .iter()
-                    .filter(|b| has_cap(b) && best_uncapped.is_none_or(|best| b.price >= best))
-                    .map(|b| b.campaign),
-            );
+            let standing = group.iter().filter(|b| {
+                let t = terms(b);
+                !t.capped && !t.first_party_segments && !in_pod
+            });
+            let best_standing = standing.map(|b| b.price).max();
+            let matters = |b: &&ImpBid| best_standing.is_none_or(|best| b.price >= best);
+            for bid in group.iter().filter(matters) {
+                let t = terms(bid);
+                if t.capped {
+                    self.cap_queries.push(bid.campaign);
+                }
+                if t.first_party_segments
+                    && !self.segment_lookup
+                    && self.judge(snapshot, bid.campaign) == Judgement::NeedsFirstParty
+                {
+                    self.segment_lookup = true;
+                }
+            }
         }
         self.cap_queries.sort_unstable();
         self.cap_queries.dedup();

@@ -1,12 +1,13 @@
 //! The walk over candidates: for each impression, every campaign the index offers,
-//! checked in order of cost (targeting, deal terms, block lists, creative fit,
-//! price against the floor, budget lease, pacing), skipping those that cannot beat
-//! a bid that already stands.
+//! checked in order of cost (targeting, screening, segments, deal terms, block
+//! lists, creative fit, price against the floor, budget lease, pacing), skipping
+//! those that cannot beat a bid that already stands.
 
 use super::blocks::BlockLists;
 use super::floors;
 use super::pricing::{Pricing, response_currency};
 use super::{BidContext, ImpBid, NoBidReason};
+use crate::audience::{Audience, Judgement};
 use crate::budget;
 use crate::clock;
 use crate::money::{Currency, Micros};
@@ -22,7 +23,7 @@ pub(super) fn walk_eligible(
     snapshot: &Snapshot,
     req: &BidRequest<'_>,
     ctx: &BidContext<'_>,
-    blocks: &BlockLists,
+    prepared: Prepared<'_>,
     rng: &mut fastrand::Rng,
     stands: impl Fn(&BidTerms) -> bool,
     mut eligible: impl FnMut(ImpBid),
@@ -43,7 +44,8 @@ pub(super) fn walk_eligible(
     let view = RequestView {
         req,
         ctx,
-        blocks,
+        blocks: prepared.blocks,
+        audience: prepared.audience,
         hour,
         pricing: &pricing,
     };
@@ -104,11 +106,21 @@ pub(super) fn walk_eligible(
     if any { Ok(currency) } else { Err(furthest) }
 }
 
+/// What the auction prepared from the request before the walk.
+pub(super) struct Prepared<'p> {
+    /// The request's block lists.
+    pub(super) blocks: &'p BlockLists,
+    /// The request's segments.
+    pub(super) audience: &'p Audience,
+}
+
 /// What every candidate of one request is checked against, prepared once.
 pub(super) struct RequestView<'r, 'a> {
     pub(super) req: &'r BidRequest<'a>,
     pub(super) ctx: &'r BidContext<'r>,
     pub(super) blocks: &'r BlockLists,
+    /// The request's segments, for campaigns with segment rules.
+    pub(super) audience: &'r Audience,
     /// The UTC hour, for `targeting.hours_utc`.
     pub(super) hour: u32,
     pub(super) pricing: &'r Pricing<'r>,
@@ -134,6 +146,7 @@ pub(super) fn evaluate(
         req,
         ctx,
         blocks,
+        audience,
         hour,
         pricing,
     } = *view;
@@ -142,6 +155,13 @@ pub(super) fn evaluate(
         return Err(NoBidReason::NoMatch);
     }
     let price_per_mille = campaign.screening.admit(&ctx.screen)?;
+    // A rule that needs first-party segments is settled once the store answers
+    // (`Auction::finish`).
+    if let Some(rules) = &campaign.segments
+        && rules.judge(audience) == Judgement::Fail
+    {
+        return Err(NoBidReason::Segment);
+    }
     let deal = choose_deal(campaign, imp, ctx.seat)?;
     if blocks.exclude(req, campaign) {
         return Err(NoBidReason::Blocked);

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::borrowed::{List, Str};
 use super::lenient;
 use super::schain::SupplyChain;
+use super::user_data::Data;
 
 /// Publisher of a site, app or screen (§3.2.15).
 #[derive(Debug, Deserialize)]
@@ -150,6 +151,9 @@ pub struct User<'a> {
     /// GDPR consent string (TCF), 2.6 location.
     #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
     pub consent: Option<Str<'a>>,
+    /// Audience segments from data providers, for segment targeting.
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
+    pub data: List<Data<'a>, 2>,
     /// The 2.5 extension, read for `consent`.
     #[serde(borrow, default, deserialize_with = "lenient::recorded_object")]
     pub ext: Option<UserExt<'a>>,

@@ -10,5 +10,6 @@ mod native;
 mod raw_json;
 pub mod request;
 mod schain;
+mod user_data;
 
 pub use request::{BidRequest, RawJson, RequestError};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use super::creative::{CompiledCreative, compile_creative};
+use crate::audience::SegmentRules;
 use crate::budget::{BudgetLimits, BudgetZone, CampaignBudget};
 use crate::campaign::{Campaign, CampaignError, FrequencyCap, TaxonomyCategories, VideoTargeting};
 use crate::money::{Currency, FxTable, Micros, micros_down};
@@ -43,6 +44,8 @@ pub struct CompiledCampaign {
     pub frequency_cap: Option<FrequencyCap>,
     /// What the campaign does about the screen's findings.
     pub screening: ScreeningPolicy,
+    /// Its segment rules; `None` when it has none (most campaigns).
+    pub segments: Option<Box<SegmentRules>>,
     pub(crate) targeting: CompiledTargeting,
 }
 
@@ -130,6 +133,7 @@ impl CompiledCampaign {
             lease,
             frequency_cap: campaign.frequency_cap,
             screening: ScreeningPolicy::compile(&campaign.screening),
+            segments: SegmentRules::compile(&campaign.segments),
             targeting: CompiledTargeting {
                 countries: t.countries.iter().filter_map(|c| country_key(c)).collect(),
                 regions: t.regions.iter().map(|r| r.to_ascii_uppercase()).collect(),

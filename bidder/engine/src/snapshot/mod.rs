@@ -30,6 +30,9 @@ pub struct Snapshot {
     by_id: FxHashMap<String, Position>,
     pub(crate) index: Index,
     fx: Arc<FxTable>,
+    /// Whether an active campaign has segment rules (else requests' segments are
+    /// not even gathered).
+    uses_segments: bool,
 }
 
 /// Where a campaign sits in a snapshot.
@@ -69,6 +72,7 @@ impl Snapshot {
                 snapshot.paused.push(compiled);
             } else {
                 snapshot.index.add(at, &compiled, &fx);
+                snapshot.uses_segments |= compiled.segments.is_some();
                 snapshot
                     .by_id
                     .insert(compiled.id.clone(), Position::Active(at));
@@ -108,7 +112,13 @@ impl Snapshot {
             by_id: FxHashMap::default(),
             index: Index::default(),
             fx,
+            uses_segments: false,
         }
+    }
+
+    /// Whether an active campaign has segment rules.
+    pub fn uses_segments(&self) -> bool {
+        self.uses_segments
     }
 
     /// The active campaigns, by position.

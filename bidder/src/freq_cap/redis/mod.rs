@@ -1,8 +1,9 @@
-//! Frequency caps in Redis, from each worker's own executor.
+//! The user store in Redis, from each worker's own executor.
 //!
 //! Every worker keeps a few connections of its own (no cross-core locking); a
-//! request takes one for its single round trip (`MGET` of every capped candidate)
-//! and gives it back. A failed or timed-out round trip drops its connection, and
+//! request takes one for its single round trip (`MGET` of every capped
+//! candidate's counter and, when asked, `ZRANGEBYSCORE` of the user's live
+//! first-party segments, pipelined) and gives it back. A failed or timed-out round trip drops its connection, and
 //! repeated failures mark Redis down for a capped exponential backoff, so a dead
 //! Redis costs nothing per request: the policy decides at once. With Redis
 //! Cluster, one user's counters share a slot, so a request still makes one round
@@ -19,13 +20,14 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use redis::Value;
+use tern_engine::audience::SegmentKey;
 use tern_engine::notice::NoticeId;
 use tern_engine::user::UserKey;
 
 use self::cluster::{Redirect, SlotRoutes, key_slot};
 use self::connection::Connection;
 pub(crate) use self::tls::RedisTls;
-use super::{CapError, counter_key, notice_key};
+use super::{CapError, counter_key, notice_key, segments_key};
 use crate::backoff::Backoff;
 use crate::error::{ConfigError, StartError};
 use crate::freq_cap::config::RedisConfig;
@@ -35,6 +37,9 @@ use crate::lifecycle::Background;
 const RESOLVE_EVERY: Duration = Duration::from_secs(10);
 /// Redirects followed for one command (a slot moving while it migrates takes two).
 const MAX_REDIRECTS: usize = 3;
+/// Most first-party segments read for one user; a user in more is judged by
+/// these (the loader writes at most this many per line).
+pub(crate) const MAX_USER_SEGMENTS: usize = 256;
 
 /// The Redis address, re-resolved in the background and shared by all workers.
 #[derive(Debug)]
@@ -129,14 +134,19 @@ impl RedisCaps {
     }
 
     /// Reads the counters of the campaigns `ids` for `user` (missing counters are
-    /// 0); returns how long the round trip took.
-    pub(crate) async fn counts(
+    /// 0) into `counts` and, when `segments` is given, the keys of the user's
+    /// first-party segments live at `now_unix_s` into it, in one round trip;
+    /// returns how long it took.
+    pub(crate) async fn lookup(
         &self,
         user: &UserKey,
         ids: impl Iterator<Item = &str>,
+        segments: Option<&mut Vec<SegmentKey>>,
+        now_unix_s: u64,
         deadline: Instant,
         counts: &mut Vec<u32>,
     ) -> Result<Duration, CapError> {
+        let mut commands = Vec::with_capacity(2);
         let mut mget = redis::cmd("MGET");
         let mut key = Vec::with_capacity(64);
         let mut asked = 0;
@@ -146,16 +156,49 @@ impl RedisCaps {
             mget.arg(&key[..]);
             asked += 1;
         }
+        if asked > 0 {
+            commands.push(mget);
+        }
+        if segments.is_none() && asked == 0 {
+            return Ok(Duration::ZERO);
+        }
+        if segments.is_some() {
+            key.clear();
+            segments_key(user, &mut key);
+            // Memberships end at their score: live ones score above now.
+            let mut live = redis::cmd("ZRANGEBYSCORE");
+            live.arg(&key[..])
+                .arg(format!("({now_unix_s}"))
+                .arg("+inf")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(MAX_USER_SEGMENTS);
+            commands.push(live);
+        }
         // Every key carries the user as its hash tag: one slot for all of them.
-        let (replies, took) = self.round_trip(key_slot(&key), &[mget], deadline).await?;
-        let Some(Value::Array(values)) = replies.into_iter().next() else {
-            return Err(CapError::Unavailable("MGET did not answer an array".into()));
-        };
-        counts.extend(values.iter().map(counter_value));
-        if counts.len() != asked {
-            return Err(CapError::Unavailable(
-                "MGET answered the wrong number of values".into(),
-            ));
+        let (replies, took) = self.round_trip(key_slot(&key), &commands, deadline).await?;
+        let mut replies = replies.into_iter();
+        if asked > 0 {
+            let Some(Value::Array(values)) = replies.next() else {
+                return Err(CapError::Unavailable("MGET did not answer an array".into()));
+            };
+            counts.extend(values.iter().map(counter_value));
+            if counts.len() != asked {
+                return Err(CapError::Unavailable(
+                    "MGET answered the wrong number of values".into(),
+                ));
+            }
+        }
+        if let Some(segments) = segments {
+            let Some(Value::Array(members)) = replies.next() else {
+                return Err(CapError::Unavailable(
+                    "ZRANGEBYSCORE did not answer an array".into(),
+                ));
+            };
+            segments.extend(members.iter().filter_map(|member| match member {
+                Value::BulkString(id) => std::str::from_utf8(id).ok().map(SegmentKey::first_party),
+                _ => None,
+            }));
         }
         Ok(took)
     }

@@ -21,6 +21,7 @@ run "pipeline_and_schema" {
       "exchange:string", "publisher_id:string", "country:string", "device_type:int", "nobid_reason:string",
       "instance:string", "core:int", "latency_us:bigint", "auction_type:int", "loss_reason:int",
       "min_to_win_micros:bigint", "ivt_score:int", "ivt_features:array<double>",
+      "segments:array<string>",
     ]
     error_message = "The Glue columns must be event schema v1, in order."
   }

@@ -103,6 +103,9 @@ impl Campaign {
         if let Some((field, reason)) = self.screening.invalid_field() {
             return Err(fail(field, reason));
         }
+        if let Some((field, reason)) = self.segments.invalid_field() {
+            return Err(fail(&field, reason));
+        }
         if let Some(cap) = &self.frequency_cap {
             if cap.max_impressions == 0 {
                 return Err(fail("frequency_cap.max_impressions", "must be at least 1"));

@@ -32,6 +32,7 @@ pub(crate) fn campaign() -> Campaign {
         budget: Budget::default(),
         frequency_cap: None,
         screening: Default::default(),
+        segments: Default::default(),
     }
 }
 
@@ -335,4 +336,116 @@ fn screening_reads_from_toml_with_safe_defaults() {
     let err =
         crate::campaign::parse_campaigns(&unknown, crate::campaign::FileFormat::Toml).unwrap_err();
     assert!(err.to_string().contains("max_ivt"), "{err}");
+}
+
+#[test]
+fn segments_read_from_toml_in_both_forms_and_write_back_as_tables() {
+    let doc = r#"
+        [[campaigns]]
+        id = "c"
+        advertiser_domain = "shoes.example"
+        bidding = { max_cpm = 2.0, base_bid = 1.0 }
+        segments = { include_any = ["auto-intenders", { provider = "dataco.example", segtax = 4, id = "243" }], exclude = ["customers"] }
+        [[campaigns.creatives]]
+        id = "cr"
+        adm = "<a/>"
+        banner = { w = 300, h = 250 }
+    "#;
+    let campaigns =
+        crate::campaign::parse_campaigns(doc, crate::campaign::FileFormat::Toml).expect("parses");
+    let s = &campaigns[0].segments;
+    assert_eq!(s.include_any.len(), 2);
+    assert!(s.include_any[0].is_first_party() && s.include_any[0].id == "auto-intenders");
+    assert_eq!(s.include_any[1].provider.as_deref(), Some("dataco.example"));
+    assert_eq!(s.include_any[1].segtax, Some(4));
+    assert_eq!(s.exclude[0].id, "customers");
+    let json = serde_json::to_value(&campaigns[0]).unwrap();
+    assert_eq!(
+        json["segments"]["include_any"][0],
+        serde_json::json!({"id": "auto-intenders"})
+    );
+    let back: Campaign = serde_json::from_value(json).unwrap();
+    assert_eq!(back.segments, *s, "what is written reads back the same");
+    let unknown = doc.replace("segtax = 4", "taxonomy = 4");
+    let err =
+        crate::campaign::parse_campaigns(&unknown, crate::campaign::FileFormat::Toml).unwrap_err();
+    assert!(err.to_string().contains("taxonomy"), "{err}");
+    let plain = serde_json::to_value(campaign()).unwrap();
+    assert!(plain.get("segments").is_none(), "no rules, nothing written");
+}
+
+#[test]
+fn segment_rules_name_valid_segments_once() {
+    use crate::campaign::SegmentRef;
+    let first = |id: &str| SegmentRef {
+        id: id.into(),
+        provider: None,
+        segtax: None,
+    };
+    type Change<'a> = Box<dyn Fn(&mut Campaign) + 'a>;
+    let cases: Vec<(Change<'_>, &str)> = vec![
+        (
+            Box::new(|c| c.segments.include_any = vec![first("")]),
+            "segments.include_any[0].id",
+        ),
+        (
+            Box::new(|c| c.segments.exclude = vec![first("a b")]),
+            "segments.exclude[0].id",
+        ),
+        (
+            Box::new(|c| c.segments.include_all = vec![first(&"x".repeat(65))]),
+            "segments.include_all[0].id",
+        ),
+        (
+            Box::new(|c| {
+                c.segments.include_any = vec![SegmentRef {
+                    provider: Some(String::new()),
+                    ..first("a")
+                }]
+            }),
+            "segments.include_any[0].provider",
+        ),
+        (
+            Box::new(|c| {
+                c.segments.include_any = vec![SegmentRef {
+                    segtax: Some(4),
+                    ..first("a")
+                }]
+            }),
+            "segments.include_any[0].segtax",
+        ),
+        (
+            Box::new(|c| {
+                c.segments.include_any = vec![first("a")];
+                c.segments.exclude = vec![first("a")];
+            }),
+            "segments.exclude[0]",
+        ),
+        (
+            Box::new(|c| {
+                c.segments.include_any = (0..257).map(|i| first(&format!("s{i}"))).collect()
+            }),
+            "segments.include_any[256]",
+        ),
+    ];
+    for (change, field) in cases {
+        let mut c = campaign();
+        change(&mut c);
+        assert_eq!(c.validate().unwrap_err().field, field);
+    }
+    let mut c = campaign();
+    c.segments.include_any = vec![
+        first("a"),
+        SegmentRef {
+            provider: Some("DataCo.example".into()),
+            segtax: Some(4),
+            ..first("a")
+        },
+    ];
+    c.segments.exclude = vec![SegmentRef {
+        provider: Some("dataco.example".into()),
+        ..first("a")
+    }];
+    c.validate()
+        .expect("the same id from other sources is another segment");
 }

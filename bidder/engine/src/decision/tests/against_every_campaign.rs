@@ -149,11 +149,13 @@ fn exhaustive(
         seat: "tern",
         now_unix_s: NOON,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let view = RequestView {
         req,
         ctx: &ctx,
         blocks: &blocks,
+        audience: &Audience::default(),
         hour: 12,
         pricing: &pricing,
     };
@@ -202,7 +204,7 @@ proptest! {
         let snap = build(&campaigns);
         let json = request_json(&imps, country, eur);
         let req = BidRequest::parse(json.as_bytes()).unwrap();
-        let ctx = BidContext { seat: "tern", now_unix_s: NOON, screen: Verdict::PASS };
+        let ctx = BidContext { seat: "tern", now_unix_s: NOON, screen: Verdict::PASS, gvl_vendor_id: 0 };
 
         let expected = exhaustive(&snap, &req, |_| true);
         let mut auction = Auction::default();

@@ -19,8 +19,8 @@ fn ids<'s>(snap: &'s Snapshot, bids: &[ImpBid]) -> Vec<&'s str> {
 /// Answers the auction's cap queries: the user has seen the campaigns named in
 /// `seen` that often, the others never.
 fn answer(snap: &Snapshot, auction: &mut Auction, seen: &[(&str, u32)]) {
-    let (queries, counts) = auction.cap_counts();
-    counts.extend(queries.iter().map(|&q| {
+    let query = auction.store_query();
+    query.counts.extend(query.caps.iter().map(|&q| {
         let id = &snap.campaigns()[q as usize].id;
         seen.iter().find(|(s, _)| s == id).map_or(0, |(_, n)| *n)
     }));
@@ -38,6 +38,7 @@ fn a_capped_out_pick_falls_back_to_the_next_best_eligible_bid() {
         seat: "tern",
         now_unix_s: NOON,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     assert_eq!(auction.run(&snap, &req, &ctx), Ok(Currency::USD));
@@ -51,18 +52,26 @@ fn a_capped_out_pick_falls_back_to_the_next_best_eligible_bid() {
 
     answer(&snap, &mut auction, &[]);
     assert_eq!(
-        ids(&snap, auction.finish(&snap, CapOutcome::Counted).unwrap()),
+        ids(
+            &snap,
+            auction
+                .finish(&snap, CapOutcome::Counted, SegmentOutcome::Read)
+                .unwrap()
+        ),
         ["high"]
     );
     assert_eq!(auction.capped_out(), 0);
     // `high` has reached its cap of one impression.
     answer(&snap, &mut auction, &[("high", 1)]);
-    let bids = auction.finish(&snap, CapOutcome::Counted).unwrap().to_vec();
+    let bids = auction
+        .finish(&snap, CapOutcome::Counted, SegmentOutcome::Read)
+        .unwrap()
+        .to_vec();
     assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["mid"], 2_000_000));
     assert_eq!(auction.capped_out(), 1);
     // The store could not answer: the policy decides.
     let bids = auction
-        .finish(&snap, CapOutcome::SkipCapped)
+        .finish(&snap, CapOutcome::SkipCapped, SegmentOutcome::Read)
         .unwrap()
         .to_vec();
     assert_eq!((ids(&snap, &bids), bids[0].price), (vec!["low"], 1_000_000));
@@ -70,14 +79,21 @@ fn a_capped_out_pick_falls_back_to_the_next_best_eligible_bid() {
     assert_eq!(
         ids(
             &snap,
-            auction.finish(&snap, CapOutcome::IgnoreCaps).unwrap()
+            auction
+                .finish(&snap, CapOutcome::IgnoreCaps, SegmentOutcome::Read)
+                .unwrap()
         ),
         ["high"]
     );
     // A short answer leaves the unanswered campaigns out.
-    let _ = auction.cap_counts();
+    let _ = auction.store_query();
     assert_eq!(
-        ids(&snap, auction.finish(&snap, CapOutcome::Counted).unwrap()),
+        ids(
+            &snap,
+            auction
+                .finish(&snap, CapOutcome::Counted, SegmentOutcome::Read)
+                .unwrap()
+        ),
         ["low"]
     );
 
@@ -98,6 +114,7 @@ fn every_candidate_at_its_cap_is_a_frequency_cap_no_bid() {
         seat: "tern",
         now_unix_s: NOON,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     let seen_once = |queries: &[u32], counts: &mut Vec<u32>| {
@@ -123,6 +140,7 @@ fn capped_campaigns_an_uncapped_bid_beats_are_never_queried() {
         seat: "tern",
         now_unix_s: NOON,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     auction.run(&snap, &req, &ctx).unwrap();
@@ -165,6 +183,7 @@ fn in_a_pod_every_eligible_capped_campaign_is_asked_about() {
         seat: "tern",
         now_unix_s: NOON,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     auction.run(&snap, &req, &ctx).unwrap();
@@ -174,10 +193,14 @@ fn in_a_pod_every_eligible_capped_campaign_is_asked_about() {
     );
     // The user has seen `capped` as often as allowed: slot s1 stays empty.
     answer(&snap, &mut auction, &[("capped", 1)]);
-    let bids = auction.finish(&snap, CapOutcome::Counted).unwrap();
+    let bids = auction
+        .finish(&snap, CapOutcome::Counted, SegmentOutcome::Read)
+        .unwrap();
     assert_eq!(ids(&snap, bids), ["alpha"]);
     // No user to count for: the capped campaign sits out.
     auction.run(&snap, &req, &ctx).unwrap();
-    let bids = auction.finish(&snap, CapOutcome::SkipCapped).unwrap();
+    let bids = auction
+        .finish(&snap, CapOutcome::SkipCapped, SegmentOutcome::Read)
+        .unwrap();
     assert_eq!(ids(&snap, bids), ["alpha"]);
 }

@@ -53,6 +53,7 @@ fn campaign(id: &str, base_bid: f64, max_cpm: f64) -> Campaign {
         budget: Budget::default(),
         frequency_cap: None,
         screening: Default::default(),
+        segments: Default::default(),
     }
 }
 
@@ -115,6 +116,7 @@ fn run(snapshot: &Snapshot, json: &str) -> (Decision, Vec<ImpBid>) {
         seat: "tern",
         now_unix_s: NOON,
         screen: Verdict::PASS,
+        gvl_vendor_id: 0,
     };
     let mut auction = Auction::default();
     let decision = auction.decide(snapshot, &req, &ctx, nobody_at_cap);
@@ -577,3 +579,4 @@ fn capped(mut c: Campaign) -> Campaign {
 mod against_every_campaign;
 mod caps;
 mod formats;
+mod segments;

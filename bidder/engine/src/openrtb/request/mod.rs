@@ -22,6 +22,7 @@ pub use super::native::{
 };
 pub use super::raw_json::RawJson;
 pub use super::schain::{SupplyChain, SupplyChainNode};
+pub use super::user_data::{Data, DataExt, Segment};
 use crate::json_in;
 
 /// Longest request or impression id accepted; ids travel inside billing tokens.

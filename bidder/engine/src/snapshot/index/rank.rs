@@ -22,6 +22,9 @@ pub(crate) struct BidTerms {
     /// Has a frequency cap, so a bid of its may still be filtered out after the
     /// decision.
     pub(crate) capped: bool,
+    /// Has segment rules naming first-party segments, so a bid of its may still
+    /// be filtered out once the user store answers.
+    pub(crate) first_party_segments: bool,
     /// Normal bid, CPM micros.
     pub(crate) base_bid: Micros,
     /// Highest bid, CPM micros.
@@ -45,6 +48,7 @@ impl BidTerms {
             currency: c.currency,
             deal_only,
             capped: c.frequency_cap.is_some(),
+            first_party_segments: c.segments.as_ref().is_some_and(|s| s.needs_first_party()),
             base_bid: c.base_bid,
             max_cpm: c.max_cpm,
             rank_key_usd,
