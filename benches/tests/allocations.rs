@@ -87,3 +87,67 @@ fn screening_does_not_allocate_per_request() {
         );
     }
 }
+
+#[test]
+fn segment_rules_do_not_allocate_per_request() {
+    use tern_engine::campaign::{SegmentRef, Segments};
+    let provider = |id: &str| SegmentRef {
+        id: id.into(),
+        provider: Some("dataco.example".into()),
+        segtax: Some(4),
+    };
+    let first_party = |id: &str| SegmentRef {
+        id: id.into(),
+        provider: None,
+        segtax: None,
+    };
+    let mut campaigns = corpus::campaigns(300, 3);
+    for (i, campaign) in campaigns.iter_mut().enumerate() {
+        campaign.segments = match i % 4 {
+            0 => Segments {
+                include_all: vec![provider("s1"), first_party("fp")],
+                ..Segments::default()
+            },
+            2 => Segments {
+                include_any: vec![provider("s9"), provider("s2")],
+                ..Segments::default()
+            },
+            1 => Segments {
+                exclude: vec![provider("s9")],
+                ..Segments::default()
+            },
+            _ => Segments::default(),
+        };
+    }
+    let engine = Engine::new(&campaigns);
+    // Every request's user carries an exchange's segments.
+    let bodies: Vec<Vec<u8>> = corpus::requests(60, 3, corpus::deal_pool(300))
+        .iter()
+        .map(|s| {
+            let mut body: serde_json::Value = serde_json::from_slice(&s.body).unwrap();
+            body["user"]["data"] = serde_json::json!([{"id": "7", "name": "dataco.example",
+                "segment": [{"id": "s1"}, {"id": "s2"}], "ext": {"segtax": 4}}]);
+            serde_json::to_vec(&body).unwrap()
+        })
+        .collect();
+    let mut auction = Auction::default();
+    let mut out = Vec::with_capacity(16 * 1024);
+    for body in &bodies {
+        answer(&engine, &mut auction, &mut out, body);
+    }
+    // The segment steps are on the path measured: segments were gathered and
+    // some requests needed the first-party lookup.
+    let looking_up = bodies
+        .iter()
+        .filter(|body| {
+            let request = tern_engine::openrtb::BidRequest::parse(body).unwrap();
+            let _ = engine.decide(&request, BENCH_NOW_UNIX_S, &mut auction);
+            auction.segment_lookup()
+        })
+        .count();
+    assert!(looking_up > 0, "no request needed a first-party lookup");
+    for body in &bodies {
+        let (_, made) = alloc_count::measure(|| answer(&engine, &mut auction, &mut out, body));
+        assert_eq!(made.count, 0, "a request with segment rules allocated");
+    }
+}
