@@ -264,6 +264,9 @@ mod tests {
                 "array<double>" => field
                     .as_array()
                     .is_some_and(|items| items.iter().all(serde_json::Value::is_f64)),
+                "array<string>" => field
+                    .as_array()
+                    .is_some_and(|items| items.iter().all(serde_json::Value::is_string)),
                 other => panic!("unknown type {other}"),
             };
             assert!(ok, "{name} is not a {hive_type}: {field}");
