@@ -188,6 +188,7 @@ fn what_clients_get_wrong_is_a_problem_naming_it_never_a_503() {
             "category_taxonomies[0]",
             json!({"category_taxonomies": [[2, ["483"]]]}),
         ),
+        ("segments", json!({"segments": [["auto"], [], []]})),
         (
             "creatives[0].native.images[0]",
             json!({"creatives": [native]}),

@@ -278,6 +278,7 @@ fn not_an_object(document: &Value) -> Option<String> {
         "targeting",
         "frequency_cap",
         "screening",
+        "segments",
     ] {
         if !is_record(document.get(field)) {
             return Some(field.to_owned());
