@@ -56,6 +56,27 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// First-party audience segments (docs/segments.md).
+    Segments {
+        #[command(subcommand)]
+        command: SegmentsCommand,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SegmentsCommand {
+    /// Write user→segments files (JSON Lines, `.gz` read through gzip) into Redis
+    /// (frequency_cap.redis): a file, or every object under an S3 prefix not loaded
+    /// before. Prints a summary per source; exits 1 if a line was refused or a
+    /// user not written.
+    Load {
+        /// A file, or s3://bucket/prefix/ (default: segments.s3_uri).
+        source: Option<String>,
+        /// Lifetime of segments whose line gives no ttl_s, seconds (default:
+        /// segments.default_ttl_s).
+        #[arg(long)]
+        ttl_s: Option<u64>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -86,6 +107,9 @@ fn main() -> anyhow::Result<()> {
             print!("{}", report.render());
             return Ok(());
         }
+        Some(Command::Segments {
+            command: SegmentsCommand::Load { source, ttl_s },
+        }) => return load_segments(&config, source.as_deref(), ttl_s),
         None => {}
     }
 
@@ -133,6 +157,18 @@ fn check(config: &Config) -> anyhow::Result<()> {
     println!(
         "config ok; {count} campaigns ok; {} workers",
         config.server.worker_count()
+    );
+    Ok(())
+}
+
+fn load_segments(config: &Config, source: Option<&str>, ttl_s: Option<u64>) -> anyhow::Result<()> {
+    let counts = bidder::segments::load::run(config, source, ttl_s, &mut std::io::stdout().lock())?;
+    anyhow::ensure!(
+        counts.clean(),
+        "{} lines refused, {} users not written, {} sources stopped",
+        counts.refused_lines,
+        counts.failed_users,
+        counts.sources_failed
     );
     Ok(())
 }

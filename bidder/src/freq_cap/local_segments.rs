@@ -9,7 +9,7 @@ use tern_engine::user::UserKey;
 /// Each user's segments with when each membership ends.
 #[derive(Debug, Default)]
 pub(crate) struct LocalSegments {
-    users: HashMap<UserKey, Box<[Membership]>>,
+    users: HashMap<UserKey, Vec<Membership>>,
 }
 
 /// One segment of one user.
@@ -21,21 +21,24 @@ struct Membership {
 }
 
 impl LocalSegments {
-    /// Sets `user`'s segments (ids with their time to live, seconds, from
-    /// `now_unix_s`), replacing what an earlier line said; none removes the user.
+    /// Adds `user` to `segments` (ids with their time to live, seconds, from
+    /// `now_unix_s`), or refreshes the end of a membership an earlier line gave,
+    /// as the Redis loader does; an empty list removes the user from every
+    /// segment.
     pub(crate) fn set(&mut self, user: UserKey, segments: &[(String, u64)], now_unix_s: u64) {
         if segments.is_empty() {
             self.users.remove(&user);
             return;
         }
-        let memberships = segments
-            .iter()
-            .map(|(id, ttl_s)| Membership {
-                segment: SegmentKey::first_party(id),
-                ends_at_s: now_unix_s.saturating_add(*ttl_s),
-            })
-            .collect();
-        self.users.insert(user, memberships);
+        let memberships = self.users.entry(user).or_default();
+        for (id, ttl_s) in segments {
+            let segment = SegmentKey::first_party(id);
+            let ends_at_s = now_unix_s.saturating_add(*ttl_s);
+            match memberships.iter_mut().find(|m| m.segment == segment) {
+                Some(known) => known.ends_at_s = ends_at_s,
+                None => memberships.push(Membership { segment, ends_at_s }),
+            }
+        }
     }
 
     /// Users with segments.
@@ -80,6 +83,11 @@ mod tests {
         out.clear();
         store.read(&bob, 1_005, &mut out);
         assert!(out.is_empty());
+        // A later line adds segments and refreshes ends; it drops none.
+        store.set(alice, &[("sports".into(), 100), ("news".into(), 100)], 1_000);
+        out.clear();
+        store.read(&alice, 1_050, &mut out);
+        assert_eq!(out.len(), 3, "auto, sports (refreshed) and news");
         store.set(alice, &[], 1_000);
         assert_eq!(store.users(), 0, "an empty line removes the user");
     }

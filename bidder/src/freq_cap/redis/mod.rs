@@ -11,6 +11,7 @@
 
 mod cluster;
 mod connection;
+pub(crate) mod load;
 mod tls;
 
 use std::cell::{Cell, RefCell};
