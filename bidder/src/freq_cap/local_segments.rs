@@ -84,7 +84,11 @@ mod tests {
         store.read(&bob, 1_005, &mut out);
         assert!(out.is_empty());
         // A later line adds segments and refreshes ends; it drops none.
-        store.set(alice, &[("sports".into(), 100), ("news".into(), 100)], 1_000);
+        store.set(
+            alice,
+            &[("sports".into(), 100), ("news".into(), 100)],
+            1_000,
+        );
         out.clear();
         store.read(&alice, 1_050, &mut out);
         assert_eq!(out.len(), 3, "auto, sports (refreshed) and news");
