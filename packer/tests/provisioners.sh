@@ -7,6 +7,9 @@
 #   - systemd-analyze verify on the installed units, failing on ANY output;
 #   - control-plane.service: hardened like bidder.service, its own user, installed
 #     but not enabled, stop timeout above the drain;
+#   - the segments loader (tern-segments-load.service + .timer): the bidder's user,
+#     config and env file, low priority on the housekeeping CPUs, bounded, installed
+#     but not enabled; its ExecCondition skips when no prefix is configured;
 #   - the CPU affinity generator, the host tuning script (fake sysfs/procfs), the
 #     drain-aware ExecStop, the CloudWatch agent renderer;
 #   - sysctl keys exist in this kernel; the agent config selects every metric the
@@ -74,7 +77,9 @@ for f in /usr/local/bin/bidder /etc/tern/bidder.toml /etc/tern/host.env \
   /usr/local/lib/tern/tern-host-tuning /usr/local/lib/tern/tern-drain-stop \
   /usr/local/lib/tern/tern-configure-cloudwatch-agent \
   /opt/tern/cloudwatch/cloudwatch-agent.json.tmpl /opt/tern/cloudwatch/prometheus.yaml.tmpl \
-  /usr/local/bin/control-plane /etc/tern/control-plane.toml /etc/systemd/system/control-plane.service; do
+  /usr/local/bin/control-plane /etc/tern/control-plane.toml /etc/systemd/system/control-plane.service \
+  /etc/systemd/system/tern-segments-load.service /etc/systemd/system/tern-segments-load.timer \
+  /usr/local/lib/tern/tern-segments-configured; do
   check "installed ${f}" test -f "${root}${f}"
 done
 check "bidder binary is executable" test -x "${root}/usr/local/bin/bidder"
@@ -88,6 +93,9 @@ check "system user tern-cp exists, no login shell" \
 check "bidder.service left for user data to enable" test ! -e "${root}/etc/systemd/system/multi-user.target.wants/bidder.service"
 check "control-plane.service left for its user data to enable" \
   bash -c "! compgen -G '${root}/etc/systemd/system/*.wants/control-plane.service' >/dev/null"
+check "tern-segments-load timer and service left for user data to enable" \
+  bash -c "! compgen -G '${root}/etc/systemd/system/*.wants/tern-segments-load.*' >/dev/null"
+check "tern-segments-configured is executable" test -x "${root}/usr/local/lib/tern/tern-segments-configured"
 check "tern-host-tuning.service enabled" \
   test -L "${root}/etc/systemd/system/multi-user.target.wants/tern-host-tuning.service"
 check "irqbalance masked" test "$(readlink "${root}/etc/systemd/system/irqbalance.service")" = /dev/null
@@ -145,6 +153,8 @@ verify_units() {
 check "bidder.service, control-plane.service and tern-host-tuning.service verify clean" \
   verify_units /etc/systemd/system/bidder.service /etc/systemd/system/control-plane.service \
   /etc/systemd/system/tern-host-tuning.service
+check "tern-segments-load.service and .timer verify clean" \
+  verify_units /etc/systemd/system/tern-segments-load.service /etc/systemd/system/tern-segments-load.timer
 # The verifier must be able to fail: a misspelt key is only a warning for systemd.
 cp "${root}/etc/systemd/system/bidder.service" "${work}/bidder.service.orig"
 printf 'LimitNOFIEL=1\n' >>"${root}/etc/systemd/system/bidder.service"
@@ -191,6 +201,74 @@ check "control-plane TimeoutStopSec (${cp_stop_s}s) exceeds its default drain ($
 check "control-plane API listens on 0.0.0.0, admin on loopback only" \
   bash -c "grep -q '^listen = \"0.0.0.0:[0-9]*\"$' '${root}/etc/tern/control-plane.toml' && grep -q '^admin_listen = \"127.0.0.1:[0-9]*\"$' '${root}/etc/tern/control-plane.toml'"
 
+echo "== segments loader (tern-segments-load.service, .timer)"
+seg_unit="${root}/etc/systemd/system/tern-segments-load.service"
+seg_timer="${root}/etc/systemd/system/tern-segments-load.timer"
+# unit_values UNIT KEY: the values KEY= takes in UNIT, one per line, in order.
+unit_values() {
+  sed -n "s/^${2}=//p" "$1"
+}
+# The loader must see exactly the bidder's config: same user, group, env file(s)
+# and --config, the same binary.
+for key in User Group EnvironmentFile; do
+  check "tern-segments-load.service has bidder.service's ${key}= ($(unit_values "${unit}" "${key}" | paste -sd' '))" \
+    test "$(unit_values "${seg_unit}" "${key}")" = "$(unit_values "${unit}" "${key}")"
+done
+check "the loader runs bidder.service's binary and --config, with 'segments load'" \
+  test "$(unit_values "${seg_unit}" ExecStart)" = "$(unit_values "${unit}" ExecStart) segments load"
+for key in '^Type=oneshot$' '^ExecCondition=/usr/local/lib/tern/tern-segments-configured$' \
+  '^TimeoutStartSec=[0-9]+[smh]?$' '^Nice=10$' '^CPUWeight=[0-9]+$' '^CPUSchedulingPolicy=batch$' \
+  '^CPUAffinity=' '^OOMScoreAdjust=[1-9][0-9]*$' '^MemoryMax=' '^LimitMEMLOCK=infinity$' \
+  '^NoNewPrivileges=yes$' '^ProtectSystem=strict$' '^CapabilityBoundingSet=$' \
+  'io_uring_setup io_uring_enter io_uring_register' '^SystemCallFilter=~@privileged$'; do
+  check "tern-segments-load.service has ${key}" grep -Eq "${key}" "${seg_unit}"
+done
+check "the loader's CPU weight is below the default (100)" test "$(unit_values "${seg_unit}" CPUWeight)" -lt 100
+# Started by its timer only: no [Install] (nothing enables the service itself), no
+# restart loop, no state directory (it writes no file).
+for key in '^\[Install\]' '^Restart=' '^WantedBy=' '^StateDirectory=' '^RemoveIPC='; do
+  check "tern-segments-load.service has no ${key}" bash -c "! grep -Eq '${key}' '${seg_unit}'"
+done
+for key in '^OnBootSec=' '^OnUnitActiveSec=' '^RandomizedDelaySec=[1-9]' '^Persistent=false$' '^WantedBy=timers.target$'; do
+  check "tern-segments-load.timer has ${key}" grep -Eq "${key}" "${seg_timer}"
+done
+# What the user data does when the fleet has a segments prefix: enabling the timer
+# wires it into timers.target (and nothing else).
+enable_timer() {
+  systemctl --root="${root}" enable tern-segments-load.timer >/dev/null 2>&1 \
+    && test -L "${root}/etc/systemd/system/timers.target.wants/tern-segments-load.timer" \
+    && systemctl --root="${root}" disable tern-segments-load.timer >/dev/null 2>&1 \
+    && test ! -e "${root}/etc/systemd/system/timers.target.wants/tern-segments-load.timer"
+}
+check "systemctl enable tern-segments-load.timer wires it into timers.target" enable_timer
+
+# The ExecCondition: 1 (skip, the unit is not failed) without a prefix, 0 with one;
+# never 255 (which would fail the unit).
+cond="${root}/usr/local/lib/tern/tern-segments-configured"
+cond_status() {
+  local rc=0
+  env -i PATH=/usr/bin:/bin "$@" "${cond}" >/dev/null 2>&1 || rc=$?
+  printf '%s' "${rc}"
+}
+check "condition skips (1) with TERN_SEGMENTS__S3_URI unset" test "$(cond_status)" = 1
+check "condition skips (1) with TERN_SEGMENTS__S3_URI empty" test "$(cond_status TERN_SEGMENTS__S3_URI=)" = 1
+check "condition skips (1) with TERN_SEGMENTS__S3_URI blank" test "$(cond_status 'TERN_SEGMENTS__S3_URI=  ')" = 1
+check "condition runs (0) with a prefix" \
+  test "$(cond_status TERN_SEGMENTS__S3_URI=s3://tern-dev-segments-123456789012/segments/)" = 0
+# With the env file the user data writes (KEY="value" lines, read here as a shell
+# would: systemd's EnvironmentFile= reads these lines the same way).
+cond_with_env_file() {
+  # shellcheck disable=SC2016 # $1 and $2 belong to the inner shell
+  env -i PATH=/usr/bin:/bin bash -c 'set -a; . "$1"; exec "$2"' _ "$1" "${cond}" >/dev/null 2>&1
+}
+skips_with_env_file() {
+  ! cond_with_env_file "$1"
+}
+printf 'TERN_FREQUENCY_CAP__STORE="redis"\nTERN_SEGMENTS__S3_URI="s3://tern-dev-segments-123456789012/segments/"\n' >"${work}/with-segments.env"
+printf 'TERN_FREQUENCY_CAP__STORE="redis"\n' >"${work}/without-segments.env"
+check "condition runs with an env file that sets the prefix" cond_with_env_file "${work}/with-segments.env"
+check "condition skips with an env file without it" skips_with_env_file "${work}/without-segments.env"
+
 echo "== CPU affinity generator"
 gen="${root}/etc/systemd/system-generators/tern-cpu-affinity-generator"
 affinity_for() {
@@ -203,6 +281,18 @@ affinity_for() {
 check "c7g.2xlarge (0-7), 1 housekeeping -> 1-7" test "$(affinity_for 0-7 1)" = "1-7"
 check "c8g.48xlarge (0-191), 2 housekeeping -> 2-191" test "$(affinity_for 0-191 2)" = "2-191"
 check "c7g.medium (0), 1 housekeeping -> shares CPU 0" test "$(affinity_for 0 1)" = "0-0"
+# The segments loader gets the housekeeping CPUs, never a bid worker's.
+loader_affinity_for() {
+  local online="$1" housekeeping="$2" out="${work}/gen.$RANDOM"
+  printf '%s\n' "${online}" >"${work}/online"
+  printf 'TERN_HOUSEKEEPING_CPUS=%s\n' "${housekeeping}" >"${work}/host.env"
+  TERN_CPU_ONLINE_FILE="${work}/online" TERN_HOST_ENV="${work}/host.env" "${gen}" "${out}" "${out}.early" "${out}.late"
+  sed -n 's/^CPUAffinity=\(.\+\)$/\1/p' "${out}/tern-segments-load.service.d/50-cpu-affinity.conf"
+}
+check "loader on c7g.2xlarge (0-7), 1 housekeeping -> 0-0" test "$(loader_affinity_for 0-7 1)" = "0-0"
+check "loader on c8g.48xlarge (0-191), 2 housekeeping -> 0-1" test "$(loader_affinity_for 0-191 2)" = "0-1"
+check "loader on c7g.medium (0), 1 housekeeping -> shares CPU 0" test "$(loader_affinity_for 0 1)" = "0-0"
+check "loader with 0 housekeeping CPUs -> every CPU (0-7)" test "$(loader_affinity_for 0-7 0)" = "0-7"
 # The generated drop-in must verify too.
 mkdir -p "${root}/etc/systemd/system/bidder.service.d"
 printf '0-7\n' >"${work}/online"
@@ -210,6 +300,11 @@ TERN_CPU_ONLINE_FILE="${work}/online" TERN_HOST_ENV="${root}/etc/tern/host.env" 
 cp "${work}/gen-final/bidder.service.d/50-cpu-affinity.conf" "${root}/etc/systemd/system/bidder.service.d/"
 check "bidder.service with the generated drop-in verifies clean" verify_units /etc/systemd/system/bidder.service
 rm -r "${root}/etc/systemd/system/bidder.service.d"
+mkdir -p "${root}/etc/systemd/system/tern-segments-load.service.d"
+cp "${work}/gen-final/tern-segments-load.service.d/50-cpu-affinity.conf" "${root}/etc/systemd/system/tern-segments-load.service.d/"
+check "tern-segments-load.service with the generated drop-in verifies clean" \
+  verify_units /etc/systemd/system/tern-segments-load.service
+rm -r "${root}/etc/systemd/system/tern-segments-load.service.d"
 
 echo "== host tuning (fake sysfs/procfs)"
 sys="${work}/sys"

@@ -87,3 +87,18 @@ output "screening_lists_kms_key_arn" {
   description = "KMS key the screening lists are encrypted with (uploaders need kms:GenerateDataKey on it; null: SSE-S3)."
   value       = module.screening_lists.kms_key_arn
 }
+
+output "segments_s3_uri" {
+  description = "Where data teams drop first-party segment files (JSON Lines, .gz allowed; docs/segments.md) for the bidders to load into Redis: s3://<bucket>/<prefix> (null: segments_enabled = false)."
+  value       = one(module.segments[*].s3_uri)
+}
+
+output "segments_bucket" {
+  description = "Bucket of the segment files (null: segments_enabled = false)."
+  value       = one(module.segments[*].bucket_name)
+}
+
+output "segments_kms_key_arn" {
+  description = "KMS key the segment files are encrypted with (droppers need kms:GenerateDataKey on it; null: SSE-S3 or segments_enabled = false)."
+  value       = one(module.segments[*].kms_key_arn)
+}

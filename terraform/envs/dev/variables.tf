@@ -143,3 +143,58 @@ variable "screening_lists_kms_key_arn" {
     error_message = "screening_lists_kms_key_arn must be a KMS key ARN or null."
   }
 }
+
+variable "segments_enabled" {
+  type        = bool
+  description = "Load first-party segment files dropped under s3://<segments bucket>/<segments_prefix> into Redis: every bidder runs `bidder segments load` from tern-segments-load.timer (the AMI must have it: bake before applying). false: no bucket, no grant, no timer."
+  default     = true
+
+  validation {
+    condition     = !var.segments_enabled || var.enable_redis
+    error_message = "Segments are loaded into Redis: with enable_redis = false set segments_enabled = false too."
+  }
+}
+
+variable "segments_bucket" {
+  type        = string
+  description = "Existing S3 bucket for the segment files (under segments_prefix); it must expire them within 30 days itself. null creates <name>-segments-<account id>, whose files expire after segments_expiration_days."
+  default     = null
+
+  validation {
+    condition     = var.segments_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.segments_bucket))
+    error_message = "segments_bucket must be an S3 bucket name or null."
+  }
+}
+
+variable "segments_prefix" {
+  type        = string
+  description = "Key prefix of the segment files in their bucket, ending in \"/\": data teams drop files there, the bidders load them and may read nothing else."
+  default     = "segments/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_-][A-Za-z0-9_.-]*/)+$", var.segments_prefix))
+    error_message = "segments_prefix must be segments of letters, digits, _ . - each followed by \"/\", e.g. \"segments/\"."
+  }
+}
+
+variable "segments_kms_key_arn" {
+  type        = string
+  description = "With segments_bucket: the KMS key its objects are encrypted with (null: SSE-S3). A created bucket uses its own key."
+  default     = null
+
+  validation {
+    condition     = var.segments_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.segments_kms_key_arn))
+    error_message = "segments_kms_key_arn must be a KMS key ARN or null."
+  }
+}
+
+variable "segments_expiration_days" {
+  type        = number
+  description = "Days a dropped segment file stays in the created bucket. Fewer than 30: the loader remembers a loaded file (key and ETag) 30 days, and a file still there after that is loaded again, over newer ones."
+  default     = 14
+
+  validation {
+    condition     = var.segments_expiration_days >= 1 && var.segments_expiration_days <= 29 && floor(var.segments_expiration_days) == var.segments_expiration_days
+    error_message = "segments_expiration_days must be a whole number of days from 1 to 29 (the loader forgets a loaded file after 30)."
+  }
+}

@@ -67,6 +67,24 @@ module "screening_lists" {
   tags                 = local.tags
 }
 
+# First-party segment files: dropped under this prefix, loaded into Redis by every
+# bidder's tern-segments-load.timer (each file once across the fleet). The
+# screening lists' bucket module, for another purpose: files expire before the
+# loader forgets them (30 days). Needs Redis.
+module "segments" {
+  source = "../../modules/screening_lists"
+  count  = var.segments_enabled ? 1 : 0
+
+  name                    = var.name
+  purpose                 = "segments"
+  prefix                  = var.segments_prefix
+  existing_bucket_name    = var.segments_bucket
+  existing_kms_key_arn    = var.segments_kms_key_arn
+  current_version_days    = var.segments_bucket == null ? var.segments_expiration_days : null
+  noncurrent_version_days = 7
+  tags                    = local.tags
+}
+
 module "bidder_fleet" {
   source = "../../modules/bidder_fleet"
 
@@ -100,6 +118,9 @@ module "bidder_fleet" {
   screening_lists_bucket       = module.screening_lists.bucket_name
   screening_lists_prefix       = module.screening_lists.prefix
   screening_lists_kms_key_arn  = module.screening_lists.kms_key_arn
+  segments_bucket              = one(module.segments[*].bucket_name)
+  segments_prefix              = var.segments_prefix
+  segments_kms_key_arn         = one(module.segments[*].kms_key_arn)
   logs_kms_key_arn             = module.observability.kms_key_arn
   deletion_protection          = true
   tags                         = local.tags

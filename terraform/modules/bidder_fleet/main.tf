@@ -49,7 +49,7 @@ locals {
     TERN_EVENTS__SINK               = "kinesis"
     TERN_EVENTS__KINESIS__STREAM    = var.events_stream_name
     AWS_REGION                      = data.aws_region.current.name
-  }, local.budget_env, local.redis_env, local.screening_env)
+  }, local.budget_env, local.redis_env, local.screening_env, local.segments_env)
 
   budget_env = {
     TERN_BUDGET__LEDGER                = "dynamodb"
@@ -74,6 +74,15 @@ locals {
     TERN_SCREENING__S3_URI = "s3://${var.screening_lists_bucket}/${var.screening_lists_prefix}"
   }
 
+  # First-party segment files dropped under this prefix, loaded into Redis by
+  # `bidder segments load` from tern-segments-load.timer on every bidder (the user
+  # data enables the timer only with a bucket; the role may read exactly this
+  # prefix). The variable's validation requires Redis.
+  segments_bucket_arn = var.segments_bucket == null ? null : "arn:${local.partition}:s3:::${var.segments_bucket}"
+  segments_env = var.segments_bucket == null ? {} : {
+    TERN_SEGMENTS__S3_URI = "s3://${var.segments_bucket}/${var.segments_prefix}"
+  }
+
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
     bidder_env           = local.bidder_env
     boot_secrets         = local.boot_secrets
@@ -85,6 +94,7 @@ locals {
     fleet                = var.name
     metrics_log_group    = local.metrics_log_group
     admin_port           = var.admin_port
+    segments_load        = var.segments_bucket != null
   })
 
   listener_ports = concat([var.listener_port], var.tls_certificate_arn == null ? [] : [var.tls_listener_port])
@@ -263,6 +273,28 @@ locals {
       Effect    = "Allow"
       Action    = ["kms:Decrypt"]
       Resource  = [var.screening_lists_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.${data.aws_region.current.name}.amazonaws.com" } }
+    }],
+    # Segment files: list the prefix (the loader's listing of dropped objects) and
+    # get its objects, nothing else in the bucket; their key through S3 only.
+    var.segments_bucket == null ? [] : [{
+      Sid       = "ListSegmentFiles"
+      Effect    = "Allow"
+      Action    = ["s3:ListBucket"]
+      Resource  = [local.segments_bucket_arn]
+      Condition = { StringLike = { "s3:prefix" = ["${var.segments_prefix}*"] } }
+    }],
+    var.segments_bucket == null ? [] : [{
+      Sid      = "ReadSegmentFiles"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${local.segments_bucket_arn}/${var.segments_prefix}*"]
+    }],
+    var.segments_bucket == null || var.segments_kms_key_arn == null ? [] : [{
+      Sid       = "SegmentFilesKey"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = [var.segments_kms_key_arn]
       Condition = { StringEquals = { "kms:ViaService" = "s3.${data.aws_region.current.name}.amazonaws.com" } }
     }],
     # The user data reads the notice key (and the Redis AUTH token) at boot.

@@ -82,3 +82,8 @@ output "boot_secrets" {
   description = "Secrets the user data reads at boot into /etc/tern/bidder.env, by the bidder setting they fill (TERN_NOTICE__SECRET, and with Redis TERN_FREQUENCY_CAP__REDIS__PASSWORD): the only secrets the instance role may read."
   value       = local.boot_secrets
 }
+
+output "segments_s3_uri" {
+  description = "Where segment files are dropped and every bidder's tern-segments-load.timer loads them from (segments.s3_uri): s3://<segments_bucket>/<segments_prefix>; null without segments_bucket (no loading, timer not enabled)."
+  value       = try(local.segments_env["TERN_SEGMENTS__S3_URI"], null)
+}

@@ -351,6 +351,16 @@ variable "bidder_env" {
     condition     = !contains(keys(var.bidder_env), "TERN_SCREENING__S3_URI")
     error_message = "The screening lists' S3 prefix goes through screening_lists_bucket and screening_lists_prefix, which also grant the role read on it, not through bidder_env."
   }
+
+  validation {
+    condition     = !contains(keys(var.bidder_env), "TERN_SEGMENTS__S3_URI")
+    error_message = "The segments' S3 prefix goes through segments_bucket and segments_prefix, which also grant the role read on it and enable the loader's timer, not through bidder_env."
+  }
+
+  validation {
+    condition     = var.redis_address == null || !contains(keys(var.bidder_env), "TERN_SEGMENTS__FILE")
+    error_message = "segments.file is for the in-process store: with redis_address the bidders refuse it at start. Drop TERN_SEGMENTS__FILE and drop the file under segments_bucket/segments_prefix instead."
+  }
 }
 
 variable "screening_lists_bucket" {
@@ -388,6 +398,44 @@ variable "screening_lists_kms_key_arn" {
   validation {
     condition     = var.screening_lists_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.screening_lists_kms_key_arn))
     error_message = "screening_lists_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, not an alias) or null."
+  }
+}
+
+variable "segments_bucket" {
+  type        = string
+  description = "S3 bucket where first-party segment files (JSON Lines, optionally .gz; docs/segments.md) are dropped: every bidder runs `bidder segments load` from tern-segments-load.timer (enabled by the user data only when this is set), which loads each object under s3://<bucket>/<segments_prefix> (segments.s3_uri) into the fleet's Redis once; the role may list and get that prefix only. Requires redis_address (the loader writes to Redis). Objects must be gone within 30 days (the loader remembers a loaded object, by key and ETag, that long): expire them with a lifecycle rule (the screening_lists module's current_version_days). null: no segments loading."
+  default     = null
+
+  validation {
+    condition     = var.segments_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.segments_bucket))
+    error_message = "segments_bucket must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens) or null."
+  }
+
+  validation {
+    condition     = var.segments_bucket == null || var.redis_address != null
+    error_message = "Segments are loaded into the frequency-cap Redis (frequency_cap.store = \"redis\"; `bidder segments load` refuses the in-process store): segments_bucket needs redis_address."
+  }
+}
+
+variable "segments_prefix" {
+  type        = string
+  description = "Key prefix of the segment files in segments_bucket, ending in \"/\" (e.g. \"segments/\"). The role's grant is s3:GetObject on <bucket>/<prefix>* and s3:ListBucket with s3:prefix like <prefix>*, so it has no wildcards and is never empty."
+  default     = "segments/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_-][A-Za-z0-9_.-]*/)+$", var.segments_prefix)) && length(var.segments_prefix) <= 256
+    error_message = "segments_prefix must be one or more segments of letters, digits, _ . - each followed by \"/\" (e.g. \"segments/\"), at most 256 characters, without a leading \"/\"."
+  }
+}
+
+variable "segments_kms_key_arn" {
+  type        = string
+  description = "KMS key the segment files are encrypted with (SSE-KMS): the role may kms:Decrypt with it through S3 only. null: the bucket uses SSE-S3."
+  default     = null
+
+  validation {
+    condition     = var.segments_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.segments_kms_key_arn))
+    error_message = "segments_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, not an alias) or null."
   }
 }
 

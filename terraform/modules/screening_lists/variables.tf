@@ -1,6 +1,6 @@
 variable "name" {
   type        = string
-  description = "Name prefix, e.g. \"tern-prod\". The created bucket is <name>-screening-<account id>."
+  description = "Name prefix, e.g. \"tern-prod\". The created bucket is <name>-<purpose>-<account id>."
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,28}[a-z0-9]$", var.name))
@@ -8,9 +8,36 @@ variable "name" {
   }
 }
 
+variable "purpose" {
+  type        = string
+  description = "What the bucket holds: its name <name>-<purpose>-<account id>, its key's alias alias/<name>-<purpose> and its Purpose tag. \"screening\" (default): the screening lists (tag screening-lists); \"segments\": the segment files `bidder segments load` reads."
+  default     = "screening"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,17}[a-z0-9]$", var.purpose))
+    error_message = "purpose must be 3-19 characters of lowercase letters, digits and hyphens, starting with a letter (it goes into the bucket name)."
+  }
+}
+
+variable "current_version_days" {
+  type        = number
+  description = "Days after its upload a current object expires in the created bucket (becoming a noncurrent version, kept noncurrent_version_days more). null (default): current objects never expire, as the screening lists, which stay until replaced. Dropped files that must not be read again expire (segment files: fewer than 30 days, how long the loader remembers a loaded one). Only for a created bucket: an existing bucket's lifecycle is its owner's."
+  default     = null
+
+  validation {
+    condition     = var.current_version_days == null || try(var.current_version_days >= 1 && var.current_version_days <= 3650 && floor(var.current_version_days) == var.current_version_days, false)
+    error_message = "current_version_days must be null or a whole number of days between 1 and 3650."
+  }
+
+  validation {
+    condition     = var.current_version_days == null || var.existing_bucket_name == null
+    error_message = "current_version_days only goes with a created bucket: an existing bucket's lifecycle rules are its owner's (expire the objects under prefix there)."
+  }
+}
+
 variable "prefix" {
   type        = string
-  description = "Key prefix of the lists in the bucket, ending in \"/\" (e.g. \"lists/\"): the bidders poll s3://<bucket>/<prefix> and may read nothing else. Segments of letters, digits, _ . - (no wildcards, which would widen the bidders' grant)."
+  description = "Key prefix of the lists (or files) in the bucket, ending in \"/\" (e.g. \"lists/\"): the bidders read s3://<bucket>/<prefix> and nothing else. Segments of letters, digits, _ . - (no wildcards, which would widen the bidders' grant)."
   default     = "lists/"
 
   validation {
@@ -21,7 +48,7 @@ variable "prefix" {
 
 variable "existing_bucket_name" {
   type        = string
-  description = "An existing bucket to keep the lists in (under prefix) instead of creating one; its encryption, versioning and policy are then its owner's. null: create <name>-screening-<account id>."
+  description = "An existing bucket to keep the objects in (under prefix) instead of creating one; its encryption, versioning, lifecycle and policy are then its owner's. null: create <name>-<purpose>-<account id>."
   default     = null
 
   validation {
@@ -48,7 +75,7 @@ variable "existing_kms_key_arn" {
 
 variable "noncurrent_version_days" {
   type        = number
-  description = "Days replaced or deleted list versions are kept in the created bucket (to roll back a bad upload)."
+  description = "Days replaced, deleted or expired versions are kept in the created bucket (to roll back a bad upload)."
   default     = 30
 
   validation {
@@ -59,7 +86,7 @@ variable "noncurrent_version_days" {
 
 variable "force_destroy" {
   type        = bool
-  description = "Allow destroying the created bucket with lists in it (dev only)."
+  description = "Allow destroying the created bucket with objects in it (dev only)."
   default     = false
 }
 

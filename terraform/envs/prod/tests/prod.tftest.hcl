@@ -87,6 +87,18 @@ override_resource {
   values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000003", key_id = "55555555-0000-0000-0000-000000000003" }
 }
 
+# The segment files' bucket and key, told apart from the screening lists' (same
+# module, another instance).
+override_resource {
+  target = module.segments[0].aws_s3_bucket.this
+  values = { arn = "arn:aws:s3:::tern-prod-segments-123456789012" }
+}
+
+override_resource {
+  target = module.segments[0].aws_kms_key.this
+  values = { arn = "arn:aws:kms:us-east-1:123456789012:key/55555555-0000-0000-0000-000000000004", key_id = "55555555-0000-0000-0000-000000000004" }
+}
+
 variables {
   ami_id                        = "ami-0123456789abcdef0"
   partner_cidrs                 = ["198.51.100.0/24"]
@@ -233,6 +245,53 @@ run "whole_stack" {
     error_message = "The bidders may list and get this environment's screening prefix only, and decrypt with its key."
   }
 
+  # Segment files: this environment's own bucket (the screening lists' module,
+  # purpose "segments"), files expiring before the loader forgets them, loaded
+  # into its Redis; read-only on exactly that prefix, its key through S3 only.
+  assert {
+    condition = (
+      output.segments_s3_uri == "s3://tern-prod-segments-123456789012/segments/" &&
+      output.segments_bucket == "tern-prod-segments-123456789012" &&
+      module.bidder_fleet.bidder_env["TERN_SEGMENTS__S3_URI"] == output.segments_s3_uri &&
+      module.bidder_fleet.segments_s3_uri == output.segments_s3_uri &&
+      module.bidder_fleet.bidder_env["TERN_FREQUENCY_CAP__STORE"] == "redis" &&
+      module.segments[0].created &&
+      module.segments[0].current_version_days == 14 &&
+      output.segments_bucket != output.screening_lists_bucket
+    )
+    error_message = "The bidders load this environment's segments prefix (the one data teams drop files into) into its Redis; files expire after 14 days."
+  }
+
+  assert {
+    condition = (
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st if st.Sid == "ListSegmentFiles"]) == {
+        Sid       = "ListSegmentFiles"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [module.segments[0].bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["segments/*"] } }
+      } &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st if st.Sid == "ReadSegmentFiles"]) == {
+        Sid      = "ReadSegmentFiles"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${module.segments[0].bucket_arn}/segments/*"]
+      } &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "SegmentFilesKey"]) == [output.segments_kms_key_arn] &&
+      output.segments_kms_key_arn != output.screening_lists_kms_key_arn
+    )
+    error_message = "The bidders may list and get this environment's segments prefix only, and decrypt with its own key."
+  }
+
+  # The only S3 grants: the screening lists' two and the segment files' two.
+  assert {
+    condition = toset([
+      for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Sid
+      if length([for a in st.Action : a if startswith(a, "s3:")]) > 0
+    ]) == toset(["ListScreeningLists", "ReadScreeningLists", "ListSegmentFiles", "ReadSegmentFiles"])
+    error_message = "The bidders' S3 permissions are the two prefixes' list and get statements, nothing else."
+  }
+
   assert {
     condition     = module.bidder_fleet.bidder_env["TERN_SHUTDOWN__DRAIN_TIMEOUT_MS"] == tostring(var.drain_timeout_ms)
     error_message = "The root's drain time reaches the bidders."
@@ -283,4 +342,57 @@ run "screening_lists_in_an_existing_bucket" {
     )
     error_message = "An existing bucket and prefix are used as given (nothing created), with the grant on that prefix and key."
   }
+}
+
+run "segments_in_an_existing_bucket" {
+  command = plan
+
+  variables {
+    segments_bucket      = "acme-data-drops"
+    segments_prefix      = "tern/prod/segments/"
+    segments_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/acme-drops"
+  }
+
+  assert {
+    condition = (
+      !module.segments[0].created &&
+      module.segments[0].current_version_days == null &&
+      output.segments_s3_uri == "s3://acme-data-drops/tern/prod/segments/" &&
+      module.bidder_fleet.bidder_env["TERN_SEGMENTS__S3_URI"] == output.segments_s3_uri &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "ReadSegmentFiles"]) == ["arn:aws:s3:::acme-data-drops/tern/prod/segments/*"] &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Condition if st.Sid == "ListSegmentFiles"]) == { StringLike = { "s3:prefix" = ["tern/prod/segments/*"] } } &&
+      one([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st.Resource if st.Sid == "SegmentFilesKey"]) == [var.segments_kms_key_arn]
+    )
+    error_message = "An existing bucket and prefix are used as given (nothing created, its lifecycle its owner's), with the grant on that prefix and key."
+  }
+}
+
+run "segments_disabled" {
+  command = plan
+
+  variables {
+    segments_enabled = false
+  }
+
+  assert {
+    condition = (
+      length(module.segments) == 0 &&
+      output.segments_s3_uri == null && output.segments_bucket == null &&
+      module.bidder_fleet.segments_s3_uri == null &&
+      length([for k in keys(module.bidder_fleet.bidder_env) : k if startswith(k, "TERN_SEGMENTS__")]) == 0 &&
+      length([for st in jsondecode(module.bidder_fleet.iam_policy_json).Statement : st if contains(["ListSegmentFiles", "ReadSegmentFiles", "SegmentFilesKey"], st.Sid)]) == 0 &&
+      module.bidder_fleet.bidder_env["TERN_SCREENING__S3_URI"] == output.screening_lists_s3_uri
+    )
+    error_message = "segments_enabled = false: no bucket, no prefix, no grant, no timer; the screening lists are unaffected."
+  }
+}
+
+run "rejects_files_kept_past_the_loaders_memory" {
+  command = plan
+
+  variables {
+    segments_expiration_days = 30
+  }
+
+  expect_failures = [var.segments_expiration_days]
 }

@@ -4,7 +4,8 @@
 # use the deployment's table, stream and Redis, and read their secrets at boot;
 # fleet-wide budgets in the spend ledger (GetItem and UpdateItem there only) with
 # alerts to their own encrypted SNS topic; screening lists polled from exactly one
-# S3 prefix, read-only.
+# S3 prefix, read-only; segment files loaded into Redis from exactly one S3 prefix,
+# read-only, by a timer the user data enables only then.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
@@ -307,6 +308,17 @@ run "fleet_invariants" {
     )
     error_message = "Without screening_lists_bucket the bidders use their bundled lists and the role has no S3 permission."
   }
+
+  # Segments: without a bucket, no prefix, no grant, no timer.
+  assert {
+    condition = (
+      length([for k in keys(output.bidder_env) : k if startswith(k, "TERN_SEGMENTS__")]) == 0 &&
+      length([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if contains(["ListSegmentFiles", "ReadSegmentFiles", "SegmentFilesKey"], st.Sid)]) == 0 &&
+      !strcontains(base64decode(aws_launch_template.this.user_data), "tern-segments-load") &&
+      output.segments_s3_uri == null
+    )
+    error_message = "Without segments_bucket: no TERN_SEGMENTS__S3_URI, no segments statements, the loader's timer not enabled."
+  }
 }
 
 run "tls_listener_when_certificate_given" {
@@ -437,6 +449,15 @@ run "shared_redis" {
       output.boot_secrets == tomap({ TERN_NOTICE__SECRET = var.notice_secret_arn, TERN_FREQUENCY_CAP__REDIS__PASSWORD = var.redis_auth_secret_arn })
     )
     error_message = "With Redis the role reads exactly the notice key's and the AUTH token's secrets."
+  }
+
+  assert {
+    condition = (
+      length([for k in keys(output.bidder_env) : k if startswith(k, "TERN_SEGMENTS__")]) == 0 &&
+      !strcontains(base64decode(aws_launch_template.this.user_data), "tern-segments-load") &&
+      length(flatten([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [for a in st.Action : a if startswith(a, "s3:")]])) == 0
+    )
+    error_message = "Redis alone does not load segments: no prefix, no timer, no S3 grant without segments_bucket."
   }
 }
 
@@ -679,4 +700,213 @@ run "rejects_a_lists_dir_with_s3_lists" {
   }
 
   expect_failures = [var.screening_lists_bucket]
+}
+
+run "segments_from_s3" {
+  command = apply
+
+  variables {
+    redis_address        = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    segments_bucket      = "tern-test-segments-123456789012"
+    segments_prefix      = "segments/"
+    segments_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/segments"
+    bidder_env           = { TERN_SEGMENTS__DEFAULT_TTL_S = "86400" }
+  }
+
+  assert {
+    condition = (
+      output.bidder_env["TERN_SEGMENTS__S3_URI"] == "s3://tern-test-segments-123456789012/segments/" &&
+      output.segments_s3_uri == "s3://tern-test-segments-123456789012/segments/" &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "TERN_SEGMENTS__S3_URI=\"s3://tern-test-segments-123456789012/segments/\"\n") &&
+      output.bidder_env["TERN_SEGMENTS__DEFAULT_TTL_S"] == "86400" &&
+      output.bidder_env["TERN_FREQUENCY_CAP__STORE"] == "redis"
+    )
+    error_message = "The loader reads s3://<bucket>/<prefix> (segments.s3_uri in bidder.env) into the Redis store; other segments keys pass through."
+  }
+
+  # The user data enables the loader's timer, after the bidder (an AMI without the
+  # timer fails the script only once the bidder is up).
+  assert {
+    condition = (
+      endswith(base64decode(aws_launch_template.this.user_data), "\nsystemctl enable --now tern-segments-load.timer\n") &&
+      strcontains(base64decode(aws_launch_template.this.user_data), "\nsystemctl enable --now bidder.service\n")
+    )
+    error_message = "With segments_bucket the user data enables tern-segments-load.timer, as its last step."
+  }
+
+  # Read on exactly the prefix: ListBucket on the bucket only for keys under it,
+  # GetObject on its objects only, nothing that writes or deletes.
+  assert {
+    condition = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "ListSegmentFiles"]) == {
+      Sid       = "ListSegmentFiles"
+      Effect    = "Allow"
+      Action    = ["s3:ListBucket"]
+      Resource  = ["arn:aws:s3:::tern-test-segments-123456789012"]
+      Condition = { StringLike = { "s3:prefix" = ["segments/*"] } }
+    }
+    error_message = "s3:ListBucket on the segments bucket, only with s3:prefix under segments/."
+  }
+
+  assert {
+    condition = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "ReadSegmentFiles"]) == {
+      Sid      = "ReadSegmentFiles"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["arn:aws:s3:::tern-test-segments-123456789012/segments/*"]
+    }
+    error_message = "s3:GetObject on the objects under segments/ only."
+  }
+
+  assert {
+    condition = (
+      sort(flatten([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [for a in st.Action : a if startswith(a, "s3:")]])) == tolist(["s3:GetObject", "s3:ListBucket"]) &&
+      alltrue(flatten([
+        for st in jsondecode(aws_iam_role_policy.this.policy).Statement : [
+          for r in st.Resource : !startswith(r, "arn:aws:s3:::") || contains(["ListSegmentFiles", "ReadSegmentFiles"], st.Sid)
+        ]
+      ]))
+    )
+    error_message = "The role's only S3 permissions are those two statements: no put, delete or other bucket."
+  }
+
+  assert {
+    condition = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "SegmentFilesKey"]) == {
+      Sid       = "SegmentFilesKey"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = [var.segments_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.us-east-1.amazonaws.com" } }
+    }
+    error_message = "The segment files' key decrypts through S3 in the fleet's region only."
+  }
+}
+
+run "segments_sse_s3_and_a_deeper_prefix" {
+  command = plan
+
+  variables {
+    redis_address   = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    segments_bucket = "acme-data-drops"
+    segments_prefix = "tern/prod/segments/"
+  }
+
+  assert {
+    condition = (
+      output.bidder_env["TERN_SEGMENTS__S3_URI"] == "s3://acme-data-drops/tern/prod/segments/" &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Resource if st.Sid == "ReadSegmentFiles"]) == ["arn:aws:s3:::acme-data-drops/tern/prod/segments/*"] &&
+      one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Condition if st.Sid == "ListSegmentFiles"]) == { StringLike = { "s3:prefix" = ["tern/prod/segments/*"] } } &&
+      length([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "SegmentFilesKey"]) == 0
+    )
+    error_message = "An existing bucket's prefix is the grant; without a key, no KMS statement."
+  }
+}
+
+run "segments_and_screening_lists_in_one_bucket" {
+  command = plan
+
+  variables {
+    redis_address          = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    screening_lists_bucket = "acme-shared-config"
+    screening_lists_prefix = "tern/lists/"
+    segments_bucket        = "acme-shared-config"
+    segments_prefix        = "tern/segments/"
+  }
+
+  # Each prefix is granted to its own statements: neither widens the other.
+  assert {
+    condition = (
+      output.bidder_env["TERN_SCREENING__S3_URI"] == "s3://acme-shared-config/tern/lists/" &&
+      output.bidder_env["TERN_SEGMENTS__S3_URI"] == "s3://acme-shared-config/tern/segments/" &&
+      { for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Sid => st.Condition if contains(st.Action, "s3:ListBucket") } == {
+        ListScreeningLists = { StringLike = { "s3:prefix" = ["tern/lists/*"] } }
+        ListSegmentFiles   = { StringLike = { "s3:prefix" = ["tern/segments/*"] } }
+      } &&
+      { for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st.Sid => st.Resource if contains(st.Action, "s3:GetObject") } == {
+        ReadScreeningLists = ["arn:aws:s3:::acme-shared-config/tern/lists/*"]
+        ReadSegmentFiles   = ["arn:aws:s3:::acme-shared-config/tern/segments/*"]
+      }
+    )
+    error_message = "Screening lists and segment files in one bucket: two ListBucket and two GetObject statements, each on its own prefix."
+  }
+}
+
+run "rejects_segments_without_redis" {
+  command = plan
+
+  variables {
+    segments_bucket = "tern-test-segments-123456789012"
+  }
+
+  expect_failures = [var.segments_bucket]
+}
+
+run "rejects_a_segments_prefix_with_wildcards" {
+  command = plan
+
+  variables {
+    redis_address   = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    segments_bucket = "tern-test-segments-123456789012"
+    segments_prefix = "segments/*/"
+  }
+
+  expect_failures = [var.segments_prefix]
+}
+
+run "rejects_an_empty_segments_prefix" {
+  command = plan
+
+  variables {
+    redis_address   = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    segments_bucket = "tern-test-segments-123456789012"
+    segments_prefix = ""
+  }
+
+  expect_failures = [var.segments_prefix]
+}
+
+run "rejects_a_segments_key_alias" {
+  command = plan
+
+  variables {
+    redis_address        = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    segments_bucket      = "tern-test-segments-123456789012"
+    segments_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:alias/tern-test-segments"
+  }
+
+  expect_failures = [var.segments_kms_key_arn]
+}
+
+run "rejects_the_segments_s3_uri_in_bidder_env" {
+  command = plan
+
+  variables {
+    redis_address = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    bidder_env    = { TERN_SEGMENTS__S3_URI = "s3://elsewhere/segments/" }
+  }
+
+  expect_failures = [var.bidder_env]
+}
+
+run "rejects_a_segments_file_with_redis" {
+  command = plan
+
+  variables {
+    redis_address = "master.tern-test-freqcap.abc123.use1.cache.amazonaws.com:6379"
+    bidder_env    = { TERN_SEGMENTS__FILE = "/etc/tern/segments.jsonl" }
+  }
+
+  expect_failures = [var.bidder_env]
+}
+
+run "a_segments_file_without_redis" {
+  command = plan
+
+  variables {
+    bidder_env = { TERN_SEGMENTS__FILE = "/etc/tern/segments.jsonl" }
+  }
+
+  assert {
+    condition     = output.bidder_env["TERN_SEGMENTS__FILE"] == "/etc/tern/segments.jsonl" && output.segments_s3_uri == null
+    error_message = "With the in-process store a segments file passes through (loaded at start); nothing is loaded from S3."
+  }
 }
