@@ -178,20 +178,30 @@ rows = {}
 for name in ("caps", "segments"):
     runs = [json.load(open(f)) for f in sorted(glob.glob(f"{out}/http/{name}.r*.json"))]
     texts = [open(f).read() for f in sorted(glob.glob(f"{out}/http/{name}.r*.metrics.txt"))]
-    per_request = [metric(t, "tern_redis_duration_seconds_count") / max(metric(t, "tern_requests_total"), 1) for t in texts]
-    rows[name] = (med([r["latency_us"]["p50"] for r in runs]), med([r["latency_us"]["p99"] for r in runs]),
-                  med([r["server_cpu_us_per_request"] for r in runs]), med(per_request),
-                  med([metric(t, 'tern_segment_lookups_total{result="ok"}') for t in texts]), len(runs))
+    requests = [max(metric(t, "tern_requests_total"), 1) for t in texts]
+    trips = [metric(t, "tern_redis_duration_seconds_count") for t in texts]
+    trip_us = [1e6 * metric(t, "tern_redis_duration_seconds_sum") / max(n, 1) for t, n in zip(texts, trips)]
+    rows[name] = dict(
+        p50=med([r["latency_us"]["p50"] for r in runs]),
+        p99=med([r["latency_us"]["p99"] for r in runs]),
+        p99s=[r["latency_us"]["p99"] for r in runs],
+        cpu=med([r["server_cpu_us_per_request"] for r in runs]),
+        trips=med([n / r for n, r in zip(trips, requests)]),
+        trip_us=med(trip_us),
+        lookups=med([metric(t, 'tern_segment_lookups_total{result="ok"}') for t in texts]),
+        rounds=len(runs))
 print(f"The bidder (1 worker) with 1,000 generated campaigns and a local redis-server, at {rate} requests/s,")
-print(f"{rows['caps'][5]} alternating rounds each (`benches/segments.sh`, release build):\n")
-print("| requests needing | p50 | p99 | server CPU/request | Redis round trips/request | segment lookups |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+print(f"{rows['caps']['rounds']} alternating rounds each (`benches/segments.sh`, release build; medians):\n")
+print("| requests needing | p50 | p99 (each round) | server CPU/request | Redis round trips/request | mean round trip | segment lookups |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name, label in (("caps", "the cap only"), ("segments", "the cap and a first-party segment")):
-    p50, p99, cpu, trips, lookups, _ = rows[name]
-    print(f"| {label} | {p50:.0f} µs | {p99:.0f} µs | {cpu:.1f} µs | {trips:.2f} | {lookups:.0f} |")
-d = rows["segments"][1] - rows["caps"][1]
-print(f"\nThe segment answer costs **p99 {d:+.0f} µs** ({rows['segments'][1] / rows['caps'][1]:.2f}× the cap-only p99), "
-      f"CPU {rows['segments'][2] - rows['caps'][2]:+.1f} µs per request, in the same round trip.\n")
+    r = rows[name]
+    each = ", ".join(f"{p:.0f}" for p in r["p99s"])
+    print(f"| {label} | {r['p50']:.0f} µs | {r['p99']:.0f} µs ({each}) | {r['cpu']:.1f} µs | {r['trips']:.3f} | {r['trip_us']:.0f} µs | {r['lookups']:.0f} |")
+c, g = rows["caps"], rows["segments"]
+print(f"\nWith the segment answer: p99 {g['p99'] - c['p99']:+.0f} µs ({g['p99'] / c['p99']:.2f}× the cap-only p99), "
+      f"mean Redis round trip {g['trip_us'] - c['trip_us']:+.0f} µs, CPU {g['cpu'] - c['cpu']:+.1f} µs per request, "
+      f"round trips per request {g['trips']:.3f} vs {c['trips']:.3f}.\n")
 rates = []
 for path in sorted(glob.glob(f"{out}/logs/load.r*.txt")):
     found = re.findall(r"([0-9][0-9,.]*) users/s", open(path).read())
