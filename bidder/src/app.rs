@@ -145,6 +145,8 @@ pub fn check(config: &Config) -> Result<CampaignCount, StartError> {
     if config.frequency_cap.store == CapStoreKind::Redis {
         RedisEndpoint::resolve(&config.frequency_cap.redis.addr)?;
         RedisTls::from_config(&config.frequency_cap.redis)?;
+    } else {
+        crate::segments::load_local(&config.segments)?;
     }
     check_sink(&config.events)?;
     ScreeningState::load(&config.screening)?;

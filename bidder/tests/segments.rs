@@ -505,4 +505,26 @@ fn the_embedded_default_reads_segments_from_its_file() {
         error.contains("segments.file") && error.contains("line 1"),
         "{error}"
     );
+    // `bidder --check` finds it too, without serving.
+    let config = dir.path().join("check.toml");
+    std::fs::write(
+        &config,
+        format!("[segments]\nfile = \"{}\"\n", file.display()),
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bidder"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--check")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "--check passed a bad segments file"
+    );
+    assert!(
+        stderr.contains("segments.file") && stderr.contains("line 1"),
+        "{stderr}"
+    );
 }
