@@ -33,3 +33,33 @@ where
 }
 
 pub use tern_tables::sdk::error_text;
+
+/// A bucket and key prefix, from `s3://bucket/prefix/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    /// Bucket name.
+    pub bucket: String,
+    /// Key prefix, empty or ending in `/`.
+    pub prefix: String,
+}
+
+impl S3Location {
+    /// Parses `s3://bucket[/prefix[/]]`; the prefix gets its trailing `/`.
+    pub fn parse(uri: &str) -> Result<S3Location, &'static str> {
+        let rest = uri
+            .strip_prefix("s3://")
+            .ok_or("must look like s3://bucket/prefix/")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err("names no bucket (s3://bucket/prefix/)");
+        }
+        let prefix = match prefix.trim_end_matches('/') {
+            "" => String::new(),
+            p => format!("{p}/"),
+        };
+        Ok(S3Location {
+            bucket: bucket.to_owned(),
+            prefix,
+        })
+    }
+}

@@ -26,6 +26,7 @@ pub use crate::events::config::{EventFileConfig, EventKinesisConfig, EventSinkKi
 pub use crate::freq_cap::config::{CapPolicy, CapStoreKind, FrequencyCapConfig, RedisConfig};
 pub use crate::screening::config::ScreeningConfig;
 pub use crate::segments::config::SegmentsConfig;
+use crate::segments::load::LoadSettings;
 pub use crate::server::config::{IoDriver, LimitsConfig, ServerConfig};
 pub use crate::state::config::{CampaignsConfig, SourceKind};
 pub use crate::state::dynamodb::config::DynamoDbConfig;
@@ -185,6 +186,15 @@ impl Config {
             return Err(ConfigError::new("log.level", e.to_string()));
         }
         Ok(())
+    }
+
+    /// The sections `bidder segments load` reads.
+    pub fn segment_load_settings(&self) -> LoadSettings<'_> {
+        LoadSettings {
+            frequency_cap: &self.frequency_cap,
+            segments: &self.segments,
+            io_driver: self.server.io_driver,
+        }
     }
 
     /// The sections the bid endpoints read.

@@ -162,7 +162,12 @@ fn check(config: &Config) -> anyhow::Result<()> {
 }
 
 fn load_segments(config: &Config, source: Option<&str>, ttl_s: Option<u64>) -> anyhow::Result<()> {
-    let counts = bidder::segments::load::run(config, source, ttl_s, &mut std::io::stdout().lock())?;
+    let counts = bidder::segments::load::run(
+        config.segment_load_settings(),
+        source,
+        ttl_s,
+        &mut std::io::stdout().lock(),
+    )?;
     anyhow::ensure!(
         counts.clean(),
         "{} lines refused, {} users not written, {} sources stopped",

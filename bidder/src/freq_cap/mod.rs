@@ -38,6 +38,17 @@ pub(crate) use local::LocalCaps;
 pub(crate) use local_segments::LocalSegments;
 pub(crate) use redis::{RedisCaps, RedisEndpoint, RedisTls, read_replies};
 
+/// One user's first-party segments as the stores take them (a line of a
+/// segments file, `segments::file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UserSegments {
+    /// Who: the key of the line's identifier.
+    pub(crate) user: UserKey,
+    /// (segment id, lifetime in seconds from now), each id once (the last
+    /// mention wins); empty: remove every segment of the user.
+    pub(crate) segments: Vec<(String, u64)>,
+}
+
 /// Why a store could not answer in time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum CapError {

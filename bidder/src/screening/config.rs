@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::aws::S3Location;
 use crate::error::{ConfigError, at_least_one};
 
 /// List sources and exchange identities.
@@ -80,36 +81,6 @@ impl ScreeningConfig {
     /// The S3 prefix, when one is set.
     pub fn s3(&self) -> Option<&str> {
         Some(self.s3_uri.as_str()).filter(|uri| !uri.is_empty())
-    }
-}
-
-/// A bucket and key prefix, from `s3://bucket/prefix/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Location {
-    /// Bucket name.
-    pub bucket: String,
-    /// Key prefix, empty or ending in `/`.
-    pub prefix: String,
-}
-
-impl S3Location {
-    /// Parses `s3://bucket[/prefix[/]]`; the prefix gets its trailing `/`.
-    pub fn parse(uri: &str) -> Result<S3Location, &'static str> {
-        let rest = uri
-            .strip_prefix("s3://")
-            .ok_or("must look like s3://bucket/prefix/")?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err("names no bucket (s3://bucket/prefix/)");
-        }
-        let prefix = match prefix.trim_end_matches('/') {
-            "" => String::new(),
-            p => format!("{p}/"),
-        };
-        Ok(S3Location {
-            bucket: bucket.to_owned(),
-            prefix,
-        })
     }
 }
 

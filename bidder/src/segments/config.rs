@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::aws::S3Location;
 use crate::error::{ConfigError, at_least_one};
-use crate::screening::config::S3Location;
 
 /// Thirty days, in seconds.
 const THIRTY_DAYS_S: u64 = 30 * 24 * 3600;

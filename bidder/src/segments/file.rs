@@ -40,15 +40,7 @@ const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// Longest piece of a bad value quoted in a reason, characters.
 const QUOTED_CHARS: usize = 40;
 
-/// One line's user and segments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UserSegments {
-    /// Who: the key of the line's identifier.
-    pub(crate) user: UserKey,
-    /// (segment id, lifetime in seconds from now), each id once (the last
-    /// mention wins); empty: remove every segment of the user.
-    pub(crate) segments: Vec<(String, u64)>,
-}
+pub(crate) use crate::freq_cap::UserSegments;
 
 /// Parses one line; `Ok(None)` for a blank or `#` comment line; `Err(reason)`
 /// names what is wrong in a short line. Segments without `ttl_s` live

@@ -28,11 +28,13 @@ use std::time::{Duration, Instant};
 use tern_engine::clock;
 
 use super::file::{self, MAX_TTL_S, UserSegments};
-use crate::config::{CapStoreKind, Config, IoDriver};
+use crate::aws::S3Location;
 use crate::error::{AwsError, ConfigError};
 use crate::freq_cap::CapError;
+use crate::freq_cap::config::{CapStoreKind, FrequencyCapConfig};
 use crate::freq_cap::redis::load::{Claim, SegmentWriter, Written};
-use crate::screening::config::S3Location;
+use crate::segments::config::SegmentsConfig;
+use crate::server::config::IoDriver;
 
 /// Users written per pipeline.
 pub const BATCH_USERS: usize = 500;
@@ -135,12 +137,23 @@ impl LoadCounts {
     }
 }
 
+/// The sections of the config the loader reads.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadSettings<'c> {
+    /// `[frequency_cap]`: the store (must be Redis) and its connection.
+    pub frequency_cap: &'c FrequencyCapConfig,
+    /// `[segments]`: the default TTL and the S3 prefix.
+    pub segments: &'c SegmentsConfig,
+    /// `server.io_driver`: the loader's runtime, as the bid workers'.
+    pub io_driver: IoDriver,
+}
+
 /// Loads `source` (else `segments.s3_uri`) into the Redis of `config`, segments
 /// without a `ttl_s` living `ttl_s` (else `segments.default_ttl_s`) seconds;
 /// writes a summary line per source and a total to `out`. `Err` when nothing
 /// could be loaded (bad settings, Redis or the S3 listing unreachable).
 pub fn run(
-    config: &Config,
+    config: LoadSettings<'_>,
     source: Option<&str>,
     ttl_s: Option<u64>,
     out: &mut dyn Write,
@@ -205,7 +218,7 @@ pub fn run(
         )?;
         Ok(totals)
     };
-    block_on(config.server.io_driver, load).map_err(LoadError::Runtime)?
+    block_on(config.io_driver, load).map_err(LoadError::Runtime)?
 }
 
 /// Loads every object under the prefix that no run has loaded or is loading.

@@ -29,8 +29,7 @@ use super::cluster::{Redirect, key_slot};
 use super::{RedisCaps, RedisEndpoint, RedisTls};
 use crate::error::ConfigError;
 use crate::freq_cap::config::RedisConfig;
-use crate::freq_cap::{CapError, segments_key};
-use crate::segments::file::UserSegments;
+use crate::freq_cap::{CapError, UserSegments, segments_key};
 
 /// Longest wait for one pipeline's replies.
 const ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(30);

@@ -10,8 +10,8 @@ use std::io::{self, Read};
 use std::sync::mpsc;
 
 use super::LoadError;
+use crate::aws::S3Location;
 use crate::error::AwsError;
-use crate::screening::config::S3Location;
 
 /// Chunks of a body buffered between the download and the loader.
 const CHUNKS_AHEAD: usize = 16;
