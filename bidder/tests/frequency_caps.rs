@@ -143,22 +143,13 @@ fn caps_follow_a_slot_while_it_migrates_between_nodes() {
                 .map(|k| (i, k))
         })
         .expect("the counter exists on one node");
-    let redis::Value::Int(slot) = cluster.nodes[owner].command(&["CLUSTER", "KEYSLOT", &key])
-    else {
-        panic!("KEYSLOT answers a number");
-    };
-    let id = |i: usize| match cluster.nodes[i].command(&["CLUSTER", "MYID"]) {
-        redis::Value::BulkString(bytes) => String::from_utf8(bytes).unwrap(),
-        other => panic!("{other:?}"),
-    };
     // Start moving the slot to the next node, the counter not moved yet: the owner
     // sends commands on it to the importing node (ASK), which serves them only after
     // ASKING, and sends them back (MOVED) otherwise.
     let target = (owner + 1) % 3;
-    let slot = slot.to_string();
+    let slot = cluster.slot_of(&key);
     cluster.nodes[owner].command(&["DEL", &key]);
-    cluster.nodes[target].command(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &id(owner)]);
-    cluster.nodes[owner].command(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &id(target)]);
+    cluster.start_migrating(slot, owner, target);
     let checks_before = cluster.nodes[target].calls("mget");
     impression(&bidder, "migrant", 2);
     impression(&bidder, "migrant", 3);
@@ -169,7 +160,7 @@ fn caps_follow_a_slot_while_it_migrates_between_nodes() {
     );
     assert!(cluster.nodes[target].calls("mget") > checks_before);
     assert_eq!(
-        cluster.nodes[target].command(&["CLUSTER", "COUNTKEYSINSLOT", &slot]),
+        cluster.nodes[target].command(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
         redis::Value::Int(1),
         "the counter was created where the slot is going"
     );

@@ -8,9 +8,9 @@ mod support;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use support::caps::redis_config;
+use support::caps::{redis_config, winner_of};
 use support::redis_server::{RedisCluster, RedisServer};
-use support::{Bidder, Options, Reply};
+use support::{Bidder, Options};
 use tern_engine::user::{UserIdKind, UserKey};
 
 /// Four 300x250 campaigns, dearest first: one for first-party `auto` users
@@ -96,18 +96,6 @@ fn request_with(user: &str, data: &str, user_extra: &str, extra: &str) -> Vec<u8
         r#"{{"id":"req-{n}","tmax":1000,"imp":[{{"id":"1","banner":{{"w":300,"h":250}}}}],"user":{{"buyeruid":"{user}","data":{data}{user_extra}}}{extra}}}"#
     )
     .into_bytes()
-}
-
-fn winner_of(reply: &Reply) -> Option<String> {
-    match reply.status {
-        204 => None,
-        200 => Some(
-            reply.json()["seatbid"][0]["bid"][0]["cid"]
-                .as_str()?
-                .to_owned(),
-        ),
-        other => panic!("unexpected status {other}: {}", reply.text()),
-    }
 }
 
 fn winner(bidder: &Bidder, user: &str, data: &str, extra: &str) -> Option<String> {
@@ -311,17 +299,7 @@ fn segments_follow_a_redis_cluster_and_a_migrating_slot() {
     let owner = owner_of(&cluster, &key);
     let target = (owner + 1) % 3;
     give(&cluster.nodes[owner], user, &["auto"], 3600);
-    let redis::Value::Int(slot) = cluster.nodes[owner].command(&["CLUSTER", "KEYSLOT", &key])
-    else {
-        panic!("KEYSLOT answers a number");
-    };
-    let id = |i: usize| match cluster.nodes[i].command(&["CLUSTER", "MYID"]) {
-        redis::Value::BulkString(bytes) => String::from_utf8(bytes).unwrap(),
-        other => panic!("{other:?}"),
-    };
-    let slot = slot.to_string();
-    cluster.nodes[target].command(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &id(owner)]);
-    cluster.nodes[owner].command(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &id(target)]);
+    cluster.start_migrating(cluster.slot_of(&key), owner, target);
     let port = cluster.nodes[target].port.to_string();
     let migrated =
         cluster.nodes[owner].command(&["MIGRATE", "127.0.0.1", &port, &key, "0", "5000"]);

@@ -32,15 +32,12 @@ impl S3Lists {
                 source,
             })?;
         let timeout = std::time::Duration::from_secs(30);
-        let shared = runtime
-            .block_on(crate::aws::load_config(timeout, 3))
+        let client = runtime
+            .block_on(crate::aws::s3_client(timeout, 3))
             .map_err(StartError::ListsSource)?;
-        let config = aws_sdk_s3::config::Builder::from(&shared)
-            .force_path_style(shared.endpoint_url().is_some())
-            .build();
         Ok(S3Lists {
             runtime,
-            client: aws_sdk_s3::Client::from_conf(config),
+            client,
             location,
         })
     }
@@ -48,41 +45,26 @@ impl S3Lists {
     /// The prefix's keys with ETag and size, sorted; directory markers, hidden
     /// files and directories, `README*` and licence files left out.
     pub(super) fn fingerprint(&mut self) -> Result<Fingerprint, AwsError> {
+        let listed =
+            crate::aws::list_prefix(&self.client, &self.location, "list the screening lists");
         let mut keys = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.location.bucket)
-                .prefix(&self.location.prefix)
-                .set_continuation_token(token.take());
-            let page = self
-                .runtime
-                .block_on(request.send())
-                .map_err(|e| crate::aws::call_error("list the screening lists", &e))?;
-            for object in page.contents() {
-                let Some(key) = object.key() else { continue };
-                let Some(path) = key.strip_prefix(&self.location.prefix) else {
-                    continue;
-                };
-                let name = path.rsplit('/').next().unwrap_or(path);
-                if name.is_empty()
-                    || path.split('/').any(|segment| segment.starts_with('.'))
-                    || name.starts_with("README")
-                    || name.starts_with("LICENSE")
-                    || name.ends_with(".LICENSE")
-                {
-                    continue;
-                }
-                let etag = object.e_tag().unwrap_or_default().to_owned();
-                let size = object.size().unwrap_or_default().max(0) as u64;
-                keys.push((path.to_owned(), etag, size));
+        for object in self.runtime.block_on(listed)? {
+            let Some(key) = object.key() else { continue };
+            let Some(path) = key.strip_prefix(&self.location.prefix) else {
+                continue;
+            };
+            let name = path.rsplit('/').next().unwrap_or(path);
+            if name.is_empty()
+                || path.split('/').any(|segment| segment.starts_with('.'))
+                || name.starts_with("README")
+                || name.starts_with("LICENSE")
+                || name.ends_with(".LICENSE")
+            {
+                continue;
             }
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-                _ => break,
-            }
+            let etag = object.e_tag().unwrap_or_default().to_owned();
+            let size = object.size().unwrap_or_default().max(0) as u64;
+            keys.push((path.to_owned(), etag, size));
         }
         keys.sort();
         Ok(keys)

@@ -10,7 +10,7 @@ use crate::support::moto::Moto;
 use crate::support::redis_server::{RedisCluster, RedisServer};
 
 /// The node of a [`RedisCluster`] that owns `slot` (its thirds of the slots).
-fn owner_of(slot: i64) -> usize {
+fn owner_of(slot: u16) -> usize {
     match slot {
         0..=5460 => 0,
         5461..=10922 => 1,
@@ -33,15 +33,11 @@ fn in_a_cluster_each_key_lands_on_the_node_serving_its_slot_even_mid_migration()
             (key(UserIdKind::Buyeruid, &id), id)
         })
         .collect();
-    let slot_of = |key: &str| int(cluster.nodes[0].command(&["CLUSTER", "KEYSLOT", key]));
-    let id_of = |i: usize| text(&cluster.nodes[i].command(&["CLUSTER", "MYID"]));
     // Start moving the first user's slot to the next node, as resharding does.
-    let migrating = slot_of(&users[0].0);
+    let migrating = cluster.slot_of(&users[0].0);
     let owner = owner_of(migrating);
     let target = (owner + 1) % 3;
-    let slot = migrating.to_string();
-    cluster.nodes[target].command(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &id_of(owner)]);
-    cluster.nodes[owner].command(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &id_of(target)]);
+    cluster.start_migrating(migrating, owner, target);
 
     let lines: Vec<String> = users
         .iter()
@@ -60,7 +56,7 @@ fn in_a_cluster_each_key_lands_on_the_node_serving_its_slot_even_mid_migration()
 
     let mut per_node = [0; 3];
     for (key, _) in &users {
-        let slot = slot_of(key);
+        let slot = cluster.slot_of(key);
         if slot == migrating {
             continue;
         }
@@ -69,10 +65,11 @@ fn in_a_cluster_each_key_lands_on_the_node_serving_its_slot_even_mid_migration()
         per_node[owner_of(slot)] += 1;
     }
     assert!(per_node.iter().all(|&n| n > 0), "every node got users");
-    let migrated = int(cluster.nodes[target].command(&["CLUSTER", "COUNTKEYSINSLOT", &slot]));
+    let migrated =
+        int(cluster.nodes[target].command(&["CLUSTER", "COUNTKEYSINSLOT", &migrating.to_string()]));
     let moved_users = users
         .iter()
-        .filter(|(k, _)| slot_of(k) == migrating)
+        .filter(|(k, _)| cluster.slot_of(k) == migrating)
         .count();
     assert_eq!(
         migrated as usize, moved_users,
@@ -86,7 +83,7 @@ fn in_a_cluster_each_key_lands_on_the_node_serving_its_slot_even_mid_migration()
         .sum();
     assert_eq!(keys, USERS as i64, "each user once, nowhere else");
     let sample = &users[USERS - 1].0;
-    let node = &cluster.nodes[owner_of(slot_of(sample))];
+    let node = &cluster.nodes[owner_of(cluster.slot_of(sample))];
     assert_eq!(
         members(node, sample).keys().collect::<Vec<_>>(),
         ["s1", "s2"]

@@ -254,6 +254,31 @@ impl RedisCluster {
     }
 }
 
+impl RedisCluster {
+    /// The hash slot of `key`.
+    pub fn slot_of(&self, key: &str) -> u16 {
+        match self.nodes[0].command(&["CLUSTER", "KEYSLOT", key]) {
+            redis::Value::Int(slot) => u16::try_from(slot).expect("a slot"),
+            other => panic!("KEYSLOT answered {other:?}"),
+        }
+    }
+
+    /// Starts moving `slot` from node `owner` to node `target`, as resharding
+    /// does (`IMPORTING` on the target, then `MIGRATING` on the owner): the owner
+    /// answers `ASK` for keys it no longer holds.
+    pub fn start_migrating(&self, slot: u16, owner: usize, target: usize) {
+        let id = |i: usize| match self.nodes[i].command(&["CLUSTER", "MYID"]) {
+            redis::Value::BulkString(bytes) => String::from_utf8(bytes).unwrap(),
+            other => panic!("MYID answered {other:?}"),
+        };
+        let slot = slot.to_string();
+        let importing = ["CLUSTER", "SETSLOT", &slot, "IMPORTING", &id(owner)];
+        assert_eq!(self.nodes[target].command(&importing), redis::Value::Okay);
+        let migrating = ["CLUSTER", "SETSLOT", &slot, "MIGRATING", &id(target)];
+        assert_eq!(self.nodes[owner].command(&migrating), redis::Value::Okay);
+    }
+}
+
 impl RedisServer {
     /// Whether this node sees the whole cluster up and every slot served.
     fn cluster_ok(&self) -> bool {

@@ -49,13 +49,10 @@ impl S3Objects {
             .enable_all()
             .build()
             .map_err(LoadError::Runtime)?;
-        let shared = runtime.block_on(crate::aws::load_config(CALL_TIMEOUT, CALL_ATTEMPTS))?;
-        let config = aws_sdk_s3::config::Builder::from(&shared)
-            .force_path_style(shared.endpoint_url().is_some())
-            .build();
+        let client = runtime.block_on(crate::aws::s3_client(CALL_TIMEOUT, CALL_ATTEMPTS))?;
         Ok(S3Objects {
             runtime,
-            client: aws_sdk_s3::Client::from_conf(config),
+            client,
             location,
         })
     }
@@ -64,37 +61,23 @@ impl S3Objects {
     /// starting with `.` or `_` (hidden files, `_SUCCESS` markers of export
     /// jobs) left out.
     pub(super) fn list(&self) -> Result<Vec<S3Object>, AwsError> {
+        let what = format!("list s3://{}", self.location.bucket);
+        let listed = crate::aws::list_prefix(&self.client, &self.location, &what);
         let mut objects = Vec::new();
-        let mut token = None;
-        loop {
-            let request = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.location.bucket)
-                .prefix(&self.location.prefix)
-                .set_continuation_token(token.take());
-            let page = self.runtime.block_on(request.send()).map_err(|e| {
-                crate::aws::call_error(format!("list s3://{}", self.location.bucket), &e)
-            })?;
-            for object in page.contents() {
-                let Some(key) = object.key() else { continue };
-                let name = key.rsplit('/').next().unwrap_or(key);
-                if name.is_empty() || name.starts_with('.') || name.starts_with('_') {
-                    continue;
-                }
-                objects.push(S3Object {
-                    key: key.to_owned(),
-                    etag: object
-                        .e_tag()
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                        .to_owned(),
-                });
+        for object in self.runtime.block_on(listed)? {
+            let Some(key) = object.key() else { continue };
+            let name = key.rsplit('/').next().unwrap_or(key);
+            if name.is_empty() || name.starts_with('.') || name.starts_with('_') {
+                continue;
             }
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-                _ => break,
-            }
+            objects.push(S3Object {
+                key: key.to_owned(),
+                etag: object
+                    .e_tag()
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_owned(),
+            });
         }
         objects.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(objects)
