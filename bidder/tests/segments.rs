@@ -506,3 +506,26 @@ fn the_embedded_default_reads_segments_from_its_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_user_in_more_segments_than_are_read_is_never_taken_as_outside_an_exclusion() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bidder = start(&dir, &redis_config(&redis, ""));
+    // 300 memberships ending soon, and `customers` ending last: the 256 the bid
+    // path reads (those ending first) leave it out.
+    let noise: Vec<String> = (0..300).map(|i| format!("aud-{i}")).collect();
+    let noise: Vec<&str> = noise.iter().map(String::as_str).collect();
+    give(&redis, "many", &noise, 3600);
+    give(&redis, "many", &["customers"], 365 * 86_400);
+    assert_eq!(
+        winner(&bidder, "many", "[]", "").as_deref(),
+        Some("contextual"),
+        "`prospects` excludes customers: a partial answer cannot show the user is not one"
+    );
+    give(&redis, "many", &["auto"], 3600);
+    // `auto` ends with the noise; whether it is among the 256 read decides
+    // auto-buyers, never prospects.
+    let answer = winner(&bidder, "many", "[]", "");
+    assert_ne!(answer.as_deref(), Some("prospects"));
+}

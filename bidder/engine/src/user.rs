@@ -52,20 +52,43 @@ impl UserKey {
                 req.device.as_ref().and_then(|d| d.ifa.as_deref()),
             ),
         ];
+        // A device limiting tracking sends an all-zero advertising id.
+        let zeroed = |kind: UserIdKind, id: &str| {
+            kind == UserIdKind::Ifa && id.bytes().all(|b| matches!(b, b'0' | b'-'))
+        };
+        let usable = |kind: UserIdKind, id: &str| !id.is_empty() && !zeroed(kind, id);
         let (kind, id) = candidates
             .into_iter()
-            .find_map(|(kind, id)| id.filter(|id| !id.is_empty()).map(|id| (kind, id)))?;
+            .find_map(|(kind, id)| id.filter(|id| usable(kind, id)).map(|id| (kind, id)))?;
         Some(UserKey::of(kind, id))
     }
 
     /// The key of identifier `id` of `kind`: what a request carrying it as its
-    /// best identifier is keyed by (for loading the store from outside).
+    /// best identifier is keyed by (for loading the store from outside). An
+    /// advertising id is a UUID, whose case means nothing: it is keyed in
+    /// lower case.
     pub fn of(kind: UserIdKind, id: &str) -> UserKey {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         hasher.update(kind.tag());
         hasher.update(b":");
-        hasher.update(id.as_bytes());
+        if kind == UserIdKind::Ifa {
+            hash_lowercase(&mut hasher, id);
+        } else {
+            hasher.update(id.as_bytes());
+        }
         UserKey(hasher.digest128().to_le_bytes())
+    }
+}
+
+/// Feeds `text` to `hasher` with ASCII letters lower-cased, in stack-sized
+/// pieces: no allocation on the bid path.
+pub(crate) fn hash_lowercase(hasher: &mut xxhash_rust::xxh3::Xxh3, text: &str) {
+    for chunk in text.as_bytes().chunks(64) {
+        let mut lower = [0u8; 64];
+        let lower = &mut lower[..chunk.len()];
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        hasher.update(lower);
     }
 }
 
@@ -107,6 +130,27 @@ mod tests {
             ours,
             key(r#"{"id":"other","imp":[{"id":"9"}],"user":{"buyeruid":"b"}}"#)
         );
+    }
+
+    #[test]
+    fn advertising_ids_ignore_case_and_the_zeroed_one_names_nobody() {
+        let upper = key(
+            r#"{"id":"r","imp":[{"id":"1"}],"device":{"ifa":"6D92078A-8246-4BA4-AE5B-76104861E7DC"}}"#,
+        );
+        let lower = key(
+            r#"{"id":"r","imp":[{"id":"1"}],"device":{"ifa":"6d92078a-8246-4ba4-ae5b-76104861e7dc"}}"#,
+        );
+        assert!(upper.is_some());
+        assert_eq!(upper, lower);
+        assert_eq!(
+            UserKey::of(UserIdKind::Ifa, "6D92078A-8246-4BA4-AE5B-76104861E7DC"),
+            lower.unwrap()
+        );
+        // A device that limits tracking sends zeros: shared by millions, it is
+        // no one's id.
+        let zeros = r#"{"id":"r","imp":[{"id":"1"}],"device":{"ifa":"00000000-0000-0000-0000-000000000000"}}"#;
+        assert_eq!(key(zeros), None);
+        assert!(key(r#"{"id":"r","imp":[{"id":"1"}],"user":{"id":"x"},"device":{"ifa":"00000000-0000-0000-0000-000000000000"}}"#).is_some());
     }
 
     #[test]

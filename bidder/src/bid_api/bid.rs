@@ -252,7 +252,10 @@ impl BidRouter {
                 self.caps
                     .lookup(user, snapshot, query, now_unix_s, store_deadline)
                     .await
-                    .map(|round_trip| self.record_round_trip(round_trip))
+                    .map(|lookup| {
+                        self.record_round_trip(lookup.round_trip);
+                        lookup.segments_complete
+                    })
                     .map_err(|error| match error {
                         CapError::Timeout => CapCheck::Timeout,
                         CapError::Unavailable(_) => CapCheck::Unavailable,
@@ -264,16 +267,17 @@ impl BidRouter {
         if segmented {
             self.metrics.segment_lookup(result);
         }
+        let segments = match check {
+            Ok(true) => SegmentOutcome::Read,
+            Ok(false) => SegmentOutcome::Partial,
+            Err(_) => SegmentOutcome::Unavailable,
+        };
         if !capped {
-            let segments = match check {
-                Ok(()) => SegmentOutcome::Read,
-                Err(_) => SegmentOutcome::Unavailable,
-            };
             return (CapOutcome::IgnoreCaps, segments);
         }
         self.metrics.cap_check(result);
         match check {
-            Ok(()) => (CapOutcome::Counted, SegmentOutcome::Read),
+            Ok(_) => (CapOutcome::Counted, segments),
             Err(CapCheck::NoUser) => (CapOutcome::SkipCapped, SegmentOutcome::Unavailable),
             Err(_) => {
                 let (fallback, outcome) = match self.api.cap_policy {

@@ -67,6 +67,16 @@ pub(crate) enum CapError {
 /// in-process store.
 pub(crate) type RoundTrip = Option<std::time::Duration>;
 
+/// What a [`CapStore::lookup`] did besides filling its buffers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lookup {
+    /// How long it took.
+    pub(crate) round_trip: RoundTrip,
+    /// Whether the segments read are all of the user's (Redis answers at most
+    /// `redis::MAX_USER_SEGMENTS`: an answer that long may be cut short).
+    pub(crate) segments_complete: bool,
+}
+
 /// The store a worker uses.
 pub(crate) enum CapStore {
     /// In this process (the embedded default).
@@ -87,7 +97,7 @@ impl CapStore {
         query: StoreQuery<'_>,
         now_unix_s: u64,
         deadline: Instant,
-    ) -> Result<RoundTrip, CapError> {
+    ) -> Result<Lookup, CapError> {
         let StoreQuery {
             caps,
             counts,
@@ -103,12 +113,18 @@ impl CapStore {
                 if let Some(segments) = segments {
                     local_segments.read(user, now_unix_s, segments);
                 }
-                Ok(None)
+                Ok(Lookup {
+                    round_trip: None,
+                    segments_complete: true,
+                })
             }
             CapStore::Redis(redis) => redis
                 .lookup(user, ids, segments, now_unix_s, deadline, counts)
                 .await
-                .map(Some),
+                .map(|(took, segments_complete)| Lookup {
+                    round_trip: Some(took),
+                    segments_complete,
+                }),
         }
     }
 

@@ -23,6 +23,7 @@ mod tcf;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::openrtb::request::{BidRequest, Privacy};
+use crate::user::hash_lowercase;
 
 pub(crate) use rules::Judgement;
 pub use rules::SegmentRules;
@@ -55,14 +56,7 @@ impl SegmentKey {
     pub fn exchange(provider: &str, segtax: Option<u32>, id: &str) -> SegmentKey {
         let mut hasher = Xxh3::new();
         hasher.update(b"dp\0");
-        // Lower-cased in stack-sized pieces: no allocation on the bid path.
-        for chunk in provider.as_bytes().chunks(64) {
-            let mut lower = [0u8; 64];
-            let lower = &mut lower[..chunk.len()];
-            lower.copy_from_slice(chunk);
-            lower.make_ascii_lowercase();
-            hasher.update(lower);
-        }
+        hash_lowercase(&mut hasher, provider);
         hasher.update(b"\0");
         if let Some(segtax) = segtax {
             hasher.update(&segtax.to_le_bytes());
@@ -97,6 +91,10 @@ pub enum SegmentOutcome {
     /// The segments are in [`Audience::first_party`] (none for a user the store
     /// does not know).
     Read,
+    /// Some of the segments are in [`Audience::first_party`]: the store answered
+    /// as many as it reads of one user, and there may be more. They prove
+    /// memberships, never absences (an exclusion cannot be shown to pass).
+    Partial,
     /// No answer (store down, slow or busy, or no user id): campaigns that
     /// need one sit out.
     Unavailable,
@@ -112,10 +110,15 @@ pub struct Audience {
     /// The exchange's segments, sorted: each under every key a rule could name
     /// it by (provider id or name, with and without its taxonomy).
     exchange: Vec<SegmentKey>,
+    /// Whether `exchange` holds every segment the request sent (not cut at
+    /// [`MAX_REQUEST_SEGMENTS`]).
+    exchange_complete: bool,
     /// Our segments for the user, sorted, once read.
     first_party: Vec<SegmentKey>,
     /// Whether `first_party` holds the store's answer.
     first_party_read: bool,
+    /// Whether that answer is every segment of the user.
+    first_party_complete: bool,
 }
 
 impl Audience {
@@ -124,6 +127,7 @@ impl Audience {
         self.exchange.clear();
         self.first_party.clear();
         self.first_party_read = false;
+        self.exchange_complete = true;
         self.prepared = true;
         self.allowed = may_use_segments(&req.privacy(), gvl_vendor_id);
         if !self.allowed {
@@ -139,6 +143,7 @@ impl Audience {
                     continue;
                 };
                 if read == MAX_REQUEST_SEGMENTS {
+                    self.exchange_complete = false;
                     break;
                 }
                 read += 1;
@@ -156,6 +161,7 @@ impl Audience {
     /// Forgets the request (nothing gathered: every segment rule sits out).
     pub(crate) fn clear(&mut self) {
         self.prepared = false;
+        self.exchange_complete = true;
         self.allowed = false;
         self.exchange.clear();
         self.first_party.clear();
@@ -177,7 +183,8 @@ impl Audience {
 
     /// Takes the store's answer (sorting what [`Audience::first_party`] received).
     pub(crate) fn set_first_party(&mut self, outcome: SegmentOutcome) {
-        self.first_party_read = outcome == SegmentOutcome::Read;
+        self.first_party_read = outcome != SegmentOutcome::Unavailable;
+        self.first_party_complete = outcome == SegmentOutcome::Read;
         if self.first_party_read {
             self.first_party.sort_unstable();
         } else {
@@ -186,13 +193,25 @@ impl Audience {
     }
 
     /// Whether the user is in the segment `key` (first-party or not): `None`
-    /// when that is not known (first-party segments not read).
+    /// when that is not known — first-party segments not read, or a segment not
+    /// found among a partial list (the store's, or the request's cut short).
     fn has(&self, key: SegmentKey, first_party: bool) -> Option<bool> {
-        if first_party {
-            self.first_party_read
-                .then(|| self.first_party.binary_search(&key).is_ok())
+        let (known, complete, list) = if first_party {
+            (
+                self.first_party_read,
+                self.first_party_complete,
+                &self.first_party,
+            )
         } else {
-            Some(self.exchange.binary_search(&key).is_ok())
+            (true, self.exchange_complete, &self.exchange)
+        };
+        if !known {
+            return None;
+        }
+        match list.binary_search(&key) {
+            Ok(_) => Some(true),
+            Err(_) if complete => Some(false),
+            Err(_) => None,
         }
     }
 }

@@ -82,24 +82,32 @@ impl SegmentRules {
     }
 
     /// Judges the user in `audience`: `NeedsFirstParty` only while first-party
-    /// segments are unread and the exchange's do not settle it.
+    /// segments are unread and the exchange's do not settle it. A membership
+    /// that cannot be known (a partial list) counts against the campaign: it
+    /// neither passes an exclusion nor fails an inclusion.
     pub(crate) fn judge(&self, audience: &Audience) -> Judgement {
         if !audience.allowed {
             return Judgement::Fail;
         }
-        let has = |n: &Named| audience.has(n.key, n.first_party);
+        // `None`: unknown until the store answers; an unknown membership the
+        // store cannot settle (it answered, or it is the exchange's) is a no.
+        let has = |n: &Named| match audience.has(n.key, n.first_party) {
+            None if n.first_party && !audience.first_party_read => None,
+            None => Some(Err(())),
+            Some(member) => Some(Ok(member)),
+        };
         let mut unknown = false;
         for named in self.exclude.iter() {
             match has(named) {
-                Some(true) => return Judgement::Fail,
-                Some(false) => {}
+                Some(Ok(true) | Err(())) => return Judgement::Fail,
+                Some(Ok(false)) => {}
                 None => unknown = true,
             }
         }
         for named in self.include_all.iter() {
             match has(named) {
-                Some(true) => {}
-                Some(false) => return Judgement::Fail,
+                Some(Ok(true)) => {}
+                Some(Ok(false) | Err(())) => return Judgement::Fail,
                 None => unknown = true,
             }
         }
@@ -108,11 +116,11 @@ impl SegmentRules {
             let mut found = false;
             for named in self.include_any.iter() {
                 match has(named) {
-                    Some(true) => {
+                    Some(Ok(true)) => {
                         found = true;
                         break;
                     }
-                    Some(false) => {}
+                    Some(Ok(false) | Err(())) => {}
                     None => any_unknown = true,
                 }
             }

@@ -16,7 +16,7 @@ pub const MAX_SEGMENT_RULES: usize = 256;
 /// user's segments may be used (`docs/segments.md`, "Privacy").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "SegmentsTable")]
 pub struct Segments {
     /// The user must be in at least one of these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -27,6 +27,53 @@ pub struct Segments {
     /// The user must be in none of these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<SegmentRef>,
+}
+
+/// `segments` as written: a table only (serde would otherwise read a list by
+/// position, `[["auto"], [], ["customers"]]` as three rules).
+struct SegmentsTable(Segments);
+
+impl<'de> Deserialize<'de> for SegmentsTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The fields, read by name.
+        #[derive(Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct Fields {
+            include_any: Vec<SegmentRef>,
+            include_all: Vec<SegmentRef>,
+            exclude: Vec<SegmentRef>,
+        }
+        struct Table;
+        impl<'de> serde::de::Visitor<'de> for Table {
+            type Value = SegmentsTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table { include_any, include_all, exclude }")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<SegmentsTable, M::Error> {
+                let map = serde::de::value::MapAccessDeserializer::new(map);
+                let Fields {
+                    include_any,
+                    include_all,
+                    exclude,
+                } = Fields::deserialize(map)?;
+                Ok(SegmentsTable(Segments {
+                    include_any,
+                    include_all,
+                    exclude,
+                }))
+            }
+        }
+        deserializer.deserialize_map(Table)
+    }
+}
+
+impl From<SegmentsTable> for Segments {
+    fn from(table: SegmentsTable) -> Segments {
+        table.0
+    }
 }
 
 /// One segment a rule names. Written as a table, or as a bare string for a

@@ -129,10 +129,10 @@ pub struct Device<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
     pub ifa: Option<Str<'a>>,
     /// 1 when the user asked not to be tracked (Do Not Track).
-    #[serde(default, deserialize_with = "lenient::recorded_flag")]
+    #[serde(default, deserialize_with = "lenient::privacy_flag")]
     pub dnt: Option<u8>,
     /// 1 when the operating system limits ad tracking.
-    #[serde(default, deserialize_with = "lenient::recorded_flag")]
+    #[serde(default, deserialize_with = "lenient::privacy_flag")]
     pub lmt: Option<u8>,
     /// Browser language, ISO-639-1 alpha-2.
     #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
@@ -174,7 +174,7 @@ pub struct Regs<'a> {
     #[serde(default, deserialize_with = "lenient::int_or_zero")]
     pub coppa: u8,
     /// 1 when the request falls under GDPR, 0 when not (2.6 location).
-    #[serde(default, deserialize_with = "lenient::recorded_flag")]
+    #[serde(default, deserialize_with = "lenient::privacy_flag")]
     pub gdpr: Option<u8>,
     /// CCPA / US Privacy string, e.g. `1YNN` (2.6 location).
     #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
@@ -194,7 +194,7 @@ pub struct Regs<'a> {
 #[derive(Debug, Deserialize)]
 pub struct RegsExt<'a> {
     /// GDPR flag, 2.5 location.
-    #[serde(default, deserialize_with = "lenient::recorded_flag")]
+    #[serde(default, deserialize_with = "lenient::privacy_flag")]
     pub gdpr: Option<u8>,
     /// US Privacy string, 2.5 location.
     #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]

@@ -137,7 +137,8 @@ impl RedisCaps {
     /// Reads the counters of the campaigns `ids` for `user` (missing counters are
     /// 0) into `counts` and, when `segments` is given, the keys of the user's
     /// first-party segments live at `now_unix_s` into it, in one round trip;
-    /// returns how long it took.
+    /// returns how long it took and whether the segments are all of the user's
+    /// (at most [`MAX_USER_SEGMENTS`] are read: a full answer may be cut short).
     pub(crate) async fn lookup(
         &self,
         user: &UserKey,
@@ -146,7 +147,7 @@ impl RedisCaps {
         now_unix_s: u64,
         deadline: Instant,
         counts: &mut Vec<u32>,
-    ) -> Result<Duration, CapError> {
+    ) -> Result<(Duration, bool), CapError> {
         let mut commands = Vec::with_capacity(2);
         let mut mget = redis::cmd("MGET");
         let mut key = Vec::with_capacity(64);
@@ -161,7 +162,7 @@ impl RedisCaps {
             commands.push(mget);
         }
         if segments.is_none() && asked == 0 {
-            return Ok(Duration::ZERO);
+            return Ok((Duration::ZERO, true));
         }
         if segments.is_some() {
             key.clear();
@@ -200,8 +201,9 @@ impl RedisCaps {
                 Value::BulkString(id) => std::str::from_utf8(id).ok().map(SegmentKey::first_party),
                 _ => None,
             }));
+            return Ok((took, members.len() < MAX_USER_SEGMENTS));
         }
-        Ok(took)
+        Ok((took, true))
     }
 
     /// Counts one impression: creates the counter with its window as expiry when it

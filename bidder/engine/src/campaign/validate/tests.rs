@@ -449,3 +449,20 @@ fn segment_rules_name_valid_segments_once() {
     c.validate()
         .expect("the same id from other sources is another segment");
 }
+
+#[test]
+fn segments_are_a_table_never_a_list_read_by_position() {
+    let doc = r#"
+        [[campaigns]]
+        id = "c"
+        advertiser_domain = "shoes.example"
+        bidding = { max_cpm = 2.0, base_bid = 1.0 }
+        segments = [["auto"], [], ["customers"]]
+        [[campaigns.creatives]]
+        id = "cr"
+        adm = "<a/>"
+        banner = { w = 300, h = 250 }
+    "#;
+    let err = crate::campaign::parse_campaigns(doc, crate::campaign::FileFormat::Toml).unwrap_err();
+    assert!(err.to_string().contains("segments"), "{err}");
+}

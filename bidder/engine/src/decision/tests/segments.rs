@@ -278,3 +278,105 @@ fn odd_user_data_is_read_tolerantly() {
         );
     }
 }
+
+#[test]
+fn exclusions_fail_closed_when_the_exchange_sent_more_segments_than_are_read() {
+    let snap = build(&[
+        with_segments(
+            campaign("no-churn", 3.0, 4.0),
+            Segments {
+                exclude: vec![exchange("dataco.example", None, "churn")],
+                ..Segments::default()
+            },
+        ),
+        with_segments(
+            campaign("sports", 2.0, 3.0),
+            include_any(vec![exchange("dataco.example", None, "sports")]),
+        ),
+        campaign("contextual", 1.0, 2.0),
+    ]);
+    let noise: Vec<String> = (0..300).map(|i| format!(r#"{{"id":"n{i}"}}"#)).collect();
+    let data = format!(
+        r#"[{{"id":"noise","segment":[{}]}},{{"id":"dataco.example","segment":[{{"id":"churn"}},{{"id":"sports"}}]}}]"#,
+        noise.join(",")
+    );
+    assert_eq!(
+        winner(&snap, &request(&data, "")).unwrap().0,
+        "contextual",
+        "the excluded segment may be among those not read: the exclusion cannot be shown to pass, \
+         and the included one was not read"
+    );
+    let few = r#"[{"id":"dataco.example","segment":[{"id":"sports"}]}]"#;
+    assert_eq!(winner(&snap, &request(few, "")).unwrap().0, "no-churn");
+}
+
+#[test]
+fn exclusions_fail_closed_when_the_store_answered_only_part_of_a_users_segments() {
+    let snap = build(&[
+        with_segments(
+            campaign("no-customers", 3.0, 4.0),
+            Segments {
+                exclude: vec![first_party("customers")],
+                ..Segments::default()
+            },
+        ),
+        with_segments(
+            campaign("auto", 2.0, 3.0),
+            include_any(vec![first_party("auto")]),
+        ),
+        campaign("contextual", 1.0, 2.0),
+    ]);
+    let json = request("[]", "");
+    let req = BidRequest::parse(json.as_bytes()).unwrap();
+    let mut auction = Auction::default();
+    auction.run(&snap, &req, &ctx()).unwrap();
+    assert!(auction.segment_lookup());
+    if let Some(buffer) = auction.store_query().segments {
+        buffer.push(SegmentKey::first_party("auto"));
+    }
+    let bids = auction
+        .finish(&snap, CapOutcome::IgnoreCaps, SegmentOutcome::Partial)
+        .unwrap();
+    let winner = &snap.campaigns()[bids[0].campaign as usize].id;
+    assert_eq!(
+        winner, "auto",
+        "a partial answer proves memberships, never absences"
+    );
+}
+
+#[test]
+fn unreadable_or_gpp_only_privacy_signals_withhold_segments() {
+    let snap = build(&[
+        with_segments(
+            campaign("segment", 3.0, 4.0),
+            include_any(vec![exchange("77", None, "auto")]),
+        ),
+        campaign("contextual", 1.0, 2.0),
+    ]);
+    for signal in [
+        r#","regs":{"gpp":"DBABMA~CPXxRfAPXxRfAAfKABENB","gpp_sid":[2]}"#,
+        r#","regs":{"gpp_sid":[7,2]}"#,
+        r#","regs":{"gdpr":2}"#,
+        r#","regs":{"gdpr":"yes"}"#,
+        r#","regs":{"coppa":2}"#,
+        r#","device":{"lmt":"yes"}"#,
+        r#","device":{"dnt":true}"#,
+    ] {
+        assert_eq!(
+            winner(&snap, &request(DMP, signal)).unwrap().0,
+            "contextual",
+            "{signal}"
+        );
+    }
+    for tracked in [
+        r#","regs":{"gdpr":"0"}"#,
+        r#","regs":{"gpp_sid":[7]}"#,
+        r#","device":{"lmt":0}"#,
+    ] {
+        assert_eq!(
+            winner(&snap, &request(DMP, tracked)).unwrap().0,
+            "segment",
+            "{tracked}"
+        );
+    }
+}

@@ -308,11 +308,17 @@ impl<'a> BidRequest<'a> {
         let user = self.user.as_ref();
         let device = self.device.as_ref();
         Privacy {
-            coppa: regs.is_some_and(|r| r.coppa == 1),
-            gdpr: regs
-                .and_then(|r| r.gdpr)
-                .or_else(|| regs_ext.and_then(|e| e.gdpr))
-                .map(|g| g == 1),
+            // Fail closed: a COPPA value other than 0 is taken as 1.
+            coppa: regs.is_some_and(|r| r.coppa != 0),
+            // GDPR applies when the flag says so, or when a GPP section in force
+            // is the EU TCF v2 one (section id 2, IAB GPP), whatever the flag.
+            gdpr: if regs.is_some_and(|r| r.gpp_sid.contains(&2)) {
+                Some(true)
+            } else {
+                regs.and_then(|r| r.gdpr)
+                    .or_else(|| regs_ext.and_then(|e| e.gdpr))
+                    .map(|g| g == 1)
+            },
             consent: user
                 .and_then(|u| u.consent.as_deref())
                 .or_else(|| user?.ext.as_ref()?.consent.as_deref()),

@@ -182,7 +182,7 @@ fn privacy_and_schain_fall_back_to_their_2_5_locations() {
     assert!(privacy.limit_tracking);
     assert_eq!(req.schain().unwrap().complete, Some(1));
     let both = br#"{"id":"r","imp":[{"id":"1"}],"regs":{"gdpr":0,"us_privacy":"1NNN",
-        "gpp":"DBABMA~x","gpp_sid":[2,6],"ext":{"gdpr":1,"us_privacy":"1YNN"}},
+        "gpp":"DBABMA~x","gpp_sid":[7,6],"ext":{"gdpr":1,"us_privacy":"1YNN"}},
         "user":{"consent":"CO-new","ext":{"consent":"CO-old"}},
         "source":{"schain":{"ver":"1.0"},"ext":{"schain":{"ver":"old"}}}}"#;
     let req = BidRequest::parse(both).unwrap();
@@ -192,9 +192,13 @@ fn privacy_and_schain_fall_back_to_their_2_5_locations() {
     assert_eq!(privacy.us_privacy, Some("1NNN"));
     assert_eq!(
         (privacy.gpp, privacy.gpp_sid),
-        (Some("DBABMA~x"), &[2, 6][..])
+        (Some("DBABMA~x"), &[7, 6][..])
     );
     assert_eq!(req.schain().unwrap().ver.as_deref(), Some("1.0"));
+    // The EU TCF section in force (GPP section 2) says GDPR applies, whatever
+    // the flag.
+    let gpp = br#"{"id":"r","imp":[{"id":"1"}],"regs":{"gdpr":0,"gpp_sid":[7,2]}}"#;
+    assert_eq!(BidRequest::parse(gpp).unwrap().privacy().gdpr, Some(true));
 }
 
 #[test]
@@ -279,10 +283,15 @@ fn fields_only_recorded_never_cost_the_request() {
         "source":{"ext":[1,2]},"at":"first"}"#;
     let req = BidRequest::parse(body).unwrap();
     let privacy = req.privacy();
-    assert_eq!(privacy.gdpr, None, "2 is neither yes nor no");
+    // Privacy flags fail closed: a value there but unclear counts as set.
+    assert_eq!(
+        privacy.gdpr,
+        Some(true),
+        "2 is neither yes nor no: taken as yes"
+    );
     assert_eq!(privacy.consent, None);
     assert_eq!(privacy.us_privacy, Some("7"));
-    assert_eq!((privacy.gpp, privacy.limit_tracking), (None, false));
+    assert_eq!((privacy.gpp, privacy.limit_tracking), (None, true));
     assert_eq!((req.at, req.imp[0].instl), (None, None));
     let regs_ext = br#"{"id":"r","imp":[{"id":"1"}],"regs":{"ext":{"gdpr":"1","x":{"y":[1]}}}}"#;
     assert_eq!(
