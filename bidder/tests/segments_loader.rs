@@ -469,5 +469,39 @@ fn a_load_without_redis_or_a_source_says_why() {
     assert!(run.stderr.contains("Redis: connect"), "{}", run.stderr);
 }
 
+#[test]
+fn check_refuses_a_segments_file_line_the_loader_would_refuse() {
+    // Proves the in-process store reads segments.file as the loader does: a
+    // line over 64 KiB (otherwise valid) stops `bidder --check`, naming the
+    // setting, the file and the line.
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!(
+        r#"{{"buyeruid":"{}","segments":["a"]}}"#,
+        "u".repeat(70_000)
+    );
+    let path = write_file(
+        dir.path(),
+        "users.jsonl",
+        &[r#"{"ifa":"d","segments":["a"]}"#, &long],
+    );
+    let config = dir.path().join("local.toml");
+    let toml = format!("[segments]\nfile = {:?}\n", path.to_str().unwrap());
+    std::fs::write(&config, toml).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_bidder"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--check")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run bidder --check");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("segments.file"), "{stderr}");
+    assert!(
+        stderr.contains("line 2: longer than 65536 bytes"),
+        "{stderr}"
+    );
+}
+
 #[path = "segments_loader/fleet.rs"]
 mod fleet;

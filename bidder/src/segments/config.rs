@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::file::MAX_TTL_S;
 use crate::aws::S3Location;
 use crate::error::{ConfigError, at_least_one};
 
@@ -21,7 +22,8 @@ pub struct SegmentsConfig {
     /// the in-process store (`frequency_cap.store = "local"`); a bad line stops
     /// the bidder naming it. With Redis, load it with `bidder segments load`.
     pub file: Option<PathBuf>,
-    /// How long a segment lives when its line gives no `ttl_s`, seconds.
+    /// How long a segment lives when its line gives no `ttl_s`, seconds: 1 to
+    /// ten years.
     pub default_ttl_s: u64,
     /// Where `bidder segments load` without a source reads dropped files:
     /// `s3://bucket/prefix/`; each object is loaded once (`docs/segments.md`).
@@ -48,6 +50,12 @@ impl SegmentsConfig {
     /// Checks what the types alone do not constrain.
     pub fn validate(&self) -> Result<(), ConfigError> {
         at_least_one(&[("segments.default_ttl_s", self.default_ttl_s)])?;
+        if self.default_ttl_s > MAX_TTL_S {
+            return Err(ConfigError::new(
+                "segments.default_ttl_s",
+                format!("at most {MAX_TTL_S} seconds (ten years)"),
+            ));
+        }
         if let Some(uri) = self.s3() {
             S3Location::parse(uri).map_err(|why| ConfigError::new("segments.s3_uri", why))?;
         }
@@ -77,5 +85,21 @@ mod tests {
         };
         assert_eq!(bad.validate().unwrap_err().key, "segments.s3_uri");
         assert!(SegmentsConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn rejects_a_default_ttl_over_ten_years() {
+        let longest = SegmentsConfig {
+            default_ttl_s: MAX_TTL_S,
+            ..SegmentsConfig::default()
+        };
+        assert!(longest.validate().is_ok());
+        let over = SegmentsConfig {
+            default_ttl_s: MAX_TTL_S + 1,
+            ..SegmentsConfig::default()
+        };
+        let error = over.validate().unwrap_err();
+        assert_eq!(error.key, "segments.default_ttl_s");
+        assert!(error.to_string().contains("ten years"), "{error}");
     }
 }

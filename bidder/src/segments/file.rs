@@ -113,13 +113,85 @@ pub(crate) fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 
 /// `input`, named `name` (a path or object key), buffered and read through
 /// gzip when the name ends in `.gz` (several gzip members in a row are read as
-/// one stream, as `cat a.gz b.gz` makes).
+/// one stream, as `cat a.gz b.gz` makes). Its read errors tell a failed input
+/// from bytes that cannot be unzipped ([`ReadError`]).
 pub(crate) fn reader(name: &str, input: impl Read + Send + 'static) -> Box<dyn BufRead + Send> {
+    let input = Input(input);
     if name.ends_with(".gz") {
-        let unzipped = flate2::read::MultiGzDecoder::new(input);
+        let unzipped = Unzipped(flate2::read::MultiGzDecoder::new(input));
         Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, unzipped))
     } else {
         Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, input))
+    }
+}
+
+/// Why a source could not be read to its end.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// Reading failed (a disk, a download): the same source may read next time.
+    #[error("cannot read further: {0}")]
+    Input(io::Error),
+    /// The bytes are not what the name says (not gzip, a gzip cut short or
+    /// corrupt): they fail the same way every time.
+    #[error("corrupt: {0}")]
+    Content(io::Error),
+}
+
+impl ReadError {
+    /// A read error of a [`reader`]: content when the unzipping refused the
+    /// bytes, input otherwise (what cannot be told is tried again).
+    fn of(error: io::Error) -> ReadError {
+        match error
+            .get_ref()
+            .is_some_and(|inner| inner.is::<BadContent>())
+        {
+            true => ReadError::Content(error),
+            false => ReadError::Input(error),
+        }
+    }
+
+    /// Whether the bytes themselves are bad: another read of the same source
+    /// fails the same way.
+    pub(crate) fn is_content(&self) -> bool {
+        matches!(self, ReadError::Content(_))
+    }
+}
+
+/// An error of the input itself (under the gzip decoder, which passes it on).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct FailedInput(io::Error);
+
+/// An error of the gzip decoder's own: the bytes are bad.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadContent(io::Error);
+
+/// Marks the read errors of the input as [`FailedInput`].
+struct Input<R>(R);
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::Interrupted => e,
+            kind => io::Error::new(kind, FailedInput(e)),
+        })
+    }
+}
+
+/// Marks the read errors of a decoder that are not its input's as [`BadContent`].
+struct Unzipped<R>(R);
+
+impl<R: Read> Read for Unzipped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let from_input = e.get_ref().is_some_and(|inner| inner.is::<FailedInput>());
+            match e.kind() {
+                io::ErrorKind::Interrupted => e,
+                _ if from_input => e,
+                kind => io::Error::new(kind, BadContent(e)),
+            }
+        })
     }
 }
 
@@ -135,6 +207,9 @@ pub(crate) fn lines<R: BufRead>(reader: R, default_ttl_s: u64) -> SegmentLines<R
     }
 }
 
+/// One item of [`SegmentLines`].
+pub(crate) type LineItem = Result<(u64, Result<UserSegments, String>), ReadError>;
+
 /// Iterator of [`lines`]: `Ok((line number, the line's user or why it is
 /// refused))`, or one `Err` when the file cannot be read further (a truncated
 /// gzip stream, a failed download), after which it ends.
@@ -147,8 +222,15 @@ pub(crate) struct SegmentLines<R> {
     done: bool,
 }
 
+impl<R> SegmentLines<R> {
+    /// Lines read so far: the number of the last one (a read error is on the next).
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+}
+
 impl<R: BufRead> Iterator for SegmentLines<R> {
-    type Item = io::Result<(u64, Result<UserSegments, String>)>;
+    type Item = LineItem;
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
@@ -157,7 +239,7 @@ impl<R: BufRead> Iterator for SegmentLines<R> {
                 Ok(read) => read,
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(e));
+                    return Some(Err(ReadError::of(e)));
                 }
             };
             self.line += 1;

@@ -198,7 +198,7 @@ fn malformed_json_and_other_values_are_refused() {
     assert!(array.contains("an object like"), "{array}");
 }
 
-fn read_all(bytes: &[u8]) -> Vec<io::Result<(u64, Result<UserSegments, String>)>> {
+fn read_all(bytes: &[u8]) -> Vec<LineItem> {
     lines(io::Cursor::new(bytes.to_vec()), DAY_S).collect()
 }
 
@@ -270,4 +270,48 @@ fn gzip_files_are_read_through_and_a_truncated_one_ends_in_an_error() {
     std::fs::write(&named_plain, &zipped).unwrap();
     let read: Vec<_> = lines(open(&named_plain).unwrap(), DAY_S).collect();
     assert!(matches!(read.first(), Some(Ok((1, Err(_))))));
+}
+
+/// An input that gives `good` and then fails, as a dropped download does.
+struct FailingInput(io::Cursor<Vec<u8>>);
+
+impl Read for FailingInput {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(io::Error::other("connection reset")),
+            n => Ok(n),
+        }
+    }
+}
+
+/// The read error ending the lines of `input`, named `name`.
+fn read_error(name: &str, input: impl Read + Send + 'static) -> ReadError {
+    let items: Vec<_> = lines(reader(name, input), DAY_S).collect();
+    match items.into_iter().last() {
+        Some(Err(error)) => error,
+        other => panic!("no read error at the end: {other:?}"),
+    }
+}
+
+#[test]
+fn bad_bytes_are_a_content_error_and_a_failed_input_is_not() {
+    let text = "{\"ifa\":\"a\",\"segments\":[\"x\"]}\n".repeat(10);
+    let mut zipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    zipped.write_all(text.as_bytes()).unwrap();
+    let zipped = zipped.finish().unwrap();
+
+    let not_gzip = read_error("a.jsonl.gz", io::Cursor::new(text.clone().into_bytes()));
+    assert!(not_gzip.is_content(), "{not_gzip}");
+    assert!(not_gzip.to_string().starts_with("corrupt: "), "{not_gzip}");
+    let cut = zipped[..zipped.len() - 3].to_vec();
+    let truncated = read_error("a.jsonl.gz", io::Cursor::new(cut));
+    assert!(truncated.is_content(), "{truncated}");
+
+    // A failing input is transient, under gzip or not.
+    let half = zipped[..zipped.len() / 2].to_vec();
+    for (name, bytes) in [("a.jsonl.gz", half), ("a.jsonl", text.into_bytes())] {
+        let failed = read_error(name, FailingInput(io::Cursor::new(bytes)));
+        assert!(!failed.is_content(), "{name}: {failed}");
+        assert_eq!(failed.to_string(), "cannot read further: connection reset");
+    }
 }

@@ -7,6 +7,9 @@
 //! an hour while loading, then `done` for thirty days), so every bidder of a
 //! fleet can run the command from a timer and each dropped file is loaded once;
 //! a changed object (new ETag) is loaded again, a crashed load after an hour.
+//! An object whose bytes are bad (not gzip, cut short) is kept as `failed: ...`
+//! for thirty days too: it fails one run, not every run; one that could not be
+//! read for a passing reason (S3, Redis) is given back to be tried again.
 //!
 //! Lines are parsed on one thread while [`BATCHES_IN_FLIGHT`] batches of
 //! [`BATCH_USERS`] users are written concurrently on a monoio executor. A
@@ -50,6 +53,10 @@ const CLAIM_EXTEND_EVERY: Duration = Duration::from_secs(300);
 /// How long a loaded object is remembered, seconds (thirty days): objects
 /// older than that should be gone from the prefix.
 const DONE_TTL_S: u64 = 30 * 24 * 3600;
+/// How a claim marks an object whose bytes could not be read (followed by why).
+const FAILED: &str = "failed: ";
+/// Longest reason kept in a failed object's marker, bytes.
+const FAILED_REASON_BYTES: usize = 200;
 /// Oldest Redis major version with `EXPIREAT ... NX|GT` and `SET NX GET`.
 const MIN_REDIS_MAJOR: u32 = 7;
 
@@ -116,9 +123,10 @@ fn redis_reason(error: &CapError) -> String {
 pub struct LoadCounts {
     /// Sources read (all of them, or until they failed).
     pub sources_loaded: u64,
-    /// S3 objects skipped: loaded before, or being loaded by another run.
+    /// S3 objects skipped: loaded before, found corrupt before, or being loaded
+    /// by another run.
     pub sources_skipped: u64,
-    /// Sources that stopped before their end (unreadable, or Redis gone).
+    /// Sources that stopped before their end (unreadable, corrupt, or Redis gone).
     pub sources_failed: u64,
     /// Users written.
     pub users: u64,
@@ -240,6 +248,14 @@ async fn load_prefix(
                 totals.sources_skipped += 1;
                 continue;
             }
+            Claim::Held(by) if by.starts_with(FAILED) => {
+                writeln!(
+                    out,
+                    "{name}: skipped, failed before ({by}); a new upload is loaded again"
+                )?;
+                totals.sources_skipped += 1;
+                continue;
+            }
             Claim::Held(by) => {
                 writeln!(out, "{name}: skipped, being loaded by another run ({by})")?;
                 totals.sources_skipped += 1;
@@ -254,12 +270,23 @@ async fn load_prefix(
             }
         };
         let load = load_source(writer, reader, ttl_s, Some(&marker)).await;
-        let finished = match &load.stopped {
-            None => writer.mark(&marker, "done", DONE_TTL_S).await,
+        let finished = match (&load.stopped, load.corrupt) {
+            (None, _) => writer.mark(&marker, "done", DONE_TTL_S).await,
+            // The same bytes fail the same way: kept until the object changes.
+            (Some(why), true) => {
+                let failed = failed_marker(why);
+                writer.mark(&marker, &failed, DONE_TTL_S).await
+            }
             // Given back at once, to be tried again by the next run.
-            Some(_) => writer.release(&marker).await,
+            (Some(_), false) => writer.release(&marker).await,
         };
         load.report(out, &name, totals)?;
+        if load.corrupt && finished.is_ok() {
+            writeln!(
+                out,
+                "  not tried again until the object changes (new ETag): {marker} is failed"
+            )?;
+        }
         if let Err(e) = finished {
             writeln!(out, "  cannot update {marker}: {}", redis_reason(&e))?;
         }
@@ -268,6 +295,15 @@ async fn load_prefix(
         }
     }
     Ok(())
+}
+
+/// The value of a failed object's claim: [`FAILED`] and why, cut short.
+fn failed_marker(why: &str) -> String {
+    let mut cut = why.len().min(FAILED_REASON_BYTES);
+    while !why.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{FAILED}{}", &why[..cut])
 }
 
 /// What one source did.
@@ -285,6 +321,8 @@ struct SourceLoad {
     stopped: Option<String>,
     /// Whether it stopped because Redis could not be reached.
     redis_failed: bool,
+    /// Whether it stopped because its bytes are bad (not on a passing failure).
+    corrupt: bool,
     elapsed: Duration,
 }
 
@@ -338,7 +376,8 @@ async fn load_source(
                 continue;
             }
             Err(e) => {
-                load.stop(format!("cannot read further: {e}"), false);
+                load.corrupt = load.stopped.is_none() && e.is_content();
+                load.stop(e.to_string(), false);
                 break;
             }
         };
@@ -439,10 +478,10 @@ impl SourceLoad {
             self.failed_users,
             self.elapsed.as_secs_f64(),
             per_second(self.users, self.elapsed),
-            if self.stopped.is_some() {
-                ", STOPPED"
-            } else {
-                ""
+            match (&self.stopped, self.corrupt) {
+                (None, _) => "",
+                (Some(_), true) => ", CORRUPT",
+                (Some(_), false) => ", STOPPED",
             },
         )?;
         for (line, why) in &self.refused {

@@ -240,3 +240,124 @@ fn s3_objects_under_the_prefix_load_once_and_again_when_changed() {
         "the old a.jsonl is not loaded again"
     );
 }
+
+#[test]
+fn a_corrupt_s3_object_fails_once_and_is_tried_again_only_when_replaced() {
+    // Proves an object whose bytes cannot be read (not gzip; a gzip cut short
+    // near its end) fails its run (exit 1) and is kept failed: later runs skip
+    // it without writing its good lines again, and a fixed upload (new ETag)
+    // loads.
+    let moto = Moto::start();
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        &redis.addr(),
+        "[segments]\ns3_uri = \"s3://tern-segments/drop/\"",
+    );
+    let (runtime, client) = s3_client(&moto);
+    runtime
+        .block_on(client.create_bucket().bucket("tern-segments").send())
+        .expect("bucket created");
+    let put = |key: &str, body: Vec<u8>| {
+        let request = client
+            .put_object()
+            .bucket("tern-segments")
+            .key(key)
+            .body(body.into());
+        runtime.block_on(request.send()).expect("object put");
+    };
+    let gzip = |lines: &[&str]| std::fs::read(write_file(dir.path(), "x.jsonl.gz", lines)).unwrap();
+    put(
+        "drop/f.jsonl.gz",
+        b"{\"ifa\":\"f\",\"segments\":[\"x\"]}\n".to_vec(),
+    );
+    // Enough users that whole batches are written before the cut shows.
+    let users: Vec<String> = (0..6_000)
+        .map(|i| format!(r#"{{"buyeruid":"t-{i}","segments":["x"]}}"#))
+        .collect();
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    let whole = gzip(&users);
+    put("drop/t.jsonl.gz", whole[..whole.len() - 3].to_vec());
+    put(
+        "drop/u.jsonl",
+        b"{\"buyeruid\":\"u1\",\"segments\":[\"x\"]}\n".to_vec(),
+    );
+    let exists = |kind, id| int(redis.command(&["EXISTS", &key(kind, id)])) == 1;
+    let user_keys = || match redis.command(&["KEYS", "sg:*"]) {
+        Value::Array(keys) => keys.iter().map(text).collect::<Vec<_>>(),
+        other => panic!("KEYS answers an array, not {other:?}"),
+    };
+    let marker_of = |key: &str| {
+        let Value::Array(markers) =
+            redis.command(&["KEYS", &format!("sgload:{{tern-segments/{key}}}:*")])
+        else {
+            panic!("KEYS answers an array");
+        };
+        assert_eq!(markers.len(), 1, "one marker for {key}");
+        text(&markers[0])
+    };
+
+    let first = load(&config, &[], &moto.env());
+    assert_eq!(first.code, Some(1), "{}\n{}", first.stdout, first.stderr);
+    for name in ["f.jsonl.gz", "t.jsonl.gz"] {
+        let summary = first.summary(&format!("s3://tern-segments/drop/{name}"));
+        assert!(summary.ends_with(", CORRUPT"), "{}", first.stdout);
+        let marker = marker_of(&format!("drop/{name}"));
+        let value = text(&redis.command(&["GET", &marker]));
+        assert!(value.starts_with("failed: corrupt: "), "{marker} = {value}");
+        assert!(ttl_s(&redis, &marker) > 29 * DAY_S as i64);
+    }
+    assert!(
+        first
+            .stdout
+            .contains("total: 1 sources loaded, 0 skipped, 2 failed"),
+        "{}",
+        first.stdout
+    );
+    assert!(exists(UserIdKind::Buyeruid, "u1"));
+    assert!(!exists(UserIdKind::Ifa, "f"));
+    assert!(
+        user_keys().len() > 1,
+        "batches of t.jsonl.gz read before the cut are written"
+    );
+
+    // The next run skips both: t.jsonl.gz's lines are not written again.
+    for key in user_keys() {
+        redis.command(&["DEL", &key]);
+    }
+    let second = load(&config, &[], &moto.env());
+    assert_eq!(second.code, Some(0), "{}\n{}", second.stdout, second.stderr);
+    for name in ["f.jsonl.gz", "t.jsonl.gz"] {
+        let summary = second.summary(&format!("s3://tern-segments/drop/{name}"));
+        assert!(
+            summary.contains("skipped, failed before"),
+            "{}",
+            second.stdout
+        );
+    }
+    assert!(
+        second
+            .stdout
+            .contains("total: 0 sources loaded, 3 skipped, 0 failed: 0 users written"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(user_keys(), Vec::<String>::new(), "nothing written again");
+
+    // A fixed upload is a new ETag: loaded.
+    put(
+        "drop/f.jsonl.gz",
+        gzip(&[r#"{"ifa":"f","segments":["x"]}"#]),
+    );
+    let third = load(&config, &[], &moto.env());
+    assert_eq!(third.code, Some(0), "{}\n{}", third.stdout, third.stderr);
+    assert!(
+        third
+            .summary("s3://tern-segments/drop/f.jsonl.gz")
+            .contains(": 1 users written"),
+        "{}",
+        third.stdout
+    );
+    assert!(exists(UserIdKind::Ifa, "f"));
+}
