@@ -4,7 +4,10 @@
 //! Fields that are only recorded (privacy signals, the extensions) are read
 //! with `lenient::recorded_*`: a value of another shape is absent, never a 400.
 
-use serde::Deserialize;
+use std::fmt;
+
+use serde::de::{Error, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::borrowed::{List, Str};
 use super::lenient;
@@ -129,10 +132,10 @@ pub struct Device<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::opt_text")]
     pub ifa: Option<Str<'a>>,
     /// 1 when the user asked not to be tracked (Do Not Track).
-    #[serde(default, deserialize_with = "lenient::privacy_flag")]
+    #[serde(default, deserialize_with = "privacy_flag")]
     pub dnt: Option<u8>,
     /// 1 when the operating system limits ad tracking.
-    #[serde(default, deserialize_with = "lenient::privacy_flag")]
+    #[serde(default, deserialize_with = "privacy_flag")]
     pub lmt: Option<u8>,
     /// Browser language, ISO-639-1 alpha-2.
     #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
@@ -174,7 +177,7 @@ pub struct Regs<'a> {
     #[serde(default, deserialize_with = "lenient::int_or_zero")]
     pub coppa: u8,
     /// 1 when the request falls under GDPR, 0 when not (2.6 location).
-    #[serde(default, deserialize_with = "lenient::privacy_flag")]
+    #[serde(default, deserialize_with = "privacy_flag")]
     pub gdpr: Option<u8>,
     /// CCPA / US Privacy string, e.g. `1YNN` (2.6 location).
     #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
@@ -194,7 +197,7 @@ pub struct Regs<'a> {
 #[derive(Debug, Deserialize)]
 pub struct RegsExt<'a> {
     /// GDPR flag, 2.5 location.
-    #[serde(default, deserialize_with = "lenient::privacy_flag")]
+    #[serde(default, deserialize_with = "privacy_flag")]
     pub gdpr: Option<u8>,
     /// US Privacy string, 2.5 location.
     #[serde(borrow, default, deserialize_with = "lenient::recorded_text")]
@@ -241,4 +244,62 @@ pub struct Privacy<'r> {
     pub gpp_sid: &'r [u16],
     /// `device.lmt = 1` or `device.dnt = 1`.
     pub limit_tracking: bool,
+}
+
+/// A privacy flag (`regs.gdpr`, `device.lmt`, `device.dnt`), read to fail
+/// closed: absent, `null` or `""` is `None`; `0`, `false`, `"0"`, `"false"` or
+/// `"no"` is `Some(0)`; any other value (`1`, `2`, `"yes"`, `true`, an array)
+/// is `Some(1)` — a signal that is there but unclear is taken as set, never as
+/// permission. Never fails the request.
+fn privacy_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u8>, D::Error> {
+    struct FlagVisitor;
+    impl<'de> Visitor<'de> for FlagVisitor {
+        type Value = Option<u8>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a 0/1 flag")
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<Option<u8>, E> {
+            Ok(Some(u8::from(v)))
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Option<u8>, E> {
+            Ok(Some(u8::from(v != 0)))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Option<u8>, E> {
+            Ok(Some(u8::from(v != 0)))
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Option<u8>, E> {
+            Ok(Some(u8::from(v != 0.0)))
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Option<u8>, E> {
+            let v = v.trim();
+            Ok(if v.is_empty() {
+                None
+            } else if ["0", "false", "no"]
+                .iter()
+                .any(|no| v.eq_ignore_ascii_case(no))
+            {
+                Some(0)
+            } else {
+                Some(1)
+            })
+        }
+        fn visit_unit<E: Error>(self) -> Result<Option<u8>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: Error>(self) -> Result<Option<u8>, E> {
+            Ok(None)
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Option<u8>, S::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(Some(1))
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Option<u8>, M::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(Some(1))
+        }
+    }
+    deserializer.deserialize_any(FlagVisitor)
 }

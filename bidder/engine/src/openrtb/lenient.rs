@@ -98,66 +98,6 @@ pub(super) fn recorded_flag<'de, D: Deserializer<'de>>(
     Ok(recorded_int::<D, u8>(deserializer)?.filter(|flag| *flag <= 1))
 }
 
-/// A privacy flag (`regs.gdpr`, `device.lmt`, `device.dnt`), read to fail
-/// closed: absent, `null` or `""` is `None`; `0`, `false`, `"0"`, `"false"` or
-/// `"no"` is `Some(0)`; any other value (`1`, `2`, `"yes"`, `true`, an array)
-/// is `Some(1)` — a signal that is there but unclear is taken as set, never as
-/// permission. Never fails the request.
-pub(super) fn privacy_flag<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<u8>, D::Error> {
-    struct FlagVisitor;
-    impl<'de> Visitor<'de> for FlagVisitor {
-        type Value = Option<u8>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a 0/1 flag")
-        }
-        fn visit_bool<E: Error>(self, v: bool) -> Result<Option<u8>, E> {
-            Ok(Some(u8::from(v)))
-        }
-        fn visit_i64<E: Error>(self, v: i64) -> Result<Option<u8>, E> {
-            Ok(Some(u8::from(v != 0)))
-        }
-        fn visit_u64<E: Error>(self, v: u64) -> Result<Option<u8>, E> {
-            Ok(Some(u8::from(v != 0)))
-        }
-        fn visit_f64<E: Error>(self, v: f64) -> Result<Option<u8>, E> {
-            Ok(Some(u8::from(v != 0.0)))
-        }
-        fn visit_str<E: Error>(self, v: &str) -> Result<Option<u8>, E> {
-            let v = v.trim();
-            Ok(if v.is_empty() {
-                None
-            } else if ["0", "false", "no"]
-                .iter()
-                .any(|no| v.eq_ignore_ascii_case(no))
-            {
-                Some(0)
-            } else {
-                Some(1)
-            })
-        }
-        fn visit_unit<E: Error>(self) -> Result<Option<u8>, E> {
-            Ok(None)
-        }
-        fn visit_none<E: Error>(self) -> Result<Option<u8>, E> {
-            Ok(None)
-        }
-        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Option<u8>, S::Error> {
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-            Ok(Some(1))
-        }
-        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Option<u8>, M::Error> {
-            while map
-                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                .is_some()
-            {}
-            Ok(Some(1))
-        }
-    }
-    deserializer.deserialize_any(FlagVisitor)
-}
-
 /// A recorded-only text field: anything but text or a number is absent.
 pub(super) fn recorded_text<'de, D: Deserializer<'de>>(
     deserializer: D,
