@@ -254,7 +254,11 @@ impl BidRouter {
                     .await
                     .map(|lookup| {
                         self.record_round_trip(lookup.round_trip);
-                        lookup.segments_complete
+                        if lookup.segments_complete {
+                            SegmentOutcome::Read
+                        } else {
+                            SegmentOutcome::Partial
+                        }
                     })
                     .map_err(|error| match error {
                         CapError::Timeout => CapCheck::Timeout,
@@ -267,27 +271,24 @@ impl BidRouter {
         if segmented {
             self.metrics.segment_lookup(result);
         }
-        let segments = match check {
-            Ok(true) => SegmentOutcome::Read,
-            Ok(false) => SegmentOutcome::Partial,
-            Err(_) => SegmentOutcome::Unavailable,
-        };
+        let segments = check.unwrap_or(SegmentOutcome::Unavailable);
         if !capped {
             return (CapOutcome::IgnoreCaps, segments);
         }
         self.metrics.cap_check(result);
-        match check {
-            Ok(_) => (CapOutcome::Counted, segments),
-            Err(CapCheck::NoUser) => (CapOutcome::SkipCapped, SegmentOutcome::Unavailable),
+        let caps = match check {
+            Ok(_) => CapOutcome::Counted,
+            Err(CapCheck::NoUser) => CapOutcome::SkipCapped,
             Err(_) => {
                 let (fallback, outcome) = match self.api.cap_policy {
                     CapPolicy::SkipCapped => (CapFallback::SkipCapped, CapOutcome::SkipCapped),
                     CapPolicy::IgnoreCaps => (CapFallback::IgnoreCaps, CapOutcome::IgnoreCaps),
                 };
                 self.metrics.cap_fallback(fallback);
-                (outcome, SegmentOutcome::Unavailable)
+                outcome
             }
-        }
+        };
+        (caps, segments)
     }
 
     /// Answers 204, counts the reason, and records a `nobid` event if sampled.

@@ -90,13 +90,18 @@ fn in_a_cluster_each_key_lands_on_the_node_serving_its_slot_even_mid_migration()
     );
 }
 
-/// An S3 client for `moto`, as an operator dropping files would use.
-fn s3_client(moto: &Moto) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
+/// An S3 client for `moto`, as an operator dropping files would use, and the
+/// bucket `tern-segments` the tests drop files in.
+fn s3_bucket(moto: &Moto) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
     let (runtime, shared) = moto.sdk_config();
     let config = aws_sdk_s3::config::Builder::from(&shared)
         .force_path_style(true)
         .build();
-    (runtime, aws_sdk_s3::Client::from_conf(config))
+    let client = aws_sdk_s3::Client::from_conf(config);
+    runtime
+        .block_on(client.create_bucket().bucket("tern-segments").send())
+        .expect("bucket created");
+    (runtime, client)
 }
 
 #[test]
@@ -112,10 +117,7 @@ fn s3_objects_under_the_prefix_load_once_and_again_when_changed() {
         &redis.addr(),
         "[segments]\ns3_uri = \"s3://tern-segments/drops/\"",
     );
-    let (runtime, client) = s3_client(&moto);
-    runtime
-        .block_on(client.create_bucket().bucket("tern-segments").send())
-        .expect("bucket created");
+    let (runtime, client) = s3_bucket(&moto);
     let put = |key: &str, lines: &[&str]| {
         let name = key.rsplit('/').next().unwrap();
         let path = write_file(dir.path(), name, lines);
@@ -255,10 +257,7 @@ fn a_corrupt_s3_object_fails_once_and_is_tried_again_only_when_replaced() {
         &redis.addr(),
         "[segments]\ns3_uri = \"s3://tern-segments/drop/\"",
     );
-    let (runtime, client) = s3_client(&moto);
-    runtime
-        .block_on(client.create_bucket().bucket("tern-segments").send())
-        .expect("bucket created");
+    let (runtime, client) = s3_bucket(&moto);
     let put = |key: &str, body: Vec<u8>| {
         let request = client
             .put_object()

@@ -100,6 +100,20 @@ pub enum SegmentOutcome {
     Unavailable,
 }
 
+/// Whether a user is in one segment, as far as the request and the store tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Membership {
+    /// In it.
+    In,
+    /// Not in it (the list it would be in is whole).
+    Out,
+    /// Not in the part of a list that was read (the request's, or the store's,
+    /// cut short): it cannot be known, and counts against the campaign.
+    Unknown,
+    /// A first-party segment, and the store has not answered yet.
+    Unread,
+}
+
 /// One request's segments, in buffers reused across requests.
 #[derive(Debug, Default)]
 pub struct Audience {
@@ -124,10 +138,7 @@ pub struct Audience {
 impl Audience {
     /// Gathers the request's segments and whether they may be used.
     pub(crate) fn prepare(&mut self, req: &BidRequest<'_>, gvl_vendor_id: u16) {
-        self.exchange.clear();
-        self.first_party.clear();
-        self.first_party_read = false;
-        self.exchange_complete = true;
+        self.clear();
         self.prepared = true;
         self.allowed = may_use_segments(&req.privacy(), gvl_vendor_id);
         if !self.allowed {
@@ -192,26 +203,20 @@ impl Audience {
         }
     }
 
-    /// Whether the user is in the segment `key` (first-party or not): `None`
-    /// when that is not known — first-party segments not read, or a segment not
-    /// found among a partial list (the store's, or the request's cut short).
-    fn has(&self, key: SegmentKey, first_party: bool) -> Option<bool> {
-        let (known, complete, list) = if first_party {
-            (
-                self.first_party_read,
-                self.first_party_complete,
-                &self.first_party,
-            )
+    /// Whether the user is in the segment `key` (first-party or not).
+    pub(crate) fn membership(&self, key: SegmentKey, first_party: bool) -> Membership {
+        let (complete, list) = if first_party {
+            if !self.first_party_read {
+                return Membership::Unread;
+            }
+            (self.first_party_complete, &self.first_party)
         } else {
-            (true, self.exchange_complete, &self.exchange)
+            (self.exchange_complete, &self.exchange)
         };
-        if !known {
-            return None;
-        }
         match list.binary_search(&key) {
-            Ok(_) => Some(true),
-            Err(_) if complete => Some(false),
-            Err(_) => None,
+            Ok(_) => Membership::In,
+            Err(_) if complete => Membership::Out,
+            Err(_) => Membership::Unknown,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! three-valued logic, so that a campaign whose rules the exchange's segments
 //! already settle needs no store lookup.
 
-use super::{Audience, SegmentKey};
+use super::{Audience, Membership, SegmentKey};
 use crate::campaign::{SegmentRef, Segments};
 
 /// One segment a rule names.
@@ -89,49 +89,44 @@ impl SegmentRules {
         if !audience.allowed {
             return Judgement::Fail;
         }
-        // `None`: unknown until the store answers; an unknown membership the
-        // store cannot settle (it answered, or it is the exchange's) is a no.
-        let has = |n: &Named| match audience.has(n.key, n.first_party) {
-            None if n.first_party && !audience.first_party_read => None,
-            None => Some(Err(())),
-            Some(member) => Some(Ok(member)),
-        };
-        let mut unknown = false;
+        let of = |n: &Named| audience.membership(n.key, n.first_party);
+        // `Unread` waits for the store; `Unknown` counts against the campaign.
+        let mut unread = false;
         for named in self.exclude.iter() {
-            match has(named) {
-                Some(Ok(true) | Err(())) => return Judgement::Fail,
-                Some(Ok(false)) => {}
-                None => unknown = true,
+            match of(named) {
+                Membership::In | Membership::Unknown => return Judgement::Fail,
+                Membership::Out => {}
+                Membership::Unread => unread = true,
             }
         }
         for named in self.include_all.iter() {
-            match has(named) {
-                Some(Ok(true)) => {}
-                Some(Ok(false) | Err(())) => return Judgement::Fail,
-                None => unknown = true,
+            match of(named) {
+                Membership::In => {}
+                Membership::Out | Membership::Unknown => return Judgement::Fail,
+                Membership::Unread => unread = true,
             }
         }
         if !self.include_any.is_empty() {
-            let mut any_unknown = false;
+            let mut any_unread = false;
             let mut found = false;
             for named in self.include_any.iter() {
-                match has(named) {
-                    Some(Ok(true)) => {
+                match of(named) {
+                    Membership::In => {
                         found = true;
                         break;
                     }
-                    Some(Ok(false) | Err(())) => {}
-                    None => any_unknown = true,
+                    Membership::Out | Membership::Unknown => {}
+                    Membership::Unread => any_unread = true,
                 }
             }
             if !found {
-                if !any_unknown {
+                if !any_unread {
                     return Judgement::Fail;
                 }
-                unknown = true;
+                unread = true;
             }
         }
-        if unknown {
+        if unread {
             Judgement::NeedsFirstParty
         } else {
             Judgement::Pass
@@ -144,7 +139,7 @@ impl SegmentRules {
         let included = self.include_any.iter().chain(self.include_all.iter());
         included
             .zip(self.labels.iter())
-            .filter(|(n, _)| audience.has(n.key, n.first_party) == Some(true))
+            .filter(|(n, _)| audience.membership(n.key, n.first_party) == Membership::In)
             .map(|(_, label)| label.as_str())
     }
 }

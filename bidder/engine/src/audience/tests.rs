@@ -59,15 +59,15 @@ fn at_most_a_bounded_number_of_request_segments_are_read() {
     audience.prepare(&req, 0);
     assert_eq!(audience.exchange.len(), MAX_REQUEST_SEGMENTS);
     let key = |id: &str| SegmentKey::exchange("p", None, id);
-    assert_eq!(audience.has(key("s0"), false), Some(true));
+    assert_eq!(audience.membership(key("s0"), false), Membership::In);
     assert_eq!(
-        audience.has(key("s999"), false),
-        None,
+        audience.membership(key("s999"), false),
+        Membership::Unknown,
         "not read: unknown, not absent"
     );
     assert_eq!(
-        audience.has(SegmentKey::first_party("s0"), true),
-        None,
+        audience.membership(SegmentKey::first_party("s0"), true),
+        Membership::Unread,
         "not read"
     );
 }

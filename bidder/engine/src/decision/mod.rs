@@ -279,8 +279,7 @@ impl Auction {
         } else {
             self.audience.clear();
         }
-        let stands =
-            |terms: &crate::snapshot::BidTerms| !terms.capped && !terms.first_party_segments;
+        let stands = |terms: &crate::snapshot::BidTerms| !terms.awaits_store();
         self.blocks.prepare(req);
         let eligible = &mut self.eligible;
         let currency = walk::walk_eligible(
@@ -495,10 +494,7 @@ impl Auction {
         // `eligible` is grouped by impression, in order.
         for group in self.eligible.chunk_by(|a, b| a.imp == b.imp) {
             let in_pod = group[0].pod != 0;
-            let standing = group.iter().filter(|b| {
-                let t = terms(b);
-                !t.capped && !t.first_party_segments && !in_pod
-            });
+            let standing = group.iter().filter(|b| !in_pod && !terms(b).awaits_store());
             let best_standing = standing.map(|b| b.price).max();
             let matters = |b: &&ImpBid| best_standing.is_none_or(|best| b.price >= best);
             for bid in group.iter().filter(matters) {

@@ -35,6 +35,13 @@ pub(crate) struct BidTerms {
 }
 
 impl BidTerms {
+    /// Whether a bid of the campaign may still be filtered out after the
+    /// decision, once the user store answers (a cap, or first-party segment
+    /// rules): such a bid does not stand against the others.
+    pub(crate) fn awaits_store(&self) -> bool {
+        self.capped || self.first_party_segments
+    }
+
     /// The terms of a compiled campaign, ranked with `fx`.
     fn of(c: &CompiledCampaign, fx: &FxTable) -> BidTerms {
         let deal_only = c.is_deal_only();
