@@ -226,7 +226,10 @@ pub fn run(
         )?;
         Ok(totals)
     };
-    block_on(config.io_driver, load).map_err(LoadError::Runtime)?
+    config
+        .io_driver
+        .block_on(load)
+        .map_err(LoadError::Runtime)?
 }
 
 /// Loads every object under the prefix that no run has loaded or is loading.
@@ -514,24 +517,6 @@ fn per_second(count: u64, elapsed: Duration) -> f64 {
         secs if secs > 0.0 => count as f64 / secs,
         _ => 0.0,
     }
-}
-
-/// Runs `future` on a monoio executor with `driver` (as the bid workers do).
-fn block_on<F: Future>(driver: IoDriver, future: F) -> io::Result<F::Output> {
-    Ok(match driver {
-        IoDriver::Auto => monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-            .enable_timer()
-            .build()?
-            .block_on(future),
-        IoDriver::IoUring => monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
-            .enable_timer()
-            .build()?
-            .block_on(future),
-        IoDriver::Epoll => monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
-            .enable_timer()
-            .build()?
-            .block_on(future),
-    })
 }
 
 /// Lets the executor run the other tasks once.

@@ -50,6 +50,29 @@ pub enum IoDriver {
     Epoll,
 }
 
+impl IoDriver {
+    /// Runs `future` to completion on a new single-thread monoio executor (with
+    /// timers) on this driver: a bid worker's, or a command's such as the
+    /// segment loader. Fails when the driver cannot start (`io_uring` without
+    /// kernel support).
+    pub fn block_on<F: std::future::Future>(self, future: F) -> std::io::Result<F::Output> {
+        Ok(match self {
+            IoDriver::Auto => monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+                .enable_timer()
+                .build()?
+                .block_on(future),
+            IoDriver::IoUring => monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+                .enable_timer()
+                .build()?
+                .block_on(future),
+            IoDriver::Epoll => monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+                .enable_timer()
+                .build()?
+                .block_on(future),
+        })
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {

@@ -41,20 +41,7 @@ pub(crate) fn run<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Result
     {
         tracing::warn!(core = core.id, "could not pin worker to its core");
     }
-    match setup.driver {
-        IoDriver::Auto => monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-            .enable_timer()
-            .build()?
-            .block_on(worker_main(setup)),
-        IoDriver::IoUring => monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
-            .enable_timer()
-            .build()?
-            .block_on(worker_main(setup)),
-        IoDriver::Epoll => monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
-            .enable_timer()
-            .build()?
-            .block_on(worker_main(setup)),
-    }
+    setup.driver.block_on(worker_main(setup))?
 }
 
 async fn worker_main<R: Router + 'static>(setup: WorkerSetup<R>) -> std::io::Result<()> {
